@@ -1,0 +1,226 @@
+//! Verifying `X-Api-Key` (api-keys.md 4.3–4.5): format and checksum first (no I/O), then an
+//! in-memory cache keyed by the SHA-256 digest, then one indexed lookup. No slow hash anywhere.
+//! Expiry and grace periods are checked against the clock on every request, so a cached entry
+//! never lets an expired key or retired secret through.
+use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use lru::LruCache;
+use parking_lot::Mutex;
+
+use super::format::{self, KeyDigest};
+use super::last_used::LastUsed;
+use super::ratelimit::FailedKeyLimiter;
+use super::store::KeyAuthRow;
+use crate::clock::Timestamp;
+use crate::http::auth::{Principal, Via};
+use crate::store::{DynStore, StoreError};
+
+pub const CACHE_TTL: Duration = Duration::from_secs(60);
+pub const CACHE_CAPACITY: usize = 100_000;
+
+#[derive(Debug, Clone)]
+struct Entry {
+    /// `None`: no key has this digest (a negative entry).
+    row: Option<Arc<KeyAuthRow>>,
+    inserted: Instant,
+}
+
+/// Outcome of a verification, before it becomes a [`Principal`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Malformed,
+    Unknown,
+    Refused,
+    Ok(Arc<KeyAuthRow>),
+}
+
+pub struct KeyAuthenticator {
+    cache: Mutex<LruCache<KeyDigest, Entry>>,
+    /// Bumped on every eviction: a lookup that raced with an eviction must not refill the cache
+    /// with what it read before the write committed.
+    epoch: AtomicU64,
+    /// False while the cross-instance listener is down (PostgreSQL): then every request goes to
+    /// the database.
+    trusted: AtomicBool,
+    pub limiter: FailedKeyLimiter,
+    pub last_used: LastUsed,
+}
+
+impl KeyAuthenticator {
+    pub fn new(throttle_enabled: bool, trusted: bool) -> Self {
+        KeyAuthenticator {
+            cache: Mutex::new(LruCache::new(
+                NonZeroUsize::new(CACHE_CAPACITY).unwrap_or(NonZeroUsize::MIN),
+            )),
+            epoch: AtomicU64::new(0),
+            trusted: AtomicBool::new(trusted),
+            limiter: FailedKeyLimiter::new(throttle_enabled),
+            last_used: LastUsed::default(),
+        }
+    }
+
+    /// Verifies a header value. `store` is only touched for a well-formed key on a cache miss.
+    pub async fn verify(
+        &self,
+        store: &DynStore,
+        value: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Verdict, StoreError> {
+        let Some(digest) = value.and_then(format::parse) else {
+            return Ok(Verdict::Malformed);
+        };
+        let row = match self.cached(&digest) {
+            Some(entry) => entry.row,
+            None => {
+                let epoch = self.epoch.load(Ordering::SeqCst);
+                let row = store.api_key_auth(&digest.0).await?.map(Arc::new);
+                self.fill(digest, row.clone(), epoch);
+                row
+            }
+        };
+        let Some(row) = row else {
+            return Ok(Verdict::Unknown);
+        };
+        Ok(if is_usable(&row, now) {
+            Verdict::Ok(row)
+        } else {
+            Verdict::Refused
+        })
+    }
+
+    /// Verifies and, on success, records the use and returns the principal.
+    pub async fn authenticate(
+        &self,
+        app: &crate::app::App,
+        value: Option<&str>,
+    ) -> Result<Option<Principal>, crate::error::ApiError> {
+        let now = app.clock.now();
+        match self.verify(&app.store, value, now).await? {
+            Verdict::Ok(row) => {
+                self.last_used.record(row.key_id, now.micros());
+                Ok(Some(Principal {
+                    user_id: row.user_id,
+                    is_superuser: row.is_superuser,
+                    group_ids: row.group_ids.clone().into(),
+                    via: Via::ApiKey { key_id: row.key_id },
+                }))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    fn cached(&self, digest: &KeyDigest) -> Option<Entry> {
+        if !self.trusted.load(Ordering::SeqCst) {
+            return None;
+        }
+        let mut cache = self.cache.lock();
+        match cache.get(digest) {
+            Some(e) if e.inserted.elapsed() < CACHE_TTL => Some(e.clone()),
+            Some(_) => {
+                cache.pop(digest);
+                None
+            }
+            None => None,
+        }
+    }
+
+    fn fill(&self, digest: KeyDigest, row: Option<Arc<KeyAuthRow>>, epoch: u64) {
+        if !self.trusted.load(Ordering::SeqCst) {
+            return;
+        }
+        let mut cache = self.cache.lock();
+        // Checked under the lock that evictions also take, so no eviction slips in between.
+        if self.epoch.load(Ordering::SeqCst) == epoch {
+            cache.put(
+                digest,
+                Entry {
+                    row,
+                    inserted: Instant::now(),
+                },
+            );
+        }
+    }
+
+    /// Evicts every entry of the key (both secrets). Called before the writing request responds.
+    pub fn evict_key(&self, key_id: i64) {
+        self.evict_where(|row| row.key_id == key_id);
+    }
+
+    /// Evicts the entries of a key user (membership or activity changes).
+    pub fn evict_user(&self, user_id: i64) {
+        self.evict_where(|row| row.user_id == user_id);
+    }
+
+    fn evict_where(&self, pred: impl Fn(&KeyAuthRow) -> bool) {
+        let mut cache = self.cache.lock();
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        let stale: Vec<KeyDigest> = cache
+            .iter()
+            .filter(|(_, e)| e.row.as_deref().is_some_and(&pred))
+            .map(|(d, _)| *d)
+            .collect();
+        for d in stale {
+            cache.pop(&d);
+        }
+    }
+
+    /// Listener state changed: empty the cache, and trust it again only while listening.
+    pub fn set_trusted(&self, trusted: bool) {
+        let mut cache = self.cache.lock();
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        cache.clear();
+        self.trusted.store(trusted, Ordering::SeqCst);
+    }
+
+    pub fn cache_len(&self) -> usize {
+        self.cache.lock().len()
+    }
+}
+
+/// Step 4 of api-keys.md 4.3.
+pub fn is_usable(row: &KeyAuthRow, now: Timestamp) -> bool {
+    let now = now.micros();
+    row.is_active
+        && row.expires_at.is_none_or(|e| now < e)
+        && (row.matched_current || row.previous_key_valid_until.is_some_and(|v| now < v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api_keys::store::KeyAuthRow;
+
+    fn row(current: bool) -> KeyAuthRow {
+        KeyAuthRow {
+            key_id: 1,
+            user_id: 2,
+            matched_current: current,
+            expires_at: None,
+            previous_key_valid_until: None,
+            is_active: true,
+            is_superuser: false,
+            group_ids: vec![1],
+        }
+    }
+
+    #[test]
+    fn usability_rules() {
+        let now = Timestamp(1_000_000);
+        assert!(is_usable(&row(true), now));
+        assert!(!is_usable(&KeyAuthRow { is_active: false, ..row(true) }, now));
+        assert!(!is_usable(&KeyAuthRow { expires_at: Some(1_000_000), ..row(true) }, now));
+        assert!(is_usable(&KeyAuthRow { expires_at: Some(1_000_001), ..row(true) }, now));
+        assert!(!is_usable(&row(false), now));
+        assert!(is_usable(
+            &KeyAuthRow { previous_key_valid_until: Some(2_000_000), ..row(false) },
+            now
+        ));
+        assert!(!is_usable(
+            &KeyAuthRow { previous_key_valid_until: Some(1_000_000), ..row(false) },
+            now
+        ));
+    }
+}

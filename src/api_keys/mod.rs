@@ -1,0 +1,9 @@
+//! API keys: format, verification and caching, the failed-key rate limit, `last_used_at`
+//! tracking, and the `/api/api-key` endpoints.
+pub mod api;
+pub mod auth;
+pub mod format;
+pub mod last_used;
+pub mod ratelimit;
+pub mod service;
+pub mod store;

@@ -1,0 +1,206 @@
+//! The application: shared state, the router, and `serve` with graceful shutdown. Tests start
+//! the real app on port 0 through [`start`].
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::Request;
+use axum::http::{HeaderName, StatusCode};
+use axum::response::IntoResponse;
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower::Layer;
+use tower_http::normalize_path::NormalizePathLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::api_keys::auth::KeyAuthenticator;
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::error::{text_response, NOT_FOUND};
+use crate::sessions::service::SessionService;
+use crate::store::{Backend, DynStore, KeyEvent};
+
+pub struct App {
+    pub store: DynStore,
+    pub config: Config,
+    pub clock: Arc<dyn Clock>,
+    pub sessions: SessionService,
+    pub api_keys: KeyAuthenticator,
+    pub shutdown: CancellationToken,
+    pub key_events: tokio::sync::broadcast::Sender<KeyEvent>,
+}
+
+pub type AppState = Arc<App>;
+
+impl App {
+    pub fn new(store: DynStore, config: Config, clock: Arc<dyn Clock>) -> AppState {
+        let trusted = store.backend() == Backend::Sqlite;
+        let (key_events, _) = tokio::sync::broadcast::channel(1024);
+        Arc::new(App {
+            sessions: SessionService::new(&config),
+            api_keys: KeyAuthenticator::new(!config.disable_api_key_throttle, trusted),
+            store,
+            config,
+            clock,
+            shutdown: CancellationToken::new(),
+            key_events,
+        })
+    }
+}
+
+static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The API router (paths without trailing slashes; [`service`] strips them first).
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .merge(crate::health::routes())
+        .merge(crate::settings::api::routes())
+        .merge(crate::setup::api::routes())
+        .merge(crate::sessions::api::routes())
+        .merge(crate::users::api::routes())
+        .merge(crate::groups::api::routes())
+        .merge(crate::api_keys::api::routes())
+        .merge(crate::audit::api::routes())
+        .fallback(not_found)
+        .method_not_allowed_fallback(not_found);
+    api.layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        crate::http::auth::resolve_caller,
+    ))
+    .layer(
+        TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            // Low-cardinality span names: the matched route, never the raw path or headers.
+            let route = req
+                .extensions()
+                .get::<axum::extract::MatchedPath>()
+                .map(|m| m.as_str().to_owned())
+                .unwrap_or_else(|| "unmatched".into());
+            let id = req
+                .headers()
+                .get(&REQUEST_ID)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned();
+            tracing::info_span!("request", method = %req.method(), route, request_id = id)
+        }),
+    )
+    .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
+    .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
+    .with_state(state)
+}
+
+async fn not_found() -> impl IntoResponse {
+    text_response(StatusCode::NOT_FOUND, NOT_FOUND)
+}
+
+/// A running server.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub app: AppState,
+    pub handle: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+/// Binds, starts background tasks and serves until `app.shutdown` is cancelled.
+pub async fn start(app: AppState) -> anyhow::Result<Running> {
+    let listener = TcpListener::bind(app.config.bind)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", app.config.bind))?;
+    let addr = listener.local_addr()?;
+    spawn_background(&app);
+    let service = NormalizePathLayer::trim_trailing_slash().layer(router(app.clone()));
+    let token = app.shutdown.clone();
+    let state = app.clone();
+    let handle = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            axum::ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(service),
+        )
+        .with_graceful_shutdown(async move { token.cancelled().await })
+        .await?;
+        crate::api_keys::service::flush_last_used(&state, true).await;
+        Ok(())
+    });
+    Ok(Running { addr, app, handle })
+}
+
+fn spawn_background(app: &AppState) {
+    // Cross-instance cache invalidation (PostgreSQL).
+    let mut rx = app.key_events.subscribe();
+    let state = app.clone();
+    tokio::spawn(async move {
+        loop {
+            match rx.recv().await {
+                Ok(KeyEvent::Evict(id)) => state.api_keys.evict_key(id),
+                Ok(KeyEvent::Listening(on)) => state.api_keys.set_trusted(on),
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    // Missed notifications: start from an empty cache.
+                    state.api_keys.set_trusted(true);
+                }
+                Err(_) => return,
+            }
+        }
+    });
+    let state = app.clone();
+    tokio::spawn(async move {
+        let _ = state
+            .store
+            .listen_key_events(state.key_events.clone(), state.shutdown.clone())
+            .await;
+    });
+    // last_used_at flush every 10 s; expired sessions swept hourly.
+    let state = app.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(10));
+        let mut n: u64 = 0;
+        loop {
+            tokio::select! {
+                _ = state.shutdown.cancelled() => return,
+                _ = tick.tick() => {}
+            }
+            crate::api_keys::service::flush_last_used(&state, false).await;
+            if n % 360 == 0 {
+                state.sessions.sweep_expired(&state).await;
+            }
+            n += 1;
+        }
+    });
+}
+
+/// Waits for SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+/// `ferrobase serve`: open the store, serve until a signal, flush, exit.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let store = crate::store::open(&config.database).await?;
+    let app = App::new(store, config, Arc::new(SystemClock));
+    let running = start(app.clone()).await?;
+    tracing::info!(addr = %running.addr, "ferrobase listening");
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    app.shutdown.cancel();
+    match tokio::time::timeout(Duration::from_secs(30), running.handle).await {
+        Ok(Ok(r)) => r?,
+        Ok(Err(e)) => return Err(e.into()),
+        Err(_) => tracing::warn!("requests still in flight after 30 s; exiting"),
+    }
+    app.store.close().await;
+    Ok(())
+}

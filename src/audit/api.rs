@@ -1,0 +1,47 @@
+//! `GET /api/audit-log` (api-keys.md 5.7): superusers only, newest first, always paged.
+use axum::extract::State;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use serde_json::{json, Value};
+
+use super::store::AuditFilter;
+use crate::app::AppState;
+use crate::clock::Timestamp;
+use crate::error::ApiResult;
+use crate::http::auth::Caller;
+use crate::http::query::QueryParams;
+use crate::http::validate::{ValidationErrors, NON_NEGATIVE_INT};
+use crate::http::ApiJson;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/audit-log", get(list))
+}
+
+async fn list(State(app): State<AppState>, Caller(c): Caller, q: QueryParams) -> ApiResult<impl IntoResponse> {
+    let mut errs = ValidationErrors::new();
+    let model_id = q.positive_int(&mut errs, "model_id");
+    let limit = q.int_in_range(&mut errs, "limit", 1, 1000, "value must be an integer between 1 and 1000.");
+    let offset = q.int_in_range(&mut errs, "offset", 0, i64::MAX, NON_NEGATIVE_INT);
+    errs.into_result()?;
+    c.require_superuser()?;
+    let filter = AuditFilter {
+        model: q.get("model").map(str::to_string),
+        model_id,
+        limit: limit.unwrap_or(50),
+        offset: offset.unwrap_or(0),
+    };
+    let mut tx = app.store.read().await?;
+    let (rows, total) = tx.audit_list(&filter).await?;
+    let data: Vec<Value> = rows
+        .into_iter()
+        .map(|r| {
+            json!({
+                "id": r.id, "topic": r.topic, "timestamp": Timestamp(r.timestamp).to_rfc3339(),
+                "user_id": r.user_id, "model": r.model, "model_id": r.model_id,
+                "details": serde_json::from_str::<Value>(&r.details).unwrap_or(Value::Null),
+            })
+        })
+        .collect();
+    Ok(ApiJson(json!({"data": data, "total": total, "limit": filter.limit, "offset": filter.offset})))
+}

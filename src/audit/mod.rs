@@ -1,0 +1,19 @@
+//! The audit log: events written in the transaction of the change they describe, read by admins
+//! through `GET /api/audit-log`.
+pub mod api;
+pub mod store;
+
+use serde_json::Value;
+
+use crate::clock::Timestamp;
+
+/// One event to record.
+#[derive(Debug, Clone)]
+pub struct AuditEvent {
+    pub topic: &'static str,
+    pub timestamp: Timestamp,
+    pub user_id: Option<i64>,
+    pub model: &'static str,
+    pub model_id: Option<i64>,
+    pub details: Value,
+}

@@ -1,0 +1,239 @@
+//! One typed configuration: defaults → `FERROBASE_*` / Metabase environment variables → CLI flags.
+//! Anything invalid is reported as one line naming the exact setting (exit status 2).
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::passwords::{Complexity, PasswordPolicy};
+use crate::store::DatabaseUrl;
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+pub const METABASE_TAG: &str = "v0.58.0";
+const LONG_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (Metabase API v0.58.0)");
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ferrobase",
+    version = LONG_VERSION,
+    about = "A Metabase-compatible analytics API server built around first-class API keys"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the HTTP server (API and web UI).
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Clone, Args, Default)]
+pub struct ServeArgs {
+    /// Address and port of the HTTP listener [default: 127.0.0.1:3000]
+    #[arg(long, env = "FERROBASE_BIND")]
+    pub bind: Option<String>,
+    /// Application database URL: sqlite://PATH, sqlite::memory: or postgres://…
+    /// [default: sqlite://<data dir>/ferrobase.db]
+    #[arg(long, env = "FERROBASE_DATABASE_URL")]
+    pub database: Option<String>,
+    /// Data directory (default SQLite file, temporary files)
+    #[arg(long, env = "FERROBASE_DATA_DIR", default_value = ".")]
+    pub data_dir: PathBuf,
+    /// Largest accepted file upload, in bytes
+    #[arg(long, env = "FERROBASE_MAX_UPLOAD_BYTES", default_value_t = 1_073_741_824)]
+    pub max_upload_bytes: u64,
+    /// Header set by a trusted reverse proxy that carries the client IP (e.g. X-Forwarded-For)
+    #[arg(long, env = "FERROBASE_SOURCE_ADDRESS_HEADER")]
+    pub source_address_header: Option<String>,
+}
+
+/// The resolved configuration the application runs with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: SocketAddr,
+    pub database: DatabaseUrl,
+    pub data_dir: PathBuf,
+    pub max_upload_bytes: u64,
+    pub source_address_header: Option<axum::http::HeaderName>,
+    pub disable_api_key_throttle: bool,
+    pub disable_session_throttle: bool,
+    pub max_session_age_minutes: i64,
+    pub session_cookies: Option<bool>,
+    pub password_policy: PasswordPolicy,
+    pub log: String,
+}
+
+impl Config {
+    /// Defaults suitable for tests: in-memory SQLite, port 0.
+    pub fn for_tests() -> Config {
+        Config {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database: DatabaseUrl::SqliteMemory,
+            data_dir: PathBuf::from("."),
+            max_upload_bytes: 1 << 30,
+            source_address_header: None,
+            disable_api_key_throttle: false,
+            disable_session_throttle: false,
+            max_session_age_minutes: 20160,
+            session_cookies: None,
+            password_policy: PasswordPolicy::new(Complexity::Normal, None),
+            log: "info".into(),
+        }
+    }
+
+    /// Resolves `args` and the environment (through `env`, so tests can inject variables).
+    pub fn resolve(
+        args: &ServeArgs,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, String> {
+        let bind = match &args.bind {
+            Some(b) => parse_bind("--bind", b)?,
+            None => match env("MB_JETTY_PORT") {
+                Some(port) => {
+                    let port: u16 = port
+                        .trim()
+                        .parse()
+                        .map_err(|_| format!("MB_JETTY_PORT: {port:?} is not a port number"))?;
+                    let host = env("MB_JETTY_HOST").unwrap_or_else(|| "127.0.0.1".into());
+                    let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
+                    let ip: std::net::IpAddr = host
+                        .parse()
+                        .map_err(|_| format!("MB_JETTY_HOST: {host:?} is not an IP address"))?;
+                    SocketAddr::new(ip, port)
+                }
+                None => SocketAddr::from(([127, 0, 0, 1], 3000)),
+            },
+        };
+        let database = match (&args.database, env("MB_DB_CONNECTION_URI")) {
+            (Some(url), _) => DatabaseUrl::parse(url).map_err(|e| e.replace("URL", "URL (--database)"))?,
+            (None, Some(url)) => DatabaseUrl::parse(&url)
+                .map_err(|e| format!("MB_DB_CONNECTION_URI: {e}"))?,
+            (None, None) => DatabaseUrl::SqliteFile(args.data_dir.join("ferrobase.db")),
+        };
+        let source_address_header = match &args.source_address_header {
+            Some(h) if !h.trim().is_empty() => Some(
+                axum::http::HeaderName::from_bytes(h.trim().as_bytes())
+                    .map_err(|_| format!("--source-address-header: {h:?} is not a header name"))?,
+            ),
+            _ => None,
+        };
+        let complexity = match env("MB_PASSWORD_COMPLEXITY") {
+            Some(v) => v.parse::<Complexity>().map_err(|_| {
+                format!("MB_PASSWORD_COMPLEXITY: {v:?} must be weak, normal or strong")
+            })?,
+            None => Complexity::Normal,
+        };
+        let length = match env("MB_PASSWORD_LENGTH") {
+            Some(v) => Some(
+                v.trim()
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .ok_or_else(|| format!("MB_PASSWORD_LENGTH: {v:?} must be a positive integer"))?,
+            ),
+            None => None,
+        };
+        let max_session_age_minutes = match env("MAX_SESSION_AGE") {
+            Some(v) => v
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| format!("MAX_SESSION_AGE: {v:?} must be a positive number of minutes"))?,
+            None => 20160,
+        };
+        let log = env("FERROBASE_LOG").unwrap_or_else(|| "info".into());
+        if !["error", "warn", "info", "debug", "trace"].contains(&log.to_ascii_lowercase().as_str())
+        {
+            return Err(format!(
+                "FERROBASE_LOG: {log:?} must be error, warn, info, debug or trace"
+            ));
+        }
+        Ok(Config {
+            bind,
+            database,
+            data_dir: args.data_dir.clone(),
+            max_upload_bytes: args.max_upload_bytes,
+            source_address_header,
+            disable_api_key_throttle: env_bool(&env, "FERROBASE_DISABLE_API_KEY_THROTTLE")?
+                .unwrap_or(false),
+            disable_session_throttle: env_bool(&env, "MB_DISABLE_SESSION_THROTTLE")?
+                .unwrap_or(false),
+            max_session_age_minutes,
+            session_cookies: env_bool(&env, "MB_SESSION_COOKIES")?,
+            password_policy: PasswordPolicy::new(complexity, length),
+            log: log.to_ascii_lowercase(),
+        })
+    }
+}
+
+fn env_bool(env: &impl Fn(&str) -> Option<String>, name: &str) -> Result<Option<bool>, String> {
+    match env(name) {
+        None => Ok(None),
+        Some(v) => match v.trim().to_ascii_lowercase().as_str() {
+            "true" => Ok(Some(true)),
+            "false" => Ok(Some(false)),
+            _ => Err(format!("{name}: {v:?} must be true or false")),
+        },
+    }
+}
+
+fn parse_bind(what: &str, s: &str) -> Result<SocketAddr, String> {
+    s.trim()
+        .parse::<SocketAddr>()
+        .map_err(|_| format!("{what}: {s:?} is not an ADDRESS:PORT (e.g. 127.0.0.1:3000)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn resolve(args: ServeArgs, vars: &[(&str, &str)]) -> Result<Config, String> {
+        let map: HashMap<String, String> =
+            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::resolve(&args, |k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults() {
+        let c = resolve(ServeArgs { data_dir: ".".into(), ..Default::default() }, &[]).unwrap();
+        assert_eq!(c.bind.to_string(), "127.0.0.1:3000");
+        assert_eq!(c.database, DatabaseUrl::SqliteFile("./ferrobase.db".into()));
+        assert_eq!(c.max_session_age_minutes, 20160);
+    }
+
+    #[test]
+    fn metabase_fallbacks_and_precedence() {
+        let c = resolve(
+            ServeArgs::default(),
+            &[("MB_JETTY_PORT", "4000"), ("MB_DB_CONNECTION_URI", "jdbc:postgresql://u@h/db")],
+        )
+        .unwrap();
+        assert_eq!(c.bind.to_string(), "127.0.0.1:4000");
+        assert!(matches!(c.database, DatabaseUrl::Postgres(_)));
+        let c = resolve(
+            ServeArgs { bind: Some("0.0.0.0:5000".into()), ..Default::default() },
+            &[("MB_JETTY_PORT", "4000")],
+        )
+        .unwrap();
+        assert_eq!(c.bind.to_string(), "0.0.0.0:5000");
+    }
+
+    #[test]
+    fn bad_values_name_the_setting() {
+        let e = resolve(ServeArgs { bind: Some("nope".into()), ..Default::default() }, &[]);
+        assert!(e.unwrap_err().starts_with("--bind"));
+        let e = resolve(ServeArgs::default(), &[("MB_SESSION_COOKIES", "yes")]);
+        assert!(e.unwrap_err().starts_with("MB_SESSION_COOKIES"));
+        let e = resolve(ServeArgs::default(), &[("MB_PASSWORD_COMPLEXITY", "hard")]);
+        assert!(e.unwrap_err().starts_with("MB_PASSWORD_COMPLEXITY"));
+        let e = resolve(
+            ServeArgs { database: Some("mysql://x".into()), ..Default::default() },
+            &[],
+        );
+        assert!(e.unwrap_err().contains("--database"));
+    }
+}

@@ -1,0 +1,252 @@
+//! Group and membership rules (people-and-groups.md 5–6).
+use serde_json::{json, Value};
+
+use super::membership::{self, Change, ALL_USERS_FIXED};
+use super::store::{GroupRow, MemberRow};
+use super::{ADMINISTRATORS, ALL_USERS};
+use crate::app::App;
+use crate::audit::AuditEvent;
+use crate::error::{ApiError, ApiResult};
+use crate::http::auth::Principal;
+use crate::http::query::Paging;
+use crate::store::Tx;
+use crate::users::view::common_name;
+
+pub const DUPLICATE_NAME: &str = "A group with that name already exists.";
+pub const GROUP_MANAGER_402: &str = "The group manager permissions functionality is only enabled if you have a premium token with the advanced-permissions feature.";
+
+pub fn group_json(g: &GroupRow) -> Value {
+    json!({"id": g.id, "name": g.name, "magic_group_type": g.magic_group_type})
+}
+
+fn member_json(m: &MemberRow) -> Value {
+    json!({
+        "id": m.user_id,
+        "user_id": m.user_id,
+        "membership_id": m.membership_id,
+        "group_id": m.group_id,
+        "email": m.email,
+        "first_name": m.first_name,
+        "last_name": m.last_name,
+        "common_name": common_name(&m.email, m.first_name.as_deref(), m.last_name.as_deref()),
+        "is_superuser": m.is_superuser,
+        "is_group_manager": false,
+    })
+}
+
+fn fixed_group_error(id: i64) -> Option<ApiError> {
+    match id {
+        ALL_USERS => Some(ApiError::bad_request_text(
+            "You cannot edit or delete the 'All Users' permissions group!",
+        )),
+        ADMINISTRATORS => Some(ApiError::bad_request_text(
+            "You cannot edit or delete the 'Administrators' permissions group!",
+        )),
+        _ => None,
+    }
+}
+
+fn group_event(topic: &'static str, actor: i64, id: i64, now: crate::clock::Timestamp, details: Value) -> AuditEvent {
+    AuditEvent {
+        topic,
+        timestamp: now,
+        user_id: Some(actor),
+        model: "PermissionsGroup",
+        model_id: Some(id),
+        details,
+    }
+}
+
+pub async fn list(app: &App, caller: &Principal, paging: Paging) -> ApiResult<Value> {
+    caller.require_superuser()?;
+    let mut tx = app.store.read().await?;
+    let rows = tx.group_list().await?;
+    let offset = paging.offset.unwrap_or(0).max(0) as usize;
+    let limit = paging.limit.map(|l| l as usize).unwrap_or(usize::MAX);
+    let data: Vec<Value> = rows
+        .iter()
+        .skip(offset)
+        .take(limit)
+        .map(|g| {
+            json!({"id": g.id, "name": g.name, "magic_group_type": g.magic_group_type,
+                   "member_count": g.member_count})
+        })
+        .collect();
+    Ok(Value::Array(data))
+}
+
+pub async fn members(tx: &mut dyn Tx, group: &GroupRow) -> ApiResult<Value> {
+    let members: Vec<Value> = tx.group_members(group.id).await?.iter().map(member_json).collect();
+    let mut v = group_json(group);
+    v["members"] = Value::Array(members);
+    Ok(v)
+}
+
+pub async fn get(app: &App, caller: &Principal, id: i64) -> ApiResult<Value> {
+    caller.require_superuser()?;
+    let mut tx = app.store.read().await?;
+    let g = tx.group_get(id).await?.ok_or(ApiError::NotFound)?;
+    members(tx.as_mut(), &g).await
+}
+
+pub async fn create(app: &App, caller: &Principal, name: String) -> ApiResult<Value> {
+    let admin = caller.require_superuser()?;
+    let now = app.clock.now();
+    let mut tx = app.store.begin().await?;
+    if tx.group_get_by_name(&name).await?.is_some() {
+        return Err(ApiError::bad_request_text(DUPLICATE_NAME));
+    }
+    let g = match tx.group_insert(&name).await {
+        Ok(g) => g,
+        Err(crate::store::StoreError::Conflict(_)) => {
+            return Err(ApiError::bad_request_text(DUPLICATE_NAME))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    tx.audit_insert(&group_event("group-create", admin.actor_id, g.id, now, json!({"name": g.name})))
+        .await?;
+    tx.commit().await?;
+    Ok(group_json(&g))
+}
+
+pub async fn rename(app: &App, caller: &Principal, id: i64, name: String) -> ApiResult<Value> {
+    let admin = caller.require_superuser()?;
+    let now = app.clock.now();
+    let mut tx = app.store.begin().await?;
+    let g = tx.group_get(id).await?.ok_or(ApiError::NotFound)?;
+    if let Some(e) = fixed_group_error(id) {
+        return Err(e);
+    }
+    if let Some(other) = tx.group_get_by_name(&name).await? {
+        if other.id != id {
+            return Err(ApiError::bad_request_text(DUPLICATE_NAME));
+        }
+    }
+    if g.name != name {
+        tx.group_rename(id, &name).await?;
+        tx.audit_insert(&group_event(
+            "group-update",
+            admin.actor_id,
+            id,
+            now,
+            json!({"previous": {"name": g.name}, "new": {"name": name}}),
+        ))
+        .await?;
+    }
+    let g = tx.group_get(id).await?.ok_or(ApiError::NotFound)?;
+    tx.commit().await?;
+    Ok(group_json(&g))
+}
+
+/// Returns the ids of key users whose groups changed, for local cache eviction.
+pub async fn delete(app: &App, caller: &Principal, id: i64) -> ApiResult<Vec<i64>> {
+    let admin = caller.require_superuser()?;
+    let now = app.clock.now();
+    let mut tx = app.store.begin().await?;
+    let g = tx.group_get(id).await?.ok_or(ApiError::NotFound)?;
+    if let Some(e) = fixed_group_error(id) {
+        return Err(e);
+    }
+    let affected: Vec<i64> = tx.memberships_of_group(id).await?.iter().map(|m| m.user_id).collect();
+    for u in &affected {
+        membership::notify_if_key_user(tx.as_mut(), *u).await?;
+    }
+    tx.group_delete(id).await?;
+    tx.audit_insert(&group_event("group-delete", admin.actor_id, id, now, json!({"name": g.name})))
+        .await?;
+    tx.commit().await?;
+    Ok(affected)
+}
+
+pub async fn membership_map(app: &App, caller: &Principal) -> ApiResult<Value> {
+    caller.require_superuser()?;
+    let mut tx = app.store.read().await?;
+    let mut out = serde_json::Map::new();
+    for m in tx.membership_all().await? {
+        let entry = out
+            .entry(m.user_id.to_string())
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if let Value::Array(a) = entry {
+            a.push(json!({"membership_id": m.id, "group_id": m.group_id, "user_id": m.user_id,
+                          "is_group_manager": false}));
+        }
+    }
+    Ok(Value::Object(out))
+}
+
+pub async fn add_member(
+    app: &App,
+    caller: &Principal,
+    group_id: i64,
+    user_id: i64,
+    manager: bool,
+) -> ApiResult<Value> {
+    let admin = caller.require_superuser()?;
+    if manager {
+        return Err(ApiError::Text(axum::http::StatusCode::PAYMENT_REQUIRED, GROUP_MANAGER_402.into()));
+    }
+    let now = app.clock.now();
+    let mut tx = app.store.begin().await?;
+    let g = tx
+        .group_get(group_id)
+        .await?
+        .ok_or_else(|| ApiError::field("group_id", "Group not found."))?;
+    let user = tx
+        .user_get(user_id)
+        .await?
+        .ok_or_else(|| ApiError::field("user_id", "User not found."))?;
+    if group_id == ALL_USERS {
+        return Err(ApiError::bad_request_text(ALL_USERS_FIXED));
+    }
+    if user.is_key_user() {
+        return Err(ApiError::field(
+            "user_id",
+            "API key users change groups through PUT /api/api-key/:id.",
+        ));
+    }
+    let change = Change { actor_id: admin.actor_id, now, audit: true };
+    membership::add(tx.as_mut(), change, user_id, group_id).await?;
+    let v = members(tx.as_mut(), &g).await?;
+    tx.commit().await?;
+    Ok(v["members"].clone())
+}
+
+/// Returns the affected user id.
+pub async fn remove_member(app: &App, caller: &Principal, membership_id: i64) -> ApiResult<i64> {
+    let admin = caller.require_superuser()?;
+    let now = app.clock.now();
+    let mut tx = app.store.begin().await?;
+    membership::lock_admins(tx.as_mut()).await?;
+    let m = tx.membership_get(membership_id).await?.ok_or(ApiError::NotFound)?;
+    if m.group_id == ALL_USERS {
+        return Err(ApiError::bad_request_text(ALL_USERS_FIXED));
+    }
+    let change = Change { actor_id: admin.actor_id, now, audit: true };
+    membership::remove(tx.as_mut(), change, &m).await?;
+    if m.group_id == ADMINISTRATORS {
+        membership::ensure_an_admin_remains(tx.as_mut()).await?;
+    }
+    tx.commit().await?;
+    Ok(m.user_id)
+}
+
+/// Returns the affected user ids.
+pub async fn clear(app: &App, caller: &Principal, group_id: i64) -> ApiResult<Vec<i64>> {
+    let admin = caller.require_superuser()?;
+    let now = app.clock.now();
+    let mut tx = app.store.begin().await?;
+    tx.group_get(group_id).await?.ok_or(ApiError::NotFound)?;
+    if group_id == ADMINISTRATORS {
+        return Err(ApiError::bad_request_text("Invalid Request."));
+    }
+    if group_id == ALL_USERS {
+        return Err(ApiError::bad_request_text(ALL_USERS_FIXED));
+    }
+    let change = Change { actor_id: admin.actor_id, now, audit: true };
+    let ms = tx.memberships_of_group(group_id).await?;
+    for m in &ms {
+        membership::remove(tx.as_mut(), change, m).await?;
+    }
+    tx.commit().await?;
+    Ok(ms.iter().map(|m| m.user_id).collect())
+}

@@ -1,0 +1,137 @@
+//! HTTP plumbing shared by every feature: body and path extractors that fail in Metabase's
+//! shapes, JSON responses with an explicit charset, query-parameter parsing and the client IP.
+pub mod auth;
+pub mod query;
+pub mod validate;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::{header, request::Parts, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::error::ApiError;
+use validate::{ValidationErrors, POSITIVE_INT};
+
+/// Largest accepted JSON body (spec README 4.2).
+pub const MAX_JSON_BODY: usize = 1024 * 1024;
+
+pub fn json_response<T: Serialize + ?Sized>(status: StatusCode, body: &T) -> Response {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => (
+            status,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json; charset=utf-8"),
+            )],
+            bytes,
+        )
+            .into_response(),
+        Err(e) => ApiError::internal(e).into_response(),
+    }
+}
+
+/// A 200 JSON response.
+pub struct ApiJson<T>(pub T);
+
+impl<T: Serialize> IntoResponse for ApiJson<T> {
+    fn into_response(self) -> Response {
+        json_response(StatusCode::OK, &self.0)
+    }
+}
+
+/// 204 with an empty body.
+pub fn no_content() -> Response {
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// A JSON object body. A missing or non-JSON `Content-Type` other than absent gives an empty
+/// object; an empty body is an empty object; malformed JSON and non-objects are 400s in
+/// Metabase's shapes; bodies over 1 MiB are 413.
+pub struct JsonBody(pub Map<String, Value>);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = match req.headers().get(header::CONTENT_TYPE) {
+            None => true,
+            Some(v) => v
+                .to_str()
+                .ok()
+                .and_then(|s| s.split(';').next())
+                .map(|m| m.trim().eq_ignore_ascii_case("application/json"))
+                .unwrap_or(false),
+        };
+        let too_large = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok())
+            .is_some_and(|n| n > MAX_JSON_BODY);
+        if too_large {
+            return Err(too_large_error());
+        }
+        let limited = axum::extract::DefaultBodyLimit::max(MAX_JSON_BODY);
+        let _ = limited; // the limit is enforced below while reading
+        let body = axum::body::to_bytes(req.into_body(), MAX_JSON_BODY)
+            .await
+            .map_err(|_| too_large_error())?;
+        let _ = state;
+        if !is_json {
+            return Ok(JsonBody(Map::new()));
+        }
+        parse_json_object(&body).map(JsonBody)
+    }
+}
+
+fn too_large_error() -> ApiError {
+    ApiError::Text(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large.".into())
+}
+
+pub fn parse_json_object(body: &Bytes) -> Result<Map<String, Value>, ApiError> {
+    if body.iter().all(|b| b.is_ascii_whitespace()) {
+        return Ok(Map::new());
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => {
+            let mut e = ValidationErrors::new();
+            e.add(&["body"], "Value must be a map.", vec!["Value must be a map.".into()]);
+            Err(ApiError::Validation(e))
+        }
+        Err(_) => Err(ApiError::bad_request_text("Malformed JSON in request body.")),
+    }
+}
+
+/// Parses a numeric path segment per spec README 4.1: non-digits and overflow → 404,
+/// `0` → 400 keyed by the parameter name.
+pub fn parse_path_id(name: &'static str, raw: &str) -> Result<i64, ApiError> {
+    if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::NotFound);
+    }
+    match raw.parse::<i64>() {
+        Ok(0) => {
+            let mut e = ValidationErrors::new();
+            e.add_received(&[name], POSITIVE_INT, Some(&Value::from(0)));
+            Err(ApiError::Validation(e))
+        }
+        Ok(n) => Ok(n),
+        Err(_) => Err(ApiError::NotFound),
+    }
+}
+
+/// The `{id}` path parameter.
+pub struct Id(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for Id {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::NotFound)?;
+        parse_path_id("id", &raw).map(Id)
+    }
+}

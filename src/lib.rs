@@ -1,0 +1,21 @@
+//! ferrobase: a Metabase-compatible analytics API server built around first-class API keys.
+//!
+//! Layers point one way: `api` (thin axum handlers) → `service` (rules and permissions) →
+//! `store` (SQL, one portable statement per query for SQLite and PostgreSQL).
+pub mod api_keys;
+pub mod app;
+pub mod audit;
+pub mod clock;
+pub mod config;
+pub mod entity_id;
+pub mod error;
+pub mod groups;
+pub mod health;
+pub mod http;
+pub mod logging;
+pub mod passwords;
+pub mod sessions;
+pub mod settings;
+pub mod setup;
+pub mod store;
+pub mod users;

@@ -1,0 +1,3 @@
+//! Site settings (setup token, site name, locale, admin email) and `GET /api/session/properties`.
+pub mod api;
+pub mod store;

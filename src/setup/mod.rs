@@ -1,0 +1,2 @@
+//! First-time setup: `POST /api/setup` creates the first admin (people-and-groups.md 1.2).
+pub mod api;

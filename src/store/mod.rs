@@ -1,0 +1,281 @@
+//! The storage interface. One [`Store`] per application database, chosen by the URL scheme in
+//! exactly one place ([`open`]). Services work inside a [`Tx`] (a unit of work that commits or
+//! rolls back as a whole); the SQL lives in each feature's `store.rs` as portable statements that
+//! a macro implements for both backends, so SQLite and PostgreSQL run the very same queries.
+pub mod postgres;
+pub mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::api_keys::store::{ApiKeyTx, KeyAuthRow};
+use crate::audit::store::AuditTx;
+use crate::groups::store::GroupTx;
+use crate::sessions::store::{SessionAuthRow, SessionTx};
+use crate::settings::store::SettingsTx;
+use crate::users::store::UserTx;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database stayed busy (locked, or no pooled connection) for longer than the timeout.
+    #[error("database busy")]
+    Busy,
+    /// A unique or foreign-key constraint refused the write; the text names the kind only.
+    #[error("constraint violation: {0}")]
+    Conflict(String),
+    #[error("database error: {0}")]
+    Other(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::PoolTimedOut => StoreError::Busy,
+            sqlx::Error::Database(db) => {
+                use sqlx::error::ErrorKind;
+                match db.kind() {
+                    ErrorKind::UniqueViolation => StoreError::Conflict("unique".into()),
+                    ErrorKind::ForeignKeyViolation => StoreError::Conflict("foreign key".into()),
+                    _ => {
+                        // SQLITE_BUSY (5) / SQLITE_LOCKED (6) after the busy timeout.
+                        let code = db.code();
+                        if matches!(code.as_deref(), Some("5") | Some("6") | Some("517")) {
+                            StoreError::Busy
+                        } else {
+                            StoreError::Other(e.to_string())
+                        }
+                    }
+                }
+            }
+            _ => StoreError::Other(e.to_string()),
+        }
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Serialises rule checks that read-then-write across rows (setup, the last-admin rule).
+/// SQLite has one writer anyway; PostgreSQL takes a transaction-scoped advisory lock.
+#[derive(Debug, Clone, Copy)]
+pub enum LockKey {
+    Setup = 1,
+    Admins = 2,
+}
+
+/// A unit of work. Dropping it without [`Tx::commit`] rolls back.
+#[async_trait]
+pub trait Tx: UserTx + GroupTx + SessionTx + ApiKeyTx + AuditTx + SettingsTx + Send {
+    async fn commit(self: Box<Self>) -> StoreResult<()>;
+    async fn lock(&mut self, key: LockKey) -> StoreResult<()>;
+    /// Tells other instances (at commit) that this key's cached state is stale.
+    async fn notify_key_changed(&mut self, key_id: i64) -> StoreResult<()>;
+}
+
+/// Cross-instance notification that an API key's cached state is stale.
+pub type KeyInvalidation = tokio::sync::broadcast::Sender<KeyEvent>;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyEvent {
+    /// Evict every cache entry of this key id.
+    Evict(i64),
+    /// The listener connection was lost (`false`) or re-established (`true`).
+    Listening(bool),
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    fn backend(&self) -> Backend;
+    /// A read-write unit of work.
+    async fn begin(&self) -> StoreResult<Box<dyn Tx>>;
+    /// A unit of work that only reads (on SQLite it does not take the write lock).
+    async fn read(&self) -> StoreResult<Box<dyn Tx>>;
+    /// Is the database answering?
+    async fn ping(&self) -> StoreResult<()>;
+    /// Session authentication: one indexed lookup by the SHA-256 of the session id.
+    async fn session_auth(&self, digest: &[u8]) -> StoreResult<Option<SessionAuthRow>>;
+    /// API-key authentication on a cache miss: exactly one indexed query.
+    async fn api_key_auth(&self, digest: &[u8]) -> StoreResult<Option<KeyAuthRow>>;
+    /// Moves `last_used_at` forward only (never touching `updated_at`).
+    async fn api_key_touch(&self, uses: &[(i64, i64)]) -> StoreResult<()>;
+    /// Starts the cross-instance invalidation listener (PostgreSQL only; no-op on SQLite).
+    async fn listen_key_events(
+        &self,
+        tx: KeyInvalidation,
+        shutdown: tokio_util::sync::CancellationToken,
+    ) -> StoreResult<()>;
+    async fn close(&self);
+}
+
+pub type DynStore = Arc<dyn Store>;
+
+/// A parsed application-database URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    SqliteMemory,
+    SqliteFile(std::path::PathBuf),
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    /// Accepts `sqlite://path`, `sqlite:path`, `sqlite::memory:`, `postgres://…`, `postgresql://…`
+    /// (a leading `jdbc:` is stripped, as Metabase's connection URIs carry it).
+    pub fn parse(raw: &str) -> Result<DatabaseUrl, String> {
+        let s = raw.trim();
+        let s = s.strip_prefix("jdbc:").unwrap_or(s);
+        if s == "sqlite::memory:" || s == "sqlite://:memory:" {
+            return Ok(DatabaseUrl::SqliteMemory);
+        }
+        if let Some(rest) = s.strip_prefix("sqlite://").or_else(|| s.strip_prefix("sqlite:")) {
+            let path = rest.split('?').next().unwrap_or(rest);
+            if path.is_empty() {
+                return Err(format!("invalid --database URL {raw:?}: no SQLite file path"));
+            }
+            return Ok(DatabaseUrl::SqliteFile(path.into()));
+        }
+        if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            return Ok(DatabaseUrl::Postgres(s.to_string()));
+        }
+        Err(format!(
+            "unsupported --database URL {:?}: use sqlite://PATH, sqlite::memory: or postgres://…",
+            redact_url(raw)
+        ))
+    }
+}
+
+/// Hides a password in a URL before it is printed.
+pub fn redact_url(raw: &str) -> String {
+    if let Some((scheme, rest)) = raw.split_once("://") {
+        if let Some((userinfo, host)) = rest.split_once('@') {
+            let user = userinfo.split(':').next().unwrap_or("");
+            return format!("{scheme}://{user}:***@{host}");
+        }
+    }
+    raw.to_string()
+}
+
+/// Opens the store the URL names, applies migrations and seeds a fresh database.
+pub async fn open(url: &DatabaseUrl) -> anyhow::Result<DynStore> {
+    let store: DynStore = match url {
+        DatabaseUrl::SqliteMemory | DatabaseUrl::SqliteFile(_) => {
+            Arc::new(sqlite::SqliteStore::connect(url).await?)
+        }
+        DatabaseUrl::Postgres(u) => Arc::new(postgres::PgStore::connect(u).await?),
+    };
+    seed(&store).await?;
+    Ok(store)
+}
+
+/// On an empty database: the two fixed groups (ids 1 and 2) and the setup token.
+async fn seed(store: &DynStore) -> anyhow::Result<()> {
+    let mut tx = store.begin().await?;
+    tx.lock(LockKey::Setup).await?;
+    if tx.group_get(1).await?.is_none() {
+        tx.group_insert_fixed(1, "All Users", "all-internal-users").await?;
+        tx.group_insert_fixed(2, "Administrators", "admin").await?;
+    }
+    if tx.setting_get("setup-token").await?.is_none() {
+        tx.setting_set("setup-token", Some(&uuid::Uuid::new_v4().to_string()))
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_urls() {
+        assert_eq!(DatabaseUrl::parse("sqlite::memory:"), Ok(DatabaseUrl::SqliteMemory));
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///abs/path.db"),
+            Ok(DatabaseUrl::SqliteFile("/abs/path.db".into()))
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://rel.db"),
+            Ok(DatabaseUrl::SqliteFile("rel.db".into()))
+        );
+        assert!(matches!(
+            DatabaseUrl::parse("jdbc:postgresql://u@h/db"),
+            Ok(DatabaseUrl::Postgres(_))
+        ));
+        assert!(DatabaseUrl::parse("mysql://x").is_err());
+        assert!(DatabaseUrl::parse("sqlite://").is_err());
+    }
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+    }
+
+    #[test]
+    fn migration_folders_match() {
+        let names = |dir: &str| {
+            let mut v: Vec<String> = std::fs::read_dir(dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            v.sort();
+            v
+        };
+        let root = env!("CARGO_MANIFEST_DIR");
+        assert_eq!(
+            names(&format!("{root}/migrations/sqlite")),
+            names(&format!("{root}/migrations/postgres"))
+        );
+    }
+}
+
+/// The pool-level queries of the authentication hot path, written once for both backends.
+#[macro_export]
+macro_rules! store_pool_queries {
+    ($store:ty) => {
+        impl $store {
+            async fn session_auth_query(
+                &self,
+                digest: &[u8],
+            ) -> $crate::store::StoreResult<Option<$crate::sessions::store::SessionAuthRow>> {
+                let rows: Vec<$crate::sessions::store::SessionAuthJoinRow> =
+                    sqlx::query_as($crate::sessions::store::SESSION_AUTH_SQL)
+                        .bind(digest)
+                        .fetch_all(&self.pool)
+                        .await?;
+                Ok($crate::sessions::store::SessionAuthRow::from_join(rows))
+            }
+
+            async fn api_key_auth_query(
+                &self,
+                digest: &[u8],
+            ) -> $crate::store::StoreResult<Option<$crate::api_keys::store::KeyAuthRow>> {
+                let rows: Vec<$crate::api_keys::store::KeyAuthJoinRow> =
+                    sqlx::query_as($crate::api_keys::store::KEY_AUTH_SQL)
+                        .bind(digest)
+                        .fetch_all(&self.pool)
+                        .await?;
+                Ok($crate::api_keys::store::KeyAuthRow::from_join(digest, rows))
+            }
+
+            async fn api_key_touch_query(
+                &self,
+                uses: &[(i64, i64)],
+            ) -> $crate::store::StoreResult<()> {
+                for (key_id, at) in uses {
+                    sqlx::query($crate::api_keys::store::KEY_TOUCH_SQL)
+                        .bind(*at)
+                        .bind(*key_id)
+                        .execute(&self.pool)
+                        .await?;
+                }
+                Ok(())
+            }
+        }
+    };
+}

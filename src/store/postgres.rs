@@ -1,0 +1,169 @@
+//! The PostgreSQL backend: a connection pool, transaction-scoped advisory locks for rules that
+//! span rows, and `LISTEN`/`NOTIFY` so several instances evict cached API keys within a second.
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::postgres::{PgListener, PgPoolOptions};
+use sqlx::{PgPool, Postgres};
+use tokio_util::sync::CancellationToken;
+
+use super::{Backend, KeyEvent, KeyInvalidation, LockKey, Store, StoreResult, Tx};
+use crate::api_keys::store::KeyAuthRow;
+use crate::sessions::store::SessionAuthRow;
+
+pub const KEY_CHANNEL: &str = "ferrobase_api_key";
+
+pub struct PgStore {
+    pool: PgPool,
+}
+
+pub struct PgTx {
+    tx: sqlx::Transaction<'static, Postgres>,
+}
+
+impl PgTx {
+    fn conn(&mut self) -> &mut sqlx::PgConnection {
+        &mut self.tx
+    }
+}
+
+impl PgStore {
+    pub async fn connect(url: &str) -> anyhow::Result<PgStore> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect(url)
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot connect to PostgreSQL at {}: {e}",
+                    super::redact_url(url)
+                )
+            })?;
+        sqlx::migrate!("./migrations/postgres")
+            .run(&pool)
+            .await
+            .map_err(|e| anyhow::anyhow!("database migration failed: {e}"))?;
+        Ok(PgStore { pool })
+    }
+
+    async fn listen_once(
+        &self,
+        events: &KeyInvalidation,
+        shutdown: &CancellationToken,
+    ) -> Result<(), sqlx::Error> {
+        let mut listener = PgListener::connect_with(&self.pool).await?;
+        listener.listen(KEY_CHANNEL).await?;
+        let _ = events.send(KeyEvent::Listening(true));
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return Ok(()),
+                n = listener.try_recv() => match n? {
+                    Some(n) => {
+                        if let Ok(id) = n.payload().parse::<i64>() {
+                            let _ = events.send(KeyEvent::Evict(id));
+                        }
+                    }
+                    None => return Err(sqlx::Error::PoolClosed),
+                }
+            }
+        }
+    }
+}
+
+crate::store_pool_queries!(PgStore);
+
+#[async_trait]
+impl Store for PgStore {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
+    async fn begin(&self) -> StoreResult<Box<dyn Tx>> {
+        let tx = self.pool.begin().await?;
+        Ok(Box::new(PgTx { tx }))
+    }
+
+    async fn read(&self) -> StoreResult<Box<dyn Tx>> {
+        let tx = self.pool.begin().await?;
+        Ok(Box::new(PgTx { tx }))
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn session_auth(&self, digest: &[u8]) -> StoreResult<Option<SessionAuthRow>> {
+        self.session_auth_query(digest).await
+    }
+
+    async fn api_key_auth(&self, digest: &[u8]) -> StoreResult<Option<KeyAuthRow>> {
+        self.api_key_auth_query(digest).await
+    }
+
+    async fn api_key_touch(&self, uses: &[(i64, i64)]) -> StoreResult<()> {
+        self.api_key_touch_query(uses).await
+    }
+
+    /// Keeps a `LISTEN` connection; on loss reports `Listening(false)` (the cache then stops
+    /// trusting itself) and reconnects, reporting `Listening(true)` once listening again.
+    async fn listen_key_events(
+        &self,
+        events: KeyInvalidation,
+        shutdown: CancellationToken,
+    ) -> StoreResult<()> {
+        loop {
+            if shutdown.is_cancelled() {
+                return Ok(());
+            }
+            if let Err(e) = self.listen_once(&events, &shutdown).await {
+                tracing::warn!(error = %e, "lost the API-key invalidation listener; retrying");
+                let _ = events.send(KeyEvent::Listening(false));
+                tokio::select! {
+                    _ = shutdown.cancelled() => return Ok(()),
+                    _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+                }
+            } else {
+                return Ok(());
+            }
+        }
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+#[async_trait]
+impl Tx for PgTx {
+    async fn commit(self: Box<Self>) -> StoreResult<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+
+    async fn lock(&mut self, key: LockKey) -> StoreResult<()> {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(0x6665_7272_0000_i64 + key as i64)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// Delivered to every listening instance when the transaction commits.
+    async fn notify_key_changed(&mut self, key_id: i64) -> StoreResult<()> {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(KEY_CHANNEL)
+            .bind(key_id.to_string())
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+}
+
+crate::impl_user_tx!(PgTx);
+crate::impl_group_tx!(PgTx);
+crate::impl_session_tx!(PgTx);
+crate::impl_api_key_tx!(PgTx);
+crate::impl_audit_tx!(PgTx);
+crate::impl_settings_tx!(PgTx);
