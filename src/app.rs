@@ -63,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::groups::api::routes())
         .merge(crate::api_keys::api::routes())
         .merge(crate::audit::api::routes())
+        .merge(crate::ui::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(not_found);
     api.layer(axum::middleware::from_fn_with_state(

@@ -18,4 +18,5 @@ pub mod sessions;
 pub mod settings;
 pub mod setup;
 pub mod store;
+pub mod ui;
 pub mod users;

@@ -1,0 +1,1 @@
+//! Scenarios: see the spec section named in each test.
