@@ -190,6 +190,9 @@ pub async fn shutdown_signal() {
 
 /// `ferrobase serve`: open the store, serve until a signal, flush, exit.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let tmp = config.data_dir.join("tmp");
+    std::fs::create_dir_all(&tmp)
+        .map_err(|e| anyhow::anyhow!("cannot create the data directory {}: {e}", tmp.display()))?;
     let store = crate::store::open(&config.database).await?;
     let app = App::new(store, config, Arc::new(SystemClock));
     let running = start(app.clone()).await?;

@@ -27,9 +27,7 @@ impl SqliteTx {
 
 impl SqliteStore {
     pub async fn connect(url: &DatabaseUrl) -> anyhow::Result<SqliteStore> {
-        let base = SqliteConnectOptions::from_str("sqlite::memory:")?
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
+        let common = |o: SqliteConnectOptions| o.foreign_keys(true).busy_timeout(Duration::from_secs(5));
         let (opts, pool_opts) = match url {
             DatabaseUrl::SqliteFile(path) => {
                 if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -41,7 +39,8 @@ impl SqliteStore {
                     })?;
                 }
                 (
-                    base.filename(path)
+                    common(SqliteConnectOptions::new())
+                        .filename(path)
                         .create_if_missing(true)
                         .journal_mode(SqliteJournalMode::Wal)
                         // WAL + NORMAL: a commit survives a process crash (SIGKILL); only an OS
@@ -54,7 +53,7 @@ impl SqliteStore {
             }
             // One connection that never closes: each in-memory connection is its own database.
             _ => (
-                base,
+                common(SqliteConnectOptions::from_str("sqlite::memory:")?),
                 SqlitePoolOptions::new()
                     .max_connections(1)
                     .min_connections(1)

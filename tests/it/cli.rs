@@ -1,1 +1,273 @@
-//! Scenarios: see the spec section named in each test.
+//! The `ferrobase` binary: version, help, exit statuses for bad configuration (2) and runtime
+//! failures at start (1), graceful shutdown, and durability of acknowledged writes on SIGKILL.
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::support::{PgDb, PASSWORD};
+
+const BIN: &str = env!("CARGO_BIN_EXE_ferrobase");
+
+fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).env_remove("FERROBASE_DATABASE_URL").env_remove("MB_DB_CONNECTION_URI");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run ferrobase")
+}
+
+fn stderr_line(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).trim().to_string()
+}
+
+#[test]
+fn version_names_the_metabase_api() {
+    let o = run(&["--version"], &[]);
+    assert!(o.status.success());
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        out.trim(),
+        format!("ferrobase {} (Metabase API v0.58.0)", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn help_lists_serve_and_its_options() {
+    let o = run(&["--help"], &[]);
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stdout).contains("serve"));
+    let o = run(&["serve", "--help"], &[]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    for opt in ["--bind", "--database", "--data-dir", "--max-upload-bytes", "--source-address-header"] {
+        assert!(out.contains(opt), "{opt} missing from:\n{out}");
+    }
+}
+
+#[test]
+fn configuration_errors_exit_2_with_one_line() {
+    let cases: &[(&[&str], &[(&str, &str)], &str)] = &[
+        (&["serve", "--database", "mysql://x/y"], &[], "--database"),
+        (&["serve", "--bind", "not-an-address"], &[], "--bind"),
+        (&["serve", "--database", "sqlite::memory:"], &[("MB_SESSION_COOKIES", "maybe")], "MB_SESSION_COOKIES"),
+        (&["serve", "--database", "sqlite::memory:"], &[("MB_JETTY_PORT", "http")], "MB_JETTY_PORT"),
+        (&["serve", "--database", "sqlite::memory:"], &[("MAX_SESSION_AGE", "-5")], "MAX_SESSION_AGE"),
+        (&["serve", "--no-such-option"], &[], "--no-such-option"),
+    ];
+    for (args, env, needle) in cases {
+        let o = run(args, env);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr_line(&o));
+        let err = stderr_line(&o);
+        assert!(err.contains(needle), "{args:?}: {err}");
+        if !needle.starts_with("--no-such") {
+            assert_eq!(err.lines().count(), 1, "{err}");
+        }
+        assert!(!err.contains("panicked") && !err.contains("backtrace"), "{err}");
+    }
+}
+
+#[test]
+fn runtime_failures_at_start_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    // An unwritable SQLite path: a file where a directory is needed.
+    let blocker = dir.path().join("file");
+    std::fs::write(&blocker, "x").unwrap();
+    let url = format!("sqlite://{}/sub/ferrobase.db", blocker.display());
+    let o = run(&["serve", "--database", &url, "--bind", "127.0.0.1:0"], &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr_line(&o));
+    assert!(stderr_line(&o).contains("SQLite"), "{}", stderr_line(&o));
+
+    // An unreachable PostgreSQL (nothing listens on port 1).
+    let o = run(&["serve", "--database", "postgres://u:secret@127.0.0.1:1/db", "--bind", "127.0.0.1:0"], &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr_line(&o));
+    let err = stderr_line(&o);
+    assert!(err.contains("PostgreSQL") && !err.contains("secret"), "{err}");
+
+    // A port in use.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let bind = format!("127.0.0.1:{port}");
+    let o = run(&["serve", "--database", "sqlite::memory:", "--bind", &bind], &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr_line(&o));
+    assert!(stderr_line(&o).contains(&bind), "{}", stderr_line(&o));
+    for o in [o] {
+        assert!(!stderr_line(&o).contains("panicked"));
+    }
+}
+
+/// A `ferrobase serve` child process on a free port.
+pub struct Server {
+    pub child: Child,
+    pub base: String,
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+impl Server {
+    pub fn spawn(database: &str, env: &[(&str, &str)]) -> Server {
+        let port = free_port();
+        let mut cmd = Command::new(BIN);
+        cmd.args(["serve", "--database", database, "--bind", &format!("127.0.0.1:{port}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn");
+        // Drain stderr so the child never blocks on a full pipe.
+        if let Some(err) = child.stderr.take() {
+            std::thread::spawn(move || for _ in BufReader::new(err).lines() {});
+        }
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if healthy(&base) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "server did not become healthy");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Server { child, base }
+    }
+
+    pub fn signal(&self, sig: &str) {
+        let _ = Command::new("kill").args([sig, &self.child.id().to_string()]).status();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A blocking health probe over a plain TCP connection (usable inside or outside a runtime).
+fn healthy(base: &str) -> bool {
+    use std::io::{Read, Write};
+    let addr = base.trim_start_matches("http://");
+    let Ok(mut s) = std::net::TcpStream::connect(addr) else { return false };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    if s.write_all(b"GET /api/health HTTP/1.0\r\n\r\n").is_err() {
+        return false;
+    }
+    let mut buf = String::new();
+    let _ = s.read_to_string(&mut buf);
+    buf.starts_with("HTTP/1.0 200") || buf.starts_with("HTTP/1.1 200")
+}
+
+async fn setup_admin(client: &::reqwest::Client, base: &str) -> String {
+    let props: serde_json::Value =
+        client.get(format!("{base}/api/session/properties")).send().await.unwrap().json().await.unwrap();
+    let token = props["setup-token"].as_str().unwrap().to_string();
+    let r: serde_json::Value = client
+        .post(format!("{base}/api/setup"))
+        .json(&json!({"token": token, "prefs": {"site_name": "Acme"},
+                      "user": {"email": "ada@example.com", "password": PASSWORD}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    r["id"].as_str().unwrap().to_string()
+}
+
+/// Creates users concurrently until killed; every 200 answer must survive a SIGKILL.
+async fn kill_during_burst(database: String) {
+    let server = Server::spawn(&database, &[]);
+    let client = ::reqwest::Client::new();
+    let sid = setup_admin(&client, &server.base).await;
+    let acknowledged = std::sync::Arc::new(parking_lot::Mutex::new(Vec::<String>::new()));
+    let mut tasks = Vec::new();
+    for w in 0..4 {
+        let (client, base, sid, acked) = (client.clone(), server.base.clone(), sid.clone(), acknowledged.clone());
+        tasks.push(tokio::spawn(async move {
+            for i in 0..10_000 {
+                let email = format!("burst-{w}-{i}@example.com");
+                let r = client
+                    .post(format!("{base}/api/user"))
+                    .header("X-Metabase-Session", &sid)
+                    .json(&json!({"email": email}))
+                    .send()
+                    .await;
+                match r {
+                    Ok(r) if r.status() == 200 => acked.lock().push(email),
+                    _ => return,
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    server.signal("-KILL");
+    for t in tasks {
+        let _ = t.await;
+    }
+    drop(server);
+    let acked = acknowledged.lock().clone();
+    assert!(acked.len() > 10, "too few creations acknowledged: {}", acked.len());
+
+    let server = Server::spawn(&database, &[]);
+    let sid = {
+        let r: serde_json::Value = client
+            .post(format!("{}/api/session", server.base))
+            .json(&json!({"username": "ada@example.com", "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        r["id"].as_str().unwrap().to_string()
+    };
+    let list: serde_json::Value = client
+        .get(format!("{}/api/user?status=all", server.base))
+        .header("X-Metabase-Session", &sid)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let stored: std::collections::HashSet<String> = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["email"].as_str().unwrap().to_string())
+        .collect();
+    let lost: Vec<&String> = acked.iter().filter(|e| !stored.contains(*e)).collect();
+    assert!(lost.is_empty(), "{} acknowledged creations lost, e.g. {:?}", lost.len(), lost.first());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn durability_sigkill_loses_no_acknowledged_user_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    kill_during_burst(format!("sqlite://{}/ferrobase.db", dir.path().display())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn durability_sigkill_loses_no_acknowledged_user_postgres() {
+    let Some(db) = PgDb::create().await else { return };
+    kill_during_burst(db.url.clone()).await;
+    db.drop_db().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_shuts_down_gracefully_with_status_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::spawn(&format!("sqlite://{}/f.db", dir.path().display()), &[]);
+    server.signal("-TERM");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            assert_eq!(status.code(), Some(0));
+            break;
+        }
+        assert!(Instant::now() < deadline, "no exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
