@@ -70,6 +70,7 @@ pub fn router(state: AppState) -> Router {
         state.clone(),
         crate::http::auth::resolve_caller,
     ))
+    .layer(axum::middleware::from_fn(crate::ui::csrf::guard_api))
     .layer(
         TraceLayer::new_for_http().make_span_with(|req: &Request| {
             // Low-cardinality span names: the matched route, never the raw path or headers.

@@ -223,4 +223,85 @@ mod tests {
             now
         ));
     }
+
+    /// Scenario 8: malformed values are refused without touching the store (which fails the
+    /// test if called) or the cache.
+    #[tokio::test]
+    async fn s08_malformed_keys_never_reach_the_store() {
+        use crate::api_keys::test_support::SpyStore;
+        let auth = KeyAuthenticator::new(true, true);
+        let store: DynStore = SpyStore::forbidden();
+        let key = super::format::generate_os();
+        let k = key.expose();
+        let mut plus = k.to_string();
+        plus.replace_range(20..21, "+");
+        let values = [
+            "mb_not_an_api_key".to_string(),
+            k[..48].to_string(),
+            format!("{k}A"),
+            format!("MB_{}", &k[3..]),
+            plus,
+            format!("Bearer {k}"),
+            "mb_0123456789ABCDEFGHIJabcdefghijklmnopqrst27HnjL".to_string(),
+        ];
+        for v in &values {
+            let verdict = auth.verify(&store, Some(v), Timestamp(0)).await.expect("verify");
+            assert_eq!(verdict, Verdict::Malformed, "{v:?}");
+        }
+        // Several X-Api-Key headers (no single value) and non-UTF-8 values are malformed too.
+        assert_eq!(auth.verify(&store, None, Timestamp(0)).await.expect("verify"), Verdict::Malformed);
+        assert_eq!(auth.cache_len(), 0);
+    }
+
+    /// Scenario 79: when the LISTEN connection drops, the cache is emptied and bypassed (every
+    /// request goes to the database) until listening resumes, so a key deleted elsewhere in the
+    /// meantime is refused on the next request; once listening again the cache is emptied once
+    /// more and used again.
+    #[tokio::test]
+    async fn s79_listener_loss_empties_and_bypasses_the_cache() {
+        use crate::api_keys::input::NewKey;
+        use crate::api_keys::service::{create, OsKeyGenerator};
+        use crate::api_keys::test_support::{app_with, TestClock};
+        let (app, spy, admin) = app_with(TestClock::at(1_000_000)).await;
+        let new = |name: &str| NewKey { name: name.into(), group_id: 1, expires_at: None };
+        let k1 = create(&app, &admin, new("one"), &OsKeyGenerator).await.expect("k1").body;
+        let k2 = create(&app, &admin, new("two"), &OsKeyGenerator).await.expect("k2").body;
+        let (k1, k2) = (k1["unmasked_key"].as_str().unwrap(), k2["unmasked_key"].as_str().unwrap());
+        let verify = |k: &str| {
+            let app = app.clone();
+            let k = k.to_string();
+            async move { app.api_keys.verify(&app.store, Some(&k), app.clock.now()).await.expect("verify") }
+        };
+        let ok = |v: &Verdict| matches!(v, Verdict::Ok(_));
+
+        // Listening: the second verification is served from the cache.
+        assert!(ok(&verify(k1).await));
+        assert!(ok(&verify(k1).await));
+        assert_eq!(spy.auth_calls(), 1);
+        assert_eq!(app.api_keys.cache_len(), 1);
+
+        // The listener drops: the cache is emptied and every request goes to the database.
+        app.api_keys.set_trusted(false);
+        assert_eq!(app.api_keys.cache_len(), 0);
+        assert!(ok(&verify(k1).await));
+        assert!(ok(&verify(k2).await));
+        assert!(ok(&verify(k2).await));
+        assert_eq!(spy.auth_calls(), 4);
+        assert_eq!(app.api_keys.cache_len(), 0);
+
+        // Another instance deletes k1; its notification is lost with the connection, and no
+        // local eviction happens. The next request is still refused.
+        let mut tx = app.store.begin().await.expect("begin");
+        tx.api_key_delete(1).await.expect("delete");
+        tx.commit().await.expect("commit");
+        assert_eq!(verify(k1).await, Verdict::Unknown);
+
+        // Listening again: emptied once more, then used again.
+        app.api_keys.set_trusted(true);
+        assert_eq!(app.api_keys.cache_len(), 0);
+        let before = spy.auth_calls();
+        assert!(ok(&verify(k2).await));
+        assert!(ok(&verify(k2).await));
+        assert_eq!(spy.auth_calls(), before + 1);
+    }
 }

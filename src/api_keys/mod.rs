@@ -3,7 +3,12 @@
 pub mod api;
 pub mod auth;
 pub mod format;
+pub mod input;
 pub mod last_used;
 pub mod ratelimit;
 pub mod service;
 pub mod store;
+pub mod view;
+
+#[cfg(test)]
+pub(crate) mod test_support;

@@ -1,5 +1,305 @@
-//! API-key rules (api-keys.md 5). Placeholder while the endpoints are written.
+//! API-key rules (api-keys.md 2, 3.3, 4.4, 4.7, 5, 6, 8): the superuser check, the business rules
+//! in the spec's order, the key user and its memberships, unique prefixes, grace periods, cache
+//! invalidation and the audit events. Every write runs in one unit of work; the local cache is
+//! evicted after the commit and before the caller responds, and other instances are told through
+//! `notify_key_changed` (delivered at commit).
+use std::collections::BTreeSet;
+
+use axum::http::StatusCode;
+use serde_json::{json, Value};
+
+use super::format::{self, PlainKey};
+use super::input::{KeyPatch, NewKey};
+use super::store::{ApiKeyRow, KeyRotation, NewApiKey};
+use super::view;
 use crate::app::App;
+use crate::audit::AuditEvent;
+use crate::clock::Timestamp;
+use crate::error::{ApiError, ApiResult};
+use crate::groups::membership::{self, Change};
+use crate::groups::{ALL_USERS, ADMINISTRATORS};
+use crate::http::auth::{AdminCap, Principal};
+use crate::store::{StoreError, Tx};
+use crate::users::store::{NewUser, UserProfile};
+
+pub const DUPLICATE_NAME: &str = "An API key with this name already exists.";
+pub const GROUP_NOT_FOUND: &str = "Group not found.";
+pub const EXPIRY_NOT_IN_FUTURE: &str = "Expiration must be in the future.";
+pub const PREFIX_EXHAUSTED: &str = "could not generate key with unique prefix";
+/// Keys generated per request before giving up on a unique prefix (3.3).
+pub const PREFIX_ATTEMPTS: usize = 6;
+
+/// Where new secrets come from. Production uses [`OsKeyGenerator`]; tests stub it to force
+/// prefix collisions.
+pub trait KeyGenerator: Send + Sync {
+    fn generate(&self) -> PlainKey;
+}
+
+/// The operating system's CSPRNG (3.1).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct OsKeyGenerator;
+
+impl KeyGenerator for OsKeyGenerator {
+    fn generate(&self) -> PlainKey {
+        format::generate_os()
+    }
+}
+
+/// A key object together with its new plain-text secret (create and regenerate only).
+pub struct WithSecret {
+    pub body: Value,
+}
+
+fn event(topic: &'static str, admin: AdminCap, key_id: i64, now: Timestamp, details: Value) -> AuditEvent {
+    AuditEvent {
+        topic,
+        timestamp: now,
+        user_id: Some(admin.actor_id),
+        model: "ApiKey",
+        model_id: Some(key_id),
+        details,
+    }
+}
+
+fn object(app: &App, row: &ApiKeyRow, now: Timestamp) -> serde_json::Map<String, Value> {
+    view::key_object(row, app.api_keys.last_used.seen(row.id), now)
+}
+
+/// A key whose prefix no current secret and no retired secret still in its grace period has.
+/// Runs before anything is written, so exhaustion leaves nothing behind.
+async fn unique_key(tx: &mut dyn Tx, gen: &dyn KeyGenerator, now: Timestamp) -> ApiResult<PlainKey> {
+    for _ in 0..PREFIX_ATTEMPTS {
+        let key = gen.generate();
+        if !tx.api_key_prefix_taken(key.prefix(), now.micros()).await? {
+            return Ok(key);
+        }
+    }
+    tracing::warn!(attempts = PREFIX_ATTEMPTS, "no unique API-key prefix found");
+    Err(ApiError::JsonBody(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        json!({"message": PREFIX_EXHAUSTED}),
+    ))
+}
+
+fn check_expiry(expires_at: Option<Timestamp>, now: Timestamp) -> ApiResult<()> {
+    match expires_at {
+        Some(e) if e <= now => Err(ApiError::field("expires_at", EXPIRY_NOT_IN_FUTURE)),
+        _ => Ok(()),
+    }
+}
+
+/// Makes the key user's memberships exactly {All Users, `group_id`}, recording no
+/// `group-membership-*` events (6). Returns whether anything changed.
+async fn set_group(tx: &mut dyn Tx, change: Change, user_id: i64, group_id: i64) -> ApiResult<bool> {
+    let target: BTreeSet<i64> = [ALL_USERS, group_id].into();
+    let current = tx.memberships_of_user(user_id).await?;
+    let mut changed = false;
+    for m in current.iter().filter(|m| !target.contains(&m.group_id)) {
+        membership::remove(tx, change, m).await?;
+        changed = true;
+    }
+    for g in &target {
+        if !current.iter().any(|m| m.group_id == *g) {
+            membership::add(tx, change, user_id, *g).await?;
+            changed = true;
+        }
+    }
+    Ok(changed)
+}
+
+async fn get_row(tx: &mut dyn Tx, id: i64) -> ApiResult<ApiKeyRow> {
+    tx.api_key_get(id).await?.ok_or(ApiError::NotFound)
+}
+
+/// `POST /api/api-key` (5.1), after validation.
+pub async fn create(app: &App, caller: &Principal, input: NewKey, gen: &dyn KeyGenerator) -> ApiResult<WithSecret> {
+    let admin = caller.require_superuser()?;
+    let now = app.clock.now();
+    let mut tx = app.store.begin().await?;
+    if tx.api_key_id_by_name(&input.name).await?.is_some() {
+        return Err(ApiError::field("name", DUPLICATE_NAME));
+    }
+    if tx.group_get(input.group_id).await?.is_none() {
+        return Err(ApiError::field("group_id", GROUP_NOT_FOUND));
+    }
+    check_expiry(input.expires_at, now)?;
+    let key = unique_key(tx.as_mut(), gen, now).await?;
+    let user_id = tx
+        .user_insert(&NewUser {
+            email: format!("api-key-user-{}@api-key.invalid", uuid::Uuid::new_v4().hyphenated()),
+            first_name: Some(input.name.clone()),
+            last_name: Some(String::new()),
+            password_hash: None,
+            key_user: true,
+            is_superuser: false,
+            is_installer: false,
+            locale: None,
+            login_attributes: None,
+            now: now.micros(),
+        })
+        .await?;
+    let change = Change { actor_id: admin.actor_id, now, audit: false };
+    set_group(tx.as_mut(), change, user_id, input.group_id).await?;
+    let inserted = tx
+        .api_key_insert(&NewApiKey {
+            name: input.name,
+            user_id,
+            key_hash: key.digest().0.to_vec(),
+            key_prefix: key.prefix().to_string(),
+            expires_at: input.expires_at.map(Timestamp::micros),
+            creator_id: admin.actor_id,
+            now: now.micros(),
+        })
+        .await;
+    let id = match inserted {
+        Ok(id) => id,
+        // A concurrent create took the name between the check and the insert.
+        Err(StoreError::Conflict(_)) => return Err(ApiError::field("name", DUPLICATE_NAME)),
+        Err(e) => return Err(e.into()),
+    };
+    let row = get_row(tx.as_mut(), id).await?;
+    tx.audit_insert(&event("api-key-create", admin, id, now, view::snapshot(&row)))
+        .await?;
+    tx.commit().await?;
+    tracing::info!(key_id = id, prefix = key.prefix(), "API key created");
+    Ok(WithSecret {
+        body: view::with_secret(object(app, &row, now), &key, false),
+    })
+}
+
+/// `GET /api/api-key` (5.2).
+pub async fn list(app: &App, caller: &Principal) -> ApiResult<Value> {
+    caller.require_superuser()?;
+    let now = app.clock.now();
+    let mut tx = app.store.read().await?;
+    let rows = tx.api_key_list().await?;
+    Ok(Value::Array(
+        rows.iter().map(|r| Value::Object(object(app, r, now))).collect(),
+    ))
+}
+
+/// `GET /api/api-key/count` (5.3).
+pub async fn count(app: &App, caller: &Principal) -> ApiResult<i64> {
+    caller.require_superuser()?;
+    let mut tx = app.store.read().await?;
+    Ok(tx.api_key_count().await?)
+}
+
+/// `PUT /api/api-key/:id` (5.4), after validation. Writes nothing when nothing changes.
+pub async fn update(app: &App, caller: &Principal, id: i64, patch: KeyPatch) -> ApiResult<Value> {
+    let admin = caller.require_superuser()?;
+    let now = app.clock.now();
+    let mut tx = app.store.begin().await?;
+    let before = get_row(tx.as_mut(), id).await?;
+    if let Some(name) = &patch.name {
+        if tx.api_key_id_by_name(name).await?.is_some_and(|other| other != id) {
+            return Err(ApiError::field("name", DUPLICATE_NAME));
+        }
+    }
+    if let Some(g) = patch.group_id {
+        if tx.group_get(g).await?.is_none() {
+            return Err(ApiError::field("group_id", GROUP_NOT_FOUND));
+        }
+    }
+    if let Some(e) = patch.expires_at {
+        check_expiry(e, now)?;
+    }
+    let name = patch.name.unwrap_or_else(|| before.name.clone());
+    let expires_at = match patch.expires_at {
+        Some(e) => e.map(Timestamp::micros),
+        None => before.expires_at,
+    };
+    let change = Change { actor_id: admin.actor_id, now, audit: false };
+    let mut changed = name != before.name || expires_at != before.expires_at;
+    if let Some(g) = patch.group_id {
+        changed |= set_group(tx.as_mut(), change, before.user_id, g).await?;
+    }
+    if !changed {
+        // Nothing to write: the unit of work rolls back, `updated_at` stays, no event.
+        return Ok(Value::Object(object(app, &before, now)));
+    }
+    if name != before.name {
+        let user = tx
+            .user_get(before.user_id)
+            .await?
+            .ok_or_else(|| ApiError::internal("API key user missing"))?;
+        let profile = UserProfile {
+            email: user.email,
+            first_name: Some(name.clone()),
+            last_name: Some(String::new()),
+            locale: user.locale,
+            login_attributes: user.login_attributes,
+        };
+        tx.user_set_profile(before.user_id, &profile, now.micros()).await?;
+    }
+    match tx
+        .api_key_set_fields(id, &name, expires_at, admin.actor_id, now.micros())
+        .await
+    {
+        Ok(()) => {}
+        Err(StoreError::Conflict(_)) => return Err(ApiError::field("name", DUPLICATE_NAME)),
+        Err(e) => return Err(e.into()),
+    }
+    tx.notify_key_changed(id).await?;
+    let after = get_row(tx.as_mut(), id).await?;
+    let details = view::update_details(&before, &after);
+    tx.audit_insert(&event("api-key-update", admin, id, now, details)).await?;
+    tx.commit().await?;
+    app.api_keys.evict_key(id);
+    Ok(Value::Object(object(app, &after, now)))
+}
+
+/// `PUT /api/api-key/:id/regenerate` (5.5), after validation.
+pub async fn regenerate(
+    app: &App,
+    caller: &Principal,
+    id: i64,
+    grace_seconds: i64,
+    gen: &dyn KeyGenerator,
+) -> ApiResult<WithSecret> {
+    let admin = caller.require_superuser()?;
+    let now = app.clock.now();
+    let mut tx = app.store.begin().await?;
+    let before = get_row(tx.as_mut(), id).await?;
+    let key = unique_key(tx.as_mut(), gen, now).await?;
+    let rotation = KeyRotation {
+        key_hash: key.digest().0.to_vec(),
+        key_prefix: key.prefix().to_string(),
+        previous_valid_until: (grace_seconds > 0).then(|| now.plus_seconds(grace_seconds).micros()),
+        updated_by_id: admin.actor_id,
+        now: now.micros(),
+    };
+    tx.api_key_rotate(id, &rotation).await?;
+    tx.notify_key_changed(id).await?;
+    let details = view::regenerate_details(&before.key_prefix, key.prefix(), grace_seconds);
+    tx.audit_insert(&event("api-key-regenerate", admin, id, now, details)).await?;
+    let after = get_row(tx.as_mut(), id).await?;
+    tx.commit().await?;
+    app.api_keys.evict_key(id);
+    tracing::info!(key_id = id, prefix = key.prefix(), grace_seconds, "API key regenerated");
+    Ok(WithSecret {
+        body: view::with_secret(object(app, &after, now), &key, true),
+    })
+}
+
+/// `DELETE /api/api-key/:id` (5.6): the row goes, the key user is deactivated and keeps its
+/// memberships.
+pub async fn delete(app: &App, caller: &Principal, id: i64) -> ApiResult<()> {
+    let admin = caller.require_superuser()?;
+    let now = app.clock.now();
+    let mut tx = app.store.begin().await?;
+    let row = get_row(tx.as_mut(), id).await?;
+    tx.audit_insert(&event("api-key-delete", admin, id, now, view::snapshot(&row)))
+        .await?;
+    tx.api_key_delete(id).await?;
+    tx.user_set_active(row.user_id, false, now.micros()).await?;
+    tx.notify_key_changed(id).await?;
+    tx.commit().await?;
+    app.api_keys.evict_key(id);
+    app.api_keys.last_used.forget(id);
+    tracing::info!(key_id = id, prefix = %row.key_prefix, "API key deleted");
+    Ok(())
+}
 
 /// Writes due `last_used_at` values (all of them when `force`, at shutdown).
 pub async fn flush_last_used(app: &App, force: bool) {
@@ -13,3 +313,7 @@ pub async fn flush_last_used(app: &App, force: bool) {
         app.api_keys.last_used.restore(&due);
     }
 }
+
+#[cfg(test)]
+#[path = "service_tests.rs"]
+mod tests;

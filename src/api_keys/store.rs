@@ -107,8 +107,10 @@ pub struct NewApiKey {
 pub struct KeyRotation {
     pub key_hash: Vec<u8>,
     pub key_prefix: String,
-    /// `Some` only with a grace period: (old digest, old prefix, valid until).
-    pub previous: Option<(Vec<u8>, String, i64)>,
+    /// `Some(until)` only with a grace period: the current secret (digest and prefix, copied by
+    /// the statement itself, so the old digest never leaves the database) becomes the retired
+    /// secret until then. `None`: the current secret and any earlier retired one die at once.
+    pub previous_valid_until: Option<i64>,
     pub updated_by_id: i64,
     pub now: i64,
 }
@@ -255,20 +257,19 @@ macro_rules! impl_api_key_tx {
                 id: i64,
                 r: &$crate::api_keys::store::KeyRotation,
             ) -> $crate::store::StoreResult<()> {
-                let (ph, pp, pv) = match &r.previous {
-                    Some((h, p, v)) => (Some(h.clone()), Some(p.clone()), Some(*v)),
-                    None => (None, None, None),
-                };
+                // Every right-hand side sees the row as it was before the UPDATE (SQL semantics
+                // on both backends), so `key_hash` here is the secret being retired.
                 sqlx::query(
-                    "UPDATE api_key SET key_hash = $1, key_prefix = $2, previous_key_hash = $3,
-                        previous_key_prefix = $4, previous_key_valid_until = $5,
-                        updated_by_id = $6, updated_at = $7 WHERE id = $8",
+                    "UPDATE api_key SET
+                        previous_key_hash = CASE WHEN $3 IS NULL THEN NULL ELSE key_hash END,
+                        previous_key_prefix = CASE WHEN $3 IS NULL THEN NULL ELSE key_prefix END,
+                        previous_key_valid_until = $3,
+                        key_hash = $1, key_prefix = $2, updated_by_id = $4, updated_at = $5
+                     WHERE id = $6",
                 )
                 .bind(&r.key_hash)
                 .bind(&r.key_prefix)
-                .bind(ph)
-                .bind(pp)
-                .bind(pv)
+                .bind(r.previous_valid_until)
                 .bind(r.updated_by_id)
                 .bind(r.now)
                 .bind(id)

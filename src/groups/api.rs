@@ -20,6 +20,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/permissions/membership", get(memberships).post(add_member))
         .route("/api/permissions/membership/{id}", put(set_manager).delete(remove_member))
         .route("/api/permissions/membership/{id}/clear", put(clear))
+        .route_layer(axum::middleware::from_fn(crate::http::numeric_path_params))
 }
 
 /// `{"name": <non-blank string, at most 255 characters>}`.

@@ -5,7 +5,8 @@ pub mod query;
 pub mod validate;
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, RawPathParams, Request};
+use axum::middleware::Next;
 use axum::http::{header, request::Parts, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -120,6 +121,35 @@ pub fn parse_path_id(name: &'static str, raw: &str) -> Result<i64, ApiError> {
         Ok(n) => Ok(n),
         Err(_) => Err(ApiError::NotFound),
     }
+}
+
+/// Is `name` a numeric path parameter (`id`, `group-id`, `db_id`, …)?
+fn is_numeric_param(name: &str) -> bool {
+    name == "id" || name.ends_with("-id") || name.ends_with("_id")
+}
+
+/// Route layer for routes with numeric path parameters (README 4.1): a value that is not a
+/// string of decimal digits, or that does not fit in a signed 64-bit integer, matches no route,
+/// so it is a 404 whether or not the request is authenticated. `0` passes; [`Id`] refuses it
+/// after authentication, as a validation error.
+pub async fn numeric_path_params(
+    params: Result<RawPathParams, axum::extract::rejection::RawPathParamsRejection>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let Ok(params) = params else {
+        return ApiError::NotFound.into_response();
+    };
+    let no_route = params.iter().any(|(name, value)| {
+        is_numeric_param(name)
+            && (value.is_empty()
+                || !value.bytes().all(|b| b.is_ascii_digit())
+                || value.parse::<i64>().is_err())
+    });
+    if no_route {
+        return ApiError::NotFound.into_response();
+    }
+    next.run(req).await
 }
 
 /// The `{id}` path parameter.

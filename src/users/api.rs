@@ -1,5 +1,5 @@
 //! `/api/user` routes: thin handlers over [`super::service`].
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
@@ -8,10 +8,10 @@ use serde_json::json;
 
 use super::service::{self, PasswordChanged};
 use crate::app::AppState;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::http::auth::Caller;
 use crate::http::query::QueryParams;
-use crate::http::{no_content, parse_path_id, ApiJson, Id, JsonBody};
+use crate::http::{no_content, ApiJson, Id, JsonBody};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -20,7 +20,9 @@ pub fn routes() -> Router<AppState> {
         .route("/api/user/{id}", get(get_user).put(update).delete(deactivate))
         .route("/api/user/{id}/reactivate", put(reactivate))
         .route("/api/user/{id}/password", put(password))
-        .route("/api/user/{id}/modal/{modal}", put(modal))
+        .route("/api/user/{id}/modal/qbnewb", put(qbnewb))
+        .route("/api/user/{id}/modal/datasetnewb", put(datasetnewb))
+        .route_layer(axum::middleware::from_fn(crate::http::numeric_path_params))
 }
 
 async fn list(State(app): State<AppState>, Caller(c): Caller, q: QueryParams) -> ApiResult<impl IntoResponse> {
@@ -76,14 +78,12 @@ async fn password(
     }
 }
 
-async fn modal(
-    State(app): State<AppState>,
-    Caller(c): Caller,
-    Path((raw_id, modal)): Path<(String, String)>,
-) -> ApiResult<impl IntoResponse> {
-    if modal != "qbnewb" && modal != "datasetnewb" {
-        return Err(ApiError::NotFound);
-    }
-    let id = parse_path_id("id", &raw_id)?;
-    Ok(ApiJson(service::dismiss_modal(&app, &c, id, &modal).await?))
+// The two modals are separate routes, so any other name is an unknown route (404) even
+// without credentials.
+async fn qbnewb(State(app): State<AppState>, Caller(c): Caller, Id(id): Id) -> ApiResult<impl IntoResponse> {
+    Ok(ApiJson(service::dismiss_modal(&app, &c, id, "qbnewb").await?))
+}
+
+async fn datasetnewb(State(app): State<AppState>, Caller(c): Caller, Id(id): Id) -> ApiResult<impl IntoResponse> {
+    Ok(ApiJson(service::dismiss_modal(&app, &c, id, "datasetnewb").await?))
 }

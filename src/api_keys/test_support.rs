@@ -1,0 +1,150 @@
+//! Unit-test doubles for the API-key code: a store that records (or forbids) the calls of the
+//! authentication hot path, a clock set by hand to the microsecond, and an app on in-memory
+//! SQLite with an admin to act as.
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use parking_lot::Mutex;
+
+use super::store::KeyAuthRow;
+use crate::app::{App, AppState};
+use crate::clock::{Clock, Timestamp};
+use crate::config::Config;
+use crate::http::auth::{Principal, Via};
+use crate::sessions::store::SessionAuthRow;
+use crate::store::{Backend, DatabaseUrl, DynStore, KeyInvalidation, Store, StoreResult, Tx};
+use crate::users::store::NewUser;
+
+/// Wraps a real store and counts what the hot path asks of it. Without an inner store every
+/// call fails the test.
+pub struct SpyStore {
+    inner: Option<DynStore>,
+    pub auth_calls: AtomicUsize,
+    /// Every `last_used_at` write: (key id, value written).
+    pub touches: Mutex<Vec<(i64, i64)>>,
+}
+
+impl SpyStore {
+    pub fn wrapping(inner: DynStore) -> Arc<SpyStore> {
+        Arc::new(SpyStore {
+            inner: Some(inner),
+            auth_calls: AtomicUsize::new(0),
+            touches: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// A store that panics whenever it is used.
+    pub fn forbidden() -> Arc<SpyStore> {
+        Arc::new(SpyStore {
+            inner: None,
+            auth_calls: AtomicUsize::new(0),
+            touches: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn inner(&self, what: &str) -> &DynStore {
+        match &self.inner {
+            Some(s) => s,
+            None => panic!("the store was called ({what}) but must not be"),
+        }
+    }
+
+    pub fn auth_calls(&self) -> usize {
+        self.auth_calls.load(Ordering::SeqCst)
+    }
+}
+
+#[async_trait]
+impl Store for SpyStore {
+    fn backend(&self) -> Backend {
+        self.inner.as_ref().map_or(Backend::Sqlite, |s| s.backend())
+    }
+    async fn begin(&self) -> StoreResult<Box<dyn Tx>> {
+        self.inner("begin").begin().await
+    }
+    async fn read(&self) -> StoreResult<Box<dyn Tx>> {
+        self.inner("read").read().await
+    }
+    async fn ping(&self) -> StoreResult<()> {
+        self.inner("ping").ping().await
+    }
+    async fn session_auth(&self, digest: &[u8]) -> StoreResult<Option<SessionAuthRow>> {
+        self.inner("session_auth").session_auth(digest).await
+    }
+    async fn api_key_auth(&self, digest: &[u8]) -> StoreResult<Option<KeyAuthRow>> {
+        let inner = self.inner("api_key_auth");
+        self.auth_calls.fetch_add(1, Ordering::SeqCst);
+        inner.api_key_auth(digest).await
+    }
+    async fn api_key_touch(&self, uses: &[(i64, i64)]) -> StoreResult<()> {
+        let inner = self.inner("api_key_touch");
+        self.touches.lock().extend_from_slice(uses);
+        inner.api_key_touch(uses).await
+    }
+    async fn listen_key_events(
+        &self,
+        tx: KeyInvalidation,
+        shutdown: tokio_util::sync::CancellationToken,
+    ) -> StoreResult<()> {
+        self.inner("listen_key_events").listen_key_events(tx, shutdown).await
+    }
+    async fn close(&self) {
+        if let Some(s) = &self.inner {
+            s.close().await;
+        }
+    }
+}
+
+/// A clock that moves only when told to, in microseconds.
+#[derive(Debug, Default)]
+pub struct TestClock(AtomicI64);
+
+impl TestClock {
+    pub fn at(t: i64) -> Arc<TestClock> {
+        Arc::new(TestClock(AtomicI64::new(t)))
+    }
+    pub fn set(&self, t: i64) {
+        self.0.store(t, Ordering::SeqCst);
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> Timestamp {
+        Timestamp(self.0.load(Ordering::SeqCst))
+    }
+}
+
+/// An app on a spied in-memory SQLite database (no listener, no background tasks) and a
+/// superuser principal backed by a real user row.
+pub async fn app_with(clock: Arc<TestClock>) -> (AppState, Arc<SpyStore>, Principal) {
+    let inner = crate::store::open(&DatabaseUrl::SqliteMemory)
+        .await
+        .expect("open in-memory store");
+    let spy = SpyStore::wrapping(inner);
+    let app = App::new(spy.clone(), Config::for_tests(), clock);
+    let mut tx = app.store.begin().await.expect("begin");
+    let id = tx
+        .user_insert(&NewUser {
+            email: "ada@example.com".into(),
+            first_name: Some("Ada".into()),
+            last_name: Some("Lovelace".into()),
+            password_hash: None,
+            key_user: false,
+            is_superuser: true,
+            is_installer: true,
+            locale: None,
+            login_attributes: None,
+            now: 0,
+        })
+        .await
+        .expect("insert admin");
+    tx.commit().await.expect("commit");
+    let admin = Principal {
+        user_id: id,
+        is_superuser: true,
+        group_ids: vec![1, 2].into(),
+        via: Via::Session,
+    };
+    (app, spy, admin)
+}

@@ -1,0 +1,176 @@
+//! The JSON shapes of API keys (api-keys.md 5.0) and the `details` of their audit events
+//! (section 8). Nothing here ever sees a plain-text key except [`with_secret`].
+use serde_json::{json, Map, Value};
+
+use super::format::{masked, PlainKey};
+use super::store::ApiKeyRow;
+use crate::clock::Timestamp;
+use crate::users::view::common_name;
+
+fn ts(v: Option<i64>) -> Value {
+    v.map(|t| Value::String(Timestamp(t).to_rfc3339()))
+        .unwrap_or(Value::Null)
+}
+
+/// `{"id", "name"}` of a group.
+pub fn group(id: i64, name: &str) -> Value {
+    json!({"id": id, "name": name})
+}
+
+/// The key object. `seen` is the newest use this instance recorded in memory (4.7); a retired
+/// secret whose grace period has passed is shown as none (5.0).
+pub fn key_object(row: &ApiKeyRow, seen: Option<i64>, now: Timestamp) -> Map<String, Value> {
+    let last_used = match (row.last_used_at, seen) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    };
+    let previous_until = row
+        .previous_key_valid_until
+        .filter(|until| *until > now.micros());
+    let updated_by = common_name(
+        &row.updated_by_email,
+        row.updated_by_first_name.as_deref(),
+        row.updated_by_last_name.as_deref(),
+    );
+    let v = json!({
+        "id": row.id,
+        "name": row.name,
+        "group": group(row.group_id, &row.group_name),
+        "masked_key": masked(&row.key_prefix),
+        "created_at": Timestamp(row.created_at).to_rfc3339(),
+        "updated_at": Timestamp(row.updated_at).to_rfc3339(),
+        "updated_by": {"id": row.updated_by_id, "common_name": updated_by},
+        "expires_at": ts(row.expires_at),
+        "last_used_at": ts(last_used),
+        "previous_key_valid_until": ts(previous_until),
+    });
+    match v {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+/// The key object plus `unmasked_key` (create), and `prefix` too (regenerate).
+pub fn with_secret(mut object: Map<String, Value>, key: &PlainKey, with_prefix: bool) -> Value {
+    object.insert("unmasked_key".into(), Value::String(key.expose().to_string()));
+    if with_prefix {
+        object.insert("prefix".into(), Value::String(key.prefix().to_string()));
+    }
+    Value::Object(object)
+}
+
+/// `details` of `api-key-create` and `api-key-delete`: exactly name, group, key_prefix and the
+/// key user's id, plus `expires_at` when the key has one.
+pub fn snapshot(row: &ApiKeyRow) -> Value {
+    let mut d = json!({
+        "name": row.name,
+        "group": group(row.group_id, &row.group_name),
+        "key_prefix": row.key_prefix,
+        "user_id": row.user_id,
+    });
+    if let Some(e) = row.expires_at {
+        d["expires_at"] = ts(Some(e));
+    }
+    d
+}
+
+/// `details` of `api-key-update`: each side lists only the fields that changed.
+pub fn update_details(before: &ApiKeyRow, after: &ApiKeyRow) -> Value {
+    let mut previous = Map::new();
+    let mut new = Map::new();
+    if before.name != after.name {
+        previous.insert("name".into(), json!(before.name));
+        new.insert("name".into(), json!(after.name));
+    }
+    if before.group_id != after.group_id {
+        previous.insert("group".into(), group(before.group_id, &before.group_name));
+        new.insert("group".into(), group(after.group_id, &after.group_name));
+    }
+    if before.expires_at != after.expires_at {
+        previous.insert("expires_at".into(), ts(before.expires_at));
+        new.insert("expires_at".into(), ts(after.expires_at));
+    }
+    json!({"previous": previous, "new": new})
+}
+
+/// `details` of `api-key-regenerate`.
+pub fn regenerate_details(old_prefix: &str, new_prefix: &str, grace_seconds: i64) -> Value {
+    let mut d = json!({
+        "previous": {"key_prefix": old_prefix},
+        "new": {"key_prefix": new_prefix},
+    });
+    if grace_seconds > 0 {
+        d["grace_period_seconds"] = json!(grace_seconds);
+    }
+    d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row() -> ApiKeyRow {
+        ApiKeyRow {
+            id: 3,
+            name: "nightly export".into(),
+            user_id: 9,
+            key_prefix: "mb_0123".into(),
+            previous_key_prefix: Some("mb_zzzz".into()),
+            previous_key_valid_until: Some(2_000_000),
+            expires_at: None,
+            last_used_at: Some(500),
+            created_at: 100,
+            updated_at: 100,
+            updated_by_id: 1,
+            updated_by_email: "ada@example.com".into(),
+            updated_by_first_name: Some("Ada".into()),
+            updated_by_last_name: Some("Lovelace".into()),
+            group_id: 2,
+            group_name: "Administrators".into(),
+        }
+    }
+
+    #[test]
+    fn key_object_has_exactly_the_spec_fields() {
+        let o = key_object(&row(), Some(700), Timestamp(1_000_000));
+        let mut keys: Vec<&str> = o.keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            [
+                "created_at", "expires_at", "group", "id", "last_used_at", "masked_key", "name",
+                "previous_key_valid_until", "updated_at", "updated_by"
+            ]
+        );
+        assert_eq!(o["masked_key"], format!("mb_0123{}", "*".repeat(42)));
+        assert_eq!(o["updated_by"], json!({"id": 1, "common_name": "Ada Lovelace"}));
+        assert_eq!(o["group"], json!({"id": 2, "name": "Administrators"}));
+        // The newer of the stored and the in-memory use wins.
+        assert_eq!(o["last_used_at"], Timestamp(700).to_rfc3339());
+        assert_eq!(key_object(&row(), Some(400), Timestamp(0))["last_used_at"], Timestamp(500).to_rfc3339());
+        assert_eq!(o["previous_key_valid_until"], Timestamp(2_000_000).to_rfc3339());
+        // A grace period that has passed is shown as none.
+        assert_eq!(key_object(&row(), None, Timestamp(2_000_000))["previous_key_valid_until"], Value::Null);
+    }
+
+    #[test]
+    fn details_shapes() {
+        let r = row();
+        let s = snapshot(&r);
+        assert_eq!(
+            s,
+            json!({"name": "nightly export", "group": {"id": 2, "name": "Administrators"},
+                   "key_prefix": "mb_0123", "user_id": 9})
+        );
+        let after = ApiKeyRow { name: "x".into(), ..row() };
+        assert_eq!(
+            update_details(&r, &after),
+            json!({"previous": {"name": "nightly export"}, "new": {"name": "x"}})
+        );
+        assert_eq!(
+            regenerate_details("mb_a", "mb_b", 0),
+            json!({"previous": {"key_prefix": "mb_a"}, "new": {"key_prefix": "mb_b"}})
+        );
+        assert_eq!(regenerate_details("mb_a", "mb_b", 300)["grace_period_seconds"], 300);
+    }
+}
