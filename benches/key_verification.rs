@@ -39,7 +39,11 @@ async fn store_with_keys(dir: &std::path::Path, n: usize) -> (DynStore, PlainKey
         let user_id = tx.user_insert(&user).await.expect("user");
         tx.membership_insert(user_id, 1).await.expect("membership");
         // Prefix collisions are possible among 100,000 random keys; skip those.
-        if tx.api_key_prefix_taken(key.prefix(), now).await.expect("prefix") {
+        if tx
+            .api_key_prefix_taken(key.prefix(), now)
+            .await
+            .expect("prefix")
+        {
             continue;
         }
         tx.api_key_insert(&NewApiKey {
@@ -71,14 +75,17 @@ fn bench(c: &mut Criterion) {
         let miss = Arc::new(KeyAuthenticator::new(true, false)); // untrusted cache: always a lookup
         let k = key.expose().to_string();
         assert!(matches!(
-            rt.block_on(hit.verify(&store, Some(&k), now)).expect("verify"),
+            rt.block_on(hit.verify(&store, Some(&k), now))
+                .expect("verify"),
             Verdict::Ok(_)
         ));
         group.bench_function(format!("valid_cache_hit/{n}_keys"), |b| {
-            b.to_async(&rt).iter(|| async { hit.verify(&store, Some(&k), now).await })
+            b.to_async(&rt)
+                .iter(|| async { hit.verify(&store, Some(&k), now).await })
         });
         group.bench_function(format!("valid_cache_miss_sqlite/{n}_keys"), |b| {
-            b.to_async(&rt).iter(|| async { miss.verify(&store, Some(&k), now).await })
+            b.to_async(&rt)
+                .iter(|| async { miss.verify(&store, Some(&k), now).await })
         });
     }
 

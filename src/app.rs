@@ -71,23 +71,21 @@ pub fn router(state: AppState) -> Router {
         crate::http::auth::resolve_caller,
     ))
     .layer(axum::middleware::from_fn(crate::ui::csrf::guard_api))
-    .layer(
-        TraceLayer::new_for_http().make_span_with(|req: &Request| {
-            // Low-cardinality span names: the matched route, never the raw path or headers.
-            let route = req
-                .extensions()
-                .get::<axum::extract::MatchedPath>()
-                .map(|m| m.as_str().to_owned())
-                .unwrap_or_else(|| "unmatched".into());
-            let id = req
-                .headers()
-                .get(&REQUEST_ID)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .to_owned();
-            tracing::info_span!("request", method = %req.method(), route, request_id = id)
-        }),
-    )
+    .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+        // Low-cardinality span names: the matched route, never the raw path or headers.
+        let route = req
+            .extensions()
+            .get::<axum::extract::MatchedPath>()
+            .map(|m| m.as_str().to_owned())
+            .unwrap_or_else(|| "unmatched".into());
+        let id = req
+            .headers()
+            .get(&REQUEST_ID)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        tracing::info_span!("request", method = %req.method(), route, request_id = id)
+    }))
     .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
     .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
     .with_state(state)

@@ -42,7 +42,11 @@ pub struct ServeArgs {
     #[arg(long, env = "FERROBASE_DATA_DIR", default_value = ".")]
     pub data_dir: PathBuf,
     /// Largest accepted file upload, in bytes
-    #[arg(long, env = "FERROBASE_MAX_UPLOAD_BYTES", default_value_t = 1_073_741_824)]
+    #[arg(
+        long,
+        env = "FERROBASE_MAX_UPLOAD_BYTES",
+        default_value_t = 1_073_741_824
+    )]
     pub max_upload_bytes: u64,
     /// Header set by a trusted reverse proxy that carries the client IP (e.g. X-Forwarded-For)
     #[arg(long, env = "FERROBASE_SOURCE_ADDRESS_HEADER")]
@@ -97,7 +101,10 @@ impl Config {
                         .parse()
                         .map_err(|_| format!("MB_JETTY_PORT: {port:?} is not a port number"))?;
                     let host = env("MB_JETTY_HOST").unwrap_or_else(|| "127.0.0.1".into());
-                    let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
+                    let host = host
+                        .trim_start_matches('[')
+                        .trim_end_matches(']')
+                        .to_string();
                     let ip: std::net::IpAddr = host
                         .parse()
                         .map_err(|_| format!("MB_JETTY_HOST: {host:?} is not an IP address"))?;
@@ -107,9 +114,12 @@ impl Config {
             },
         };
         let database = match (&args.database, env("MB_DB_CONNECTION_URI")) {
-            (Some(url), _) => DatabaseUrl::parse(url).map_err(|e| e.replace("URL", "URL (--database)"))?,
-            (None, Some(url)) => DatabaseUrl::parse(&url)
-                .map_err(|e| format!("MB_DB_CONNECTION_URI: {e}"))?,
+            (Some(url), _) => {
+                DatabaseUrl::parse(url).map_err(|e| e.replace("URL", "URL (--database)"))?
+            }
+            (None, Some(url)) => {
+                DatabaseUrl::parse(&url).map_err(|e| format!("MB_DB_CONNECTION_URI: {e}"))?
+            }
             (None, None) => DatabaseUrl::SqliteFile(args.data_dir.join("ferrobase.db")),
         };
         let source_address_header = match &args.source_address_header {
@@ -131,7 +141,9 @@ impl Config {
                     .parse::<usize>()
                     .ok()
                     .filter(|n| *n >= 1)
-                    .ok_or_else(|| format!("MB_PASSWORD_LENGTH: {v:?} must be a positive integer"))?,
+                    .ok_or_else(|| {
+                        format!("MB_PASSWORD_LENGTH: {v:?} must be a positive integer")
+                    })?,
             ),
             None => None,
         };
@@ -141,7 +153,9 @@ impl Config {
                 .parse::<i64>()
                 .ok()
                 .filter(|n| *n >= 1)
-                .ok_or_else(|| format!("MAX_SESSION_AGE: {v:?} must be a positive number of minutes"))?,
+                .ok_or_else(|| {
+                    format!("MAX_SESSION_AGE: {v:?} must be a positive number of minutes")
+                })?,
             None => 20160,
         };
         let log = env("FERROBASE_LOG").unwrap_or_else(|| "info".into());
@@ -192,14 +206,23 @@ mod tests {
     use std::collections::HashMap;
 
     fn resolve(args: ServeArgs, vars: &[(&str, &str)]) -> Result<Config, String> {
-        let map: HashMap<String, String> =
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::resolve(&args, |k| map.get(k).cloned())
     }
 
     #[test]
     fn defaults() {
-        let c = resolve(ServeArgs { data_dir: ".".into(), ..Default::default() }, &[]).unwrap();
+        let c = resolve(
+            ServeArgs {
+                data_dir: ".".into(),
+                ..Default::default()
+            },
+            &[],
+        )
+        .unwrap();
         assert_eq!(c.bind.to_string(), "127.0.0.1:3000");
         assert_eq!(c.database, DatabaseUrl::SqliteFile("./ferrobase.db".into()));
         assert_eq!(c.max_session_age_minutes, 20160);
@@ -209,13 +232,19 @@ mod tests {
     fn metabase_fallbacks_and_precedence() {
         let c = resolve(
             ServeArgs::default(),
-            &[("MB_JETTY_PORT", "4000"), ("MB_DB_CONNECTION_URI", "jdbc:postgresql://u@h/db")],
+            &[
+                ("MB_JETTY_PORT", "4000"),
+                ("MB_DB_CONNECTION_URI", "jdbc:postgresql://u@h/db"),
+            ],
         )
         .unwrap();
         assert_eq!(c.bind.to_string(), "127.0.0.1:4000");
         assert!(matches!(c.database, DatabaseUrl::Postgres(_)));
         let c = resolve(
-            ServeArgs { bind: Some("0.0.0.0:5000".into()), ..Default::default() },
+            ServeArgs {
+                bind: Some("0.0.0.0:5000".into()),
+                ..Default::default()
+            },
             &[("MB_JETTY_PORT", "4000")],
         )
         .unwrap();
@@ -224,14 +253,23 @@ mod tests {
 
     #[test]
     fn bad_values_name_the_setting() {
-        let e = resolve(ServeArgs { bind: Some("nope".into()), ..Default::default() }, &[]);
+        let e = resolve(
+            ServeArgs {
+                bind: Some("nope".into()),
+                ..Default::default()
+            },
+            &[],
+        );
         assert!(e.unwrap_err().starts_with("--bind"));
         let e = resolve(ServeArgs::default(), &[("MB_SESSION_COOKIES", "yes")]);
         assert!(e.unwrap_err().starts_with("MB_SESSION_COOKIES"));
         let e = resolve(ServeArgs::default(), &[("MB_PASSWORD_COMPLEXITY", "hard")]);
         assert!(e.unwrap_err().starts_with("MB_PASSWORD_COMPLEXITY"));
         let e = resolve(
-            ServeArgs { database: Some("mysql://x".into()), ..Default::default() },
+            ServeArgs {
+                database: Some("mysql://x".into()),
+                ..Default::default()
+            },
             &[],
         );
         assert!(e.unwrap_err().contains("--database"));

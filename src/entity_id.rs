@@ -17,6 +17,8 @@ mod tests {
     fn is_21_nanoid_chars() {
         let id = super::new_entity_id();
         assert_eq!(id.len(), 21);
-        assert!(id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'));
+        assert!(id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'));
     }
 }

@@ -23,7 +23,10 @@ pub enum ApiError {
     Validation(ValidationErrors),
     /// A business rule tied to a field: `{"errors":{field: message}}`.
     #[error("{field}: {message}")]
-    Field { field: &'static str, message: String },
+    Field {
+        field: &'static str,
+        message: String,
+    },
     /// Any JSON body with a status (e.g. login errors, `{"message":…}` bodies).
     #[error("{0}")]
     JsonBody(StatusCode, Value),
@@ -31,7 +34,10 @@ pub enum ApiError {
     #[error("{1}")]
     Text(StatusCode, String),
     #[error("rate limited")]
-    RateLimited { retry_after: u64, message: &'static str },
+    RateLimited {
+        retry_after: u64,
+        message: &'static str,
+    },
     /// The application database stayed busy for more than 5 s.
     #[error("database busy")]
     Busy,
@@ -94,8 +100,10 @@ impl IntoResponse for ApiError {
                 r
             }
             ApiError::Busy => {
-                let mut r =
-                    text_response(StatusCode::SERVICE_UNAVAILABLE, "Server busy, please retry.");
+                let mut r = text_response(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Server busy, please retry.",
+                );
                 r.headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
                 r
@@ -118,7 +126,9 @@ impl From<crate::store::StoreError> for ApiError {
         use crate::store::StoreError;
         match e {
             StoreError::Busy => ApiError::Busy,
-            StoreError::Conflict(what) => ApiError::Internal(format!("unexpected conflict: {what}")),
+            StoreError::Conflict(what) => {
+                ApiError::Internal(format!("unexpected conflict: {what}"))
+            }
             StoreError::Other(e) => ApiError::Internal(e),
         }
     }

@@ -38,9 +38,15 @@ fn secret_response(s: WithSecret) -> Response {
     r
 }
 
-async fn create(State(app): State<AppState>, Caller(c): Caller, JsonBody(b): JsonBody) -> ApiResult<Response> {
+async fn create(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    JsonBody(b): JsonBody,
+) -> ApiResult<Response> {
     let new = input::new_key(&b)?;
-    Ok(secret_response(service::create(&app, &c, new, &OsKeyGenerator).await?))
+    Ok(secret_response(
+        service::create(&app, &c, new, &OsKeyGenerator).await?,
+    ))
 }
 
 async fn list(State(app): State<AppState>, Caller(c): Caller) -> ApiResult<impl IntoResponse> {

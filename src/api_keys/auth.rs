@@ -210,16 +210,40 @@ mod tests {
     fn usability_rules() {
         let now = Timestamp(1_000_000);
         assert!(is_usable(&row(true), now));
-        assert!(!is_usable(&KeyAuthRow { is_active: false, ..row(true) }, now));
-        assert!(!is_usable(&KeyAuthRow { expires_at: Some(1_000_000), ..row(true) }, now));
-        assert!(is_usable(&KeyAuthRow { expires_at: Some(1_000_001), ..row(true) }, now));
-        assert!(!is_usable(&row(false), now));
-        assert!(is_usable(
-            &KeyAuthRow { previous_key_valid_until: Some(2_000_000), ..row(false) },
+        assert!(!is_usable(
+            &KeyAuthRow {
+                is_active: false,
+                ..row(true)
+            },
             now
         ));
         assert!(!is_usable(
-            &KeyAuthRow { previous_key_valid_until: Some(1_000_000), ..row(false) },
+            &KeyAuthRow {
+                expires_at: Some(1_000_000),
+                ..row(true)
+            },
+            now
+        ));
+        assert!(is_usable(
+            &KeyAuthRow {
+                expires_at: Some(1_000_001),
+                ..row(true)
+            },
+            now
+        ));
+        assert!(!is_usable(&row(false), now));
+        assert!(is_usable(
+            &KeyAuthRow {
+                previous_key_valid_until: Some(2_000_000),
+                ..row(false)
+            },
+            now
+        ));
+        assert!(!is_usable(
+            &KeyAuthRow {
+                previous_key_valid_until: Some(1_000_000),
+                ..row(false)
+            },
             now
         ));
     }
@@ -245,11 +269,19 @@ mod tests {
             "mb_0123456789ABCDEFGHIJabcdefghijklmnopqrst27HnjL".to_string(),
         ];
         for v in &values {
-            let verdict = auth.verify(&store, Some(v), Timestamp(0)).await.expect("verify");
+            let verdict = auth
+                .verify(&store, Some(v), Timestamp(0))
+                .await
+                .expect("verify");
             assert_eq!(verdict, Verdict::Malformed, "{v:?}");
         }
         // Several X-Api-Key headers (no single value) and non-UTF-8 values are malformed too.
-        assert_eq!(auth.verify(&store, None, Timestamp(0)).await.expect("verify"), Verdict::Malformed);
+        assert_eq!(
+            auth.verify(&store, None, Timestamp(0))
+                .await
+                .expect("verify"),
+            Verdict::Malformed
+        );
         assert_eq!(auth.cache_len(), 0);
     }
 
@@ -263,14 +295,32 @@ mod tests {
         use crate::api_keys::service::{create, OsKeyGenerator};
         use crate::api_keys::test_support::{app_with, TestClock};
         let (app, spy, admin) = app_with(TestClock::at(1_000_000)).await;
-        let new = |name: &str| NewKey { name: name.into(), group_id: 1, expires_at: None };
-        let k1 = create(&app, &admin, new("one"), &OsKeyGenerator).await.expect("k1").body;
-        let k2 = create(&app, &admin, new("two"), &OsKeyGenerator).await.expect("k2").body;
-        let (k1, k2) = (k1["unmasked_key"].as_str().unwrap(), k2["unmasked_key"].as_str().unwrap());
+        let new = |name: &str| NewKey {
+            name: name.into(),
+            group_id: 1,
+            expires_at: None,
+        };
+        let k1 = create(&app, &admin, new("one"), &OsKeyGenerator)
+            .await
+            .expect("k1")
+            .body;
+        let k2 = create(&app, &admin, new("two"), &OsKeyGenerator)
+            .await
+            .expect("k2")
+            .body;
+        let (k1, k2) = (
+            k1["unmasked_key"].as_str().unwrap(),
+            k2["unmasked_key"].as_str().unwrap(),
+        );
         let verify = |k: &str| {
             let app = app.clone();
             let k = k.to_string();
-            async move { app.api_keys.verify(&app.store, Some(&k), app.clock.now()).await.expect("verify") }
+            async move {
+                app.api_keys
+                    .verify(&app.store, Some(&k), app.clock.now())
+                    .await
+                    .expect("verify")
+            }
         };
         let ok = |v: &Verdict| matches!(v, Verdict::Ok(_));
 

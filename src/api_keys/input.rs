@@ -99,24 +99,42 @@ mod tests {
     #[test]
     fn create_rules() {
         let ok = new_key(&obj(json!({"name": "k", "group_id": 2, "foo": 1}))).unwrap();
-        assert_eq!(ok, NewKey { name: "k".into(), group_id: 2, expires_at: None });
+        assert_eq!(
+            ok,
+            NewKey {
+                name: "k".into(),
+                group_id: 2,
+                expires_at: None
+            }
+        );
         let e = errors(new_key(&obj(json!({"name": "x", "group_id": null}))));
-        assert_eq!(e["errors"], json!({"group_id": "value must be an integer greater than zero."}));
+        assert_eq!(
+            e["errors"],
+            json!({"group_id": "value must be an integer greater than zero."})
+        );
         assert_eq!(
             e["specific-errors"]["group_id"],
             json!(["value must be an integer greater than zero., received: nil"])
         );
         for bad in [json!(0), json!(-3), json!(1.5), json!("5"), json!(5.0)] {
             let e = errors(new_key(&obj(json!({"name": "x", "group_id": bad}))));
-            assert_eq!(e["errors"]["group_id"], "value must be an integer greater than zero.");
+            assert_eq!(
+                e["errors"]["group_id"],
+                "value must be an integer greater than zero."
+            );
         }
         // Several invalid fields are reported together.
         let e = errors(new_key(&obj(json!({"name": "", "expires_at": "tomorrow"}))));
         let mut fields: Vec<&String> = e["errors"].as_object().unwrap().keys().collect();
         fields.sort_unstable();
         assert_eq!(fields, ["expires_at", "group_id", "name"]);
-        let e = errors(new_key(&obj(json!({"name": "a".repeat(255), "group_id": 1}))));
-        assert_eq!(e["errors"]["name"], "value must be a string of at most 254 characters.");
+        let e = errors(new_key(&obj(
+            json!({"name": "a".repeat(255), "group_id": 1}),
+        )));
+        assert_eq!(
+            e["errors"]["name"],
+            "value must be a string of at most 254 characters."
+        );
         assert!(new_key(&obj(json!({"name": "é".repeat(254), "group_id": 1}))).is_ok());
         let e = errors(new_key(&obj(json!({"name": 5, "group_id": 1}))));
         assert_eq!(e["errors"]["name"], "value must be a non-blank string.");
@@ -129,18 +147,39 @@ mod tests {
             patch(&obj(json!({"name": null, "group_id": null}))).unwrap(),
             KeyPatch::default()
         );
-        assert_eq!(patch(&obj(json!({"expires_at": null}))).unwrap().expires_at, Some(None));
+        assert_eq!(
+            patch(&obj(json!({"expires_at": null}))).unwrap().expires_at,
+            Some(None)
+        );
         let e = errors(patch(&obj(json!({"name": "  "}))));
-        assert_eq!(e["specific-errors"]["name"], json!(["non-blank string, received: \"  \""]));
+        assert_eq!(
+            e["specific-errors"]["name"],
+            json!(["non-blank string, received: \"  \""])
+        );
     }
 
     #[test]
     fn grace_rules() {
         assert_eq!(grace_period(&obj(json!({}))).unwrap(), 0);
-        assert_eq!(grace_period(&obj(json!({"grace_period_seconds": null}))).unwrap(), 0);
-        assert_eq!(grace_period(&obj(json!({"grace_period_seconds": 86400}))).unwrap(), 86400);
-        for bad in [json!(-1), json!(86401), json!(1.5), json!("60"), json!(60.0), json!(true)] {
-            let e = errors(grace_period(&obj(json!({"grace_period_seconds": bad.clone()}))));
+        assert_eq!(
+            grace_period(&obj(json!({"grace_period_seconds": null}))).unwrap(),
+            0
+        );
+        assert_eq!(
+            grace_period(&obj(json!({"grace_period_seconds": 86400}))).unwrap(),
+            86400
+        );
+        for bad in [
+            json!(-1),
+            json!(86401),
+            json!(1.5),
+            json!("60"),
+            json!(60.0),
+            json!(true),
+        ] {
+            let e = errors(grace_period(&obj(
+                json!({"grace_period_seconds": bad.clone()}),
+            )));
             assert_eq!(e["errors"]["grace_period_seconds"], GRACE_MESSAGE, "{bad}");
             assert_eq!(
                 e["specific-errors"]["grace_period_seconds"],

@@ -45,8 +45,7 @@ impl LastUsed {
             .iter()
             .filter(|(id, _)| {
                 force
-                    || g
-                        .written_at
+                    || g.written_at
                         .get(id)
                         .is_none_or(|w| now - *w >= WRITE_INTERVAL_MICROS)
             })
@@ -84,27 +83,49 @@ mod tests {
 
     const S: i64 = 1_000_000;
 
+    /// 200 uses spread over 30 s with flushes every 10 s (at several phases): at most one write
+    /// during those 30 s, writes at least 60 s apart, and the last use written within 70 s of it.
     #[test]
     fn at_most_one_write_per_key_per_minute_and_the_last_use_lands() {
-        let lu = LastUsed::default();
-        let mut writes = Vec::new();
-        // 200 uses spread over 30 s, flushes every 10 s.
-        for i in 0..200 {
-            let t = i * 30 * S / 200;
-            lu.record(7, t);
-            if t % (10 * S) < 30 * S / 200 {
-                writes.extend(lu.take_due(t, false));
+        for phase in [0, S / 2, 3 * S, 9_999_999] {
+            let lu = LastUsed::default();
+            // (write time, value written)
+            let mut writes: Vec<(i64, i64)> = Vec::new();
+            let mut next_tick = phase;
+            let mut flush_until = |until: i64, writes: &mut Vec<(i64, i64)>| {
+                while next_tick <= until {
+                    for (id, at) in lu.take_due(next_tick, false) {
+                        assert_eq!(id, 7);
+                        writes.push((next_tick, at));
+                    }
+                    next_tick += 10 * S;
+                }
+            };
+            let last_use = 199 * 30 * S / 200;
+            for i in 0..200 {
+                let t = i * 30 * S / 200;
+                flush_until(t - 1, &mut writes);
+                lu.record(7, t);
             }
+            flush_until(last_use + 70 * S, &mut writes);
+            let during = writes.iter().filter(|(w, _)| *w < 30 * S).count();
+            assert!(during <= 1, "phase {phase}: {writes:?}");
+            assert!(writes.windows(2).all(|p| p[1].0 - p[0].0 >= WRITE_INTERVAL_MICROS), "{writes:?}");
+            assert_eq!(writes.last().map(|w| w.1), Some(last_use), "phase {phase}: {writes:?}");
+            assert!(writes.last().is_some_and(|w| w.0 <= last_use + 70 * S));
         }
-        let mut t = 30 * S;
-        while t <= 100 * S {
-            writes.extend(lu.take_due(t, false).into_iter().map(|w| (w.0, w.1, t)).map(|(a, b, _)| (a, b)));
-            t += 10 * S;
-        }
-        let in_first_30s: Vec<_> = writes.iter().filter(|(_, at)| *at < 30 * S).collect();
-        assert!(in_first_30s.len() <= 1, "{writes:?}");
-        let last_use = 199 * 30 * S / 200;
-        assert_eq!(writes.last().map(|w| w.1), Some(last_use));
+    }
+
+    #[test]
+    fn shutdown_flush_writes_everything_pending() {
+        let lu = LastUsed::default();
+        lu.record(1, 5);
+        assert_eq!(lu.take_due(10, false), vec![(1, 5)]);
+        lu.record(1, 20);
+        // Not due yet (written 10 µs ago), but a forced flush takes it.
+        assert!(lu.take_due(30, false).is_empty());
+        assert_eq!(lu.take_due(30, true), vec![(1, 20)]);
+        assert_eq!(lu.seen(1), Some(20));
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::audit::AuditEvent;
 use crate::clock::Timestamp;
 use crate::error::{ApiError, ApiResult};
 use crate::groups::membership::{self, Change};
-use crate::groups::{ALL_USERS, ADMINISTRATORS};
+use crate::groups::ALL_USERS;
 use crate::http::auth::{AdminCap, Principal};
 use crate::store::{StoreError, Tx};
 use crate::users::store::{NewUser, UserProfile};
@@ -50,7 +50,13 @@ pub struct WithSecret {
     pub body: Value,
 }
 
-fn event(topic: &'static str, admin: AdminCap, key_id: i64, now: Timestamp, details: Value) -> AuditEvent {
+fn event(
+    topic: &'static str,
+    admin: AdminCap,
+    key_id: i64,
+    now: Timestamp,
+    details: Value,
+) -> AuditEvent {
     AuditEvent {
         topic,
         timestamp: now,
@@ -67,7 +73,11 @@ fn object(app: &App, row: &ApiKeyRow, now: Timestamp) -> serde_json::Map<String,
 
 /// A key whose prefix no current secret and no retired secret still in its grace period has.
 /// Runs before anything is written, so exhaustion leaves nothing behind.
-async fn unique_key(tx: &mut dyn Tx, gen: &dyn KeyGenerator, now: Timestamp) -> ApiResult<PlainKey> {
+async fn unique_key(
+    tx: &mut dyn Tx,
+    gen: &dyn KeyGenerator,
+    now: Timestamp,
+) -> ApiResult<PlainKey> {
     for _ in 0..PREFIX_ATTEMPTS {
         let key = gen.generate();
         if !tx.api_key_prefix_taken(key.prefix(), now.micros()).await? {
@@ -90,7 +100,12 @@ fn check_expiry(expires_at: Option<Timestamp>, now: Timestamp) -> ApiResult<()> 
 
 /// Makes the key user's memberships exactly {All Users, `group_id`}, recording no
 /// `group-membership-*` events (6). Returns whether anything changed.
-async fn set_group(tx: &mut dyn Tx, change: Change, user_id: i64, group_id: i64) -> ApiResult<bool> {
+async fn set_group(
+    tx: &mut dyn Tx,
+    change: Change,
+    user_id: i64,
+    group_id: i64,
+) -> ApiResult<bool> {
     let target: BTreeSet<i64> = [ALL_USERS, group_id].into();
     let current = tx.memberships_of_user(user_id).await?;
     let mut changed = false;
@@ -112,7 +127,12 @@ async fn get_row(tx: &mut dyn Tx, id: i64) -> ApiResult<ApiKeyRow> {
 }
 
 /// `POST /api/api-key` (5.1), after validation.
-pub async fn create(app: &App, caller: &Principal, input: NewKey, gen: &dyn KeyGenerator) -> ApiResult<WithSecret> {
+pub async fn create(
+    app: &App,
+    caller: &Principal,
+    input: NewKey,
+    gen: &dyn KeyGenerator,
+) -> ApiResult<WithSecret> {
     let admin = caller.require_superuser()?;
     let now = app.clock.now();
     let mut tx = app.store.begin().await?;
@@ -126,7 +146,10 @@ pub async fn create(app: &App, caller: &Principal, input: NewKey, gen: &dyn KeyG
     let key = unique_key(tx.as_mut(), gen, now).await?;
     let user_id = tx
         .user_insert(&NewUser {
-            email: format!("api-key-user-{}@api-key.invalid", uuid::Uuid::new_v4().hyphenated()),
+            email: format!(
+                "api-key-user-{}@api-key.invalid",
+                uuid::Uuid::new_v4().hyphenated()
+            ),
             first_name: Some(input.name.clone()),
             last_name: Some(String::new()),
             password_hash: None,
@@ -138,7 +161,11 @@ pub async fn create(app: &App, caller: &Principal, input: NewKey, gen: &dyn KeyG
             now: now.micros(),
         })
         .await?;
-    let change = Change { actor_id: admin.actor_id, now, audit: false };
+    let change = Change {
+        actor_id: admin.actor_id,
+        now,
+        audit: false,
+    };
     set_group(tx.as_mut(), change, user_id, input.group_id).await?;
     let inserted = tx
         .api_key_insert(&NewApiKey {
@@ -158,8 +185,14 @@ pub async fn create(app: &App, caller: &Principal, input: NewKey, gen: &dyn KeyG
         Err(e) => return Err(e.into()),
     };
     let row = get_row(tx.as_mut(), id).await?;
-    tx.audit_insert(&event("api-key-create", admin, id, now, view::snapshot(&row)))
-        .await?;
+    tx.audit_insert(&event(
+        "api-key-create",
+        admin,
+        id,
+        now,
+        view::snapshot(&row),
+    ))
+    .await?;
     tx.commit().await?;
     tracing::info!(key_id = id, prefix = key.prefix(), "API key created");
     Ok(WithSecret {
@@ -174,7 +207,9 @@ pub async fn list(app: &App, caller: &Principal) -> ApiResult<Value> {
     let mut tx = app.store.read().await?;
     let rows = tx.api_key_list().await?;
     Ok(Value::Array(
-        rows.iter().map(|r| Value::Object(object(app, r, now))).collect(),
+        rows.iter()
+            .map(|r| Value::Object(object(app, r, now)))
+            .collect(),
     ))
 }
 
@@ -192,7 +227,11 @@ pub async fn update(app: &App, caller: &Principal, id: i64, patch: KeyPatch) -> 
     let mut tx = app.store.begin().await?;
     let before = get_row(tx.as_mut(), id).await?;
     if let Some(name) = &patch.name {
-        if tx.api_key_id_by_name(name).await?.is_some_and(|other| other != id) {
+        if tx
+            .api_key_id_by_name(name)
+            .await?
+            .is_some_and(|other| other != id)
+        {
             return Err(ApiError::field("name", DUPLICATE_NAME));
         }
     }
@@ -209,7 +248,11 @@ pub async fn update(app: &App, caller: &Principal, id: i64, patch: KeyPatch) -> 
         Some(e) => e.map(Timestamp::micros),
         None => before.expires_at,
     };
-    let change = Change { actor_id: admin.actor_id, now, audit: false };
+    let change = Change {
+        actor_id: admin.actor_id,
+        now,
+        audit: false,
+    };
     let mut changed = name != before.name || expires_at != before.expires_at;
     if let Some(g) = patch.group_id {
         changed |= set_group(tx.as_mut(), change, before.user_id, g).await?;
@@ -230,7 +273,8 @@ pub async fn update(app: &App, caller: &Principal, id: i64, patch: KeyPatch) -> 
             locale: user.locale,
             login_attributes: user.login_attributes,
         };
-        tx.user_set_profile(before.user_id, &profile, now.micros()).await?;
+        tx.user_set_profile(before.user_id, &profile, now.micros())
+            .await?;
     }
     match tx
         .api_key_set_fields(id, &name, expires_at, admin.actor_id, now.micros())
@@ -243,7 +287,8 @@ pub async fn update(app: &App, caller: &Principal, id: i64, patch: KeyPatch) -> 
     tx.notify_key_changed(id).await?;
     let after = get_row(tx.as_mut(), id).await?;
     let details = view::update_details(&before, &after);
-    tx.audit_insert(&event("api-key-update", admin, id, now, details)).await?;
+    tx.audit_insert(&event("api-key-update", admin, id, now, details))
+        .await?;
     tx.commit().await?;
     app.api_keys.evict_key(id);
     Ok(Value::Object(object(app, &after, now)))
@@ -272,11 +317,17 @@ pub async fn regenerate(
     tx.api_key_rotate(id, &rotation).await?;
     tx.notify_key_changed(id).await?;
     let details = view::regenerate_details(&before.key_prefix, key.prefix(), grace_seconds);
-    tx.audit_insert(&event("api-key-regenerate", admin, id, now, details)).await?;
+    tx.audit_insert(&event("api-key-regenerate", admin, id, now, details))
+        .await?;
     let after = get_row(tx.as_mut(), id).await?;
     tx.commit().await?;
     app.api_keys.evict_key(id);
-    tracing::info!(key_id = id, prefix = key.prefix(), grace_seconds, "API key regenerated");
+    tracing::info!(
+        key_id = id,
+        prefix = key.prefix(),
+        grace_seconds,
+        "API key regenerated"
+    );
     Ok(WithSecret {
         body: view::with_secret(object(app, &after, now), &key, true),
     })
@@ -289,8 +340,14 @@ pub async fn delete(app: &App, caller: &Principal, id: i64) -> ApiResult<()> {
     let now = app.clock.now();
     let mut tx = app.store.begin().await?;
     let row = get_row(tx.as_mut(), id).await?;
-    tx.audit_insert(&event("api-key-delete", admin, id, now, view::snapshot(&row)))
-        .await?;
+    tx.audit_insert(&event(
+        "api-key-delete",
+        admin,
+        id,
+        now,
+        view::snapshot(&row),
+    ))
+    .await?;
     tx.api_key_delete(id).await?;
     tx.user_set_active(row.user_id, false, now.micros()).await?;
     tx.notify_key_changed(id).await?;

@@ -35,7 +35,10 @@ impl StubGenerator {
 impl KeyGenerator for StubGenerator {
     fn generate(&self) -> PlainKey {
         *self.taken.lock() += 1;
-        self.keys.lock().pop_front().expect("the stub generator ran out of keys")
+        self.keys
+            .lock()
+            .pop_front()
+            .expect("the stub generator ran out of keys")
     }
 }
 
@@ -63,7 +66,10 @@ async fn counts(app: &App) -> (i64, usize, usize, i64) {
         }
     }
     let memberships = tx.membership_all().await.expect("memberships").len();
-    let filter = AuditFilter { limit: 1000, ..Default::default() };
+    let filter = AuditFilter {
+        limit: 1000,
+        ..Default::default()
+    };
     let (_, audit) = tx.audit_list(&filter).await.expect("audit");
     (keys, users, memberships, audit)
 }
@@ -72,7 +78,10 @@ fn assert_exhausted<T>(r: ApiResult<T>) {
     match r {
         Err(ApiError::JsonBody(status, body)) => {
             assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
-            assert_eq!(body, json!({"message": "could not generate key with unique prefix"}));
+            assert_eq!(
+                body,
+                json!({"message": "could not generate key with unique prefix"})
+            );
         }
         Err(e) => panic!("expected the prefix-exhaustion 500, got {e:?}"),
         Ok(_) => panic!("expected the prefix-exhaustion 500, got success"),
@@ -83,13 +92,17 @@ fn assert_exhausted<T>(r: ApiResult<T>) {
 async fn s29_prefix_collisions_retry_six_times_then_fail_writing_nothing() {
     let (app, _spy, admin) = app_with(TestClock::at(T0)).await;
     let first = StubGenerator::new(vec![key("AAAA", 0)]);
-    create(&app, &admin, new_key("first"), &first).await.expect("first key");
+    create(&app, &admin, new_key("first"), &first)
+        .await
+        .expect("first key");
 
     // 5 colliding keys, then a fresh one: success, and all 6 generated keys were consumed.
     let mut keys: Vec<PlainKey> = (1..=5).map(|n| key("AAAA", n)).collect();
     keys.push(key("BBBB", 6));
     let stub = StubGenerator::new(keys);
-    let made = create(&app, &admin, new_key("second"), &stub).await.expect("second key");
+    let made = create(&app, &admin, new_key("second"), &stub)
+        .await
+        .expect("second key");
     assert_eq!(stub.taken(), 6);
     assert!(stub.keys.lock().is_empty());
     assert_eq!(made.body["unmasked_key"], key("BBBB", 6).expose());
@@ -97,7 +110,9 @@ async fn s29_prefix_collisions_retry_six_times_then_fail_writing_nothing() {
     // Collisions every time (against either existing prefix): 500, after exactly 6 attempts,
     // and no key, no user, no membership and no audit entry written.
     let before = counts(&app).await;
-    let mut keys: Vec<PlainKey> = (10..16).map(|n| key(if n % 2 == 0 { "AAAA" } else { "BBBB" }, n)).collect();
+    let mut keys: Vec<PlainKey> = (10..16)
+        .map(|n| key(if n % 2 == 0 { "AAAA" } else { "BBBB" }, n))
+        .collect();
     keys.push(key("CCCC", 99)); // never reached
     let stub = StubGenerator::new(keys);
     assert_exhausted(create(&app, &admin, new_key("third"), &stub).await);
@@ -116,11 +131,17 @@ async fn s29_prefix_collisions_retry_six_times_then_fail_writing_nothing() {
 async fn s29_retired_secret_in_its_grace_period_keeps_its_prefix() {
     let (app, _spy, admin) = app_with(TestClock::at(T0)).await;
     let stub = StubGenerator::new(vec![key("AAAA", 0), key("BBBB", 1)]);
-    create(&app, &admin, new_key("k"), &stub).await.expect("key");
-    regenerate(&app, &admin, 1, 60, &stub).await.expect("regenerate with grace");
+    create(&app, &admin, new_key("k"), &stub)
+        .await
+        .expect("key");
+    regenerate(&app, &admin, 1, 60, &stub)
+        .await
+        .expect("regenerate with grace");
     // mb_AAAA is now a retired secret still in its grace period: it collides.
     let stub = StubGenerator::new(vec![key("AAAA", 2), key("CCCC", 3)]);
-    create(&app, &admin, new_key("k2"), &stub).await.expect("second key");
+    create(&app, &admin, new_key("k2"), &stub)
+        .await
+        .expect("second key");
     assert_eq!(stub.taken(), 2);
 }
 
@@ -156,7 +177,9 @@ async fn s75_last_used_is_written_at_most_once_a_minute_and_lands_within_70s() {
     for phase in [0, 3_300_000, 9_900_000] {
         let clock = TestClock::at(T0);
         let (app, spy, admin) = app_with(clock.clone()).await;
-        let made = create(&app, &admin, new_key("k"), &OsKeyGenerator).await.expect("key");
+        let made = create(&app, &admin, new_key("k"), &OsKeyGenerator)
+            .await
+            .expect("key");
         let id = made.body["id"].as_i64().expect("id");
         let secret = made.body["unmasked_key"].as_str().expect("key").to_string();
         let mut writes: Vec<(i64, i64)> = Vec::new(); // (write time, value written)
@@ -166,13 +189,29 @@ async fn s75_last_used_is_written_at_most_once_a_minute_and_lands_within_70s() {
             let t = T0 + i * 30 * S / 200;
             tick_until(&app, &spy, &clock, id, t, &mut next_tick, &mut writes).await;
             clock.set(t);
-            let p = app.api_keys.authenticate(&app, Some(&secret)).await.expect("auth");
+            let p = app
+                .api_keys
+                .authenticate(&app, Some(&secret))
+                .await
+                .expect("auth");
             assert!(p.is_some(), "request {i} was refused");
             last = t;
         }
-        tick_until(&app, &spy, &clock, id, last + 70 * S, &mut next_tick, &mut writes).await;
+        tick_until(
+            &app,
+            &spy,
+            &clock,
+            id,
+            last + 70 * S,
+            &mut next_tick,
+            &mut writes,
+        )
+        .await;
 
-        let during = writes.iter().filter(|(at, _)| (T0..T0 + 30 * S).contains(at)).count();
+        let during = writes
+            .iter()
+            .filter(|(at, _)| (T0..T0 + 30 * S).contains(at))
+            .count();
         assert!(during <= 1, "phase {phase}: {writes:?}");
         for pair in writes.windows(2) {
             assert!(pair[1].0 - pair[0].0 >= 60 * S, "phase {phase}: {writes:?}");

@@ -87,7 +87,9 @@ impl Store for SpyStore {
         tx: KeyInvalidation,
         shutdown: tokio_util::sync::CancellationToken,
     ) -> StoreResult<()> {
-        self.inner("listen_key_events").listen_key_events(tx, shutdown).await
+        self.inner("listen_key_events")
+            .listen_key_events(tx, shutdown)
+            .await
     }
     async fn close(&self) {
         if let Some(s) = &self.inner {

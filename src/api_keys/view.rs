@@ -52,7 +52,10 @@ pub fn key_object(row: &ApiKeyRow, seen: Option<i64>, now: Timestamp) -> Map<Str
 
 /// The key object plus `unmasked_key` (create), and `prefix` too (regenerate).
 pub fn with_secret(mut object: Map<String, Value>, key: &PlainKey, with_prefix: bool) -> Value {
-    object.insert("unmasked_key".into(), Value::String(key.expose().to_string()));
+    object.insert(
+        "unmasked_key".into(),
+        Value::String(key.expose().to_string()),
+    );
     if with_prefix {
         object.insert("prefix".into(), Value::String(key.prefix().to_string()));
     }
@@ -138,19 +141,39 @@ mod tests {
         assert_eq!(
             keys,
             [
-                "created_at", "expires_at", "group", "id", "last_used_at", "masked_key", "name",
-                "previous_key_valid_until", "updated_at", "updated_by"
+                "created_at",
+                "expires_at",
+                "group",
+                "id",
+                "last_used_at",
+                "masked_key",
+                "name",
+                "previous_key_valid_until",
+                "updated_at",
+                "updated_by"
             ]
         );
         assert_eq!(o["masked_key"], format!("mb_0123{}", "*".repeat(42)));
-        assert_eq!(o["updated_by"], json!({"id": 1, "common_name": "Ada Lovelace"}));
+        assert_eq!(
+            o["updated_by"],
+            json!({"id": 1, "common_name": "Ada Lovelace"})
+        );
         assert_eq!(o["group"], json!({"id": 2, "name": "Administrators"}));
         // The newer of the stored and the in-memory use wins.
         assert_eq!(o["last_used_at"], Timestamp(700).to_rfc3339());
-        assert_eq!(key_object(&row(), Some(400), Timestamp(0))["last_used_at"], Timestamp(500).to_rfc3339());
-        assert_eq!(o["previous_key_valid_until"], Timestamp(2_000_000).to_rfc3339());
+        assert_eq!(
+            key_object(&row(), Some(400), Timestamp(0))["last_used_at"],
+            Timestamp(500).to_rfc3339()
+        );
+        assert_eq!(
+            o["previous_key_valid_until"],
+            Timestamp(2_000_000).to_rfc3339()
+        );
         // A grace period that has passed is shown as none.
-        assert_eq!(key_object(&row(), None, Timestamp(2_000_000))["previous_key_valid_until"], Value::Null);
+        assert_eq!(
+            key_object(&row(), None, Timestamp(2_000_000))["previous_key_valid_until"],
+            Value::Null
+        );
     }
 
     #[test]
@@ -162,7 +185,10 @@ mod tests {
             json!({"name": "nightly export", "group": {"id": 2, "name": "Administrators"},
                    "key_prefix": "mb_0123", "user_id": 9})
         );
-        let after = ApiKeyRow { name: "x".into(), ..row() };
+        let after = ApiKeyRow {
+            name: "x".into(),
+            ..row()
+        };
         assert_eq!(
             update_details(&r, &after),
             json!({"previous": {"name": "nightly export"}, "new": {"name": "x"}})
@@ -171,6 +197,9 @@ mod tests {
             regenerate_details("mb_a", "mb_b", 0),
             json!({"previous": {"key_prefix": "mb_a"}, "new": {"key_prefix": "mb_b"}})
         );
-        assert_eq!(regenerate_details("mb_a", "mb_b", 300)["grace_period_seconds"], 300);
+        assert_eq!(
+            regenerate_details("mb_a", "mb_b", 300)["grace_period_seconds"],
+            300
+        );
     }
 }

@@ -18,10 +18,20 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/api/audit-log", get(list))
 }
 
-async fn list(State(app): State<AppState>, Caller(c): Caller, q: QueryParams) -> ApiResult<impl IntoResponse> {
+async fn list(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    q: QueryParams,
+) -> ApiResult<impl IntoResponse> {
     let mut errs = ValidationErrors::new();
     let model_id = q.positive_int(&mut errs, "model_id");
-    let limit = q.int_in_range(&mut errs, "limit", 1, 1000, "value must be an integer between 1 and 1000.");
+    let limit = q.int_in_range(
+        &mut errs,
+        "limit",
+        1,
+        1000,
+        "value must be an integer between 1 and 1000.",
+    );
     let offset = q.int_in_range(&mut errs, "offset", 0, i64::MAX, NON_NEGATIVE_INT);
     errs.into_result()?;
     c.require_superuser()?;
@@ -43,5 +53,7 @@ async fn list(State(app): State<AppState>, Caller(c): Caller, q: QueryParams) ->
             })
         })
         .collect();
-    Ok(ApiJson(json!({"data": data, "total": total, "limit": filter.limit, "offset": filter.offset})))
+    Ok(ApiJson(
+        json!({"data": data, "total": total, "limit": filter.limit, "offset": filter.offset}),
+    ))
 }

@@ -16,9 +16,18 @@ use crate::http::{no_content, parse_path_id, ApiJson, Id, JsonBody};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/permissions/group", get(list).post(create))
-        .route("/api/permissions/group/{id}", get(get_group).put(rename).delete(delete))
-        .route("/api/permissions/membership", get(memberships).post(add_member))
-        .route("/api/permissions/membership/{id}", put(set_manager).delete(remove_member))
+        .route(
+            "/api/permissions/group/{id}",
+            get(get_group).put(rename).delete(delete),
+        )
+        .route(
+            "/api/permissions/membership",
+            get(memberships).post(add_member),
+        )
+        .route(
+            "/api/permissions/membership/{id}",
+            put(set_manager).delete(remove_member),
+        )
         .route("/api/permissions/membership/{id}/clear", put(clear))
         .route_layer(axum::middleware::from_fn(crate::http::numeric_path_params))
 }
@@ -38,18 +47,30 @@ fn evict(app: &App, users: &[i64]) {
     }
 }
 
-async fn list(State(app): State<AppState>, Caller(c): Caller, q: QueryParams) -> ApiResult<impl IntoResponse> {
+async fn list(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    q: QueryParams,
+) -> ApiResult<impl IntoResponse> {
     let mut errs = ValidationErrors::new();
     let paging = q.paging(&mut errs);
     errs.into_result()?;
     Ok(ApiJson(service::list(&app, &c, paging).await?))
 }
 
-async fn get_group(State(app): State<AppState>, Caller(c): Caller, Id(id): Id) -> ApiResult<impl IntoResponse> {
+async fn get_group(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    Id(id): Id,
+) -> ApiResult<impl IntoResponse> {
     Ok(ApiJson(service::get(&app, &c, id).await?))
 }
 
-async fn create(State(app): State<AppState>, Caller(c): Caller, JsonBody(b): JsonBody) -> ApiResult<impl IntoResponse> {
+async fn create(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    JsonBody(b): JsonBody,
+) -> ApiResult<impl IntoResponse> {
     let name = group_name(&b)?;
     Ok(ApiJson(service::create(&app, &c, name).await?))
 }
@@ -70,11 +91,18 @@ async fn delete(State(app): State<AppState>, Caller(c): Caller, Id(id): Id) -> A
     Ok(no_content())
 }
 
-async fn memberships(State(app): State<AppState>, Caller(c): Caller) -> ApiResult<impl IntoResponse> {
+async fn memberships(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+) -> ApiResult<impl IntoResponse> {
     Ok(ApiJson(service::membership_map(&app, &c).await?))
 }
 
-async fn add_member(State(app): State<AppState>, Caller(c): Caller, JsonBody(b): JsonBody) -> ApiResult<impl IntoResponse> {
+async fn add_member(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    JsonBody(b): JsonBody,
+) -> ApiResult<impl IntoResponse> {
     let f = Fields::new(&b);
     let mut errs = ValidationErrors::new();
     let group_id = f.positive_int(&mut errs, "group_id", true);
@@ -106,13 +134,21 @@ async fn set_manager(
     ))
 }
 
-async fn remove_member(State(app): State<AppState>, Caller(c): Caller, Id(id): Id) -> ApiResult<Response> {
+async fn remove_member(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    Id(id): Id,
+) -> ApiResult<Response> {
     let user = service::remove_member(&app, &c, id).await?;
     evict(&app, &[user]);
     Ok(no_content())
 }
 
-async fn clear(State(app): State<AppState>, Caller(c): Caller, Path(raw): Path<String>) -> ApiResult<Response> {
+async fn clear(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    Path(raw): Path<String>,
+) -> ApiResult<Response> {
     let group_id = parse_path_id("group-id", &raw)?;
     let affected = service::clear(&app, &c, group_id).await?;
     evict(&app, &affected);

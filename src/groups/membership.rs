@@ -56,8 +56,14 @@ pub async fn remove(tx: &mut dyn Tx, c: Change, m: &MembershipRow) -> StoreResul
         tx.user_set_superuser(m.user_id, false).await?;
     }
     if c.audit {
-        tx.audit_insert(&event("group-membership-delete", c, m.id, m.user_id, m.group_id))
-            .await?;
+        tx.audit_insert(&event(
+            "group-membership-delete",
+            c,
+            m.id,
+            m.user_id,
+            m.group_id,
+        ))
+        .await?;
     }
     notify_if_key_user(tx, m.user_id).await?;
     Ok(())

@@ -10,7 +10,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::auth::Principal;
 use crate::http::query::Paging;
 use crate::store::Tx;
-use crate::users::view::common_name;
+use crate::users::view::{common_name, name_order_key};
 
 pub const DUPLICATE_NAME: &str = "A group with that name already exists.";
 pub const GROUP_MANAGER_402: &str = "The group manager permissions functionality is only enabled if you have a premium token with the advanced-permissions feature.";
@@ -46,7 +46,13 @@ fn fixed_group_error(id: i64) -> Option<ApiError> {
     }
 }
 
-fn group_event(topic: &'static str, actor: i64, id: i64, now: crate::clock::Timestamp, details: Value) -> AuditEvent {
+fn group_event(
+    topic: &'static str,
+    actor: i64,
+    id: i64,
+    now: crate::clock::Timestamp,
+    details: Value,
+) -> AuditEvent {
     AuditEvent {
         topic,
         timestamp: now,
@@ -60,7 +66,9 @@ fn group_event(topic: &'static str, actor: i64, id: i64, now: crate::clock::Time
 pub async fn list(app: &App, caller: &Principal, paging: Paging) -> ApiResult<Value> {
     caller.require_superuser()?;
     let mut tx = app.store.read().await?;
-    let rows = tx.group_list().await?;
+    let mut rows = tx.group_list().await?;
+    // Sorted here rather than in SQL, so the order does not depend on the database collation.
+    rows.sort_by_cached_key(|g| (g.name.to_lowercase(), g.id));
     let offset = paging.offset.unwrap_or(0).max(0) as usize;
     let limit = paging.limit.map(|l| l as usize).unwrap_or(usize::MAX);
     let data: Vec<Value> = rows
@@ -76,7 +84,12 @@ pub async fn list(app: &App, caller: &Principal, paging: Paging) -> ApiResult<Va
 }
 
 pub async fn members(tx: &mut dyn Tx, group: &GroupRow) -> ApiResult<Value> {
-    let members: Vec<Value> = tx.group_members(group.id).await?.iter().map(member_json).collect();
+    let mut rows = tx.group_members(group.id).await?;
+    // Unicode case-folding, identical on both backends (SQLite's lower() folds ASCII only).
+    rows.sort_by_cached_key(|m| {
+        name_order_key(m.first_name.as_deref(), m.last_name.as_deref(), m.user_id)
+    });
+    let members: Vec<Value> = rows.iter().map(member_json).collect();
     let mut v = group_json(group);
     v["members"] = Value::Array(members);
     Ok(v)
@@ -103,8 +116,14 @@ pub async fn create(app: &App, caller: &Principal, name: String) -> ApiResult<Va
         }
         Err(e) => return Err(e.into()),
     };
-    tx.audit_insert(&group_event("group-create", admin.actor_id, g.id, now, json!({"name": g.name})))
-        .await?;
+    tx.audit_insert(&group_event(
+        "group-create",
+        admin.actor_id,
+        g.id,
+        now,
+        json!({"name": g.name}),
+    ))
+    .await?;
     tx.commit().await?;
     Ok(group_json(&g))
 }
@@ -147,13 +166,24 @@ pub async fn delete(app: &App, caller: &Principal, id: i64) -> ApiResult<Vec<i64
     if let Some(e) = fixed_group_error(id) {
         return Err(e);
     }
-    let affected: Vec<i64> = tx.memberships_of_group(id).await?.iter().map(|m| m.user_id).collect();
+    let affected: Vec<i64> = tx
+        .memberships_of_group(id)
+        .await?
+        .iter()
+        .map(|m| m.user_id)
+        .collect();
     for u in &affected {
         membership::notify_if_key_user(tx.as_mut(), *u).await?;
     }
     tx.group_delete(id).await?;
-    tx.audit_insert(&group_event("group-delete", admin.actor_id, id, now, json!({"name": g.name})))
-        .await?;
+    tx.audit_insert(&group_event(
+        "group-delete",
+        admin.actor_id,
+        id,
+        now,
+        json!({"name": g.name}),
+    ))
+    .await?;
     tx.commit().await?;
     Ok(affected)
 }
@@ -167,8 +197,10 @@ pub async fn membership_map(app: &App, caller: &Principal) -> ApiResult<Value> {
             .entry(m.user_id.to_string())
             .or_insert_with(|| Value::Array(Vec::new()));
         if let Value::Array(a) = entry {
-            a.push(json!({"membership_id": m.id, "group_id": m.group_id, "user_id": m.user_id,
-                          "is_group_manager": false}));
+            a.push(
+                json!({"membership_id": m.id, "group_id": m.group_id, "user_id": m.user_id,
+                          "is_group_manager": false}),
+            );
         }
     }
     Ok(Value::Object(out))
@@ -183,7 +215,10 @@ pub async fn add_member(
 ) -> ApiResult<Value> {
     let admin = caller.require_superuser()?;
     if manager {
-        return Err(ApiError::Text(axum::http::StatusCode::PAYMENT_REQUIRED, GROUP_MANAGER_402.into()));
+        return Err(ApiError::Text(
+            axum::http::StatusCode::PAYMENT_REQUIRED,
+            GROUP_MANAGER_402.into(),
+        ));
     }
     let now = app.clock.now();
     let mut tx = app.store.begin().await?;
@@ -204,7 +239,11 @@ pub async fn add_member(
             "API key users change groups through PUT /api/api-key/:id.",
         ));
     }
-    let change = Change { actor_id: admin.actor_id, now, audit: true };
+    let change = Change {
+        actor_id: admin.actor_id,
+        now,
+        audit: true,
+    };
     membership::add(tx.as_mut(), change, user_id, group_id).await?;
     let v = members(tx.as_mut(), &g).await?;
     tx.commit().await?;
@@ -217,11 +256,18 @@ pub async fn remove_member(app: &App, caller: &Principal, membership_id: i64) ->
     let now = app.clock.now();
     let mut tx = app.store.begin().await?;
     membership::lock_admins(tx.as_mut()).await?;
-    let m = tx.membership_get(membership_id).await?.ok_or(ApiError::NotFound)?;
+    let m = tx
+        .membership_get(membership_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     if m.group_id == ALL_USERS {
         return Err(ApiError::bad_request_text(ALL_USERS_FIXED));
     }
-    let change = Change { actor_id: admin.actor_id, now, audit: true };
+    let change = Change {
+        actor_id: admin.actor_id,
+        now,
+        audit: true,
+    };
     membership::remove(tx.as_mut(), change, &m).await?;
     if m.group_id == ADMINISTRATORS {
         membership::ensure_an_admin_remains(tx.as_mut()).await?;
@@ -242,7 +288,11 @@ pub async fn clear(app: &App, caller: &Principal, group_id: i64) -> ApiResult<Ve
     if group_id == ALL_USERS {
         return Err(ApiError::bad_request_text(ALL_USERS_FIXED));
     }
-    let change = Change { actor_id: admin.actor_id, now, audit: true };
+    let change = Change {
+        actor_id: admin.actor_id,
+        now,
+        audit: true,
+    };
     let ms = tx.memberships_of_group(group_id).await?;
     for m in &ms {
         membership::remove(tx.as_mut(), change, m).await?;

@@ -40,19 +40,22 @@ pub struct MemberRow {
 pub trait GroupTx {
     async fn group_get(&mut self, id: i64) -> StoreResult<Option<GroupRow>>;
     async fn group_get_by_name(&mut self, name: &str) -> StoreResult<Option<GroupRow>>;
-    /// Sorted by `lower(name)`, then id, with the number of active members.
+    /// Every group with the number of its active members (the service sorts them).
     async fn group_list(&mut self) -> StoreResult<Vec<GroupCountRow>>;
     async fn group_insert(&mut self, name: &str) -> StoreResult<GroupRow>;
     async fn group_insert_fixed(&mut self, id: i64, name: &str, magic: &str) -> StoreResult<()>;
     async fn group_rename(&mut self, id: i64, name: &str) -> StoreResult<()>;
     /// Deletes the group and (by cascade) its memberships.
     async fn group_delete(&mut self, id: i64) -> StoreResult<()>;
-    /// Active members, sorted by name (missing names last), then user id.
+    /// Active members (the service sorts them).
     async fn group_members(&mut self, group_id: i64) -> StoreResult<Vec<MemberRow>>;
     async fn membership_all(&mut self) -> StoreResult<Vec<MembershipRow>>;
     async fn membership_get(&mut self, id: i64) -> StoreResult<Option<MembershipRow>>;
-    async fn membership_find(&mut self, user_id: i64, group_id: i64)
-        -> StoreResult<Option<MembershipRow>>;
+    async fn membership_find(
+        &mut self,
+        user_id: i64,
+        group_id: i64,
+    ) -> StoreResult<Option<MembershipRow>>;
     async fn memberships_of_user(&mut self, user_id: i64) -> StoreResult<Vec<MembershipRow>>;
     async fn memberships_of_group(&mut self, group_id: i64) -> StoreResult<Vec<MembershipRow>>;
     async fn membership_insert(&mut self, user_id: i64, group_id: i64) -> StoreResult<i64>;
@@ -96,7 +99,7 @@ macro_rules! impl_group_tx {
                         (SELECT count(*) FROM permissions_group_membership m
                          JOIN core_user u ON u.id = m.user_id
                          WHERE m.group_id = g.id AND u.is_active) AS member_count
-                     FROM permissions_group g ORDER BY g.name_lower, g.id",
+                     FROM permissions_group g",
                 )
                 .fetch_all(self.conn())
                 .await?)
@@ -171,9 +174,7 @@ macro_rules! impl_group_tx {
                     "SELECT m.id AS membership_id, m.user_id, m.group_id, u.email, u.first_name,
                         u.last_name, u.is_superuser
                      FROM permissions_group_membership m JOIN core_user u ON u.id = m.user_id
-                     WHERE m.group_id = $1 AND u.is_active
-                     ORDER BY (u.first_name IS NULL), lower(u.first_name),
-                        (u.last_name IS NULL), lower(u.last_name), u.id",
+                     WHERE m.group_id = $1 AND u.is_active",
                 )
                 .bind(group_id)
                 .fetch_all(self.conn())

@@ -39,15 +39,20 @@ pub struct Principal {
 #[derive(Debug, Clone, Copy)]
 pub struct AdminCap {
     pub actor_id: i64,
-    _sealed: (),
+    _sealed: Sealed,
 }
+
+/// Private, so no other module can build an [`AdminCap`] (`#[non_exhaustive]` would still let
+/// the rest of the crate do it).
+#[derive(Debug, Clone, Copy)]
+struct Sealed;
 
 impl Principal {
     pub fn require_superuser(&self) -> Result<AdminCap, ApiError> {
         if self.is_superuser {
             Ok(AdminCap {
                 actor_id: self.user_id,
-                _sealed: (),
+                _sealed: Sealed,
             })
         } else {
             Err(ApiError::Forbidden)
@@ -173,7 +178,11 @@ pub async fn resolve_caller(State(app): State<AppState>, mut req: Request, next:
             match app.api_keys.authenticate(&app, value).await {
                 Ok(Some(p)) => principal = Some(p),
                 Ok(None) => {
-                    if let Some(retry_after) = app.api_keys.limiter.record_failure(ip, std::time::Instant::now()) {
+                    if let Some(retry_after) = app
+                        .api_keys
+                        .limiter
+                        .record_failure(ip, std::time::Instant::now())
+                    {
                         return ApiError::RateLimited {
                             retry_after,
                             message: KEY_RATE_LIMIT_MESSAGE,
@@ -202,12 +211,16 @@ mod tests {
     #[test]
     fn client_ip_uses_the_last_header_entry_only_when_configured() {
         let mut h = HeaderMap::new();
-        h.insert("x-forwarded-for", HeaderValue::from_static("1.1.1.1, 10.1.2.3"));
-        let peer = Some(IpAddr::from([192, 0, 2, 1]));
-        assert_eq!(client_ip(None, &h, peer), peer.unwrap());
+        h.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("1.1.1.1, 10.1.2.3"),
+        );
+        let peer_ip = IpAddr::from([192, 0, 2, 1]);
+        let peer = Some(peer_ip);
+        assert_eq!(client_ip(None, &h, peer), peer_ip);
         let name = HeaderName::from_static("x-forwarded-for");
         assert_eq!(client_ip(Some(&name), &h, peer).to_string(), "10.1.2.3");
         h.insert("x-forwarded-for", HeaderValue::from_static("garbage"));
-        assert_eq!(client_ip(Some(&name), &h, peer), peer.unwrap());
+        assert_eq!(client_ip(Some(&name), &h, peer), peer_ip);
     }
 }

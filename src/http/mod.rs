@@ -6,8 +6,8 @@ pub mod validate;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, RawPathParams, Request};
-use axum::middleware::Next;
 use axum::http::{header, request::Parts, HeaderValue, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -65,20 +65,15 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
                 .map(|m| m.trim().eq_ignore_ascii_case("application/json"))
                 .unwrap_or(false),
         };
-        let too_large = req
+        let declared = req
             .headers()
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok())
-            .is_some_and(|n| n > MAX_JSON_BODY);
-        if too_large {
+            .and_then(|v| v.parse::<usize>().ok());
+        if declared.is_some_and(|n| n > DRAIN_LIMIT) {
             return Err(too_large_error());
         }
-        let limited = axum::extract::DefaultBodyLimit::max(MAX_JSON_BODY);
-        let _ = limited; // the limit is enforced below while reading
-        let body = axum::body::to_bytes(req.into_body(), MAX_JSON_BODY)
-            .await
-            .map_err(|_| too_large_error())?;
+        let body = read_limited(req.into_body()).await?;
         let _ = state;
         if !is_json {
             return Ok(JsonBody(Map::new()));
@@ -87,8 +82,39 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
     }
 }
 
+/// Bodies up to this size are read to the end even when they are too large, so a client that is
+/// still sending reliably receives the 413 rather than a reset connection. Larger declared
+/// bodies are refused without reading them.
+const DRAIN_LIMIT: usize = 4 * MAX_JSON_BODY;
+
+/// Reads at most [`MAX_JSON_BODY`] bytes, discarding (and counting) the rest up to
+/// [`DRAIN_LIMIT`].
+async fn read_limited(body: axum::body::Body) -> Result<Bytes, ApiError> {
+    use futures::StreamExt;
+    let mut stream = body.into_data_stream();
+    let mut buf = Vec::new();
+    let mut seen = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| too_large_error())?;
+        seen = seen.saturating_add(chunk.len());
+        if seen > DRAIN_LIMIT {
+            return Err(too_large_error());
+        }
+        if seen <= MAX_JSON_BODY {
+            buf.extend_from_slice(&chunk);
+        }
+    }
+    if seen > MAX_JSON_BODY {
+        return Err(too_large_error());
+    }
+    Ok(Bytes::from(buf))
+}
+
 fn too_large_error() -> ApiError {
-    ApiError::Text(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large.".into())
+    ApiError::Text(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "Request body too large.".into(),
+    )
 }
 
 pub fn parse_json_object(body: &Bytes) -> Result<Map<String, Value>, ApiError> {
@@ -99,10 +125,16 @@ pub fn parse_json_object(body: &Bytes) -> Result<Map<String, Value>, ApiError> {
         Ok(Value::Object(m)) => Ok(m),
         Ok(_) => {
             let mut e = ValidationErrors::new();
-            e.add(&["body"], "Value must be a map.", vec!["Value must be a map.".into()]);
+            e.add(
+                &["body"],
+                "Value must be a map.",
+                vec!["Value must be a map.".into()],
+            );
             Err(ApiError::Validation(e))
         }
-        Err(_) => Err(ApiError::bad_request_text("Malformed JSON in request body.")),
+        Err(_) => Err(ApiError::bad_request_text(
+            "Malformed JSON in request body.",
+        )),
     }
 }
 

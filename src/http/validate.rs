@@ -12,6 +12,8 @@ pub const BOOLEAN: &str = "value must be a boolean.";
 pub const BOOLEAN_STRING: &str = "value must be a valid boolean string ('true' or 'false').";
 pub const EMAIL: &str = "value must be a valid email address.";
 pub const PASSWORD: &str = "password is too common.";
+/// PostgreSQL cannot store U+0000 in text, so no stored or looked-up string may contain it.
+pub const NO_NUL: &str = "value must not contain NUL characters.";
 pub const RFC3339: &str = "value must be an RFC 3339 timestamp with a time zone offset.";
 
 #[derive(Debug, Default, Clone)]
@@ -74,7 +76,11 @@ impl ValidationErrors {
 
     /// Records `message, received: <value>` as the single detail.
     pub fn add_received(&mut self, path: &[&str], message: &str, got: Option<&Value>) {
-        self.add(path, message, vec![format!("{message}, received: {}", received(got))]);
+        self.add(
+            path,
+            message,
+            vec![format!("{message}, received: {}", received(got))],
+        );
     }
 
     pub fn into_result(self) -> Result<(), crate::error::ApiError> {
@@ -127,9 +133,31 @@ impl<'a> Fields<'a> {
         self.body.get(name).filter(|v| !v.is_null())
     }
 
-    /// A non-blank string of at most `max` characters (Unicode scalar values).
-    /// `required`: absent/null is an error; otherwise absent/null yields `Ok(None)`.
+    /// A non-blank string of at most `max` characters (Unicode scalar values) without U+0000,
+    /// which PostgreSQL cannot store (so it would otherwise be a 500 there and accepted on
+    /// SQLite). `required`: absent/null is an error; otherwise absent/null yields `None`.
     pub fn non_blank(
+        &self,
+        errs: &mut ValidationErrors,
+        name: &'static str,
+        max: usize,
+        required: bool,
+    ) -> Option<String> {
+        let s = self.non_blank_any(errs, name, max, required)?;
+        if s.contains('\0') {
+            errs.add(
+                &self.path(name),
+                NO_NUL,
+                vec![format!("{NO_NUL}, received: {}", Value::String(s))],
+            );
+            return None;
+        }
+        Some(s)
+    }
+
+    /// [`Fields::non_blank`] that also accepts U+0000: for secrets that are never stored as
+    /// text (a password at login).
+    pub fn non_blank_any(
         &self,
         errs: &mut ValidationErrors,
         name: &'static str,
@@ -150,7 +178,10 @@ impl<'a> Fields<'a> {
                     if s.is_empty() {
                         details.push("should be at least 1 character, received: \"\"".to_string());
                     }
-                    details.push(format!("non-blank string, received: {}", Value::String(s.clone())));
+                    details.push(format!(
+                        "non-blank string, received: {}",
+                        Value::String(s.clone())
+                    ));
                     errs.add(&path, NON_BLANK, details);
                     None
                 } else if s.chars().count() > max {
@@ -239,7 +270,7 @@ fn is_float(v: &Value) -> bool {
 
 /// Email rule of people-and-groups.md 4.1 (without the reserved-domain rule).
 pub fn is_valid_email(s: &str) -> bool {
-    if s.chars().count() > 254 || s.chars().any(char::is_whitespace) {
+    if s.chars().count() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return false;
     }
     match s.split_once('@') {
@@ -266,8 +297,14 @@ mod tests {
         e.add_received(&["token"], NON_BLANK, None);
         let v = e.into_json();
         assert_eq!(v["errors"]["user"]["email"], EMAIL);
-        assert_eq!(v["specific-errors"]["user"]["email"][0], format!("{EMAIL}, received: \"x\""));
-        assert_eq!(v["specific-errors"]["token"][0], format!("{NON_BLANK}, received: nil"));
+        assert_eq!(
+            v["specific-errors"]["user"]["email"][0],
+            format!("{EMAIL}, received: \"x\"")
+        );
+        assert_eq!(
+            v["specific-errors"]["token"][0],
+            format!("{NON_BLANK}, received: nil")
+        );
     }
 
     #[test]
@@ -284,9 +321,15 @@ mod tests {
         let v = e.into_json();
         assert_eq!(
             v["specific-errors"]["a"],
-            json!(["should be at least 1 character, received: \"\"", "non-blank string, received: \"\""])
+            json!([
+                "should be at least 1 character, received: \"\"",
+                "non-blank string, received: \"\""
+            ])
         );
-        assert_eq!(v["specific-errors"]["b"], json!(["non-blank string, received: \"   \""]));
+        assert_eq!(
+            v["specific-errors"]["b"],
+            json!(["non-blank string, received: \"   \""])
+        );
         assert_eq!(v["errors"]["c"], POSITIVE_INT);
         assert_eq!(v["errors"]["d"], POSITIVE_INT);
     }
@@ -298,5 +341,7 @@ mod tests {
         assert!(!is_valid_email("not-an-email"));
         assert!(!is_valid_email("@b.co"));
         assert!(!is_valid_email("a b@c.de"));
+        assert!(!is_valid_email("a\0b@c.de"));
+        assert!(!is_valid_email("a\u{7}b@c.de"));
     }
 }

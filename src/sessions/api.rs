@@ -20,10 +20,18 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// `Set-Cookie` for a new session (people-and-groups.md 2.3).
-pub fn session_cookie(app: &App, headers: &HeaderMap, sid: &uuid::Uuid, remember: bool) -> HeaderValue {
+pub fn session_cookie(
+    app: &App,
+    headers: &HeaderMap,
+    sid: &uuid::Uuid,
+    remember: bool,
+) -> HeaderValue {
     let mut c = format!("{SESSION_COOKIE}={sid}; Path=/; HttpOnly; SameSite=Lax");
     if remember && app.config.session_cookies != Some(true) {
-        c.push_str(&format!("; Max-Age={}", app.config.max_session_age_minutes * 60));
+        c.push_str(&format!(
+            "; Max-Age={}",
+            app.config.max_session_age_minutes * 60
+        ));
     }
     let https = headers
         .get("x-forwarded-proto")
@@ -36,10 +44,17 @@ pub fn session_cookie(app: &App, headers: &HeaderMap, sid: &uuid::Uuid, remember
 }
 
 /// A `{"id": <session id>}` response that also sets the session cookie.
-pub fn session_response(app: &App, headers: &HeaderMap, sid: &uuid::Uuid, remember: bool) -> Response {
+pub fn session_response(
+    app: &App,
+    headers: &HeaderMap,
+    sid: &uuid::Uuid,
+    remember: bool,
+) -> Response {
     let mut r = ApiJson(json!({"id": sid.to_string()})).into_response();
-    r.headers_mut()
-        .insert(header::SET_COOKIE, session_cookie(app, headers, sid, remember));
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        session_cookie(app, headers, sid, remember),
+    );
     r
 }
 
@@ -55,7 +70,10 @@ async fn login(
     Ok(session_response(&app, &headers, &sid, remember))
 }
 
-async fn logout(State(app): State<AppState>, MaybeCaller(info): MaybeCaller) -> ApiResult<Response> {
+async fn logout(
+    State(app): State<AppState>,
+    MaybeCaller(info): MaybeCaller,
+) -> ApiResult<Response> {
     app.sessions.logout(&app, info.presented_session).await?;
     let mut r = no_content();
     r.headers_mut().insert(
@@ -67,7 +85,10 @@ async fn logout(State(app): State<AppState>, MaybeCaller(info): MaybeCaller) -> 
     Ok(r)
 }
 
-async fn password_check(State(app): State<AppState>, JsonBody(body): JsonBody) -> ApiResult<Response> {
+async fn password_check(
+    State(app): State<AppState>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
     let ok = body
         .get("password")
         .and_then(|v| v.as_str())

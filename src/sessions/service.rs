@@ -31,9 +31,14 @@ pub fn digest(sid: &uuid::Uuid) -> [u8; 32] {
 }
 
 /// Creates a session for `user_id` inside `tx` and returns its id.
-pub async fn create_session(tx: &mut dyn Tx, user_id: i64, now: Timestamp) -> StoreResult<uuid::Uuid> {
+pub async fn create_session(
+    tx: &mut dyn Tx,
+    user_id: i64,
+    now: Timestamp,
+) -> StoreResult<uuid::Uuid> {
     let sid = uuid::Uuid::new_v4();
-    tx.session_insert(&digest(&sid), user_id, now.micros()).await?;
+    tx.session_insert(&digest(&sid), user_id, now.micros())
+        .await?;
     Ok(sid)
 }
 
@@ -49,7 +54,7 @@ impl Login {
         let f = Fields::new(body);
         let mut errs = ValidationErrors::new();
         let username = f.non_blank(&mut errs, "username", usize::MAX, true);
-        let password = f.non_blank(&mut errs, "password", usize::MAX, true);
+        let password = f.non_blank_any(&mut errs, "password", usize::MAX, true);
         let remember = f.boolean(&mut errs, "remember");
         errs.into_result()?;
         match (username, password) {
@@ -104,7 +109,12 @@ impl SessionService {
     }
 
     /// `POST /api/session` after validation. Returns the new session id.
-    pub async fn login(&self, app: &App, login: Login, ip: std::net::IpAddr) -> ApiResult<uuid::Uuid> {
+    pub async fn login(
+        &self,
+        app: &App,
+        login: Login,
+        ip: std::net::IpAddr,
+    ) -> ApiResult<uuid::Uuid> {
         let now_i = Instant::now();
         let ukey = login.username.to_lowercase();
         let ipkey = ip.to_string();
@@ -130,7 +140,10 @@ impl SessionService {
         let ok = passwords::verify_password(login.password.clone(), stored.clone()).await;
         let Some(user) = user.filter(|_| ok) else {
             self.record_failure(&ukey, &ipkey, now_i);
-            return Err(login_error("password", "did not match stored password".into()));
+            return Err(login_error(
+                "password",
+                "did not match stored password".into(),
+            ));
         };
         if !user.is_active {
             self.record_failure(&ukey, &ipkey, now_i);

@@ -19,9 +19,19 @@ pub fn routes() -> Router<AppState> {
 pub async fn properties_json(app: &crate::app::App, authenticated: bool) -> ApiResult<Value> {
     let mut tx = app.store.read().await?;
     let set_up = crate::setup::api::is_set_up(tx.as_mut()).await?;
-    let token = if set_up { None } else { tx.setting_get("setup-token").await? };
-    let site_name = tx.setting_get("site-name").await?.unwrap_or_else(|| "ferrobase".into());
-    let site_locale = tx.setting_get("site-locale").await?.unwrap_or_else(|| "en".into());
+    let token = if set_up {
+        None
+    } else {
+        tx.setting_get("setup-token").await?
+    };
+    let site_name = tx
+        .setting_get("site-name")
+        .await?
+        .unwrap_or_else(|| "ferrobase".into());
+    let site_locale = tx
+        .setting_get("site-locale")
+        .await?
+        .unwrap_or_else(|| "en".into());
     let mut v = json!({
         "setup-token": token,
         "has-user-setup": set_up,
@@ -42,6 +52,11 @@ pub async fn properties_json(app: &crate::app::App, authenticated: bool) -> ApiR
     Ok(v)
 }
 
-async fn properties(State(app): State<AppState>, MaybeCaller(info): MaybeCaller) -> ApiResult<impl IntoResponse> {
-    Ok(ApiJson(properties_json(&app, info.principal.is_some()).await?))
+async fn properties(
+    State(app): State<AppState>,
+    MaybeCaller(info): MaybeCaller,
+) -> ApiResult<impl IntoResponse> {
+    Ok(ApiJson(
+        properties_json(&app, info.principal.is_some()).await?,
+    ))
 }

@@ -97,7 +97,11 @@ fn parse(app: &App, body: &Map<String, Value>) -> ApiResult<SetupInput> {
     })
 }
 
-async fn setup(State(app): State<AppState>, headers: HeaderMap, JsonBody(body): JsonBody) -> ApiResult<Response> {
+async fn setup(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
     let forbidden = || ApiError::Text(StatusCode::FORBIDDEN, ALREADY_SET_UP.into());
     {
         let mut tx = app.store.read().await?;
@@ -118,7 +122,10 @@ async fn setup(State(app): State<AppState>, headers: HeaderMap, JsonBody(body): 
     }
     let expected = tx.setting_get("setup-token").await?;
     if expected.as_deref() != Some(input.token.as_str()) {
-        return Err(ApiError::field("token", "Token does not match the setup token."));
+        return Err(ApiError::field(
+            "token",
+            "Token does not match the setup token.",
+        ));
     }
     let user = crate::users::service::insert_person(
         tx.as_mut(),
@@ -129,12 +136,17 @@ async fn setup(State(app): State<AppState>, headers: HeaderMap, JsonBody(body): 
     )
     .await?;
     tx.setting_set("site-name", Some(&input.site_name)).await?;
-    tx.setting_set("site-locale", Some(input.site_locale.as_deref().unwrap_or("en")))
-        .await?;
+    tx.setting_set(
+        "site-locale",
+        Some(input.site_locale.as_deref().unwrap_or("en")),
+    )
+    .await?;
     tx.setting_set("admin-email", Some(&user.email)).await?;
     let now = app.clock.now();
     let sid = crate::sessions::service::create_session(tx.as_mut(), user.id, now).await?;
     tx.user_record_login(user.id, now.micros()).await?;
     tx.commit().await?;
-    Ok(crate::sessions::api::session_response(&app, &headers, &sid, false))
+    Ok(crate::sessions::api::session_response(
+        &app, &headers, &sid, false,
+    ))
 }

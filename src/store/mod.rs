@@ -132,10 +132,15 @@ impl DatabaseUrl {
         if s == "sqlite::memory:" || s == "sqlite://:memory:" {
             return Ok(DatabaseUrl::SqliteMemory);
         }
-        if let Some(rest) = s.strip_prefix("sqlite://").or_else(|| s.strip_prefix("sqlite:")) {
+        if let Some(rest) = s
+            .strip_prefix("sqlite://")
+            .or_else(|| s.strip_prefix("sqlite:"))
+        {
             let path = rest.split('?').next().unwrap_or(rest);
             if path.is_empty() {
-                return Err(format!("invalid --database URL {raw:?}: no SQLite file path"));
+                return Err(format!(
+                    "invalid --database URL {raw:?}: no SQLite file path"
+                ));
             }
             return Ok(DatabaseUrl::SqliteFile(path.into()));
         }
@@ -177,7 +182,8 @@ async fn seed(store: &DynStore) -> anyhow::Result<()> {
     let mut tx = store.begin().await?;
     tx.lock(LockKey::Setup).await?;
     if tx.group_get(1).await?.is_none() {
-        tx.group_insert_fixed(1, "All Users", "all-internal-users").await?;
+        tx.group_insert_fixed(1, "All Users", "all-internal-users")
+            .await?;
         tx.group_insert_fixed(2, "Administrators", "admin").await?;
     }
     if tx.setting_get("setup-token").await?.is_none() {
@@ -194,7 +200,10 @@ mod tests {
 
     #[test]
     fn parses_urls() {
-        assert_eq!(DatabaseUrl::parse("sqlite::memory:"), Ok(DatabaseUrl::SqliteMemory));
+        assert_eq!(
+            DatabaseUrl::parse("sqlite::memory:"),
+            Ok(DatabaseUrl::SqliteMemory)
+        );
         assert_eq!(
             DatabaseUrl::parse("sqlite:///abs/path.db"),
             Ok(DatabaseUrl::SqliteFile("/abs/path.db".into()))
@@ -213,7 +222,10 @@ mod tests {
 
     #[test]
     fn redacts_passwords() {
-        assert_eq!(redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(
+            redact_url("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
     }
 
     #[test]

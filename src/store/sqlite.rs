@@ -27,7 +27,8 @@ impl SqliteTx {
 
 impl SqliteStore {
     pub async fn connect(url: &DatabaseUrl) -> anyhow::Result<SqliteStore> {
-        let common = |o: SqliteConnectOptions| o.foreign_keys(true).busy_timeout(Duration::from_secs(5));
+        let common =
+            |o: SqliteConnectOptions| o.foreign_keys(true).busy_timeout(Duration::from_secs(5));
         let (opts, pool_opts) = match url {
             DatabaseUrl::SqliteFile(path) => {
                 if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {

@@ -11,23 +11,71 @@ use sha2::{Digest, Sha256};
 
 /// (path under `/static/<version>/`, content type, contents).
 const FILES: &[(&str, &str, &str)] = &[
-    ("css/app.css", "text/css; charset=utf-8", include_str!("../../static/css/app.css")),
-    ("img/favicon.svg", "image/svg+xml", include_str!("../../static/img/favicon.svg")),
+    (
+        "css/app.css",
+        "text/css; charset=utf-8",
+        include_str!("../../static/css/app.css"),
+    ),
+    (
+        "img/favicon.svg",
+        "image/svg+xml",
+        include_str!("../../static/img/favicon.svg"),
+    ),
     ("js/api.js", JS, include_str!("../../static/js/api.js")),
     ("js/dom.js", JS, include_str!("../../static/js/dom.js")),
-    ("js/dialogs.js", JS, include_str!("../../static/js/dialogs.js")),
-    ("js/format.js", JS, include_str!("../../static/js/format.js")),
+    (
+        "js/dialogs.js",
+        JS,
+        include_str!("../../static/js/dialogs.js"),
+    ),
+    (
+        "js/format.js",
+        JS,
+        include_str!("../../static/js/format.js"),
+    ),
     ("js/icons.js", JS, include_str!("../../static/js/icons.js")),
-    ("js/chrome.js", JS, include_str!("../../static/js/chrome.js")),
+    (
+        "js/chrome.js",
+        JS,
+        include_str!("../../static/js/chrome.js"),
+    ),
     ("js/setup.js", JS, include_str!("../../static/js/setup.js")),
     ("js/login.js", JS, include_str!("../../static/js/login.js")),
-    ("js/settings-auth.js", JS, include_str!("../../static/js/settings-auth.js")),
-    ("js/api-keys.js", JS, include_str!("../../static/js/api-keys.js")),
-    ("js/api-key-dialogs.js", JS, include_str!("../../static/js/api-key-dialogs.js")),
-    ("js/group-picker.js", JS, include_str!("../../static/js/group-picker.js")),
-    ("js/people.js", JS, include_str!("../../static/js/people.js")),
-    ("js/person-dialogs.js", JS, include_str!("../../static/js/person-dialogs.js")),
-    ("js/groups.js", JS, include_str!("../../static/js/groups.js")),
+    (
+        "js/settings-auth.js",
+        JS,
+        include_str!("../../static/js/settings-auth.js"),
+    ),
+    (
+        "js/api-keys.js",
+        JS,
+        include_str!("../../static/js/api-keys.js"),
+    ),
+    (
+        "js/api-key-dialogs.js",
+        JS,
+        include_str!("../../static/js/api-key-dialogs.js"),
+    ),
+    (
+        "js/group-picker.js",
+        JS,
+        include_str!("../../static/js/group-picker.js"),
+    ),
+    (
+        "js/people.js",
+        JS,
+        include_str!("../../static/js/people.js"),
+    ),
+    (
+        "js/person-dialogs.js",
+        JS,
+        include_str!("../../static/js/person-dialogs.js"),
+    ),
+    (
+        "js/groups.js",
+        JS,
+        include_str!("../../static/js/groups.js"),
+    ),
     ("js/group.js", JS, include_str!("../../static/js/group.js")),
     ("js/audit.js", JS, include_str!("../../static/js/audit.js")),
 ];
@@ -78,8 +126,13 @@ mod tests {
     #[test]
     fn every_module_imported_by_a_module_is_embedded() {
         for (path, _, body) in FILES {
-            for line in body.lines().filter(|l| l.trim_start().starts_with("import ")) {
-                let Some(start) = line.find("'./") else { continue };
+            for line in body
+                .lines()
+                .filter(|l| l.trim_start().starts_with("import "))
+            {
+                let Some(start) = line.find("'./") else {
+                    continue;
+                };
                 let rest = &line[start + 3..];
                 let name = &rest[..rest.find('\'').unwrap_or(rest.len())];
                 let wanted = format!("js/{name}");

@@ -57,11 +57,16 @@ pub fn token(cookie: &str) -> String {
 
 /// The token for the page being rendered (empty when the browser has no session cookie).
 pub fn token_for(headers: &HeaderMap) -> String {
-    session_cookie(headers).map(|c| token(&c)).unwrap_or_default()
+    session_cookie(headers)
+        .map(|c| token(&c))
+        .unwrap_or_default()
 }
 
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim)
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
 }
 
 /// `Origin` names this server (any scheme; the `Host` header is what the browser connected to).
@@ -108,7 +113,10 @@ pub fn check(method: &Method, path: &str, headers: &HeaderMap) -> Option<&'stati
 /// Middleware on the whole router (see the module docs).
 pub async fn guard_api(req: Request, next: Next) -> Response {
     if let Some(reason) = check(req.method(), req.uri().path(), req.headers()) {
-        tracing::warn!(reason, "refused a cookie-authenticated browser request (CSRF guard)");
+        tracing::warn!(
+            reason,
+            "refused a cookie-authenticated browser request (CSRF guard)"
+        );
         return text_response(StatusCode::FORBIDDEN, FORBIDDEN);
     }
     next.run(req).await
@@ -131,10 +139,20 @@ mod tests {
 
     #[test]
     fn scripts_without_browser_headers_pass_without_a_token() {
-        let h = headers(&[("cookie", "metabase.SESSION=0a4b7c1e-9d2f-4e8a-b6c3-5f1e2d3c4b5a")]);
+        let h = headers(&[(
+            "cookie",
+            "metabase.SESSION=0a4b7c1e-9d2f-4e8a-b6c3-5f1e2d3c4b5a",
+        )]);
         assert_eq!(check(&Method::POST, "/api/api-key", &h), None);
-        let h = headers(&[("x-metabase-session", SID), ("origin", "https://evil.example")]);
-        assert_eq!(check(&Method::POST, "/api/api-key", &h), None, "no cookie, no ambient authority");
+        let h = headers(&[
+            ("x-metabase-session", SID),
+            ("origin", "https://evil.example"),
+        ]);
+        assert_eq!(
+            check(&Method::POST, "/api/api-key", &h),
+            None,
+            "no cookie, no ambient authority"
+        );
     }
 
     #[test]
@@ -149,7 +167,11 @@ mod tests {
         assert!(check(&Method::DELETE, "/api/api-key/1", &h).is_some());
         h.insert(CSRF_HEADER, HeaderValue::from_str(&token(SID)).unwrap());
         assert_eq!(check(&Method::PUT, "/api/api-key/1", &h), None);
-        assert_eq!(check(&Method::GET, "/api/api-key", &headers(&base)), None, "reads are safe");
+        assert_eq!(
+            check(&Method::GET, "/api/api-key", &headers(&base)),
+            None,
+            "reads are safe"
+        );
     }
 
     #[test]
@@ -162,14 +184,20 @@ mod tests {
             ("sec-fetch-site", "same-site"),
             (CSRF_HEADER, tok.as_str()),
         ]);
-        assert_eq!(check(&Method::POST, "/api/user", &h), Some("cross-site request"));
+        assert_eq!(
+            check(&Method::POST, "/api/user", &h),
+            Some("cross-site request")
+        );
         let h = headers(&[
             ("cookie", cookie.as_str()),
             ("host", "app.example.com"),
             ("origin", "https://evil.example.com"),
             (CSRF_HEADER, tok.as_str()),
         ]);
-        assert_eq!(check(&Method::POST, "/api/user", &h), Some("foreign origin"));
+        assert_eq!(
+            check(&Method::POST, "/api/user", &h),
+            Some("foreign origin")
+        );
     }
 
     #[test]

@@ -28,8 +28,14 @@ pub fn routes() -> Router<AppState> {
         .route("/admin", get(pages::admin_home))
         .route("/admin/settings", get(pages::admin_home))
         .route("/admin/settings/general", get(pages::settings_general))
-        .route("/admin/settings/authentication", get(pages::settings_authentication))
-        .route("/admin/settings/authentication/api-keys", get(pages::api_keys))
+        .route(
+            "/admin/settings/authentication",
+            get(pages::settings_authentication),
+        )
+        .route(
+            "/admin/settings/authentication/api-keys",
+            get(pages::api_keys),
+        )
         .route("/admin/people", get(pages::people))
         .route("/admin/people/groups", get(pages::groups))
         .route("/admin/people/groups/{id}", get(pages::group))

@@ -94,7 +94,12 @@ impl Chrome {
 }
 
 /// Reads what the frame needs in one read-only unit of work.
-pub async fn chrome(app: &App, ctx: &UiCtx, title: &str, section: Section) -> Result<Chrome, UiError> {
+pub async fn chrome(
+    app: &App,
+    ctx: &UiCtx,
+    title: &str,
+    section: Section,
+) -> Result<Chrome, UiError> {
     let mut tx = app.store.read().await?;
     let site_name = tx
         .setting_get("site-name")
@@ -103,7 +108,11 @@ pub async fn chrome(app: &App, ctx: &UiCtx, title: &str, section: Section) -> Re
     let viewer = match &ctx.principal {
         Some(p) => tx.user_get(p.user_id).await?.map(|u| Viewer {
             id: u.id,
-            name: crate::users::view::common_name(&u.email, u.first_name.as_deref(), u.last_name.as_deref()),
+            name: crate::users::view::common_name(
+                &u.email,
+                u.first_name.as_deref(),
+                u.last_name.as_deref(),
+            ),
             email: u.email.clone(),
             is_admin: p.is_superuser,
         }),
@@ -131,7 +140,12 @@ pub fn script_json(v: &serde_json::Value) -> String {
 }
 
 /// A page for a signed-in admin: sign-in redirect without a session, 403 page for others.
-pub async fn admin_page(app: &App, ctx: &UiCtx, title: &str, section: Section) -> Result<Chrome, UiError> {
+pub async fn admin_page(
+    app: &App,
+    ctx: &UiCtx,
+    title: &str,
+    section: Section,
+) -> Result<Chrome, UiError> {
     if ctx.principal.is_none() {
         return Err(UiError::SignIn(ctx.here.clone()));
     }
@@ -206,7 +220,9 @@ pub enum UiError {
 
 impl std::fmt::Debug for Chrome {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Chrome").field("title", &self.title).finish_non_exhaustive()
+        f.debug_struct("Chrome")
+            .field("title", &self.title)
+            .finish_non_exhaustive()
     }
 }
 
@@ -230,14 +246,18 @@ impl IntoResponse for UiError {
                 if target == "/" {
                     Redirect::to("/auth/login").into_response()
                 } else {
-                    Redirect::to(&format!("/auth/login?redirect={}", encode_query_value(&target))).into_response()
+                    Redirect::to(&format!(
+                        "/auth/login?redirect={}",
+                        encode_query_value(&target)
+                    ))
+                    .into_response()
                 }
             }
             UiError::Forbidden(page) => error_page(
                 *page,
                 StatusCode::FORBIDDEN,
                 "Sorry, you don't have permission to see that.",
-                "This page is for administrators. Ask an administrator of this ferrobase if you need access.",
+                "This page is for administrators. Ask one of them if you need access.",
             ),
             UiError::NotFound(page) => error_page(
                 *page,
@@ -272,7 +292,12 @@ impl IntoResponse for UiError {
     }
 }
 
-fn error_page(page: Chrome, status: StatusCode, heading: &'static str, message: &'static str) -> Response {
+fn error_page(
+    page: Chrome,
+    status: StatusCode,
+    heading: &'static str,
+    message: &'static str,
+) -> Response {
     let body = ErrorPage {
         page,
         code: status.as_u16(),
@@ -290,7 +315,10 @@ pub fn render<T: Template>(t: &T) -> Response {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
             tracing::error!(cause = %e, "template rendering failed");
-            text_response(StatusCode::INTERNAL_SERVER_ERROR, "An internal error occurred.")
+            text_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "An internal error occurred.",
+            )
         }
     }
 }
@@ -301,7 +329,8 @@ pub fn plain_not_found() -> Response {
 }
 
 /// Content-Security-Policy of every UI response: no inline or foreign scripts, no framing.
-pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+pub const CSP: &str =
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
 font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
 frame-ancestors 'none'";
 
@@ -309,10 +338,19 @@ frame-ancestors 'none'";
 pub async fn security_headers(req: Request, next: Next) -> Response {
     let mut r = next.run(req).await;
     let h = r.headers_mut();
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     h.insert(
         "cross-origin-opener-policy",
         HeaderValue::from_static("same-origin"),
@@ -339,8 +377,18 @@ mod tests {
     #[test]
     fn redirect_targets_stay_on_this_site() {
         assert_eq!(safe_redirect(Some("/admin/people")), "/admin/people");
-        assert_eq!(safe_redirect(Some("/admin/people?status=deactivated")), "/admin/people?status=deactivated");
-        for bad in ["//evil.example", "https://evil.example", "/\\evil.example", "evil", "/auth/login", "/a\nb"] {
+        assert_eq!(
+            safe_redirect(Some("/admin/people?status=deactivated")),
+            "/admin/people?status=deactivated"
+        );
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil.example",
+            "evil",
+            "/auth/login",
+            "/a\nb",
+        ] {
             assert_eq!(safe_redirect(Some(bad)), "/", "{bad:?}");
         }
         assert_eq!(safe_redirect(None), "/");
@@ -357,6 +405,9 @@ mod tests {
 
     #[test]
     fn query_values_are_percent_encoded() {
-        assert_eq!(encode_query_value("/admin/people?status=all&x=1"), "/admin/people%3Fstatus%3Dall%26x%3D1");
+        assert_eq!(
+            encode_query_value("/admin/people?status=all&x=1"),
+            "/admin/people%3Fstatus%3Dall%26x%3D1"
+        );
     }
 }

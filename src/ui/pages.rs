@@ -90,7 +90,9 @@ pub struct AuditPage {
 
 /// Query parameters of a page; a malformed query string counts as none (pages never answer 400).
 fn query<T: serde::de::DeserializeOwned + Default>(uri: &Uri) -> T {
-    Query::<T>::try_from_uri(uri).map(|Query(q)| q).unwrap_or_default()
+    Query::<T>::try_from_uri(uri)
+        .map(|Query(q)| q)
+        .unwrap_or_default()
 }
 
 async fn is_set_up(app: &App) -> Result<bool, UiError> {
@@ -110,16 +112,28 @@ pub fn password_hint(rule: &Value) -> String {
         }
     };
     if n("lower") > 0 {
-        parts.push(plural(n("lower"), "lower case letter", "lower case letters"));
+        parts.push(plural(
+            n("lower"),
+            "lower case letter",
+            "lower case letters",
+        ));
     }
     if n("upper") > 0 {
-        parts.push(plural(n("upper"), "upper case letter", "upper case letters"));
+        parts.push(plural(
+            n("upper"),
+            "upper case letter",
+            "upper case letters",
+        ));
     }
     if n("digit") > 0 {
         parts.push(plural(n("digit"), "number", "numbers"));
     }
     if n("special") > 0 {
-        parts.push(plural(n("special"), "special character", "special characters"));
+        parts.push(plural(
+            n("special"),
+            "special character",
+            "special characters",
+        ));
     }
     let mut s = format!("Must be at least {} characters long", n("total"));
     match parts.len() {
@@ -259,7 +273,10 @@ pub async fn groups(State(app): State<AppState>, ctx: UiCtx) -> PageResult {
 
 pub async fn group(State(app): State<AppState>, ctx: UiCtx, Path(raw): Path<String>) -> PageResult {
     let mut page = admin_page(&app, &ctx, "Group", Section::People).await?;
-    let id = raw.parse::<i64>().ok().filter(|id| *id > 0 && raw.bytes().all(|b| b.is_ascii_digit()));
+    let id = raw
+        .parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0 && raw.bytes().all(|b| b.is_ascii_digit()));
     let row = match id {
         Some(id) => {
             let mut tx = app.store.read().await?;
@@ -303,7 +320,10 @@ mod tests {
 
     #[test]
     fn password_hints_describe_each_rule() {
-        assert_eq!(password_hint(&json!({"total":6})), "Must be at least 6 characters long.");
+        assert_eq!(
+            password_hint(&json!({"total":6})),
+            "Must be at least 6 characters long."
+        );
         assert_eq!(
             password_hint(&json!({"total":6,"digit":1})),
             "Must be at least 6 characters long and include 1 number."

@@ -24,16 +24,27 @@ struct Resp {
 
 impl Resp {
     fn header(&self, name: &str) -> &str {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
     }
 }
 
 async fn app() -> Router {
-    let store = crate::store::open(&DatabaseUrl::SqliteMemory).await.expect("store");
+    let store = crate::store::open(&DatabaseUrl::SqliteMemory)
+        .await
+        .expect("store");
     crate::app::router(App::new(store, Config::for_tests(), Arc::new(SystemClock)))
 }
 
-async fn send(app: &Router, method: &str, path: &str, headers: &[(&str, &str)], body: Option<Value>) -> Resp {
+async fn send(
+    app: &Router,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<Value>,
+) -> Resp {
     let mut req = Request::builder().method(method).uri(path);
     for (k, v) in headers {
         req = req.header(*k, *v);
@@ -48,7 +59,9 @@ async fn send(app: &Router, method: &str, path: &str, headers: &[(&str, &str)], 
     let res = app.clone().oneshot(req).await.expect("response");
     let status = res.status();
     let headers = res.headers().clone();
-    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX).await.expect("body");
+    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .expect("body");
     Resp {
         status,
         headers,
@@ -57,12 +70,20 @@ async fn send(app: &Router, method: &str, path: &str, headers: &[(&str, &str)], 
 }
 
 async fn setup(app: &Router) -> String {
-    let props: Value = serde_json::from_str(&send(app, "GET", "/api/session/properties", &[], None).await.text).unwrap();
+    let props: Value = serde_json::from_str(
+        &send(app, "GET", "/api/session/properties", &[], None)
+            .await
+            .text,
+    )
+    .unwrap();
     let body = json!({"token": props["setup-token"], "prefs": {"site_name": "Acme <b>Labs</b>"},
         "user": {"email": "ada@example.com", "password": PASSWORD, "first_name": "Ada", "last_name": "Lovelace"}});
     let r = send(app, "POST", "/api/setup", &[], Some(body)).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    serde_json::from_str::<Value>(&r.text).unwrap()["id"].as_str().unwrap().to_string()
+    serde_json::from_str::<Value>(&r.text).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 async fn person_session(app: &Router, admin: &str, email: &str) -> String {
@@ -70,8 +91,18 @@ async fn person_session(app: &Router, admin: &str, email: &str) -> String {
     let body = json!({"email": email, "first_name": "Alice", "password": PASSWORD});
     let r = send(app, "POST", "/api/user", &[("cookie", &cookie)], Some(body)).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    let r = send(app, "POST", "/api/session", &[], Some(json!({"username": email, "password": PASSWORD}))).await;
-    serde_json::from_str::<Value>(&r.text).unwrap()["id"].as_str().unwrap().to_string()
+    let r = send(
+        app,
+        "POST",
+        "/api/session",
+        &[],
+        Some(json!({"username": email, "password": PASSWORD})),
+    )
+    .await;
+    serde_json::from_str::<Value>(&r.text).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 fn assert_security_headers(r: &Resp) {
@@ -87,12 +118,21 @@ fn assert_security_headers(r: &Resp) {
 #[tokio::test]
 async fn readme_3_4_root_embeds_the_setup_token_until_setup_then_null() {
     let app = app().await;
-    let props: Value = serde_json::from_str(&send(&app, "GET", "/api/session/properties", &[], None).await.text).unwrap();
+    let props: Value = serde_json::from_str(
+        &send(&app, "GET", "/api/session/properties", &[], None)
+            .await
+            .text,
+    )
+    .unwrap();
     let token = props["setup-token"].as_str().unwrap().to_string();
     let r = send(&app, "GET", "/", &[], None).await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.header("content-type").starts_with("text/html"));
-    assert!(r.text.contains(&format!(r#""setup-token":"{token}""#)), "{}", r.text);
+    assert!(
+        r.text.contains(&format!(r#""setup-token":"{token}""#)),
+        "{}",
+        r.text
+    );
     assert!(r.text.contains("Welcome to ferrobase"));
     assert!(!r.text.contains("<script>"), "no inline scripts");
     assert_security_headers(&r);
@@ -101,7 +141,13 @@ async fn readme_3_4_root_embeds_the_setup_token_until_setup_then_null() {
     let r = send(&app, "GET", "/", &[], None).await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.text.contains(r#""setup-token":null"#), "{}", r.text);
-    assert!(r.text.contains("Sign in to Acme &#60;b&#62;Labs&#60;/b&#62;") || r.text.contains("Sign in to Acme &lt;b&gt;Labs&lt;/b&gt;"), "site name is escaped: {}", r.text);
+    assert!(
+        r.text
+            .contains("Sign in to Acme &#60;b&#62;Labs&#60;/b&#62;")
+            || r.text.contains("Sign in to Acme &lt;b&gt;Labs&lt;/b&gt;"),
+        "site name is escaped: {}",
+        r.text
+    );
     let cookie = format!("metabase.SESSION={sid}");
     let r = send(&app, "GET", "/", &[("cookie", &cookie)], None).await;
     assert!(r.text.contains(r#""setup-token":null"#));
@@ -109,14 +155,24 @@ async fn readme_3_4_root_embeds_the_setup_token_until_setup_then_null() {
     assert!(r.text.contains("Admin settings"));
     // The setup page is gone once setup is done.
     let r = send(&app, "GET", "/setup", &[], None).await;
-    assert_eq!((r.status, r.header("location")), (StatusCode::SEE_OTHER, "/"));
+    assert_eq!(
+        (r.status, r.header("location")),
+        (StatusCode::SEE_OTHER, "/")
+    );
 }
 
 #[tokio::test]
 async fn admin_pages_redirect_anonymous_visitors_to_sign_in_and_forbid_non_admins() {
     let app = app().await;
     let admin = setup(&app).await;
-    let r = send(&app, "GET", "/admin/settings/authentication/api-keys", &[], None).await;
+    let r = send(
+        &app,
+        "GET",
+        "/admin/settings/authentication/api-keys",
+        &[],
+        None,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert_eq!(
         r.header("location"),
@@ -125,18 +181,37 @@ async fn admin_pages_redirect_anonymous_visitors_to_sign_in_and_forbid_non_admin
 
     let alice = person_session(&app, &admin, "alice@example.com").await;
     let cookie = format!("metabase.SESSION={alice}");
-    for path in ["/admin/settings/general", "/admin/people", "/admin/people/groups/1", "/admin/audit"] {
+    for path in [
+        "/admin/settings/general",
+        "/admin/people",
+        "/admin/people/groups/1",
+        "/admin/audit",
+    ] {
         let r = send(&app, "GET", path, &[("cookie", &cookie)], None).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}");
-        assert!(r.text.contains("have permission to see that"), "{path}: {}", r.text);
+        assert!(
+            r.text.contains("have permission to see that"),
+            "{path}: {}",
+            r.text
+        );
         assert_security_headers(&r);
     }
     let r = send(&app, "GET", "/", &[("cookie", &cookie)], None).await;
     assert_eq!(r.status, StatusCode::OK);
-    assert!(!r.text.contains("Admin settings"), "no Admin settings for non-admins");
+    assert!(
+        !r.text.contains("Admin settings"),
+        "no Admin settings for non-admins"
+    );
 
     let cookie = format!("metabase.SESSION={admin}");
-    for path in ["/admin/settings/general", "/admin/settings/authentication", "/admin/people", "/admin/people/groups", "/admin/people/groups/2", "/admin/audit"] {
+    for path in [
+        "/admin/settings/general",
+        "/admin/settings/authentication",
+        "/admin/people",
+        "/admin/people/groups",
+        "/admin/people/groups/2",
+        "/admin/audit",
+    ] {
         let r = send(&app, "GET", path, &[("cookie", &cookie)], None).await;
         assert_eq!(r.status, StatusCode::OK, "{path}");
         assert_eq!(r.header("cache-control"), "no-store");
@@ -144,9 +219,26 @@ async fn admin_pages_redirect_anonymous_visitors_to_sign_in_and_forbid_non_admin
     let r = send(&app, "GET", "/admin", &[("cookie", &cookie)], None).await;
     assert_eq!(r.header("location"), "/admin/settings/general");
     // Signed in, the sign-in page sends you on.
-    let r = send(&app, "GET", "/auth/login?redirect=/admin/people", &[("cookie", &cookie)], None).await;
-    assert_eq!((r.status, r.header("location")), (StatusCode::SEE_OTHER, "/admin/people"));
-    let r = send(&app, "GET", "/auth/login?redirect=//evil.example", &[("cookie", &cookie)], None).await;
+    let r = send(
+        &app,
+        "GET",
+        "/auth/login?redirect=/admin/people",
+        &[("cookie", &cookie)],
+        None,
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.header("location")),
+        (StatusCode::SEE_OTHER, "/admin/people")
+    );
+    let r = send(
+        &app,
+        "GET",
+        "/auth/login?redirect=//evil.example",
+        &[("cookie", &cookie)],
+        None,
+    )
+    .await;
     assert_eq!(r.header("location"), "/");
 }
 
@@ -160,14 +252,22 @@ async fn unknown_ui_paths_get_a_404_page_and_api_paths_keep_plain_text() {
     assert!(r.header("content-type").starts_with("text/html"));
     assert!(r.text.contains("The page you asked for"));
     assert_security_headers(&r);
-    for path in ["/admin/people/groups/999", "/admin/people/groups/abc", "/admin/people/groups/0"] {
+    for path in [
+        "/admin/people/groups/999",
+        "/admin/people/groups/abc",
+        "/admin/people/groups/0",
+    ] {
         let r = send(&app, "GET", path, &[("cookie", &cookie)], None).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
         assert!(r.header("content-type").starts_with("text/html"), "{path}");
     }
     for path in ["/api/no-such-thing", "/api/user/1/nope", "/api"] {
         let r = send(&app, "GET", path, &[("cookie", &cookie)], None).await;
-        assert_eq!((r.status, r.text.as_str()), (StatusCode::NOT_FOUND, "Not found."), "{path}");
+        assert_eq!(
+            (r.status, r.text.as_str()),
+            (StatusCode::NOT_FOUND, "Not found."),
+            "{path}"
+        );
         assert!(r.header("content-type").starts_with("text/plain"));
     }
 }
@@ -176,13 +276,26 @@ async fn unknown_ui_paths_get_a_404_page_and_api_paths_keep_plain_text() {
 async fn static_files_are_embedded_and_cached_for_a_year() {
     let app = app().await;
     let v = super::assets::version();
-    let r = send(&app, "GET", &format!("/static/{v}/js/api-keys.js"), &[], None).await;
+    let r = send(
+        &app,
+        "GET",
+        &format!("/static/{v}/js/api-keys.js"),
+        &[],
+        None,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.header("content-type").starts_with("text/javascript"));
-    assert_eq!(r.header("cache-control"), "public, max-age=31536000, immutable");
+    assert_eq!(
+        r.header("cache-control"),
+        "public, max-age=31536000, immutable"
+    );
     assert_eq!(r.header("x-content-type-options"), "nosniff");
     let r = send(&app, "GET", "/static/old/css/app.css", &[], None).await;
-    assert_eq!((r.status, r.header("cache-control")), (StatusCode::OK, "no-cache"));
+    assert_eq!(
+        (r.status, r.header("cache-control")),
+        (StatusCode::OK, "no-cache")
+    );
     let r = send(&app, "GET", &format!("/static/{v}/js/nope.js"), &[], None).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     // Pages reference the current version.
@@ -196,15 +309,35 @@ async fn csrf_browser_requests_with_the_session_cookie_need_the_page_token() {
     let admin = setup(&app).await;
     let cookie = format!("metabase.SESSION={admin}");
     let body = || Some(json!({"name": format!("G{}", uuid::Uuid::new_v4().simple())}));
-    let browser = [("cookie", cookie.as_str()), ("host", "ferrobase.test"), ("sec-fetch-site", "same-origin"), ("origin", "http://ferrobase.test")];
+    let browser = [
+        ("cookie", cookie.as_str()),
+        ("host", "ferrobase.test"),
+        ("sec-fetch-site", "same-origin"),
+        ("origin", "http://ferrobase.test"),
+    ];
 
     let r = send(&app, "POST", "/api/permissions/group", &browser, body()).await;
-    assert_eq!((r.status, r.text.as_str()), (StatusCode::FORBIDDEN, "You don't have permissions to do that."));
+    assert_eq!(
+        (r.status, r.text.as_str()),
+        (
+            StatusCode::FORBIDDEN,
+            "You don't have permissions to do that."
+        )
+    );
 
     // The token the pages embed.
-    let page = send(&app, "GET", "/admin/people/groups", &[("cookie", &cookie)], None).await;
+    let page = send(
+        &app,
+        "GET",
+        "/admin/people/groups",
+        &[("cookie", &cookie)],
+        None,
+    )
+    .await;
     let token = super::csrf::token(&admin);
-    assert!(page.text.contains(&format!(r#"<meta name="csrf-token" content="{token}">"#)));
+    assert!(page
+        .text
+        .contains(&format!(r#"<meta name="csrf-token" content="{token}">"#)));
     let mut with_token = browser.to_vec();
     with_token.push(("x-ferrobase-csrf", token.as_str()));
     let r = send(&app, "POST", "/api/permissions/group", &with_token, body()).await;
@@ -217,9 +350,23 @@ async fn csrf_browser_requests_with_the_session_cookie_need_the_page_token() {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 
     // Scripts (no browser headers) need no token, with a cookie or a header.
-    let r = send(&app, "POST", "/api/permissions/group", &[("cookie", &cookie)], body()).await;
+    let r = send(
+        &app,
+        "POST",
+        "/api/permissions/group",
+        &[("cookie", &cookie)],
+        body(),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    let r = send(&app, "POST", "/api/permissions/group", &[("x-metabase-session", &admin)], body()).await;
+    let r = send(
+        &app,
+        "POST",
+        "/api/permissions/group",
+        &[("x-metabase-session", &admin)],
+        body(),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     // Reads are never refused.
     let r = send(&app, "GET", "/api/permissions/group", &browser, None).await;

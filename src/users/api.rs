@@ -17,7 +17,10 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/user", get(list).post(create))
         .route("/api/user/current", get(current))
-        .route("/api/user/{id}", get(get_user).put(update).delete(deactivate))
+        .route(
+            "/api/user/{id}",
+            get(get_user).put(update).delete(deactivate),
+        )
         .route("/api/user/{id}/reactivate", put(reactivate))
         .route("/api/user/{id}/password", put(password))
         .route("/api/user/{id}/modal/qbnewb", put(qbnewb))
@@ -25,7 +28,11 @@ pub fn routes() -> Router<AppState> {
         .route_layer(axum::middleware::from_fn(crate::http::numeric_path_params))
 }
 
-async fn list(State(app): State<AppState>, Caller(c): Caller, q: QueryParams) -> ApiResult<impl IntoResponse> {
+async fn list(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    q: QueryParams,
+) -> ApiResult<impl IntoResponse> {
     Ok(ApiJson(service::list(&app, &c, &q).await?))
 }
 
@@ -33,11 +40,19 @@ async fn current(State(app): State<AppState>, Caller(c): Caller) -> ApiResult<im
     Ok(ApiJson(service::current(&app, &c).await?))
 }
 
-async fn get_user(State(app): State<AppState>, Caller(c): Caller, Id(id): Id) -> ApiResult<impl IntoResponse> {
+async fn get_user(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    Id(id): Id,
+) -> ApiResult<impl IntoResponse> {
     Ok(ApiJson(service::get(&app, &c, id).await?))
 }
 
-async fn create(State(app): State<AppState>, Caller(c): Caller, JsonBody(b): JsonBody) -> ApiResult<impl IntoResponse> {
+async fn create(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    JsonBody(b): JsonBody,
+) -> ApiResult<impl IntoResponse> {
     Ok(ApiJson(service::create(&app, &c, &b).await?))
 }
 
@@ -50,11 +65,19 @@ async fn update(
     Ok(ApiJson(service::update(&app, &c, id, &b).await?))
 }
 
-async fn deactivate(State(app): State<AppState>, Caller(c): Caller, Id(id): Id) -> ApiResult<impl IntoResponse> {
+async fn deactivate(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    Id(id): Id,
+) -> ApiResult<impl IntoResponse> {
     Ok(ApiJson(service::deactivate(&app, &c, id).await?))
 }
 
-async fn reactivate(State(app): State<AppState>, Caller(c): Caller, Id(id): Id) -> ApiResult<impl IntoResponse> {
+async fn reactivate(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    Id(id): Id,
+) -> ApiResult<impl IntoResponse> {
     Ok(ApiJson(service::reactivate(&app, &c, id).await?))
 }
 
@@ -67,7 +90,8 @@ async fn password(
 ) -> ApiResult<Response> {
     match service::set_password(&app, &c, id, &b).await? {
         PasswordChanged::Own(sid) => {
-            let mut r = ApiJson(json!({"success": true, "session_id": sid.to_string()})).into_response();
+            let mut r =
+                ApiJson(json!({"success": true, "session_id": sid.to_string()})).into_response();
             r.headers_mut().insert(
                 header::SET_COOKIE,
                 crate::sessions::api::session_cookie(&app, &headers, &sid, false),
@@ -80,10 +104,22 @@ async fn password(
 
 // The two modals are separate routes, so any other name is an unknown route (404) even
 // without credentials.
-async fn qbnewb(State(app): State<AppState>, Caller(c): Caller, Id(id): Id) -> ApiResult<impl IntoResponse> {
-    Ok(ApiJson(service::dismiss_modal(&app, &c, id, "qbnewb").await?))
+async fn qbnewb(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    Id(id): Id,
+) -> ApiResult<impl IntoResponse> {
+    Ok(ApiJson(
+        service::dismiss_modal(&app, &c, id, "qbnewb").await?,
+    ))
 }
 
-async fn datasetnewb(State(app): State<AppState>, Caller(c): Caller, Id(id): Id) -> ApiResult<impl IntoResponse> {
-    Ok(ApiJson(service::dismiss_modal(&app, &c, id, "datasetnewb").await?))
+async fn datasetnewb(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    Id(id): Id,
+) -> ApiResult<impl IntoResponse> {
+    Ok(ApiJson(
+        service::dismiss_modal(&app, &c, id, "datasetnewb").await?,
+    ))
 }

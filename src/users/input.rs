@@ -51,7 +51,8 @@ pub fn name(f: &Fields, errs: &mut ValidationErrors, field: &'static str) -> Pat
 
 /// Normalises `ll`, `ll_CC` or `ll-CC` to `ll` / `ll_CC`.
 pub fn normalize_locale(s: &str) -> Option<String> {
-    let is_lang = |l: &str| l.len() == 2 && l.bytes().all(|b| b.is_ascii_lowercase()) && LANGS.contains(&l);
+    let is_lang =
+        |l: &str| l.len() == 2 && l.bytes().all(|b| b.is_ascii_lowercase()) && LANGS.contains(&l);
     let is_country = |c: &str| c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase());
     let (lang, country) = match s.split_once(['_', '-']) {
         Some((l, c)) => (l, Some(c)),
@@ -107,7 +108,11 @@ pub fn login_attributes(f: &Fields, errs: &mut ValidationErrors) -> Patch<String
             }
         }
         Some(v) => {
-            errs.add_received(&path(f, "login_attributes"), "value must be a map.", Some(v));
+            errs.add_received(
+                &path(f, "login_attributes"),
+                "value must be a map.",
+                Some(v),
+            );
             Patch::Absent
         }
     }
@@ -122,7 +127,9 @@ pub fn memberships(f: &Fields, errs: &mut ValidationErrors) -> Option<Vec<i64>> 
         for item in arr {
             let id = if object {
                 let o = item.as_object()?;
-                if o.get("is_group_manager").is_some_and(|g| !g.is_null() && !g.is_boolean()) {
+                if o.get("is_group_manager")
+                    .is_some_and(|g| !g.is_null() && !g.is_boolean())
+                {
                     return None;
                 }
                 o.get("id")?

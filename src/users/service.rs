@@ -4,7 +4,7 @@ use secrecy::SecretString;
 use serde_json::{json, Map, Value};
 
 use super::input::{self, Patch};
-use super::store::{NewUser, UserListFilter, UserProfile, UserRow, UserStatus};
+use super::store::{NewUser, UserListFilter, UserRow, UserStatus};
 use super::view;
 use crate::app::App;
 use crate::audit::AuditEvent;
@@ -12,13 +12,22 @@ use crate::clock::Timestamp;
 use crate::error::{ApiError, ApiResult};
 use crate::groups::membership::{self, Change, ALL_USERS_FIXED};
 use crate::groups::{ADMINISTRATORS, ALL_USERS};
-use crate::http::auth::{AdminCap, Principal, Via};
+use crate::http::auth::{Principal, Via};
 use crate::http::query::QueryParams;
 use crate::http::validate::{Fields, ValidationErrors, PASSWORD};
 use crate::passwords;
 use crate::store::Tx;
 
-fn user_event(topic: &'static str, actor: i64, user_id: i64, now: Timestamp, details: Value) -> AuditEvent {
+mod update;
+pub use update::update;
+
+fn user_event(
+    topic: &'static str,
+    actor: i64,
+    user_id: i64,
+    now: Timestamp,
+    details: Value,
+) -> AuditEvent {
     AuditEvent {
         topic,
         timestamp: now,
@@ -63,24 +72,30 @@ pub async fn list(app: &App, caller: &Principal, q: &QueryParams) -> ApiResult<V
     } else {
         UserStatus::Active
     });
-    let query = q.get("query").filter(|s| !s.is_empty()).map(|s| {
-        let escaped = s
-            .to_lowercase()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        format!("%{escaped}%")
-    });
-    let filter = UserListFilter {
-        status,
-        query,
-        group_id,
-        limit: paging.limit,
-        offset: paging.offset,
-    };
+    let needle = q
+        .get("query")
+        .filter(|s| !s.is_empty())
+        .map(str::to_lowercase);
+    let filter = UserListFilter { status, group_id };
     let mut tx = app.store.read().await?;
-    let (rows, total) = tx.user_list(&filter).await?;
+    let mut rows = tx.user_list(&filter).await?;
     let pairs = tx.user_list_group_ids(&filter).await?;
+    drop(tx);
+    if let Some(needle) = &needle {
+        rows.retain(|u| view::matches_query(u, needle));
+    }
+    rows.sort_by_cached_key(|u| {
+        view::name_order_key(u.first_name.as_deref(), u.last_name.as_deref(), u.id)
+    });
+    let total = rows.len();
+    let rows: Vec<UserRow> = match (paging.limit, paging.offset) {
+        (Some(limit), Some(offset)) => rows
+            .into_iter()
+            .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+            .take(usize::try_from(limit).unwrap_or(usize::MAX))
+            .collect(),
+        _ => rows,
+    };
     let mut groups: std::collections::HashMap<i64, Vec<i64>> = Default::default();
     for (u, g) in pairs {
         groups.entry(u).or_default().push(g);
@@ -95,15 +110,24 @@ pub async fn list(app: &App, caller: &Principal, q: &QueryParams) -> ApiResult<V
 /// `GET /api/user/current`.
 pub async fn current(app: &App, caller: &Principal) -> ApiResult<Value> {
     let mut tx = app.store.read().await?;
-    let u = tx.user_get(caller.user_id).await?.ok_or(ApiError::Unauthenticated)?;
+    let u = tx
+        .user_get(caller.user_id)
+        .await?
+        .ok_or(ApiError::Unauthenticated)?;
     let group_ids = tx.user_group_ids(u.id).await?;
     let people = tx.people_count().await?;
     let mut m = view::full(&u);
     let key_user = matches!(caller.via, Via::ApiKey { .. }) || u.is_key_user();
     m.insert("group_ids".into(), json!(group_ids));
-    m.insert("personal_collection_id".into(), json!(u.personal_collection_id));
+    m.insert(
+        "personal_collection_id".into(),
+        json!(u.personal_collection_id),
+    );
     m.insert("is_installer".into(), json!(u.is_installer && !key_user));
-    m.insert("has_invited_second_user".into(), json!(u.is_installer && people >= 2));
+    m.insert(
+        "has_invited_second_user".into(),
+        json!(u.is_installer && people >= 2),
+    );
     // Cards and dashboards arrive with the content feature; none can exist yet.
     m.insert("has_question_and_dashboard".into(), json!(false));
     m.insert("has_model".into(), json!(false));
@@ -137,13 +161,21 @@ async fn check_groups(tx: &mut dyn Tx, groups: &[i64]) -> ApiResult<()> {
     }
     for g in groups {
         if tx.group_get(*g).await?.is_none() {
-            return Err(ApiError::field("user_group_memberships", "Group not found."));
+            return Err(ApiError::field(
+                "user_group_memberships",
+                "Group not found.",
+            ));
         }
     }
     Ok(())
 }
 
-fn password_field(f: &Fields, errs: &mut ValidationErrors, app: &App, required: bool) -> Option<String> {
+fn password_field(
+    f: &Fields,
+    errs: &mut ValidationErrors,
+    app: &App,
+    required: bool,
+) -> Option<String> {
     match f.get("password") {
         None | Some(Value::Null) if !required => None,
         Some(Value::String(p)) if app.config.password_policy.check(p) => Some(p.clone()),
@@ -172,10 +204,16 @@ pub async fn create(app: &App, caller: &Principal, body: &Map<String, Value>) ->
     let admin = caller.require_superuser()?;
     let email = email.ok_or_else(|| ApiError::internal("validated email missing"))?;
     let hash = match password {
-        Some(p) => Some(passwords::hash_password(SecretString::from(p)).await.map_err(ApiError::internal)?),
+        Some(p) => Some(
+            passwords::hash_password(SecretString::from(p))
+                .await
+                .map_err(ApiError::internal)?,
+        ),
         None => None,
     };
-    let groups = groups.filter(|g| !g.is_empty()).unwrap_or_else(|| vec![ALL_USERS]);
+    let groups = groups
+        .filter(|g| !g.is_empty())
+        .unwrap_or_else(|| vec![ALL_USERS]);
     let value = |p: Patch<String>| match p {
         Patch::Value(v) => Some(v),
         _ => None,
@@ -228,7 +266,10 @@ pub async fn insert_person(
         }
         Err(e) => return Err(e.into()),
     };
-    let user = tx.user_get(id).await?.ok_or_else(|| ApiError::internal("user vanished"))?;
+    let user = tx
+        .user_get(id)
+        .await?
+        .ok_or_else(|| ApiError::internal("user vanished"))?;
     tx.personal_collection_insert(
         id,
         &crate::entity_id::new_entity_id(),
@@ -240,9 +281,21 @@ pub async fn insert_person(
     let now = Timestamp(new.now);
     for g in groups {
         let audit = audit && *g != ALL_USERS;
-        membership::add(tx, Change { actor_id: actor, now, audit }, id, *g).await?;
+        membership::add(
+            tx,
+            Change {
+                actor_id: actor,
+                now,
+                audit,
+            },
+            id,
+            *g,
+        )
+        .await?;
     }
-    tx.user_get(id).await?.ok_or_else(|| ApiError::internal("user vanished"))
+    tx.user_get(id)
+        .await?
+        .ok_or_else(|| ApiError::internal("user vanished"))
 }
 
 /// The target of `PUT`, `/password` and `/reactivate`: people only (key users are 404).
@@ -251,172 +304,6 @@ async fn target_person(tx: &mut dyn Tx, id: i64) -> ApiResult<UserRow> {
         Some(u) if !u.is_key_user() => Ok(u),
         _ => Err(ApiError::NotFound),
     }
-}
-
-/// `PUT /api/user/:id`.
-pub async fn update(app: &App, caller: &Principal, id: i64, body: &Map<String, Value>) -> ApiResult<Value> {
-    let f = Fields::new(body);
-    let mut errs = ValidationErrors::new();
-    let email = input::email(&f, &mut errs, false);
-    let first = input::name(&f, &mut errs, "first_name");
-    let last = input::name(&f, &mut errs, "last_name");
-    let groups = input::memberships(&f, &mut errs);
-    let is_superuser = f.boolean(&mut errs, "is_superuser");
-    let attrs = input::login_attributes(&f, &mut errs);
-    let locale = input::locale(&f, &mut errs);
-    errs.into_result()?;
-    let admin: Option<AdminCap> = caller.admin_cap();
-    if caller.user_id != id && admin.is_none() {
-        return Err(ApiError::Forbidden);
-    }
-    let now = app.clock.now();
-    let mut tx = app.store.begin().await?;
-    membership::lock_admins(tx.as_mut()).await?;
-    let user = target_person(tx.as_mut(), id).await?;
-    if !user.is_active {
-        return Err(ApiError::NotFound);
-    }
-    let current_groups = tx.user_group_ids(id).await?;
-    let groups = groups.filter(|g| !g.is_empty());
-    let (is_superuser, attrs) = if admin.is_some() {
-        (is_superuser, attrs)
-    } else {
-        if let Some(g) = &groups {
-            let mut want = g.clone();
-            want.sort_unstable();
-            if want != current_groups {
-                return Err(ApiError::Forbidden);
-            }
-        }
-        (None, Patch::Absent)
-    };
-    if let Some(e) = &email {
-        if let Some(other) = tx.user_get_by_email(e).await? {
-            if other.id != id {
-                return Err(ApiError::field(
-                    "email",
-                    "Email address already associated to another user.",
-                ));
-            }
-        }
-    }
-    if let (Some(su), Some(g)) = (is_superuser, &groups) {
-        if su != g.contains(&ADMINISTRATORS) {
-            return Err(ApiError::field(
-                "is_superuser",
-                "Value of is_superuser must correspond to presence of Admin group ID in group_ids.",
-            ));
-        }
-    }
-    if let Some(g) = &groups {
-        check_groups(tx.as_mut(), g).await?;
-    }
-
-    // Apply.
-    let apply = |p: Patch<String>, old: &Option<String>| match p {
-        Patch::Absent => old.clone(),
-        Patch::Null => None,
-        Patch::Value(v) => Some(v),
-    };
-    let new_profile = UserProfile {
-        email: email.clone().unwrap_or_else(|| user.email.clone()),
-        first_name: apply(first, &user.first_name),
-        last_name: apply(last, &user.last_name),
-        locale: apply(locale, &user.locale),
-        login_attributes: apply(attrs, &user.login_attributes),
-    };
-    let old_profile = UserProfile {
-        email: user.email.clone(),
-        first_name: user.first_name.clone(),
-        last_name: user.last_name.clone(),
-        locale: user.locale.clone(),
-        login_attributes: user.login_attributes.clone(),
-    };
-    let target_groups: Option<Vec<i64>> = match (&groups, is_superuser) {
-        (Some(g), _) => Some(g.clone()),
-        (None, Some(su)) => {
-            let mut g: Vec<i64> = current_groups.iter().copied().filter(|g| *g != ADMINISTRATORS).collect();
-            if su {
-                g.push(ADMINISTRATORS);
-            }
-            Some(g)
-        }
-        (None, None) => None,
-    };
-    let change = Change {
-        actor_id: caller.user_id,
-        now,
-        audit: true,
-    };
-    let mut changed_groups = false;
-    if let Some(target) = &target_groups {
-        for m in tx.memberships_of_user(id).await? {
-            if !target.contains(&m.group_id) && m.group_id != ALL_USERS {
-                membership::remove(tx.as_mut(), change, &m).await?;
-                changed_groups = true;
-            }
-        }
-        for g in target {
-            if !current_groups.contains(g) {
-                membership::add(tx.as_mut(), change, id, *g).await?;
-                changed_groups = true;
-            }
-        }
-        membership::ensure_an_admin_remains(tx.as_mut()).await?;
-    }
-    let was_admin = current_groups.contains(&ADMINISTRATORS);
-    let is_admin = target_groups
-        .as_ref()
-        .map(|g| g.contains(&ADMINISTRATORS))
-        .unwrap_or(was_admin);
-    let mut previous = Map::new();
-    let mut new = Map::new();
-    let mut diff = |k: &str, a: Value, b: Value| {
-        if a != b {
-            previous.insert(k.into(), a);
-            new.insert(k.into(), b);
-        }
-    };
-    let attrs_json = |s: &Option<String>| {
-        s.as_deref()
-            .and_then(|s| serde_json::from_str::<Value>(s).ok())
-            .unwrap_or(Value::Null)
-    };
-    diff("email", json!(old_profile.email), json!(new_profile.email));
-    diff("first_name", json!(old_profile.first_name), json!(new_profile.first_name));
-    diff("last_name", json!(old_profile.last_name), json!(new_profile.last_name));
-    diff("locale", json!(old_profile.locale), json!(new_profile.locale));
-    diff("is_superuser", json!(was_admin), json!(is_admin));
-    diff(
-        "login_attributes",
-        attrs_json(&old_profile.login_attributes),
-        attrs_json(&new_profile.login_attributes),
-    );
-    if new_profile != old_profile || changed_groups {
-        tx.user_set_profile(id, &new_profile, now.micros()).await?;
-        let renamed = UserRow {
-            email: new_profile.email.clone(),
-            first_name: new_profile.first_name.clone(),
-            last_name: new_profile.last_name.clone(),
-            ..user.clone()
-        };
-        tx.personal_collection_rename(id, &personal_collection_name(&renamed))
-            .await?;
-        if !previous.is_empty() {
-            tx.audit_insert(&user_event(
-                "user-update",
-                caller.user_id,
-                id,
-                now,
-                json!({"previous": previous, "new": new}),
-            ))
-            .await?;
-        }
-    }
-    let user = tx.user_get(id).await?.ok_or(ApiError::NotFound)?;
-    let group_ids = tx.user_group_ids(id).await?;
-    tx.commit().await?;
-    Ok(view::with_memberships(&user, &group_ids))
 }
 
 /// `DELETE /api/user/:id`.
@@ -430,8 +317,14 @@ pub async fn deactivate(app: &App, caller: &Principal, id: i64) -> ApiResult<Val
         tx.user_set_active(id, false, now.micros()).await?;
         membership::ensure_an_admin_remains(tx.as_mut()).await?;
         tx.session_delete_for_user(id).await?;
-        tx.audit_insert(&user_event("user-deactivated", admin.actor_id, id, now, json!({})))
-            .await?;
+        tx.audit_insert(&user_event(
+            "user-deactivated",
+            admin.actor_id,
+            id,
+            now,
+            json!({}),
+        ))
+        .await?;
     }
     tx.commit().await?;
     Ok(json!({"success": true}))
@@ -451,12 +344,22 @@ pub async fn reactivate(app: &App, caller: &Principal, id: i64) -> ApiResult<Val
     }
     tx.user_set_active(id, true, now.micros()).await?;
     if let Some(m) = tx.membership_find(id, ADMINISTRATORS).await? {
-        let change = Change { actor_id: admin.actor_id, now, audit: true };
+        let change = Change {
+            actor_id: admin.actor_id,
+            now,
+            audit: true,
+        };
         membership::remove(tx.as_mut(), change, &m).await?;
     }
     tx.user_set_superuser(id, false).await?;
-    tx.audit_insert(&user_event("user-reactivated", admin.actor_id, id, now, json!({})))
-        .await?;
+    tx.audit_insert(&user_event(
+        "user-reactivated",
+        admin.actor_id,
+        id,
+        now,
+        json!({}),
+    ))
+    .await?;
     let user = tx.user_get(id).await?.ok_or(ApiError::NotFound)?;
     let group_ids = tx.user_group_ids(id).await?;
     tx.commit().await?;
@@ -495,9 +398,16 @@ pub async fn set_password(
         return Err(ApiError::NotFound);
     }
     if !is_admin {
-        let old = body.get("old_password").and_then(Value::as_str).unwrap_or("");
+        let old = body
+            .get("old_password")
+            .and_then(Value::as_str)
+            .unwrap_or("");
         let ok = !old.is_empty()
-            && passwords::verify_password(SecretString::from(old.to_string()), user.password_hash.clone()).await;
+            && passwords::verify_password(
+                SecretString::from(old.to_string()),
+                user.password_hash.clone(),
+            )
+            .await;
         if !ok {
             return Err(ApiError::field("old_password", "Invalid password"));
         }
@@ -509,8 +419,14 @@ pub async fn set_password(
     let mut tx = app.store.begin().await?;
     tx.user_set_password(id, &hash).await?;
     tx.session_delete_for_user(id).await?;
-    tx.audit_insert(&user_event("user-password-update", caller.user_id, id, now, json!({})))
-        .await?;
+    tx.audit_insert(&user_event(
+        "user-password-update",
+        caller.user_id,
+        id,
+        now,
+        json!({}),
+    ))
+    .await?;
     let result = if caller.user_id == id {
         PasswordChanged::Own(crate::sessions::service::create_session(tx.as_mut(), id, now).await?)
     } else {
@@ -521,7 +437,12 @@ pub async fn set_password(
 }
 
 /// `PUT /api/user/:id/modal/:modal`.
-pub async fn dismiss_modal(app: &App, caller: &Principal, id: i64, modal: &str) -> ApiResult<Value> {
+pub async fn dismiss_modal(
+    app: &App,
+    caller: &Principal,
+    id: i64,
+    modal: &str,
+) -> ApiResult<Value> {
     if caller.user_id != id {
         caller.require_superuser()?;
     }

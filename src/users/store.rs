@@ -67,27 +67,31 @@ pub enum UserStatus {
     All,
 }
 
+/// The part of the `GET /api/user` filter that SQL applies. The name query, the order and the
+/// paging are applied by the service in Rust, so both backends agree on Unicode case-folding
+/// and on the order (SQLite's `lower()` and `LIKE` fold ASCII only, and PostgreSQL's order
+/// depends on the database collation).
 #[derive(Debug, Clone)]
 pub struct UserListFilter {
     pub status: UserStatus,
-    /// Lower-cased substring, already escaped for `LIKE … ESCAPE '\'`.
-    pub query: Option<String>,
     pub group_id: Option<i64>,
-    pub limit: Option<i64>,
-    pub offset: Option<i64>,
 }
 
-/// `$1` status (0 active, 1 deactivated, 2 all), `$2` LIKE pattern or NULL, `$3` group or NULL.
+/// `$1` status (0 active, 1 deactivated, 2 all), `$2` group or NULL.
 pub const USER_LIST_WHERE: &str = "WHERE u.type = 'personal'
     AND ($1 = 2 OR ($1 = 0 AND u.is_active) OR ($1 = 1 AND NOT u.is_active))
-    AND ($2 IS NULL OR lower(coalesce(u.first_name, '')) LIKE $2 ESCAPE '\\'
-         OR lower(coalesce(u.last_name, '')) LIKE $2 ESCAPE '\\' OR u.email LIKE $2 ESCAPE '\\')
-    AND ($3 IS NULL OR EXISTS (SELECT 1 FROM permissions_group_membership m
-                               WHERE m.user_id = u.id AND m.group_id = $3))";
+    AND ($2 IS NULL OR EXISTS (SELECT 1 FROM permissions_group_membership m
+                               WHERE m.user_id = u.id AND m.group_id = $2))";
 
-/// Metabase's order: names case-insensitively with missing names last, then id.
-pub const USER_ORDER: &str = "ORDER BY (u.first_name IS NULL), lower(u.first_name),
-    (u.last_name IS NULL), lower(u.last_name), u.id";
+impl UserStatus {
+    pub fn code(self) -> i64 {
+        match self {
+            UserStatus::Active => 0,
+            UserStatus::Deactivated => 1,
+            UserStatus::All => 2,
+        }
+    }
+}
 
 #[async_trait]
 pub trait UserTx {
@@ -101,8 +105,9 @@ pub trait UserTx {
     async fn user_set_qbnewb(&mut self, id: i64, value: bool) -> StoreResult<()>;
     /// Sets `last_login`, and `first_login` when unset; returns true on the first login.
     async fn user_record_login(&mut self, id: i64, now: i64) -> StoreResult<bool>;
-    async fn user_list(&mut self, f: &UserListFilter) -> StoreResult<(Vec<UserRow>, i64)>;
-    /// Group ids of every user matched by the filter (unpaged), for list responses.
+    /// Every person matched by the filter, in no particular order.
+    async fn user_list(&mut self, f: &UserListFilter) -> StoreResult<Vec<UserRow>>;
+    /// (user id, group id) of every person matched by the filter, for list responses.
     async fn user_list_group_ids(&mut self, f: &UserListFilter) -> StoreResult<Vec<(i64, i64)>>;
     async fn user_group_ids(&mut self, user_id: i64) -> StoreResult<Vec<i64>>;
     /// People, active or not.
@@ -275,52 +280,28 @@ macro_rules! impl_user_tx {
             async fn user_list(
                 &mut self,
                 f: &$crate::users::store::UserListFilter,
-            ) -> $crate::store::StoreResult<(Vec<$crate::users::store::UserRow>, i64)> {
-                use $crate::users::store::{UserStatus, USER_COLUMNS, USER_LIST_WHERE, USER_ORDER};
-                let status: i64 = match f.status {
-                    UserStatus::Active => 0,
-                    UserStatus::Deactivated => 1,
-                    UserStatus::All => 2,
-                };
-                let page = match (f.limit, f.offset) {
-                    (Some(l), Some(o)) => format!("LIMIT {l} OFFSET {o}"),
-                    _ => String::new(),
-                };
-                let rows = sqlx::query_as(&format!(
-                    "SELECT {USER_COLUMNS} FROM core_user u {USER_LIST_WHERE} {USER_ORDER} {page}"
+            ) -> $crate::store::StoreResult<Vec<$crate::users::store::UserRow>> {
+                use $crate::users::store::{USER_COLUMNS, USER_LIST_WHERE};
+                Ok(sqlx::query_as(&format!(
+                    "SELECT {USER_COLUMNS} FROM core_user u {USER_LIST_WHERE}"
                 ))
-                .bind(status)
-                .bind(f.query.as_deref())
+                .bind(f.status.code())
                 .bind(f.group_id)
                 .fetch_all(self.conn())
-                .await?;
-                let (total,): (i64,) =
-                    sqlx::query_as(&format!("SELECT count(*) FROM core_user u {USER_LIST_WHERE}"))
-                        .bind(status)
-                        .bind(f.query.as_deref())
-                        .bind(f.group_id)
-                        .fetch_one(self.conn())
-                        .await?;
-                Ok((rows, total))
+                .await?)
             }
 
             async fn user_list_group_ids(
                 &mut self,
                 f: &$crate::users::store::UserListFilter,
             ) -> $crate::store::StoreResult<Vec<(i64, i64)>> {
-                use $crate::users::store::{UserStatus, USER_LIST_WHERE};
-                let status: i64 = match f.status {
-                    UserStatus::Active => 0,
-                    UserStatus::Deactivated => 1,
-                    UserStatus::All => 2,
-                };
+                use $crate::users::store::USER_LIST_WHERE;
                 Ok(sqlx::query_as(&format!(
                     "SELECT gm.user_id, gm.group_id FROM permissions_group_membership gm
                      WHERE gm.user_id IN (SELECT u.id FROM core_user u {USER_LIST_WHERE})
                      ORDER BY gm.user_id, gm.group_id"
                 ))
-                .bind(status)
-                .bind(f.query.as_deref())
+                .bind(f.status.code())
                 .bind(f.group_id)
                 .fetch_all(self.conn())
                 .await?)

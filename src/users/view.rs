@@ -13,6 +13,31 @@ pub fn common_name(email: &str, first: Option<&str>, last: Option<&str>) -> Stri
         .to_string()
 }
 
+/// Metabase's order for people: `lower(first_name)`, then `lower(last_name)`, then id, with
+/// missing names last. Case is folded with Unicode rules, identically on both backends.
+pub fn name_order_key(first: Option<&str>, last: Option<&str>, id: i64) -> impl Ord {
+    (
+        first.is_none(),
+        first.map(str::to_lowercase),
+        last.is_none(),
+        last.map(str::to_lowercase),
+        id,
+    )
+}
+
+/// `GET /api/user?query=`: a case-insensitive substring of the first name, last name or email.
+/// `needle` is already lower-cased.
+pub fn matches_query(u: &UserRow, needle: &str) -> bool {
+    [
+        u.first_name.as_deref(),
+        u.last_name.as_deref(),
+        Some(u.email.as_str()),
+    ]
+    .into_iter()
+    .flatten()
+    .any(|s| s.to_lowercase().contains(needle))
+}
+
 fn ts(v: Option<i64>) -> Value {
     v.map(|t| Value::String(Timestamp(t).to_rfc3339()))
         .unwrap_or(Value::Null)
@@ -62,7 +87,10 @@ pub fn short(u: &UserRow) -> Value {
 pub fn list_item(u: &UserRow, group_ids: &[i64]) -> Value {
     let mut m = full(u);
     m.insert("group_ids".into(), json!(group_ids));
-    m.insert("personal_collection_id".into(), json!(u.personal_collection_id));
+    m.insert(
+        "personal_collection_id".into(),
+        json!(u.personal_collection_id),
+    );
     Value::Object(m)
 }
 
@@ -80,10 +108,16 @@ mod tests {
 
     #[test]
     fn common_names() {
-        assert_eq!(common_name("a@b.c", Some("Ada"), Some("Lovelace")), "Ada Lovelace");
+        assert_eq!(
+            common_name("a@b.c", Some("Ada"), Some("Lovelace")),
+            "Ada Lovelace"
+        );
         assert_eq!(common_name("a@b.c", Some("Ada"), None), "Ada");
         assert_eq!(common_name("a@b.c", None, Some("Lovelace")), "Lovelace");
         assert_eq!(common_name("a@b.c", None, None), "a@b.c");
-        assert_eq!(common_name("k@api-key.invalid", Some("My Key"), Some("")), "My Key");
+        assert_eq!(
+            common_name("k@api-key.invalid", Some("My Key"), Some("")),
+            "My Key"
+        );
     }
 }

@@ -20,8 +20,13 @@ let names = new Map();
 // A short human summary of an event's details.
 function summary(e) {
   const d = e.details || {};
-  const describe = (side) => Object.entries(side || {}).map(([k, v]) =>
-    `${k}: ${v && typeof v === 'object' ? (v.name ?? v.key_prefix ?? JSON.stringify(v)) : v}`).join(', ');
+  const value = (v) => {
+    if (v === null) return 'none';
+    if (typeof v === 'object') return v.name ?? v.key_prefix ?? JSON.stringify(v);
+    if (typeof v === 'string' && /^\d{4}-\d\d-\d\dT/.test(v)) return dateTime(v);
+    return String(v);
+  };
+  const describe = (side) => Object.entries(side || {}).map(([k, v]) => `${k.replace(/_/g, ' ')}: ${value(v)}`).join(', ');
   if (d.previous || d.new) {
     const parts = [];
     if (d.previous) parts.push(`from ${describe(d.previous)}`);

@@ -67,8 +67,8 @@ export function personDialogs({ groups, refresh, passwordLength }) {
   }
   function memberships() {
     const ids = Array.from($('person-groups').querySelectorAll('input:checked')).map((c) => Number(c.value));
-    if (!ids.includes(ALL_USERS)) ids.unshift(ALL_USERS);
-    return ids.map((id) => ({ id }));
+    if (!ids.includes(ALL_USERS)) ids.push(ALL_USERS);
+    return ids.sort((a, b) => a - b).map((id) => ({ id }));
   }
   const orNull = (s) => (s.trim() === '' ? null : s.trim());
   form.addEventListener('submit', async (event) => {

@@ -36,7 +36,10 @@ pub async fn create_with(t: &TestApp, by: &Auth, body: Value) -> Key {
     let body = r.json();
     Key {
         id: body["id"].as_i64().expect("id"),
-        secret: body["unmasked_key"].as_str().expect("unmasked_key").to_string(),
+        secret: body["unmasked_key"]
+            .as_str()
+            .expect("unmasked_key")
+            .to_string(),
         body,
     }
 }
@@ -99,7 +102,9 @@ pub fn now_micros() -> i64 {
 
 /// `now + secs` as RFC 3339.
 pub fn from_now(secs: i64) -> String {
-    ferrobase::clock::Timestamp(now_micros()).plus_seconds(secs).to_rfc3339()
+    ferrobase::clock::Timestamp(now_micros())
+        .plus_seconds(secs)
+        .to_rfc3339()
 }
 
 /// Base62 CRC-32 checksum, written here from the spec (3.1), independently of the server.
@@ -116,7 +121,12 @@ pub fn spec_checksum(first43: &str) -> String {
 
 /// A well-formed key (valid checksum) that the server never issued.
 pub fn never_issued_key() -> String {
-    let random: String = uuid::Uuid::new_v4().simple().to_string().chars().chain("ABCDEFGH".chars()).collect();
+    let random: String = uuid::Uuid::new_v4()
+        .simple()
+        .to_string()
+        .chars()
+        .chain("ABCDEFGH".chars())
+        .collect();
     let body = format!("mb_{random}");
     format!("{body}{}", spec_checksum(&body))
 }
@@ -127,54 +137,70 @@ fn assert_key_shape(k: &str) {
     assert!(k[3..].bytes().all(|b| b.is_ascii_alphanumeric()), "{k}");
 }
 
-both!(s01_unmasked_key_is_49_base62_characters_with_a_crc32_checksum, |t| async move {
-    let admin = t.setup().await;
-    let g1 = t.group(&admin, G1).await;
-    let k = create_key(&t, &admin, "My Key", g1).await;
-    assert_key_shape(&k.secret);
-    assert_eq!(k.secret[43..], spec_checksum(&k.secret[..43]));
-});
-
-both!(s03_masked_key_is_the_prefix_and_42_asterisks, |t| async move {
-    let admin = t.setup().await;
-    let k = create_key(&t, &admin, "My Key", 1).await;
-    let masked = k.body["masked_key"].as_str().unwrap();
-    assert_eq!(masked, format!("{}{}", &k.secret[..7], "*".repeat(42)));
-    assert_eq!(masked.chars().count(), 49);
-});
-
-both!(s04_fifty_keys_and_their_prefixes_all_differ, |t| async move {
-    let admin = t.setup().await;
-    let mut keys = std::collections::HashSet::new();
-    let mut prefixes = std::collections::HashSet::new();
-    for i in 0..50 {
-        let k = create_key(&t, &admin, &format!("key {i}"), 1).await;
+both!(
+    s01_unmasked_key_is_49_base62_characters_with_a_crc32_checksum,
+    |t| async move {
+        let admin = t.setup().await;
+        let g1 = t.group(&admin, G1).await;
+        let k = create_key(&t, &admin, "My Key", g1).await;
         assert_key_shape(&k.secret);
-        prefixes.insert(k.secret[..7].to_string());
-        keys.insert(k.secret);
+        assert_eq!(k.secret[43..], spec_checksum(&k.secret[..43]));
     }
-    assert_eq!((keys.len(), prefixes.len()), (50, 50));
-});
+);
 
-both!(s05_a_request_with_a_key_runs_as_its_key_user, |t| async move {
-    let admin = t.setup().await;
-    let k = create_key(&t, &admin, "Robot", 1).await;
-    let me = key_user(&t, &k.auth()).await;
-    assert_eq!(me["first_name"], "Robot");
-    assert_eq!(me["common_name"], "Robot");
-    assert_eq!(me["last_name"], "");
-    assert_eq!(me["is_superuser"], false);
-    assert_eq!(me["personal_collection_id"], Value::Null);
-    assert_eq!(me["group_ids"], json!([1]));
-    let email = me["email"].as_str().unwrap();
-    let uuid = email
-        .strip_prefix("api-key-user-")
-        .and_then(|s| s.strip_suffix("@api-key.invalid"))
-        .unwrap_or_else(|| panic!("{email}"));
-    assert_eq!(uuid.len(), 36, "{email}");
-    assert!(uuid.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b) || b == b'-'), "{email}");
-    assert_eq!(uuid::Uuid::parse_str(uuid).unwrap().get_version_num(), 4);
-});
+both!(
+    s03_masked_key_is_the_prefix_and_42_asterisks,
+    |t| async move {
+        let admin = t.setup().await;
+        let k = create_key(&t, &admin, "My Key", 1).await;
+        let masked = k.body["masked_key"].as_str().unwrap();
+        assert_eq!(masked, format!("{}{}", &k.secret[..7], "*".repeat(42)));
+        assert_eq!(masked.chars().count(), 49);
+    }
+);
+
+both!(
+    s04_fifty_keys_and_their_prefixes_all_differ,
+    |t| async move {
+        let admin = t.setup().await;
+        let mut keys = std::collections::HashSet::new();
+        let mut prefixes = std::collections::HashSet::new();
+        for i in 0..50 {
+            let k = create_key(&t, &admin, &format!("key {i}"), 1).await;
+            assert_key_shape(&k.secret);
+            prefixes.insert(k.secret[..7].to_string());
+            keys.insert(k.secret);
+        }
+        assert_eq!((keys.len(), prefixes.len()), (50, 50));
+    }
+);
+
+both!(
+    s05_a_request_with_a_key_runs_as_its_key_user,
+    |t| async move {
+        let admin = t.setup().await;
+        let k = create_key(&t, &admin, "Robot", 1).await;
+        let me = key_user(&t, &k.auth()).await;
+        assert_eq!(me["first_name"], "Robot");
+        assert_eq!(me["common_name"], "Robot");
+        assert_eq!(me["last_name"], "");
+        assert_eq!(me["is_superuser"], false);
+        assert_eq!(me["personal_collection_id"], Value::Null);
+        assert_eq!(me["group_ids"], json!([1]));
+        let email = me["email"].as_str().unwrap();
+        let uuid = email
+            .strip_prefix("api-key-user-")
+            .and_then(|s| s.strip_suffix("@api-key.invalid"))
+            .unwrap_or_else(|| panic!("{email}"));
+        assert_eq!(uuid.len(), 36, "{email}");
+        assert!(
+            uuid.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b) || b == b'-'),
+            "{email}"
+        );
+        assert_eq!(uuid::Uuid::parse_str(uuid).unwrap().get_version_num(), 4);
+    }
+);
 
 both!(s06_the_header_name_is_case_insensitive, |t| async move {
     let admin = t.setup().await;
@@ -199,62 +225,90 @@ both!(s07_malformed_keys_are_unauthenticated, |t| async move {
         format!("Bearer {k}"),
         "mb_0123456789ABCDEFGHIJabcdefghijklmnopqrst27HnjL".to_string(),
     ] {
-        t.get("/api/user/current", &Auth::Key(bad)).await.assert_text(401, "Unauthenticated");
+        t.get("/api/user/current", &Auth::Key(bad))
+            .await
+            .assert_text(401, "Unauthenticated");
     }
     // The key itself still works.
     t.get("/api/user/current", &Auth::Key(k)).await.assert(200);
 });
 
-both!(s09_a_well_formed_key_never_issued_is_unauthenticated, |t| async move {
-    t.setup().await;
-    let k = never_issued_key();
-    assert_key_shape(&k);
-    t.get("/api/user/current", &Auth::Key(k)).await.assert_text(401, "Unauthenticated");
-});
+both!(
+    s09_a_well_formed_key_never_issued_is_unauthenticated,
+    |t| async move {
+        t.setup().await;
+        let k = never_issued_key();
+        assert_key_shape(&k);
+        t.get("/api/user/current", &Auth::Key(k))
+            .await
+            .assert_text(401, "Unauthenticated");
+    }
+);
 
-both!(s10_keys_in_the_url_or_a_bearer_header_are_ignored, |t| async move {
-    let admin = t.setup().await;
-    let k = create_key(&t, &admin, "Robot", 2).await.secret;
-    t.get(&format!("/api/user/current?api_key={k}"), &Auth::None)
-        .await
-        .assert_text(401, "Unauthenticated");
-    let bearer = Auth::Headers(vec![("Authorization".into(), format!("Bearer {k}"))]);
-    t.get("/api/user/current", &bearer).await.assert_text(401, "Unauthenticated");
-});
+both!(
+    s10_keys_in_the_url_or_a_bearer_header_are_ignored,
+    |t| async move {
+        let admin = t.setup().await;
+        let k = create_key(&t, &admin, "Robot", 2).await.secret;
+        t.get(&format!("/api/user/current?api_key={k}"), &Auth::None)
+            .await
+            .assert_text(401, "Unauthenticated");
+        let bearer = Auth::Headers(vec![("Authorization".into(), format!("Bearer {k}"))]);
+        t.get("/api/user/current", &bearer)
+            .await
+            .assert_text(401, "Unauthenticated");
+    }
+);
 
 both!(s11_a_valid_session_wins_over_a_valid_key, |t| async move {
     let admin = t.setup().await;
     let (alice_id, alice) = t.person(&admin, "Alice", "alice@example.com").await;
     let k = create_key(&t, &admin, "Robot", 2).await.secret;
-    let Auth::Session(sid) = alice else { unreachable!() };
-    let both = Auth::Headers(vec![("X-Metabase-Session".into(), sid), ("X-Api-Key".into(), k)]);
+    let Auth::Session(sid) = alice else {
+        unreachable!()
+    };
+    let both = Auth::Headers(vec![
+        ("X-Metabase-Session".into(), sid),
+        ("X-Api-Key".into(), k),
+    ]);
     let me = t.get("/api/user/current", &both).await.json();
     assert_eq!(me["id"], alice_id);
     assert_eq!(me["email"], "alice@example.com");
 });
 
-both!(s12_an_unknown_session_cookie_falls_through_to_the_key, |t| async move {
-    let admin = t.setup().await;
-    let k = create_key(&t, &admin, "Robot", 1).await;
-    let expected = key_user(&t, &k.auth()).await["id"].clone();
-    let auth = Auth::Headers(vec![
-        ("Cookie".into(), format!("metabase.SESSION={}", uuid::Uuid::new_v4())),
-        ("X-Api-Key".into(), k.secret.clone()),
-    ]);
-    let me = t.get("/api/user/current", &auth).await;
-    me.assert(200);
-    assert_eq!(me.json()["id"], expected);
-    assert_eq!(me.json()["first_name"], "Robot");
-});
+both!(
+    s12_an_unknown_session_cookie_falls_through_to_the_key,
+    |t| async move {
+        let admin = t.setup().await;
+        let k = create_key(&t, &admin, "Robot", 1).await;
+        let expected = key_user(&t, &k.auth()).await["id"].clone();
+        let auth = Auth::Headers(vec![
+            (
+                "Cookie".into(),
+                format!("metabase.SESSION={}", uuid::Uuid::new_v4()),
+            ),
+            ("X-Api-Key".into(), k.secret.clone()),
+        ]);
+        let me = t.get("/api/user/current", &auth).await;
+        me.assert(200);
+        assert_eq!(me.json()["id"], expected);
+        assert_eq!(me.json()["first_name"], "Robot");
+    }
+);
 
-both!(s13_a_bad_key_on_a_public_endpoint_is_anonymous, |t| async move {
-    t.setup().await;
-    let anonymous = t.get("/api/session/properties", &Auth::None).await;
-    anonymous.assert(200);
-    let with_bad = t.get("/api/session/properties", &Auth::Key(never_issued_key())).await;
-    with_bad.assert(200);
-    assert_eq!(with_bad.json(), anonymous.json());
-});
+both!(
+    s13_a_bad_key_on_a_public_endpoint_is_anonymous,
+    |t| async move {
+        t.setup().await;
+        let anonymous = t.get("/api/session/properties", &Auth::None).await;
+        anonymous.assert(200);
+        let with_bad = t
+            .get("/api/session/properties", &Auth::Key(never_issued_key()))
+            .await;
+        with_bad.assert(200);
+        assert_eq!(with_bad.json(), anonymous.json());
+    }
+);
 
 both!(s14_an_administrators_key_is_a_superuser, |t| async move {
     let admin = t.setup().await;
@@ -266,9 +320,14 @@ both!(s14_an_administrators_key_is_a_superuser, |t| async move {
     assert_eq!(made.body["updated_by"]["common_name"], "Admin key");
 });
 
-both!(s15_a_key_outside_administrators_cannot_manage_keys, |t| async move {
-    let admin = t.setup().await;
-    let g1 = t.group(&admin, G1).await;
-    let k = create_key(&t, &admin, "Robot", g1).await;
-    t.get("/api/api-key", &k.auth()).await.assert_text(403, FORBIDDEN);
-});
+both!(
+    s15_a_key_outside_administrators_cannot_manage_keys,
+    |t| async move {
+        let admin = t.setup().await;
+        let g1 = t.group(&admin, G1).await;
+        let k = create_key(&t, &admin, "Robot", g1).await;
+        t.get("/api/api-key", &k.auth())
+            .await
+            .assert_text(403, FORBIDDEN);
+    }
+);

@@ -8,8 +8,15 @@ use crate::api_keys::*;
 use crate::both;
 use crate::support::{Auth, PASSWORD};
 
-async fn regenerate(t: &crate::support::TestApp, admin: &Auth, id: i64, body: Option<Value>) -> Value {
-    let r = t.request("PUT", &format!("/api/api-key/{id}/regenerate"), admin, body).await;
+async fn regenerate(
+    t: &crate::support::TestApp,
+    admin: &Auth,
+    id: i64,
+    body: Option<Value>,
+) -> Value {
+    let r = t
+        .request("PUT", &format!("/api/api-key/{id}/regenerate"), admin, body)
+        .await;
     r.assert(200);
     assert_eq!(r.header("cache-control").as_deref(), Some("no-store"));
     r.json()
@@ -19,25 +26,42 @@ async fn status(t: &crate::support::TestApp, key: &Value) -> u16 {
     t.get("/api/user/current", &key_auth(key)).await.status
 }
 
-both!(s44_an_expired_key_fails_until_its_expiry_moves, |t| async move {
-    let admin = t.setup().await;
-    let k = create_with(&t, &admin, json!({"name": "short", "group_id": 1, "expires_at": from_now(2)})).await;
-    t.get("/api/user/current", &k.auth()).await.assert(200);
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    t.get("/api/user/current", &k.auth()).await.assert_text(401, "Unauthenticated");
-    let path = format!("/api/api-key/{}", k.id);
-    t.put(&path, &admin, json!({"expires_at": from_now(3600)})).await.assert(200);
-    t.get("/api/user/current", &k.auth()).await.assert(200);
-    t.put(&path, &admin, json!({"expires_at": null})).await.assert(200);
-    t.get("/api/user/current", &k.auth()).await.assert(200);
-});
+both!(
+    s44_an_expired_key_fails_until_its_expiry_moves,
+    |t| async move {
+        let admin = t.setup().await;
+        let k = create_with(
+            &t,
+            &admin,
+            json!({"name": "short", "group_id": 1, "expires_at": from_now(2)}),
+        )
+        .await;
+        t.get("/api/user/current", &k.auth()).await.assert(200);
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        t.get("/api/user/current", &k.auth())
+            .await
+            .assert_text(401, "Unauthenticated");
+        let path = format!("/api/api-key/{}", k.id);
+        t.put(&path, &admin, json!({"expires_at": from_now(3600)}))
+            .await
+            .assert(200);
+        t.get("/api/user/current", &k.auth()).await.assert(200);
+        t.put(&path, &admin, json!({"expires_at": null}))
+            .await
+            .assert(200);
+        t.get("/api/user/current", &k.auth()).await.assert(200);
+    }
+);
 
 fn check_regenerated(old: &Key, r: &Value) {
     let k2 = r["unmasked_key"].as_str().expect("unmasked_key");
     assert_ne!(k2, old.secret);
     assert_eq!(k2.len(), 49);
     assert_eq!(r["prefix"], k2[..7]);
-    assert!(r["masked_key"].as_str().unwrap().starts_with(r["prefix"].as_str().unwrap()));
+    assert!(r["masked_key"]
+        .as_str()
+        .unwrap()
+        .starts_with(r["prefix"].as_str().unwrap()));
     assert_ne!(r["created_at"], r["updated_at"]);
     assert_eq!(r["created_at"], old.body["created_at"]);
     assert_eq!(r["previous_key_valid_until"], Value::Null);
@@ -46,128 +70,218 @@ fn check_regenerated(old: &Key, r: &Value) {
     assert_eq!(
         fields,
         [
-            "created_at", "expires_at", "group", "id", "last_used_at", "masked_key", "name", "prefix",
-            "previous_key_valid_until", "unmasked_key", "updated_at", "updated_by"
+            "created_at",
+            "expires_at",
+            "group",
+            "id",
+            "last_used_at",
+            "masked_key",
+            "name",
+            "prefix",
+            "previous_key_valid_until",
+            "unmasked_key",
+            "updated_at",
+            "updated_by"
         ]
     );
 }
 
-both!(s45_regenerate_retires_the_old_key_immediately, |t| async move {
-    let admin = t.setup().await;
-    let k1 = create_key(&t, &admin, "Robot", 1).await;
-    t.get("/api/user/current", &k1.auth()).await.assert(200); // cached
-    let r = regenerate(&t, &admin, k1.id, None).await;
-    check_regenerated(&k1, &r);
-    t.get("/api/user/current", &k1.auth()).await.assert_text(401, "Unauthenticated");
-    assert_eq!(status(&t, &r["unmasked_key"]).await, 200);
-});
-
-both!(s46_regenerate_with_an_empty_body_or_zero_grace, |t| async move {
-    let admin = t.setup().await;
-    for (i, body) in [json!({}), json!({"grace_period_seconds": 0}), json!({"grace_period_seconds": null})]
-        .into_iter()
-        .enumerate()
-    {
-        let k1 = create_key(&t, &admin, &format!("Robot {i}"), 1).await;
-        t.get("/api/user/current", &k1.auth()).await.assert(200);
-        let r = regenerate(&t, &admin, k1.id, Some(body)).await;
+both!(
+    s45_regenerate_retires_the_old_key_immediately,
+    |t| async move {
+        let admin = t.setup().await;
+        let k1 = create_key(&t, &admin, "Robot", 1).await;
+        t.get("/api/user/current", &k1.auth()).await.assert(200); // cached
+        let r = regenerate(&t, &admin, k1.id, None).await;
         check_regenerated(&k1, &r);
-        t.get("/api/user/current", &k1.auth()).await.assert_text(401, "Unauthenticated");
+        t.get("/api/user/current", &k1.auth())
+            .await
+            .assert_text(401, "Unauthenticated");
         assert_eq!(status(&t, &r["unmasked_key"]).await, 200);
     }
-});
+);
 
-both!(s47_a_grace_period_keeps_the_old_key_working_until_it_ends, |t| async move {
-    let admin = t.setup().await;
-    let k1 = create_key(&t, &admin, "Robot", 1).await;
-    let before = now_micros();
-    let r = regenerate(&t, &admin, k1.id, Some(json!({"grace_period_seconds": 5}))).await;
-    let until = micros(&r["previous_key_valid_until"]);
-    assert!(until >= before + 5_000_000 && until <= now_micros() + 5_000_000, "{until}");
-    t.get("/api/user/current", &k1.auth()).await.assert(200);
-    assert_eq!(status(&t, &r["unmasked_key"]).await, 200);
-    assert_eq!(listed(&t, &admin, k1.id).await["previous_key_valid_until"], r["previous_key_valid_until"]);
-    tokio::time::sleep(Duration::from_secs(6)).await;
-    t.get("/api/user/current", &k1.auth()).await.assert_text(401, "Unauthenticated");
-    assert_eq!(status(&t, &r["unmasked_key"]).await, 200);
-    assert_eq!(listed(&t, &admin, k1.id).await["previous_key_valid_until"], Value::Null);
-});
+both!(
+    s46_regenerate_with_an_empty_body_or_zero_grace,
+    |t| async move {
+        let admin = t.setup().await;
+        for (i, body) in [
+            json!({}),
+            json!({"grace_period_seconds": 0}),
+            json!({"grace_period_seconds": null}),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let k1 = create_key(&t, &admin, &format!("Robot {i}"), 1).await;
+            t.get("/api/user/current", &k1.auth()).await.assert(200);
+            let r = regenerate(&t, &admin, k1.id, Some(body)).await;
+            check_regenerated(&k1, &r);
+            t.get("/api/user/current", &k1.auth())
+                .await
+                .assert_text(401, "Unauthenticated");
+            assert_eq!(status(&t, &r["unmasked_key"]).await, 200);
+        }
+    }
+);
 
-both!(s48_a_second_regenerate_discards_the_first_retired_secret, |t| async move {
-    let admin = t.setup().await;
-    let k1 = create_key(&t, &admin, "Robot", 1).await;
-    t.get("/api/user/current", &k1.auth()).await.assert(200);
-    let k2 = regenerate(&t, &admin, k1.id, Some(json!({"grace_period_seconds": 60}))).await;
-    assert_eq!(status(&t, &k2["unmasked_key"]).await, 200);
-    let k3 = regenerate(&t, &admin, k1.id, Some(json!({"grace_period_seconds": 60}))).await;
-    t.get("/api/user/current", &k1.auth()).await.assert_text(401, "Unauthenticated");
-    assert_eq!(status(&t, &k2["unmasked_key"]).await, 200);
-    assert_eq!(status(&t, &k3["unmasked_key"]).await, 200);
-});
+both!(
+    s47_a_grace_period_keeps_the_old_key_working_until_it_ends,
+    |t| async move {
+        let admin = t.setup().await;
+        let k1 = create_key(&t, &admin, "Robot", 1).await;
+        let before = now_micros();
+        let r = regenerate(&t, &admin, k1.id, Some(json!({"grace_period_seconds": 5}))).await;
+        let until = micros(&r["previous_key_valid_until"]);
+        assert!(
+            until >= before + 5_000_000 && until <= now_micros() + 5_000_000,
+            "{until}"
+        );
+        t.get("/api/user/current", &k1.auth()).await.assert(200);
+        assert_eq!(status(&t, &r["unmasked_key"]).await, 200);
+        assert_eq!(
+            listed(&t, &admin, k1.id).await["previous_key_valid_until"],
+            r["previous_key_valid_until"]
+        );
+        tokio::time::sleep(Duration::from_secs(6)).await;
+        t.get("/api/user/current", &k1.auth())
+            .await
+            .assert_text(401, "Unauthenticated");
+        assert_eq!(status(&t, &r["unmasked_key"]).await, 200);
+        assert_eq!(
+            listed(&t, &admin, k1.id).await["previous_key_valid_until"],
+            Value::Null
+        );
+    }
+);
 
-both!(s49_regenerate_with_zero_grace_ends_every_older_secret, |t| async move {
-    let admin = t.setup().await;
-    let k1 = create_key(&t, &admin, "Robot", 1).await;
-    let k2 = regenerate(&t, &admin, k1.id, Some(json!({"grace_period_seconds": 60}))).await;
-    assert_eq!(status(&t, &k2["unmasked_key"]).await, 200);
-    t.get("/api/user/current", &k1.auth()).await.assert(200);
-    let k3 = regenerate(&t, &admin, k1.id, Some(json!({"grace_period_seconds": 0}))).await;
-    t.get("/api/user/current", &k1.auth()).await.assert_text(401, "Unauthenticated");
-    assert_eq!(status(&t, &k2["unmasked_key"]).await, 401);
-    assert_eq!(status(&t, &k3["unmasked_key"]).await, 200);
-    assert_eq!(k3["previous_key_valid_until"], Value::Null);
-});
+both!(
+    s48_a_second_regenerate_discards_the_first_retired_secret,
+    |t| async move {
+        let admin = t.setup().await;
+        let k1 = create_key(&t, &admin, "Robot", 1).await;
+        t.get("/api/user/current", &k1.auth()).await.assert(200);
+        let k2 = regenerate(&t, &admin, k1.id, Some(json!({"grace_period_seconds": 60}))).await;
+        assert_eq!(status(&t, &k2["unmasked_key"]).await, 200);
+        let k3 = regenerate(&t, &admin, k1.id, Some(json!({"grace_period_seconds": 60}))).await;
+        t.get("/api/user/current", &k1.auth())
+            .await
+            .assert_text(401, "Unauthenticated");
+        assert_eq!(status(&t, &k2["unmasked_key"]).await, 200);
+        assert_eq!(status(&t, &k3["unmasked_key"]).await, 200);
+    }
+);
+
+both!(
+    s49_regenerate_with_zero_grace_ends_every_older_secret,
+    |t| async move {
+        let admin = t.setup().await;
+        let k1 = create_key(&t, &admin, "Robot", 1).await;
+        let k2 = regenerate(&t, &admin, k1.id, Some(json!({"grace_period_seconds": 60}))).await;
+        assert_eq!(status(&t, &k2["unmasked_key"]).await, 200);
+        t.get("/api/user/current", &k1.auth()).await.assert(200);
+        let k3 = regenerate(&t, &admin, k1.id, Some(json!({"grace_period_seconds": 0}))).await;
+        t.get("/api/user/current", &k1.auth())
+            .await
+            .assert_text(401, "Unauthenticated");
+        assert_eq!(status(&t, &k2["unmasked_key"]).await, 401);
+        assert_eq!(status(&t, &k3["unmasked_key"]).await, 200);
+        assert_eq!(k3["previous_key_valid_until"], Value::Null);
+    }
+);
 
 both!(s50_grace_period_values, |t| async move {
     let admin = t.setup().await;
     let k = create_key(&t, &admin, "Robot", 1).await;
     let path = format!("/api/api-key/{}/regenerate", k.id);
     for bad in [json!(-1), json!(86401), json!(1.5), json!("60")] {
-        let r = t.put(&path, &admin, json!({"grace_period_seconds": bad})).await;
+        let r = t
+            .put(&path, &admin, json!({"grace_period_seconds": bad}))
+            .await;
         r.assert(400);
         assert_eq!(
             r.json()["errors"],
             json!({"grace_period_seconds": "value must be an integer between 0 and 86400."})
         );
-        assert!(!r.json()["specific-errors"]["grace_period_seconds"].as_array().unwrap().is_empty());
+        assert!(!r.json()["specific-errors"]["grace_period_seconds"]
+            .as_array()
+            .unwrap()
+            .is_empty());
     }
     // Nothing was regenerated by the refused requests.
     t.get("/api/user/current", &k.auth()).await.assert(200);
-    let r = regenerate(&t, &admin, k.id, Some(json!({"grace_period_seconds": 86400}))).await;
+    let r = regenerate(
+        &t,
+        &admin,
+        k.id,
+        Some(json!({"grace_period_seconds": 86400})),
+    )
+    .await;
     let until = micros(&r["previous_key_valid_until"]);
     assert!((until - now_micros() - 86_400_000_000).abs() < 10_000_000);
 });
 
-both!(s51_regenerate_needs_a_known_key_and_a_superuser, |t| async move {
-    let admin = t.setup().await;
-    let (_, alice) = t.person(&admin, "Alice", "alice@example.com").await;
-    let k = create_key(&t, &admin, "Robot", 1).await;
-    t.request("PUT", "/api/api-key/999999/regenerate", &admin, None).await.assert_text(404, "Not found.");
-    t.request("PUT", &format!("/api/api-key/{}/regenerate", k.id), &alice, None)
+both!(
+    s51_regenerate_needs_a_known_key_and_a_superuser,
+    |t| async move {
+        let admin = t.setup().await;
+        let (_, alice) = t.person(&admin, "Alice", "alice@example.com").await;
+        let k = create_key(&t, &admin, "Robot", 1).await;
+        t.request("PUT", "/api/api-key/999999/regenerate", &admin, None)
+            .await
+            .assert_text(404, "Not found.");
+        t.request(
+            "PUT",
+            &format!("/api/api-key/{}/regenerate", k.id),
+            &alice,
+            None,
+        )
         .await
         .assert_text(403, FORBIDDEN);
-    // Validation before permission.
-    t.put(&format!("/api/api-key/{}/regenerate", k.id), &alice, json!({"grace_period_seconds": -1}))
+        // Validation before permission.
+        t.put(
+            &format!("/api/api-key/{}/regenerate", k.id),
+            &alice,
+            json!({"grace_period_seconds": -1}),
+        )
         .await
         .assert(400);
-    t.request("PUT", &format!("/api/api-key/{}/regenerate", k.id), &Auth::None, None)
+        t.request(
+            "PUT",
+            &format!("/api/api-key/{}/regenerate", k.id),
+            &Auth::None,
+            None,
+        )
         .await
         .assert_text(401, "Unauthenticated");
-    t.get("/api/user/current", &k.auth()).await.assert(200);
-});
+        t.get("/api/user/current", &k.auth()).await.assert(200);
+    }
+);
 
-both!(s52_an_expired_key_stays_expired_after_regenerate, |t| async move {
-    let admin = t.setup().await;
-    let k = create_with(&t, &admin, json!({"name": "short", "group_id": 1, "expires_at": from_now(1)})).await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    let r = regenerate(&t, &admin, k.id, None).await;
-    assert_eq!(r["expires_at"], k.body["expires_at"]);
-    assert_eq!(status(&t, &r["unmasked_key"]).await, 401);
-    t.put(&format!("/api/api-key/{}", k.id), &admin, json!({"expires_at": from_now(3600)}))
+both!(
+    s52_an_expired_key_stays_expired_after_regenerate,
+    |t| async move {
+        let admin = t.setup().await;
+        let k = create_with(
+            &t,
+            &admin,
+            json!({"name": "short", "group_id": 1, "expires_at": from_now(1)}),
+        )
+        .await;
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let r = regenerate(&t, &admin, k.id, None).await;
+        assert_eq!(r["expires_at"], k.body["expires_at"]);
+        assert_eq!(status(&t, &r["unmasked_key"]).await, 401);
+        t.put(
+            &format!("/api/api-key/{}", k.id),
+            &admin,
+            json!({"expires_at": from_now(3600)}),
+        )
         .await
         .assert(200);
-    assert_eq!(status(&t, &r["unmasked_key"]).await, 200);
-});
+        assert_eq!(status(&t, &r["unmasked_key"]).await, 200);
+    }
+);
 
 both!(s53_delete_removes_the_key_at_once, |t| async move {
     let admin = t.setup().await;
@@ -176,39 +290,63 @@ both!(s53_delete_removes_the_key_at_once, |t| async move {
     let r = t.delete(&format!("/api/api-key/{}", k.id), &admin).await;
     r.assert(204);
     assert_eq!(r.text, "");
-    t.get("/api/user/current", &k.auth()).await.assert_text(401, "Unauthenticated");
+    t.get("/api/user/current", &k.auth())
+        .await
+        .assert_text(401, "Unauthenticated");
     assert_eq!(list_keys(&t, &admin).await, Vec::<Value>::new());
     assert_eq!(count_keys(&t, &admin).await, 0);
-    t.delete(&format!("/api/api-key/{}", k.id), &admin).await.assert_text(404, "Not found.");
+    t.delete(&format!("/api/api-key/{}", k.id), &admin)
+        .await
+        .assert_text(404, "Not found.");
 });
 
-both!(s54_the_deleted_keys_user_is_deactivated_and_keeps_its_memberships, |t| async move {
-    let admin = t.setup().await;
-    let g1 = t.group(&admin, G1).await;
-    let k = create_key(&t, &admin, "Robot", g1).await;
-    let uid = key_user(&t, &k.auth()).await["id"].as_i64().unwrap();
-    t.delete(&format!("/api/api-key/{}", k.id), &admin).await.assert(204);
-    let u = t.get(&format!("/api/user/{uid}"), &admin).await;
-    u.assert(200);
-    assert_eq!(u.json()["is_active"], false);
-    assert_eq!(memberships_of(&t, &admin, uid).await, vec![1, g1]);
-});
+both!(
+    s54_the_deleted_keys_user_is_deactivated_and_keeps_its_memberships,
+    |t| async move {
+        let admin = t.setup().await;
+        let g1 = t.group(&admin, G1).await;
+        let k = create_key(&t, &admin, "Robot", g1).await;
+        let uid = key_user(&t, &k.auth()).await["id"].as_i64().unwrap();
+        t.delete(&format!("/api/api-key/{}", k.id), &admin)
+            .await
+            .assert(204);
+        let u = t.get(&format!("/api/user/{uid}"), &admin).await;
+        u.assert(200);
+        assert_eq!(u.json()["is_active"], false);
+        assert_eq!(memberships_of(&t, &admin, uid).await, vec![1, g1]);
+    }
+);
 
-both!(s55_delete_during_a_grace_period_ends_both_secrets, |t| async move {
-    let admin = t.setup().await;
-    let k1 = create_key(&t, &admin, "Robot", 1).await;
-    let k2 = regenerate(&t, &admin, k1.id, Some(json!({"grace_period_seconds": 600}))).await;
-    t.get("/api/user/current", &k1.auth()).await.assert(200);
-    assert_eq!(status(&t, &k2["unmasked_key"]).await, 200);
-    t.delete(&format!("/api/api-key/{}", k1.id), &admin).await.assert(204);
-    t.get("/api/user/current", &k1.auth()).await.assert_text(401, "Unauthenticated");
-    assert_eq!(status(&t, &k2["unmasked_key"]).await, 401);
-});
+both!(
+    s55_delete_during_a_grace_period_ends_both_secrets,
+    |t| async move {
+        let admin = t.setup().await;
+        let k1 = create_key(&t, &admin, "Robot", 1).await;
+        let k2 = regenerate(
+            &t,
+            &admin,
+            k1.id,
+            Some(json!({"grace_period_seconds": 600})),
+        )
+        .await;
+        t.get("/api/user/current", &k1.auth()).await.assert(200);
+        assert_eq!(status(&t, &k2["unmasked_key"]).await, 200);
+        t.delete(&format!("/api/api-key/{}", k1.id), &admin)
+            .await
+            .assert(204);
+        t.get("/api/user/current", &k1.auth())
+            .await
+            .assert_text(401, "Unauthenticated");
+        assert_eq!(status(&t, &k2["unmasked_key"]).await, 401);
+    }
+);
 
 both!(s56_a_deleted_keys_name_can_be_reused, |t| async move {
     let admin = t.setup().await;
     let k = create_key(&t, &admin, "My Key", 1).await;
-    t.delete(&format!("/api/api-key/{}", k.id), &admin).await.assert(204);
+    t.delete(&format!("/api/api-key/{}", k.id), &admin)
+        .await
+        .assert(204);
     let again = create_key(&t, &admin, "My Key", 1).await;
     assert_ne!(again.id, k.id);
 });
@@ -216,68 +354,112 @@ both!(s56_a_deleted_keys_name_can_be_reused, |t| async move {
 both!(s57_an_admin_key_can_delete_itself, |t| async move {
     let admin = t.setup().await;
     let k = create_key(&t, &admin, "Robot", 2).await;
-    t.delete(&format!("/api/api-key/{}", k.id), &k.auth()).await.assert(204);
-    t.get("/api/user/current", &k.auth()).await.assert_text(401, "Unauthenticated");
+    t.delete(&format!("/api/api-key/{}", k.id), &k.auth())
+        .await
+        .assert(204);
+    t.get("/api/user/current", &k.auth())
+        .await
+        .assert_text(401, "Unauthenticated");
 });
 
-both!(s58_deleting_the_keys_group_falls_back_to_all_users, |t| async move {
-    let admin = t.setup().await;
-    let g1 = t.group(&admin, G1).await;
-    let k = create_key(&t, &admin, "Robot", g1).await;
-    let ka = create_key(&t, &admin, "Admin robot", 2).await;
-    assert_eq!(key_user(&t, &k.auth()).await["group_ids"], json!([1, g1])); // cached
-    t.delete(&format!("/api/permissions/group/{g1}"), &admin).await.assert(204);
-    assert_eq!(key_user(&t, &k.auth()).await["group_ids"], json!([1]));
-    assert_eq!(listed(&t, &admin, k.id).await["group"], json!({"id": 1, "name": "All Users"}));
-    // Administrators cannot be deleted, so an admin key loses nothing.
-    t.delete("/api/permissions/group/2", &admin).await.assert(400);
-    t.get("/api/user", &ka.auth()).await.assert(200);
-    assert_eq!(listed(&t, &admin, ka.id).await["group"], json!({"id": 2, "name": "Administrators"}));
-});
+both!(
+    s58_deleting_the_keys_group_falls_back_to_all_users,
+    |t| async move {
+        let admin = t.setup().await;
+        let g1 = t.group(&admin, G1).await;
+        let k = create_key(&t, &admin, "Robot", g1).await;
+        let ka = create_key(&t, &admin, "Admin robot", 2).await;
+        assert_eq!(key_user(&t, &k.auth()).await["group_ids"], json!([1, g1])); // cached
+        t.delete(&format!("/api/permissions/group/{g1}"), &admin)
+            .await
+            .assert(204);
+        assert_eq!(key_user(&t, &k.auth()).await["group_ids"], json!([1]));
+        assert_eq!(
+            listed(&t, &admin, k.id).await["group"],
+            json!({"id": 1, "name": "All Users"})
+        );
+        // Administrators cannot be deleted, so an admin key loses nothing.
+        t.delete("/api/permissions/group/2", &admin)
+            .await
+            .assert(400);
+        t.get("/api/user", &ka.auth()).await.assert(200);
+        assert_eq!(
+            listed(&t, &admin, ka.id).await["group"],
+            json!({"id": 2, "name": "Administrators"})
+        );
+    }
+);
 
-both!(s59_renaming_the_group_renames_the_keys_group, |t| async move {
-    let admin = t.setup().await;
-    let g1 = t.group(&admin, G1).await;
-    let k = create_key(&t, &admin, "Robot", g1).await;
-    t.put(&format!("/api/permissions/group/{g1}"), &admin, json!({"name": "Renamed Group"}))
+both!(
+    s59_renaming_the_group_renames_the_keys_group,
+    |t| async move {
+        let admin = t.setup().await;
+        let g1 = t.group(&admin, G1).await;
+        let k = create_key(&t, &admin, "Robot", g1).await;
+        t.put(
+            &format!("/api/permissions/group/{g1}"),
+            &admin,
+            json!({"name": "Renamed Group"}),
+        )
         .await
         .assert(200);
-    assert_eq!(listed(&t, &admin, k.id).await["group"], json!({"id": g1, "name": "Renamed Group"}));
-});
+        assert_eq!(
+            listed(&t, &admin, k.id).await["group"],
+            json!({"id": g1, "name": "Renamed Group"})
+        );
+    }
+);
 
-both!(s60_key_users_cannot_be_added_to_groups_by_hand, |t| async move {
-    let admin = t.setup().await;
-    let g1 = t.group(&admin, G1).await;
-    let g2 = t.group(&admin, G2).await;
-    let k = create_key(&t, &admin, "Robot", g1).await;
-    let uid = key_user(&t, &k.auth()).await["id"].as_i64().unwrap();
-    let r = t.post("/api/permissions/membership", &admin, json!({"group_id": g2, "user_id": uid})).await;
-    r.assert(400);
-    assert_eq!(
-        r.json(),
-        json!({"errors": {"user_id": "API key users change groups through PUT /api/api-key/:id."}})
-    );
-    assert_eq!(memberships_of(&t, &admin, uid).await, vec![1, g1]);
-});
+both!(
+    s60_key_users_cannot_be_added_to_groups_by_hand,
+    |t| async move {
+        let admin = t.setup().await;
+        let g1 = t.group(&admin, G1).await;
+        let g2 = t.group(&admin, G2).await;
+        let k = create_key(&t, &admin, "Robot", g1).await;
+        let uid = key_user(&t, &k.auth()).await["id"].as_i64().unwrap();
+        let r = t
+            .post(
+                "/api/permissions/membership",
+                &admin,
+                json!({"group_id": g2, "user_id": uid}),
+            )
+            .await;
+        r.assert(400);
+        assert_eq!(
+            r.json(),
+            json!({"errors": {"user_id": "API key users change groups through PUT /api/api-key/:id."}})
+        );
+        assert_eq!(memberships_of(&t, &admin, uid).await, vec![1, g1]);
+    }
+);
 
-both!(s61_removing_the_keys_membership_falls_back_to_all_users, |t| async move {
-    let admin = t.setup().await;
-    let g1 = t.group(&admin, G1).await;
-    let k = create_key(&t, &admin, "Robot", g1).await;
-    let uid = key_user(&t, &k.auth()).await["id"].as_i64().unwrap();
-    let all = t.get("/api/permissions/membership", &admin).await.json();
-    let m = all[uid.to_string()]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["group_id"] == g1)
-        .expect("the G1 membership")["membership_id"]
-        .as_i64()
-        .unwrap();
-    t.delete(&format!("/api/permissions/membership/{m}"), &admin).await.assert(204);
-    assert_eq!(listed(&t, &admin, k.id).await["group"], json!({"id": 1, "name": "All Users"}));
-    assert_eq!(key_user(&t, &k.auth()).await["group_ids"], json!([1]));
-});
+both!(
+    s61_removing_the_keys_membership_falls_back_to_all_users,
+    |t| async move {
+        let admin = t.setup().await;
+        let g1 = t.group(&admin, G1).await;
+        let k = create_key(&t, &admin, "Robot", g1).await;
+        let uid = key_user(&t, &k.auth()).await["id"].as_i64().unwrap();
+        let all = t.get("/api/permissions/membership", &admin).await.json();
+        let m = all[uid.to_string()]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["group_id"] == g1)
+            .expect("the G1 membership")["membership_id"]
+            .as_i64()
+            .unwrap();
+        t.delete(&format!("/api/permissions/membership/{m}"), &admin)
+            .await
+            .assert(204);
+        assert_eq!(
+            listed(&t, &admin, k.id).await["group"],
+            json!({"id": 1, "name": "All Users"})
+        );
+        assert_eq!(key_user(&t, &k.auth()).await["group_ids"], json!([1]));
+    }
+);
 
 both!(s62_key_users_are_not_listed_as_people, |t| async move {
     let admin = t.setup().await;
@@ -291,44 +473,92 @@ both!(s62_key_users_are_not_listed_as_people, |t| async move {
 both!(s63_key_users_cannot_log_in, |t| async move {
     let admin = t.setup().await;
     let k = create_key(&t, &admin, "Robot", 1).await;
-    let email = key_user(&t, &k.auth()).await["email"].as_str().unwrap().to_string();
+    let email = key_user(&t, &k.auth()).await["email"]
+        .as_str()
+        .unwrap()
+        .to_string();
     for password in [PASSWORD, "", "x", k.secret.as_str()] {
-        let r = t.post("/api/session", &Auth::None, json!({"username": email, "password": password})).await;
+        let r = t
+            .post(
+                "/api/session",
+                &Auth::None,
+                json!({"username": email, "password": password}),
+            )
+            .await;
         r.assert(if password.is_empty() { 400 } else { 401 });
         if !password.is_empty() {
-            assert_eq!(r.json(), json!({"errors": {"password": "did not match stored password"}}));
+            assert_eq!(
+                r.json(),
+                json!({"errors": {"password": "did not match stored password"}})
+            );
         }
     }
 });
 
-both!(s64_key_users_are_hidden_from_the_user_write_endpoints, |t| async move {
-    let admin = t.setup().await;
-    let k = create_key(&t, &admin, "Robot", 1).await;
-    let uid = key_user(&t, &k.auth()).await["id"].as_i64().unwrap();
-    t.put(&format!("/api/user/{uid}"), &admin, json!({"first_name": "X"})).await.assert_text(404, "Not found.");
-    t.delete(&format!("/api/user/{uid}"), &admin).await.assert_text(404, "Not found.");
-    t.put(&format!("/api/user/{uid}/password"), &admin, json!({"password": "blue7-ferret-orbit-2"}))
+both!(
+    s64_key_users_are_hidden_from_the_user_write_endpoints,
+    |t| async move {
+        let admin = t.setup().await;
+        let k = create_key(&t, &admin, "Robot", 1).await;
+        let uid = key_user(&t, &k.auth()).await["id"].as_i64().unwrap();
+        t.put(
+            &format!("/api/user/{uid}"),
+            &admin,
+            json!({"first_name": "X"}),
+        )
         .await
         .assert_text(404, "Not found.");
-    t.put(&format!("/api/user/{uid}/reactivate"), &admin, json!({})).await.assert_text(404, "Not found.");
-    // The key still works and its user is unchanged.
-    assert_eq!(key_user(&t, &k.auth()).await["first_name"], "Robot");
-});
+        t.delete(&format!("/api/user/{uid}"), &admin)
+            .await
+            .assert_text(404, "Not found.");
+        t.put(
+            &format!("/api/user/{uid}/password"),
+            &admin,
+            json!({"password": "blue7-ferret-orbit-2"}),
+        )
+        .await
+        .assert_text(404, "Not found.");
+        t.put(&format!("/api/user/{uid}/reactivate"), &admin, json!({}))
+            .await
+            .assert_text(404, "Not found.");
+        // The key still works and its user is unchanged.
+        assert_eq!(key_user(&t, &k.auth()).await["first_name"], "Robot");
+    }
+);
 
-both!(s65_logging_out_with_only_a_key_is_not_found, |t| async move {
-    let admin = t.setup().await;
-    let k = create_key(&t, &admin, "Robot", 2).await;
-    t.delete("/api/session", &k.auth()).await.assert_text(404, "Not found.");
-    t.get("/api/user/current", &k.auth()).await.assert(200);
-});
+both!(
+    s65_logging_out_with_only_a_key_is_not_found,
+    |t| async move {
+        let admin = t.setup().await;
+        let k = create_key(&t, &admin, "Robot", 2).await;
+        t.delete("/api/session", &k.auth())
+            .await
+            .assert_text(404, "Not found.");
+        t.get("/api/user/current", &k.auth()).await.assert(200);
+    }
+);
 
-both!(s66_admin_keys_do_not_count_as_the_last_admin, |t| async move {
-    let admin = t.setup().await;
-    let g1 = t.group(&admin, G1).await;
-    let k = create_key(&t, &admin, "Robot", 2).await;
-    t.put(&format!("/api/api-key/{}", k.id), &admin, json!({"group_id": g1})).await.assert(200);
-    assert_eq!(key_user(&t, &k.auth()).await["is_superuser"], false);
-    t.delete(&format!("/api/api-key/{}", k.id), &admin).await.assert(204);
-    // The only human admin is still one.
-    assert_eq!(t.get("/api/user/current", &admin).await.json()["is_superuser"], true);
-});
+both!(
+    s66_admin_keys_do_not_count_as_the_last_admin,
+    |t| async move {
+        let admin = t.setup().await;
+        let g1 = t.group(&admin, G1).await;
+        let k = create_key(&t, &admin, "Robot", 2).await;
+        t.put(
+            &format!("/api/api-key/{}", k.id),
+            &admin,
+            json!({"group_id": g1}),
+        )
+        .await
+        .assert(200);
+        assert_eq!(key_user(&t, &k.auth()).await["is_superuser"], false);
+        t.delete(&format!("/api/api-key/{}", k.id), &admin)
+            .await
+            .assert(204);
+        // The only human admin is still one.
+        assert_eq!(
+            t.get("/api/user/current", &admin).await.json()["is_superuser"],
+            true
+        );
+    }
+);

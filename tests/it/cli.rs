@@ -12,7 +12,9 @@ const BIN: &str = env!("CARGO_BIN_EXE_ferrobase");
 
 fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(BIN);
-    cmd.args(args).env_remove("FERROBASE_DATABASE_URL").env_remove("MB_DB_CONNECTION_URI");
+    cmd.args(args)
+        .env_remove("FERROBASE_DATABASE_URL")
+        .env_remove("MB_DB_CONNECTION_URI");
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -30,7 +32,10 @@ fn version_names_the_metabase_api() {
     let out = String::from_utf8_lossy(&o.stdout);
     assert_eq!(
         out.trim(),
-        format!("ferrobase {} (Metabase API v0.58.0)", env!("CARGO_PKG_VERSION"))
+        format!(
+            "ferrobase {} (Metabase API v0.58.0)",
+            env!("CARGO_PKG_VERSION")
+        )
     );
 }
 
@@ -41,7 +46,13 @@ fn help_lists_serve_and_its_options() {
     assert!(String::from_utf8_lossy(&o.stdout).contains("serve"));
     let o = run(&["serve", "--help"], &[]);
     let out = String::from_utf8_lossy(&o.stdout);
-    for opt in ["--bind", "--database", "--data-dir", "--max-upload-bytes", "--source-address-header"] {
+    for opt in [
+        "--bind",
+        "--database",
+        "--data-dir",
+        "--max-upload-bytes",
+        "--source-address-header",
+    ] {
         assert!(out.contains(opt), "{opt} missing from:\n{out}");
     }
 }
@@ -51,9 +62,21 @@ fn configuration_errors_exit_2_with_one_line() {
     let cases: &[(&[&str], &[(&str, &str)], &str)] = &[
         (&["serve", "--database", "mysql://x/y"], &[], "--database"),
         (&["serve", "--bind", "not-an-address"], &[], "--bind"),
-        (&["serve", "--database", "sqlite::memory:"], &[("MB_SESSION_COOKIES", "maybe")], "MB_SESSION_COOKIES"),
-        (&["serve", "--database", "sqlite::memory:"], &[("MB_JETTY_PORT", "http")], "MB_JETTY_PORT"),
-        (&["serve", "--database", "sqlite::memory:"], &[("MAX_SESSION_AGE", "-5")], "MAX_SESSION_AGE"),
+        (
+            &["serve", "--database", "sqlite::memory:"],
+            &[("MB_SESSION_COOKIES", "maybe")],
+            "MB_SESSION_COOKIES",
+        ),
+        (
+            &["serve", "--database", "sqlite::memory:"],
+            &[("MB_JETTY_PORT", "http")],
+            "MB_JETTY_PORT",
+        ),
+        (
+            &["serve", "--database", "sqlite::memory:"],
+            &[("MAX_SESSION_AGE", "-5")],
+            "MAX_SESSION_AGE",
+        ),
         (&["serve", "--no-such-option"], &[], "--no-such-option"),
     ];
     for (args, env, needle) in cases {
@@ -64,7 +87,10 @@ fn configuration_errors_exit_2_with_one_line() {
         if !needle.starts_with("--no-such") {
             assert_eq!(err.lines().count(), 1, "{err}");
         }
-        assert!(!err.contains("panicked") && !err.contains("backtrace"), "{err}");
+        assert!(
+            !err.contains("panicked") && !err.contains("backtrace"),
+            "{err}"
+        );
     }
 }
 
@@ -80,16 +106,31 @@ fn runtime_failures_at_start_exit_1() {
     assert!(stderr_line(&o).contains("SQLite"), "{}", stderr_line(&o));
 
     // An unreachable PostgreSQL (nothing listens on port 1).
-    let o = run(&["serve", "--database", "postgres://u:secret@127.0.0.1:1/db", "--bind", "127.0.0.1:0"], &[]);
+    let o = run(
+        &[
+            "serve",
+            "--database",
+            "postgres://u:secret@127.0.0.1:1/db",
+            "--bind",
+            "127.0.0.1:0",
+        ],
+        &[],
+    );
     assert_eq!(o.status.code(), Some(1), "{}", stderr_line(&o));
     let err = stderr_line(&o);
-    assert!(err.contains("PostgreSQL") && !err.contains("secret"), "{err}");
+    assert!(
+        err.contains("PostgreSQL") && !err.contains("secret"),
+        "{err}"
+    );
 
     // A port in use.
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port();
     let bind = format!("127.0.0.1:{port}");
-    let o = run(&["serve", "--database", "sqlite::memory:", "--bind", &bind], &[]);
+    let o = run(
+        &["serve", "--database", "sqlite::memory:", "--bind", &bind],
+        &[],
+    );
     assert_eq!(o.status.code(), Some(1), "{}", stderr_line(&o));
     assert!(stderr_line(&o).contains(&bind), "{}", stderr_line(&o));
     for o in [o] {
@@ -104,16 +145,26 @@ pub struct Server {
 }
 
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 impl Server {
     pub fn spawn(database: &str, env: &[(&str, &str)]) -> Server {
         let port = free_port();
         let mut cmd = Command::new(BIN);
-        cmd.args(["serve", "--database", database, "--bind", &format!("127.0.0.1:{port}")])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
+        cmd.args([
+            "serve",
+            "--database",
+            database,
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -135,7 +186,9 @@ impl Server {
     }
 
     pub fn signal(&self, sig: &str) {
-        let _ = Command::new("kill").args([sig, &self.child.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args([sig, &self.child.id().to_string()])
+            .status();
     }
 }
 
@@ -150,7 +203,9 @@ impl Drop for Server {
 fn healthy(base: &str) -> bool {
     use std::io::{Read, Write};
     let addr = base.trim_start_matches("http://");
-    let Ok(mut s) = std::net::TcpStream::connect(addr) else { return false };
+    let Ok(mut s) = std::net::TcpStream::connect(addr) else {
+        return false;
+    };
     let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
     if s.write_all(b"GET /api/health HTTP/1.0\r\n\r\n").is_err() {
         return false;
@@ -161,8 +216,14 @@ fn healthy(base: &str) -> bool {
 }
 
 async fn setup_admin(client: &::reqwest::Client, base: &str) -> String {
-    let props: serde_json::Value =
-        client.get(format!("{base}/api/session/properties")).send().await.unwrap().json().await.unwrap();
+    let props: serde_json::Value = client
+        .get(format!("{base}/api/session/properties"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let token = props["setup-token"].as_str().unwrap().to_string();
     let r: serde_json::Value = client
         .post(format!("{base}/api/setup"))
@@ -185,7 +246,12 @@ async fn kill_during_burst(database: String) {
     let acknowledged = std::sync::Arc::new(parking_lot::Mutex::new(Vec::<String>::new()));
     let mut tasks = Vec::new();
     for w in 0..4 {
-        let (client, base, sid, acked) = (client.clone(), server.base.clone(), sid.clone(), acknowledged.clone());
+        let (client, base, sid, acked) = (
+            client.clone(),
+            server.base.clone(),
+            sid.clone(),
+            acknowledged.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             for i in 0..10_000 {
                 let email = format!("burst-{w}-{i}@example.com");
@@ -209,7 +275,11 @@ async fn kill_during_burst(database: String) {
     }
     drop(server);
     let acked = acknowledged.lock().clone();
-    assert!(acked.len() > 10, "too few creations acknowledged: {}", acked.len());
+    assert!(
+        acked.len() > 10,
+        "too few creations acknowledged: {}",
+        acked.len()
+    );
 
     let server = Server::spawn(&database, &[]);
     let sid = {
@@ -240,7 +310,12 @@ async fn kill_during_burst(database: String) {
         .map(|u| u["email"].as_str().unwrap().to_string())
         .collect();
     let lost: Vec<&String> = acked.iter().filter(|e| !stored.contains(*e)).collect();
-    assert!(lost.is_empty(), "{} acknowledged creations lost, e.g. {:?}", lost.len(), lost.first());
+    assert!(
+        lost.is_empty(),
+        "{} acknowledged creations lost, e.g. {:?}",
+        lost.len(),
+        lost.first()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -251,7 +326,9 @@ async fn durability_sigkill_loses_no_acknowledged_user_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn durability_sigkill_loses_no_acknowledged_user_postgres() {
-    let Some(db) = PgDb::create().await else { return };
+    let Some(db) = PgDb::create().await else {
+        return;
+    };
     kill_during_burst(db.url.clone()).await;
     db.drop_db().await;
 }

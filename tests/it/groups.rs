@@ -14,7 +14,9 @@ pub const FIXED_ALL_USERS: &str = "You cannot edit or delete the 'All Users' per
 pub const FIXED_ADMINS: &str = "You cannot edit or delete the 'Administrators' permissions group!";
 
 pub async fn groups(t: &TestApp, admin: &Auth, query: &str) -> Vec<Value> {
-    let r = t.get(&format!("/api/permissions/group{query}"), admin).await;
+    let r = t
+        .get(&format!("/api/permissions/group{query}"), admin)
+        .await;
     r.assert(200);
     r.json().as_array().expect("bare array").clone()
 }
@@ -36,7 +38,12 @@ pub async fn group_detail(t: &TestApp, admin: &Auth, id: i64) -> Value {
 }
 
 pub fn member_user_ids(detail: &Value) -> Vec<i64> {
-    detail["members"].as_array().expect("members").iter().map(|m| m["user_id"].as_i64().unwrap()).collect()
+    detail["members"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .map(|m| m["user_id"].as_i64().unwrap())
+        .collect()
 }
 
 both!(s64_fixed_groups_listed_in_name_order, |t| async move {
@@ -55,8 +62,15 @@ both!(s64_fixed_groups_listed_in_name_order, |t| async move {
     let z = t.group(&admin, "zeta").await;
     let b = t.group(&admin, "Beta").await;
     let a = t.group(&admin, "alpha").await;
-    let ids: Vec<i64> = groups(&t, &admin, "").await.iter().map(|g| g["id"].as_i64().unwrap()).collect();
-    assert_eq!(ids, vec![2, a, 1, b, z]);
+    let e2 = t.group(&admin, "Émile").await;
+    let e1 = t.group(&admin, "éa").await;
+    let ids: Vec<i64> = groups(&t, &admin, "")
+        .await
+        .iter()
+        .map(|g| g["id"].as_i64().unwrap())
+        .collect();
+    // "all users" < "alpha" < "Beta" < "zeta" < "éa" < "émile" when case is ignored.
+    assert_eq!(ids, vec![2, 1, a, b, z, e1, e2]);
 });
 
 both!(s65_member_count_counts_active_members, |t| async move {
@@ -65,10 +79,18 @@ both!(s65_member_count_counts_active_members, |t| async move {
     assert_eq!(member_count(&t, &w.admin, g).await, 0);
     assert_eq!(member_count(&t, &w.admin, 1).await, 3);
     for id in [w.alice_id, w.bob_id] {
-        t.post("/api/permissions/membership", &w.admin, json!({"group_id": g, "user_id": id})).await.assert(200);
+        t.post(
+            "/api/permissions/membership",
+            &w.admin,
+            json!({"group_id": g, "user_id": id}),
+        )
+        .await
+        .assert(200);
     }
     assert_eq!(member_count(&t, &w.admin, g).await, 2);
-    t.delete(&format!("/api/user/{}", w.bob_id), &w.admin).await.assert(200);
+    t.delete(&format!("/api/user/{}", w.bob_id), &w.admin)
+        .await
+        .assert(200);
     assert_eq!(member_count(&t, &w.admin, g).await, 1);
     assert_eq!(member_count(&t, &w.admin, 1).await, 2);
 });
@@ -84,40 +106,87 @@ both!(s65_api_key_counts_as_a_member, |t| async move {
 
 both!(s66_group_list_paging_and_permissions, |t| async move {
     let w = world(&t).await;
-    t.get("/api/permissions/group", &w.alice).await.assert_text(403, FORBIDDEN);
-    t.get("/api/permissions/group/1", &w.alice).await.assert_text(403, FORBIDDEN);
-    t.get("/api/permissions/group/999999", &w.alice).await.assert_text(403, FORBIDDEN);
+    t.get("/api/permissions/group", &w.alice)
+        .await
+        .assert_text(403, FORBIDDEN);
+    t.get("/api/permissions/group/1", &w.alice)
+        .await
+        .assert_text(403, FORBIDDEN);
+    t.get("/api/permissions/group/999999", &w.alice)
+        .await
+        .assert_text(403, FORBIDDEN);
     let page = groups(&t, &w.admin, "?limit=1&offset=1").await;
     assert_eq!(page.len(), 1);
-    assert_eq!((page[0]["id"].clone(), page[0]["name"].clone()), (json!(1), json!("All Users")));
+    assert_eq!(
+        (page[0]["id"].clone(), page[0]["name"].clone()),
+        (json!(1), json!("All Users"))
+    );
     let page = groups(&t, &w.admin, "?limit=1").await;
     assert_eq!(page[0]["id"], 2);
     assert_eq!(groups(&t, &w.admin, "?offset=1").await.len(), 1);
     assert!(groups(&t, &w.admin, "?offset=5").await.is_empty());
-    t.get("/api/permissions/group?limit=0", &w.admin).await.assert(400);
-    t.get("/api/permissions/group?offset=-1", &w.admin).await.assert(400);
+    t.get("/api/permissions/group?limit=0", &w.admin)
+        .await
+        .assert(400);
+    t.get("/api/permissions/group?offset=-1", &w.admin)
+        .await
+        .assert(400);
 });
 
 both!(s67_group_detail_lists_active_members, |t| async move {
     let w = world(&t).await;
     let g1 = t.group(&w.admin, "G1").await;
     let (carol, _) = t.person(&w.admin, "carol", "carol@example.com").await;
-    let nameless = t.post("/api/user", &w.admin, json!({"email": "aaa@example.com"})).await.json()["id"]
+    let (emile, _) = t.person(&w.admin, "Émile", "emile@example.com").await;
+    let (ea, _) = t.person(&w.admin, "éa", "ea@example.com").await;
+    let nameless = t
+        .post("/api/user", &w.admin, json!({"email": "aaa@example.com"}))
+        .await
+        .json()["id"]
         .as_i64()
         .unwrap();
-    for id in [nameless, carol, w.bob_id, w.alice_id] {
-        t.post("/api/permissions/membership", &w.admin, json!({"group_id": g1, "user_id": id})).await.assert(200);
+    for id in [nameless, emile, carol, ea, w.bob_id, w.alice_id] {
+        t.post(
+            "/api/permissions/membership",
+            &w.admin,
+            json!({"group_id": g1, "user_id": id}),
+        )
+        .await
+        .assert(200);
     }
     let d = group_detail(&t, &w.admin, g1).await;
-    assert_eq!(keys(&d), sorted(&["id", "name", "magic_group_type", "members"]));
-    assert_eq!((d["id"].clone(), d["name"].clone(), d["magic_group_type"].clone()), (json!(g1), json!("G1"), Value::Null));
-    // Names case-insensitively, missing names last.
-    assert_eq!(member_user_ids(&d), vec![w.alice_id, w.bob_id, carol, nameless]);
+    assert_eq!(
+        keys(&d),
+        sorted(&["id", "name", "magic_group_type", "members"])
+    );
+    assert_eq!(
+        (
+            d["id"].clone(),
+            d["name"].clone(),
+            d["magic_group_type"].clone()
+        ),
+        (json!(g1), json!("G1"), Value::Null)
+    );
+    // Names case-insensitively (Unicode, on both backends), missing names last.
+    assert_eq!(
+        member_user_ids(&d),
+        vec![w.alice_id, w.bob_id, carol, ea, emile, nameless]
+    );
     let alice = &d["members"][0];
     assert_eq!(
         keys(alice),
-        sorted(&["id", "user_id", "membership_id", "group_id", "email", "first_name", "last_name",
-                 "common_name", "is_superuser", "is_group_manager"])
+        sorted(&[
+            "id",
+            "user_id",
+            "membership_id",
+            "group_id",
+            "email",
+            "first_name",
+            "last_name",
+            "common_name",
+            "is_superuser",
+            "is_group_manager"
+        ])
     );
     assert_eq!(alice["id"], w.alice_id);
     assert_eq!(alice["group_id"], g1);
@@ -128,34 +197,83 @@ both!(s67_group_detail_lists_active_members, |t| async move {
     assert_eq!(alice["is_superuser"], false);
     assert_eq!(alice["is_group_manager"], false);
     assert!(alice["membership_id"].is_i64());
-    t.delete(&format!("/api/user/{}", w.bob_id), &w.admin).await.assert(200);
+    t.delete(&format!("/api/user/{}", w.bob_id), &w.admin)
+        .await
+        .assert(200);
     let d = group_detail(&t, &w.admin, g1).await;
-    assert_eq!(member_user_ids(&d), vec![w.alice_id, carol, nameless]);
+    assert_eq!(
+        member_user_ids(&d),
+        vec![w.alice_id, carol, ea, emile, nameless]
+    );
     let admins = group_detail(&t, &w.admin, 2).await;
     assert_eq!(admins["members"][0]["is_superuser"], true);
     assert_eq!(admins["magic_group_type"], "admin");
-    t.get("/api/permissions/group/999999", &w.admin).await.assert_text(404, "Not found.");
+    t.get("/api/permissions/group/999999", &w.admin)
+        .await
+        .assert_text(404, "Not found.");
 });
 
 both!(s68_create_group, |t| async move {
     let w = world(&t).await;
-    let r = t.post("/api/permissions/group", &w.admin, json!({"name": "Analysts"})).await;
+    let r = t
+        .post(
+            "/api/permissions/group",
+            &w.admin,
+            json!({"name": "Analysts"}),
+        )
+        .await;
     assert_eq!(r.status, 200);
-    assert_eq!(r.json(), json!({"id": 3, "name": "Analysts", "magic_group_type": null}));
+    assert_eq!(
+        r.json(),
+        json!({"id": 3, "name": "Analysts", "magic_group_type": null})
+    );
     assert_eq!(member_count(&t, &w.admin, 3).await, 0);
-    for body in [json!({"name": null}), json!({}), json!({"name": "  "}), json!({"name": 5})] {
-        let r = t.post("/api/permissions/group", &w.admin, body.clone()).await;
+    for body in [
+        json!({"name": null}),
+        json!({}),
+        json!({"name": "  "}),
+        json!({"name": 5}),
+    ] {
+        let r = t
+            .post("/api/permissions/group", &w.admin, body.clone())
+            .await;
         r.assert(400);
-        assert_eq!(r.json()["errors"], json!({"name": "value must be a non-blank string."}), "{body}");
-        assert!(!r.json()["specific-errors"]["name"].as_array().unwrap().is_empty());
+        assert_eq!(
+            r.json()["errors"],
+            json!({"name": "value must be a non-blank string."}),
+            "{body}"
+        );
+        assert!(!r.json()["specific-errors"]["name"]
+            .as_array()
+            .unwrap()
+            .is_empty());
     }
-    let r = t.post("/api/permissions/group", &w.admin, json!({"name": "x".repeat(256)})).await;
+    let r = t
+        .post(
+            "/api/permissions/group",
+            &w.admin,
+            json!({"name": "x".repeat(256)}),
+        )
+        .await;
     r.assert(400);
-    assert_eq!(r.json()["errors"], json!({"name": "value must be a string of at most 255 characters."}));
-    t.post("/api/permissions/group", &w.admin, json!({"name": "é".repeat(255)})).await.assert(200);
-    t.post("/api/permissions/group", &w.alice, json!({"name": "Mine"})).await.assert_text(403, FORBIDDEN);
+    assert_eq!(
+        r.json()["errors"],
+        json!({"name": "value must be a string of at most 255 characters."})
+    );
+    t.post(
+        "/api/permissions/group",
+        &w.admin,
+        json!({"name": "é".repeat(255)}),
+    )
+    .await
+    .assert(200);
+    t.post("/api/permissions/group", &w.alice, json!({"name": "Mine"}))
+        .await
+        .assert_text(403, FORBIDDEN);
     // Validation comes before the permission check.
-    t.post("/api/permissions/group", &w.alice, json!({"name": null})).await.assert(400);
+    t.post("/api/permissions/group", &w.alice, json!({"name": null}))
+        .await
+        .assert(400);
 });
 
 both!(s69_duplicate_group_names, |t| async move {
@@ -171,11 +289,23 @@ both!(s69_duplicate_group_names, |t| async move {
 
 both!(s70_fixed_groups_cannot_change, |t| async move {
     let admin = t.setup().await;
-    t.put("/api/permissions/group/1", &admin, json!({"name": "x"})).await.assert_text(400, FIXED_ALL_USERS);
-    t.put("/api/permissions/group/2", &admin, json!({"name": "x"})).await.assert_text(400, FIXED_ADMINS);
-    t.delete("/api/permissions/group/2", &admin).await.assert_text(400, FIXED_ADMINS);
-    t.delete("/api/permissions/group/1", &admin).await.assert_text(400, FIXED_ALL_USERS);
-    let names: Vec<Value> = groups(&t, &admin, "").await.iter().map(|g| g["name"].clone()).collect();
+    t.put("/api/permissions/group/1", &admin, json!({"name": "x"}))
+        .await
+        .assert_text(400, FIXED_ALL_USERS);
+    t.put("/api/permissions/group/2", &admin, json!({"name": "x"}))
+        .await
+        .assert_text(400, FIXED_ADMINS);
+    t.delete("/api/permissions/group/2", &admin)
+        .await
+        .assert_text(400, FIXED_ADMINS);
+    t.delete("/api/permissions/group/1", &admin)
+        .await
+        .assert_text(400, FIXED_ALL_USERS);
+    let names: Vec<Value> = groups(&t, &admin, "")
+        .await
+        .iter()
+        .map(|g| g["name"].clone())
+        .collect();
     assert_eq!(names, vec![json!("Administrators"), json!("All Users")]);
 });
 
@@ -183,47 +313,124 @@ both!(s71_rename_group, |t| async move {
     let w = world(&t).await;
     let g1 = t.group(&w.admin, "G1").await;
     let g2 = t.group(&w.admin, "G2").await;
-    let r = t.put(&format!("/api/permissions/group/{g1}"), &w.admin, json!({"name": "Readers"})).await;
+    let r = t
+        .put(
+            &format!("/api/permissions/group/{g1}"),
+            &w.admin,
+            json!({"name": "Readers"}),
+        )
+        .await;
     r.assert(200);
-    assert_eq!(r.json(), json!({"id": g1, "name": "Readers", "magic_group_type": null}));
+    assert_eq!(
+        r.json(),
+        json!({"id": g1, "name": "Readers", "magic_group_type": null})
+    );
     let before = t.audit(&w.admin, "model=PermissionsGroup").await.len();
-    let r = t.put(&format!("/api/permissions/group/{g1}"), &w.admin, json!({"name": "Readers"})).await;
-    assert_eq!((r.status, r.json()["name"].clone()), (200, json!("Readers")));
-    assert_eq!(t.audit(&w.admin, "model=PermissionsGroup").await.len(), before);
+    let r = t
+        .put(
+            &format!("/api/permissions/group/{g1}"),
+            &w.admin,
+            json!({"name": "Readers"}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.json()["name"].clone()),
+        (200, json!("Readers"))
+    );
+    assert_eq!(
+        t.audit(&w.admin, "model=PermissionsGroup").await.len(),
+        before
+    );
     // A change of letter case is a rename of the group itself.
-    let r = t.put(&format!("/api/permissions/group/{g1}"), &w.admin, json!({"name": "readers"})).await;
-    assert_eq!((r.status, r.json()["name"].clone()), (200, json!("readers")));
-    t.put(&format!("/api/permissions/group/{g1}"), &w.admin, json!({"name": "g2"}))
-        .await
-        .assert_text(400, DUPLICATE);
-    t.put(&format!("/api/permissions/group/{g1}"), &w.admin, json!({"name": "Administrators"}))
-        .await
-        .assert_text(400, DUPLICATE);
-    let r = t.put(&format!("/api/permissions/group/{g2}"), &w.admin, json!({"name": ""})).await;
+    let r = t
+        .put(
+            &format!("/api/permissions/group/{g1}"),
+            &w.admin,
+            json!({"name": "readers"}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.json()["name"].clone()),
+        (200, json!("readers"))
+    );
+    t.put(
+        &format!("/api/permissions/group/{g1}"),
+        &w.admin,
+        json!({"name": "g2"}),
+    )
+    .await
+    .assert_text(400, DUPLICATE);
+    t.put(
+        &format!("/api/permissions/group/{g1}"),
+        &w.admin,
+        json!({"name": "Administrators"}),
+    )
+    .await
+    .assert_text(400, DUPLICATE);
+    let r = t
+        .put(
+            &format!("/api/permissions/group/{g2}"),
+            &w.admin,
+            json!({"name": ""}),
+        )
+        .await;
     r.assert(400);
-    assert_eq!(r.json()["errors"], json!({"name": "value must be a non-blank string."}));
-    t.put(&format!("/api/permissions/group/{g1}"), &w.alice, json!({"name": "Mine"}))
-        .await
-        .assert_text(403, FORBIDDEN);
-    t.put("/api/permissions/group/999999", &w.admin, json!({"name": "Mine"}))
-        .await
-        .assert_text(404, "Not found.");
+    assert_eq!(
+        r.json()["errors"],
+        json!({"name": "value must be a non-blank string."})
+    );
+    t.put(
+        &format!("/api/permissions/group/{g1}"),
+        &w.alice,
+        json!({"name": "Mine"}),
+    )
+    .await
+    .assert_text(403, FORBIDDEN);
+    t.put(
+        "/api/permissions/group/999999",
+        &w.admin,
+        json!({"name": "Mine"}),
+    )
+    .await
+    .assert_text(404, "Not found.");
     assert_eq!(group_detail(&t, &w.admin, g1).await["name"], "readers");
 });
 
 both!(s72_delete_group, |t| async move {
     let w = world(&t).await;
     let g1 = t.group(&w.admin, "G1").await;
-    t.post("/api/permissions/membership", &w.admin, json!({"group_id": g1, "user_id": w.alice_id})).await.assert(200);
-    t.delete(&format!("/api/permissions/group/{g1}"), &w.alice).await.assert_text(403, FORBIDDEN);
-    t.delete("/api/permissions/group/999999", &w.alice).await.assert_text(403, FORBIDDEN);
-    let r = t.delete(&format!("/api/permissions/group/{g1}"), &w.admin).await;
+    t.post(
+        "/api/permissions/membership",
+        &w.admin,
+        json!({"group_id": g1, "user_id": w.alice_id}),
+    )
+    .await
+    .assert(200);
+    t.delete(&format!("/api/permissions/group/{g1}"), &w.alice)
+        .await
+        .assert_text(403, FORBIDDEN);
+    t.delete("/api/permissions/group/999999", &w.alice)
+        .await
+        .assert_text(403, FORBIDDEN);
+    let r = t
+        .delete(&format!("/api/permissions/group/{g1}"), &w.admin)
+        .await;
     assert_eq!((r.status, r.text.as_str()), (204, ""));
-    assert_eq!(membership_ids(&user(&t, &w.admin, w.alice_id).await), vec![1]);
+    assert_eq!(
+        membership_ids(&user(&t, &w.admin, w.alice_id).await),
+        vec![1]
+    );
     let map = t.get("/api/permissions/membership", &w.admin).await.json();
-    assert!(!map.to_string().contains(&format!("\"group_id\":{g1}")), "{map}");
-    t.delete(&format!("/api/permissions/group/{g1}"), &w.admin).await.assert_text(404, "Not found.");
-    t.get(&format!("/api/permissions/group/{g1}"), &w.admin).await.assert_text(404, "Not found.");
+    assert!(
+        !map.to_string().contains(&format!("\"group_id\":{g1}")),
+        "{map}"
+    );
+    t.delete(&format!("/api/permissions/group/{g1}"), &w.admin)
+        .await
+        .assert_text(404, "Not found.");
+    t.get(&format!("/api/permissions/group/{g1}"), &w.admin)
+        .await
+        .assert_text(404, "Not found.");
     // Its name is free again.
     t.group(&w.admin, "G1").await;
 });

@@ -2,9 +2,6 @@
 //! PostgreSQL (each test gets its own database).
 mod support;
 
-mod setup_and_sessions;
-mod users;
-mod groups;
 mod api_keys;
 mod api_keys_audit;
 mod api_keys_crud;
@@ -13,3 +10,6 @@ mod api_keys_limits;
 mod api_keys_process;
 mod cli;
 mod conventions;
+mod groups;
+mod setup_and_sessions;
+mod users;

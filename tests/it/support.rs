@@ -21,7 +21,9 @@ pub enum Backend {
 /// The admin database URL for creating per-test databases, or `None` to skip (loudly) when
 /// PostgreSQL is not reachable and `TEST_POSTGRES_URL` is unset.
 pub async fn postgres_admin_url() -> Option<String> {
-    let explicit = std::env::var("TEST_POSTGRES_URL").ok().filter(|s| !s.is_empty());
+    let explicit = std::env::var("TEST_POSTGRES_URL")
+        .ok()
+        .filter(|s| !s.is_empty());
     let url = explicit
         .clone()
         .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".into());
@@ -53,22 +55,34 @@ impl PgDb {
     pub async fn create() -> Option<PgDb> {
         let admin_url = postgres_admin_url().await?;
         let name = format!("ferrobase_test_{}", uuid::Uuid::new_v4().simple());
-        let pool = sqlx::PgPool::connect(&admin_url).await.expect("admin connect");
+        let pool = sqlx::PgPool::connect(&admin_url)
+            .await
+            .expect("admin connect");
         sqlx::query(&format!("CREATE DATABASE {name}"))
             .execute(&pool)
             .await
             .expect("create database");
         pool.close().await;
-        let base = admin_url.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin_url.clone());
+        let base = admin_url
+            .rsplit_once('/')
+            .map(|(b, _)| b.to_string())
+            .unwrap_or(admin_url.clone());
         let url = format!("{base}/{name}");
-        Some(PgDb { admin_url, name, url })
+        Some(PgDb {
+            admin_url,
+            name,
+            url,
+        })
     }
 
     pub async fn drop_db(&self) {
         if let Ok(pool) = sqlx::PgPool::connect(&self.admin_url).await {
-            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
-                .execute(&pool)
-                .await;
+            let _ = sqlx::query(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .execute(&pool)
+            .await;
             pool.close().await;
         }
     }
@@ -110,7 +124,10 @@ impl Resp {
             .unwrap_or_else(|e| panic!("not JSON ({e}): {:?} (status {})", self.text, self.status))
     }
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
     }
     pub fn content_type(&self) -> String {
         self.header("content-type").unwrap_or_default()
@@ -123,12 +140,19 @@ impl Resp {
     #[track_caller]
     pub fn assert_text(&self, status: u16, text: &str) {
         assert_eq!((self.status, self.text.as_str()), (status, text));
-        assert!(self.content_type().starts_with("text/plain"), "{}", self.content_type());
+        assert!(
+            self.content_type().starts_with("text/plain"),
+            "{}",
+            self.content_type()
+        );
     }
 }
 
 impl TestApp {
-    pub async fn start(backend: Backend, configure: impl FnOnce(&mut Config)) -> Option<(TestApp, Option<PgDb>)> {
+    pub async fn start(
+        backend: Backend,
+        configure: impl FnOnce(&mut Config),
+    ) -> Option<(TestApp, Option<PgDb>)> {
         let mut config = Config::for_tests();
         let pg = match backend {
             Backend::Sqlite => None,
@@ -139,7 +163,9 @@ impl TestApp {
             }
         };
         configure(&mut config);
-        let store = ferrobase::store::open(&config.database).await.expect("open store");
+        let store = ferrobase::store::open(&config.database)
+            .await
+            .expect("open store");
         let app = App::new(store, config, Arc::new(SystemClock));
         let running = ferrobase::app::start(app.clone()).await.expect("start");
         let base = format!("http://{}", running.addr);
@@ -147,7 +173,16 @@ impl TestApp {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client");
-        Some((TestApp { base, app, backend, client, running: Some(running) }, pg))
+        Some((
+            TestApp {
+                base,
+                app,
+                backend,
+                client,
+                running: Some(running),
+            },
+            pg,
+        ))
     }
 
     pub async fn stop(&mut self) {
@@ -158,9 +193,17 @@ impl TestApp {
         }
     }
 
-    pub async fn request(&self, method: &str, path: &str, auth: &Auth, body: Option<Value>) -> Resp {
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        auth: &Auth,
+        body: Option<Value>,
+    ) -> Resp {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-        let mut req = self.client.request(method, format!("{}{}", self.base, path));
+        let mut req = self
+            .client
+            .request(method, format!("{}{}", self.base, path));
         req = match auth {
             Auth::None => req,
             Auth::Session(s) => req.header("X-Metabase-Session", s),
@@ -175,13 +218,19 @@ impl TestApp {
             }
         };
         if let Some(b) = body {
-            req = req.header("Content-Type", "application/json").body(b.to_string());
+            req = req
+                .header("Content-Type", "application/json")
+                .body(b.to_string());
         }
         let r = req.send().await.expect("request");
         let status = r.status().as_u16();
         let headers = r.headers().clone();
         let text = r.text().await.unwrap_or_default();
-        Resp { status, headers, text }
+        Resp {
+            status,
+            headers,
+            text,
+        }
     }
 
     pub async fn get(&self, path: &str, auth: &Auth) -> Resp {
@@ -198,7 +247,9 @@ impl TestApp {
     }
 
     pub async fn setup_token(&self) -> String {
-        self.get("/api/session/properties", &Auth::None).await.json()["setup-token"]
+        self.get("/api/session/properties", &Auth::None)
+            .await
+            .json()["setup-token"]
             .as_str()
             .expect("setup token")
             .to_string()
@@ -222,7 +273,11 @@ impl TestApp {
 
     pub async fn login(&self, email: &str, password: &str) -> Auth {
         let r = self
-            .post("/api/session", &Auth::None, json!({"username": email, "password": password}))
+            .post(
+                "/api/session",
+                &Auth::None,
+                json!({"username": email, "password": password}),
+            )
             .await;
         r.assert(200);
         Auth::Session(r.json()["id"].as_str().expect("id").to_string())
@@ -243,14 +298,18 @@ impl TestApp {
     }
 
     pub async fn group(&self, admin: &Auth, name: &str) -> i64 {
-        let r = self.post("/api/permissions/group", admin, json!({"name": name})).await;
+        let r = self
+            .post("/api/permissions/group", admin, json!({"name": name}))
+            .await;
         r.assert(200);
         r.json()["id"].as_i64().expect("id")
     }
 
     /// Audit entries, newest first.
     pub async fn audit(&self, admin: &Auth, query: &str) -> Vec<Value> {
-        let r = self.get(&format!("/api/audit-log?limit=1000&{query}"), admin).await;
+        let r = self
+            .get(&format!("/api/audit-log?limit=1000&{query}"), admin)
+            .await;
         r.assert(200);
         r.json()["data"].as_array().cloned().unwrap_or_default()
     }
@@ -298,6 +357,10 @@ macro_rules! both {
         }
     };
     ($name:ident, $body:expr) => {
-        $crate::both!($name, config = |_c: &mut ferrobase::config::Config| {}, $body);
+        $crate::both!(
+            $name,
+            config = |_c: &mut ferrobase::config::Config| {},
+            $body
+        );
     };
 }

@@ -22,6 +22,7 @@ before(async () => {
   await group(admin, 'Cool Friends');
   await group(admin, 'Less Cool Friends');
   analysts = await group(admin, 'Analysts');
+  assert.equal(analysts, 5, 'on the fresh instance of run.sh the third group has id 5, as in scenario 89');
   page = await newPage(browser, { session: admin });
   seen = recordRequests(page);
 });

@@ -14,16 +14,34 @@ both!(s98_admin_key_can_call_admin_endpoints, |t| async move {
     let r = t.get("/api/user", &key).await;
     r.assert(200);
     assert_eq!(r.json()["total"], 3);
-    let r = t.post("/api/permissions/group", &key, json!({"name": "Made by key"})).await;
+    let r = t
+        .post(
+            "/api/permissions/group",
+            &key,
+            json!({"name": "Made by key"}),
+        )
+        .await;
     r.assert(200);
     let g = r.json()["id"].as_i64().unwrap();
     add(&t, &key, g, w.alice_id).await.assert(200);
     t.get("/api/permissions/membership", &key).await.assert(200);
-    t.delete(&format!("/api/user/{}", w.bob_id), &key).await.assert(200);
+    t.delete(&format!("/api/user/{}", w.bob_id), &key)
+        .await
+        .assert(200);
     // The key user is the actor of the events it causes.
-    let kid = key_user_id(&t, match &key { Auth::Key(k) => k, _ => unreachable!() }).await;
+    let kid = key_user_id(
+        &t,
+        match &key {
+            Auth::Key(k) => k,
+            _ => unreachable!(),
+        },
+    )
+    .await;
     let events = t.audit(&key, "model=PermissionsGroup").await;
-    assert_eq!((events[0]["topic"].clone(), events[0]["user_id"].clone()), (json!("group-create"), json!(kid)));
+    assert_eq!(
+        (events[0]["topic"].clone(), events[0]["user_id"].clone()),
+        (json!("group-create"), json!(kid))
+    );
 });
 
 both!(s99_key_user_is_not_a_person, |t| async move {
@@ -49,16 +67,33 @@ both!(s99_key_user_is_not_a_person, |t| async move {
     assert_eq!(me["last_login"], Value::Null);
     assert!(me.get("type").is_none());
     // Key users cannot log in (their email behaves like an unknown one) nor log out.
-    let r = t.post("/api/session", &Auth::None, json!({"username": email, "password": PASSWORD})).await;
-    assert_eq!((r.status, r.json()), (401, json!({"errors": {"password": "did not match stored password"}})));
-    t.delete("/api/session", &key).await.assert_text(404, "Not found.");
+    let r = t
+        .post(
+            "/api/session",
+            &Auth::None,
+            json!({"username": email, "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.json()),
+        (
+            401,
+            json!({"errors": {"password": "did not match stored password"}})
+        )
+    );
+    t.delete("/api/session", &key)
+        .await
+        .assert_text(404, "Not found.");
     t.get("/api/user/current", &key).await.assert(200);
     // They change groups only through the API-key endpoints.
     let g2 = t.group(&w.admin, "G2").await;
     let r = add(&t, &w.admin, g2, kid).await;
     assert_eq!(
         (r.status, r.json()),
-        (400, json!({"errors": {"user_id": "API key users change groups through PUT /api/api-key/:id."}}))
+        (
+            400,
+            json!({"errors": {"user_id": "API key users change groups through PUT /api/api-key/:id."}})
+        )
     );
     // They are visible to admins: detail, membership map, group members.
     let u = t.get(&format!("/api/user/{kid}"), &w.admin).await.json();
@@ -68,21 +103,37 @@ both!(s99_key_user_is_not_a_person, |t| async move {
     assert_eq!(map[kid.to_string()].as_array().unwrap().len(), 2);
     // Removing its membership makes the key fall back to All Users; it keeps working.
     let mid = membership_id(&t, &w.admin, kid, g1).await;
-    t.delete(&format!("/api/permissions/membership/{mid}"), &w.admin).await.assert(204);
-    assert_eq!(t.get("/api/user/current", &key).await.json()["group_ids"], json!([1]));
+    t.delete(&format!("/api/permissions/membership/{mid}"), &w.admin)
+        .await
+        .assert(204);
+    assert_eq!(
+        t.get("/api/user/current", &key).await.json()["group_ids"],
+        json!([1])
+    );
 });
 
-both!(s99_key_user_leaving_administrators_loses_admin_rights, |t| async move {
-    let w = world(&t).await;
-    let key = Auth::Key(create_key(&t, &w.admin, "admin key", 2).await);
-    t.get("/api/user", &key).await.assert(200);
-    let kid = match &key { Auth::Key(k) => key_user_id(&t, k).await, _ => unreachable!() };
-    // Key users never count for the last-admin rule, so this is allowed.
-    let mid = membership_id(&t, &w.admin, kid, 2).await;
-    t.delete(&format!("/api/permissions/membership/{mid}"), &w.admin).await.assert(204);
-    t.get("/api/user", &key).await.assert_text(403, FORBIDDEN);
-    assert_eq!(t.get("/api/user/current", &key).await.json()["is_superuser"], false);
-});
+both!(
+    s99_key_user_leaving_administrators_loses_admin_rights,
+    |t| async move {
+        let w = world(&t).await;
+        let key = Auth::Key(create_key(&t, &w.admin, "admin key", 2).await);
+        t.get("/api/user", &key).await.assert(200);
+        let kid = match &key {
+            Auth::Key(k) => key_user_id(&t, k).await,
+            _ => unreachable!(),
+        };
+        // Key users never count for the last-admin rule, so this is allowed.
+        let mid = membership_id(&t, &w.admin, kid, 2).await;
+        t.delete(&format!("/api/permissions/membership/{mid}"), &w.admin)
+            .await
+            .assert(204);
+        t.get("/api/user", &key).await.assert_text(403, FORBIDDEN);
+        assert_eq!(
+            t.get("/api/user/current", &key).await.json()["is_superuser"],
+            false
+        );
+    }
+);
 
 /// The newest audit entry of `topic` (with `model`).
 async fn event(t: &TestApp, admin: &Auth, model: &str, topic: &str) -> Value {
@@ -99,52 +150,152 @@ fn assert_event(e: &Value, actor: i64, model: &str, model_id: i64, details: Valu
     assert_eq!(e["model"], model, "{e}");
     assert_eq!(e["model_id"], model_id, "{e}");
     assert_eq!(e["details"], details, "{e}");
-    assert!(e["timestamp"].as_str().is_some_and(|s| s.ends_with('Z') && s.len() == 27), "{e}");
+    assert!(
+        e["timestamp"]
+            .as_str()
+            .is_some_and(|s| s.ends_with('Z') && s.len() == 27),
+        "{e}"
+    );
 }
 
 both!(s100_user_events, |t| async move {
     let w = world(&t).await;
     // 38: user-invited
     let r = t
-        .post("/api/user", &w.admin, json!({"email": "Carol@Example.com", "first_name": "Carol", "last_name": "C"}))
+        .post(
+            "/api/user",
+            &w.admin,
+            json!({"email": "Carol@Example.com", "first_name": "Carol", "last_name": "C"}),
+        )
         .await;
     let carol = r.json()["id"].as_i64().unwrap();
     let e = event(&t, &w.admin, "User", "user-invited").await;
-    assert_event(&e, 1, "User", carol, json!({"email": "carol@example.com", "first_name": "Carol", "last_name": "C"}));
-    // No membership events for All Users.
-    assert!(t.audit(&w.admin, "model=PermissionsGroupMembership").await.is_empty());
+    assert_event(
+        &e,
+        1,
+        "User",
+        carol,
+        json!({"email": "carol@example.com", "first_name": "Carol", "last_name": "C"}),
+    );
+    // No membership events for All Users; one for each other group.
+    assert!(t
+        .audit(&w.admin, "model=PermissionsGroupMembership")
+        .await
+        .is_empty());
+    let g1 = t.group(&w.admin, "G1").await;
+    let r = t
+        .post(
+            "/api/user",
+            &w.admin,
+            json!({"email": "dan@example.com", "group_ids": [1, g1]}),
+        )
+        .await;
+    let dan = r.json()["id"].as_i64().unwrap();
+    let e = event(
+        &t,
+        &w.admin,
+        "PermissionsGroupMembership",
+        "group-membership-create",
+    )
+    .await;
+    assert_event(
+        &e,
+        1,
+        "PermissionsGroupMembership",
+        membership_id(&t, &w.admin, dan, g1).await,
+        json!({"group_id": g1, "user_id": dan}),
+    );
+    assert_eq!(
+        t.audit(&w.admin, "model=PermissionsGroupMembership")
+            .await
+            .len(),
+        1
+    );
     // 46: user-update lists only the changed fields.
-    t.put(&format!("/api/user/{}", w.alice_id), &w.admin,
-          json!({"last_name": "Smith", "email": "alice2@example.com", "first_name": "Alice"}))
-        .await
-        .assert(200);
+    t.put(
+        &format!("/api/user/{}", w.alice_id),
+        &w.admin,
+        json!({"last_name": "Smith", "email": "alice2@example.com", "first_name": "Alice"}),
+    )
+    .await
+    .assert(200);
     let e = event(&t, &w.admin, "User", "user-update").await;
-    assert_event(&e, 1, "User", w.alice_id, json!({
+    assert_event(
+        &e,
+        1,
+        "User",
+        w.alice_id,
+        json!({
         "previous": {"email": "alice@example.com", "last_name": null},
-        "new": {"email": "alice2@example.com", "last_name": "Smith"}}));
-    t.put(&format!("/api/user/{}", w.alice_id), &w.admin, json!({"is_superuser": true, "locale": "fr"}))
-        .await
-        .assert(200);
+        "new": {"email": "alice2@example.com", "last_name": "Smith"}}),
+    );
+    t.put(
+        &format!("/api/user/{}", w.alice_id),
+        &w.admin,
+        json!({"is_superuser": true, "locale": "fr"}),
+    )
+    .await
+    .assert(200);
     let e = event(&t, &w.admin, "User", "user-update").await;
-    assert_eq!(e["details"], json!({"previous": {"is_superuser": false, "locale": null},
-                                    "new": {"is_superuser": true, "locale": "fr"}}));
-    // A PUT that changes nothing records nothing.
+    assert_eq!(
+        e["details"],
+        json!({"previous": {"is_superuser": false, "locale": null},
+                                    "new": {"is_superuser": true, "locale": "fr"}})
+    );
+    // A PUT that changes nothing records nothing and keeps updated_at.
     let n = t.audit(&w.admin, "model=User").await.len();
-    t.put(&format!("/api/user/{}", w.alice_id), &w.admin, json!({"locale": "fr", "last_name": "Smith"}))
+    let before = t
+        .get(&format!("/api/user/{}", w.alice_id), &w.admin)
         .await
-        .assert(200);
+        .json();
+    let r = t
+        .put(&format!("/api/user/{}", w.alice_id), &w.admin,
+             json!({"locale": "fr", "last_name": "Smith", "user_group_memberships": [{"id": 1}, {"id": 2}]}))
+        .await;
+    r.assert(200);
+    assert_eq!(r.json()["updated_at"], before["updated_at"]);
     assert_eq!(t.audit(&w.admin, "model=User").await.len(), n);
     // 56: user-deactivated; 59: user-reactivated (and the Administrators membership removed).
-    t.delete(&format!("/api/user/{}", w.alice_id), &w.admin).await.assert(200);
-    assert_event(&event(&t, &w.admin, "User", "user-deactivated").await, 1, "User", w.alice_id, json!({}));
-    t.put(&format!("/api/user/{}/reactivate", w.alice_id), &w.admin, json!({})).await.assert(200);
-    assert_event(&event(&t, &w.admin, "User", "user-reactivated").await, 1, "User", w.alice_id, json!({}));
-    let e = event(&t, &w.admin, "PermissionsGroupMembership", "group-membership-delete").await;
+    t.delete(&format!("/api/user/{}", w.alice_id), &w.admin)
+        .await
+        .assert(200);
+    assert_event(
+        &event(&t, &w.admin, "User", "user-deactivated").await,
+        1,
+        "User",
+        w.alice_id,
+        json!({}),
+    );
+    t.put(
+        &format!("/api/user/{}/reactivate", w.alice_id),
+        &w.admin,
+        json!({}),
+    )
+    .await
+    .assert(200);
+    assert_event(
+        &event(&t, &w.admin, "User", "user-reactivated").await,
+        1,
+        "User",
+        w.alice_id,
+        json!({}),
+    );
+    let e = event(
+        &t,
+        &w.admin,
+        "PermissionsGroupMembership",
+        "group-membership-delete",
+    )
+    .await;
     assert_eq!(e["details"], json!({"group_id": 2, "user_id": w.alice_id}));
     // 61: user-password-update, never the password.
-    t.put(&format!("/api/user/{}/password", w.bob_id), &w.admin, json!({"password": "green8-otter-comet"}))
-        .await
-        .assert(204);
+    t.put(
+        &format!("/api/user/{}/password", w.bob_id),
+        &w.admin,
+        json!({"password": "green8-otter-comet"}),
+    )
+    .await
+    .assert(204);
     let e = event(&t, &w.admin, "User", "user-password-update").await;
     assert_event(&e, 1, "User", w.bob_id, json!({}));
     // Logins are recorded with the person as the actor.
@@ -152,7 +303,12 @@ both!(s100_user_events, |t| async move {
     assert_eq!(e["user_id"], e["model_id"]);
     // Failed logins and logouts record nothing.
     let n = t.audit(&w.admin, "").await.len();
-    t.post("/api/session", &Auth::None, json!({"username": "bob@example.com", "password": "nope-123"})).await;
+    t.post(
+        "/api/session",
+        &Auth::None,
+        json!({"username": "bob@example.com", "password": "nope-123"}),
+    )
+    .await;
     t.delete("/api/session", &w.bob).await;
     assert_eq!(t.audit(&w.admin, "").await.len(), n);
 });
@@ -164,45 +320,138 @@ both!(s100_group_and_membership_events, |t| async move {
     let e = event(&t, &w.admin, "PermissionsGroup", "group-create").await;
     assert_event(&e, 1, "PermissionsGroup", g1, json!({"name": "Analysts"}));
     // 71: group-update
-    t.put(&format!("/api/permissions/group/{g1}"), &w.admin, json!({"name": "Readers"})).await.assert(200);
+    t.put(
+        &format!("/api/permissions/group/{g1}"),
+        &w.admin,
+        json!({"name": "Readers"}),
+    )
+    .await
+    .assert(200);
     let e = event(&t, &w.admin, "PermissionsGroup", "group-update").await;
-    assert_event(&e, 1, "PermissionsGroup", g1, json!({"previous": {"name": "Analysts"}, "new": {"name": "Readers"}}));
+    assert_event(
+        &e,
+        1,
+        "PermissionsGroup",
+        g1,
+        json!({"previous": {"name": "Analysts"}, "new": {"name": "Readers"}}),
+    );
     // 74: group-membership-create
     add(&t, &w.admin, g1, w.alice_id).await.assert(200);
     let mid = membership_id(&t, &w.admin, w.alice_id, g1).await;
-    let e = event(&t, &w.admin, "PermissionsGroupMembership", "group-membership-create").await;
-    assert_event(&e, 1, "PermissionsGroupMembership", mid, json!({"group_id": g1, "user_id": w.alice_id}));
+    let e = event(
+        &t,
+        &w.admin,
+        "PermissionsGroupMembership",
+        "group-membership-create",
+    )
+    .await;
+    assert_event(
+        &e,
+        1,
+        "PermissionsGroupMembership",
+        mid,
+        json!({"group_id": g1, "user_id": w.alice_id}),
+    );
     // 76: Administrators in and out.
     add(&t, &w.admin, 2, w.bob_id).await.assert(200);
     let admin_mid = membership_id(&t, &w.admin, w.bob_id, 2).await;
-    let e = event(&t, &w.admin, "PermissionsGroupMembership", "group-membership-create").await;
-    assert_event(&e, 1, "PermissionsGroupMembership", admin_mid, json!({"group_id": 2, "user_id": w.bob_id}));
-    t.delete(&format!("/api/permissions/membership/{admin_mid}"), &w.admin).await.assert(204);
-    let e = event(&t, &w.admin, "PermissionsGroupMembership", "group-membership-delete").await;
-    assert_event(&e, 1, "PermissionsGroupMembership", admin_mid, json!({"group_id": 2, "user_id": w.bob_id}));
+    let e = event(
+        &t,
+        &w.admin,
+        "PermissionsGroupMembership",
+        "group-membership-create",
+    )
+    .await;
+    assert_event(
+        &e,
+        1,
+        "PermissionsGroupMembership",
+        admin_mid,
+        json!({"group_id": 2, "user_id": w.bob_id}),
+    );
+    t.delete(
+        &format!("/api/permissions/membership/{admin_mid}"),
+        &w.admin,
+    )
+    .await
+    .assert(204);
+    let e = event(
+        &t,
+        &w.admin,
+        "PermissionsGroupMembership",
+        "group-membership-delete",
+    )
+    .await;
+    assert_event(
+        &e,
+        1,
+        "PermissionsGroupMembership",
+        admin_mid,
+        json!({"group_id": 2, "user_id": w.bob_id}),
+    );
     // Memberships changed through PUT /api/user record membership events too.
-    t.put(&format!("/api/user/{}", w.bob_id), &w.admin, json!({"user_group_memberships": [{"id": 1}, {"id": g1}]}))
-        .await
-        .assert(200);
+    t.put(
+        &format!("/api/user/{}", w.bob_id),
+        &w.admin,
+        json!({"user_group_memberships": [{"id": 1}, {"id": g1}]}),
+    )
+    .await
+    .assert(200);
     let bob_mid = membership_id(&t, &w.admin, w.bob_id, g1).await;
-    let e = event(&t, &w.admin, "PermissionsGroupMembership", "group-membership-create").await;
-    assert_event(&e, 1, "PermissionsGroupMembership", bob_mid, json!({"group_id": g1, "user_id": w.bob_id}));
+    let e = event(
+        &t,
+        &w.admin,
+        "PermissionsGroupMembership",
+        "group-membership-create",
+    )
+    .await;
+    assert_event(
+        &e,
+        1,
+        "PermissionsGroupMembership",
+        bob_mid,
+        json!({"group_id": g1, "user_id": w.bob_id}),
+    );
     // Clearing records one delete per membership.
-    let before = t.audit(&w.admin, "model=PermissionsGroupMembership").await.len();
-    t.put(&format!("/api/permissions/membership/{g1}/clear"), &w.admin, json!({})).await.assert(204);
+    let before = t
+        .audit(&w.admin, "model=PermissionsGroupMembership")
+        .await
+        .len();
+    t.put(
+        &format!("/api/permissions/membership/{g1}/clear"),
+        &w.admin,
+        json!({}),
+    )
+    .await
+    .assert(204);
     let after = t.audit(&w.admin, "model=PermissionsGroupMembership").await;
     assert_eq!(after.len(), before + 2);
-    let mut cleared: Vec<i64> = after[..2].iter().map(|e| e["model_id"].as_i64().unwrap()).collect();
+    let mut cleared: Vec<i64> = after[..2]
+        .iter()
+        .map(|e| e["model_id"].as_i64().unwrap())
+        .collect();
     cleared.sort();
     let mut want = vec![mid, bob_mid];
     want.sort();
     assert_eq!(cleared, want);
-    assert!(after[..2].iter().all(|e| e["topic"] == "group-membership-delete"));
+    assert!(after[..2]
+        .iter()
+        .all(|e| e["topic"] == "group-membership-delete"));
     // 72: group-delete (its memberships go silently with it).
     add(&t, &w.admin, g1, w.alice_id).await.assert(200);
-    let before = t.audit(&w.admin, "model=PermissionsGroupMembership").await.len();
-    t.delete(&format!("/api/permissions/group/{g1}"), &w.admin).await.assert(204);
+    let before = t
+        .audit(&w.admin, "model=PermissionsGroupMembership")
+        .await
+        .len();
+    t.delete(&format!("/api/permissions/group/{g1}"), &w.admin)
+        .await
+        .assert(204);
     let e = event(&t, &w.admin, "PermissionsGroup", "group-delete").await;
     assert_event(&e, 1, "PermissionsGroup", g1, json!({"name": "Readers"}));
-    assert_eq!(t.audit(&w.admin, "model=PermissionsGroupMembership").await.len(), before);
+    assert_eq!(
+        t.audit(&w.admin, "model=PermissionsGroupMembership")
+            .await
+            .len(),
+        before
+    );
 });

@@ -16,18 +16,26 @@ fn throttled_wait(r: &crate::support::Resp) -> u64 {
     let v = r.json();
     let errors = v["errors"].as_object().expect("errors");
     assert_eq!(errors.len(), 1, "{v}");
-    let msg = errors["username"].as_str().unwrap_or_else(|| panic!("not throttled: {v}"));
+    let msg = errors["username"]
+        .as_str()
+        .unwrap_or_else(|| panic!("not throttled: {v}"));
     let n = msg
         .strip_prefix("Too many attempts! You must wait ")
         .and_then(|s| s.strip_suffix(" seconds before trying again."))
         .unwrap_or_else(|| panic!("{msg}"));
-    assert!(!n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()), "{msg}");
+    assert!(
+        !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()),
+        "{msg}"
+    );
     n.parse().expect("number")
 }
 
 #[track_caller]
 fn assert_did_not_match(r: &crate::support::Resp) {
-    assert_eq!((r.status, r.json()), (401, json!({"errors": {"password": DID_NOT_MATCH}})));
+    assert_eq!(
+        (r.status, r.json()),
+        (401, json!({"errors": {"password": DID_NOT_MATCH}}))
+    );
 }
 
 fn creds(user: &str, password: &str) -> Value {
@@ -41,7 +49,12 @@ fn xff(v: &str) -> Auth {
 both!(s15_username_throttle, |t| async move {
     world(&t).await;
     for i in 0..10 {
-        let r = login(&t, &Auth::None, creds("alice@example.com", &format!("wrong-{i}"))).await;
+        let r = login(
+            &t,
+            &Auth::None,
+            creds("alice@example.com", &format!("wrong-{i}")),
+        )
+        .await;
         assert_did_not_match(&r);
     }
     // The 11th is refused even with the right password, and in another letter case.
@@ -53,14 +66,68 @@ both!(s15_username_throttle, |t| async move {
     assert!((40..50).contains(&n), "{n}");
     // Other usernames are not affected; validation failures are not attempts.
     t.login("bob@example.com", PASSWORD).await;
-    login(&t, &Auth::None, json!({"username": "alice@example.com"})).await.assert(400);
+    login(&t, &Auth::None, json!({"username": "alice@example.com"}))
+        .await
+        .assert(400);
 });
+
+both!(
+    s15_validation_failures_do_not_count_and_success_does_not_reset,
+    |t| async move {
+        world(&t).await;
+        for i in 0..5 {
+            assert_did_not_match(
+                &login(
+                    &t,
+                    &Auth::None,
+                    creds("alice@example.com", &format!("wrong-{i}")),
+                )
+                .await,
+            );
+        }
+        // A success in between does not reset the count; 400s are not attempts.
+        t.login("alice@example.com", PASSWORD).await;
+        for _ in 0..5 {
+            login(&t, &Auth::None, json!({"username": "alice@example.com"}))
+                .await
+                .assert(400);
+            login(
+                &t,
+                &Auth::None,
+                json!({"username": "alice@example.com", "password": ""}),
+            )
+            .await
+            .assert(400);
+        }
+        for i in 5..10 {
+            assert_did_not_match(
+                &login(
+                    &t,
+                    &Auth::None,
+                    creds("alice@example.com", &format!("wrong-{i}")),
+                )
+                .await,
+            );
+        }
+        let n = throttled_wait(&login(&t, &Auth::None, creds("alice@example.com", PASSWORD)).await);
+        assert!(n == 14 || n == 15, "{n}");
+    }
+);
 
 /// Fails `n` logins, each with a new unknown username, from `auth`'s address.
 async fn fail_from(t: &TestApp, auth: &Auth, tag: &str, n: usize) {
     for i in 0..n {
-        let r = login(t, auth, creds(&format!("{tag}-{i}@example.com"), "wrong-pass1")).await;
-        assert!(r.status == 401 && r.text.contains(DID_NOT_MATCH), "attempt {i} from {tag}: {}", r.text);
+        let r = login(
+            t,
+            auth,
+            creds(&format!("{tag}-{i}@example.com"), "wrong-pass1"),
+        )
+        .await;
+        assert!(
+            r.status == 401 && r.text.contains(DID_NOT_MATCH),
+            "attempt {i} from {tag}: {}",
+            r.text
+        );
     }
 }
 
@@ -69,7 +136,12 @@ both!(s16_ip_throttle, |t| async move {
     // Without --source-address-header, X-Forwarded-For is ignored: all come from the peer.
     for i in 0..50 {
         let auth = xff(&format!("10.0.0.{i}"));
-        let r = login(&t, &auth, creds(&format!("u{i}@example.com"), "wrong-pass1")).await;
+        let r = login(
+            &t,
+            &auth,
+            creds(&format!("u{i}@example.com"), "wrong-pass1"),
+        )
+        .await;
         assert_did_not_match(&r);
     }
     let r = login(&t, &xff("10.0.1.1"), creds("ada@example.com", PASSWORD)).await;
@@ -94,10 +166,20 @@ both!(
         let n = throttled_wait(&r);
         assert!((10..20).contains(&n), "{n}");
         // 10.9.9.9 (40 failures) and 1.1.1.1 (none) are below the threshold.
-        login(&t, &xff("10.9.9.9"), creds("ada@example.com", PASSWORD)).await.assert(200);
-        login(&t, &xff("1.1.1.1"), creds("ada@example.com", PASSWORD)).await.assert(200);
+        login(&t, &xff("10.9.9.9"), creds("ada@example.com", PASSWORD))
+            .await
+            .assert(200);
+        login(&t, &xff("1.1.1.1"), creds("ada@example.com", PASSWORD))
+            .await
+            .assert(200);
         // A last entry that is not an IP falls back to the peer address, which has no failures.
-        login(&t, &xff("10.1.2.3, garbage"), creds("ada@example.com", PASSWORD)).await.assert(200);
+        login(
+            &t,
+            &xff("10.1.2.3, garbage"),
+            creds("ada@example.com", PASSWORD),
+        )
+        .await
+        .assert(200);
     }
 );
 
@@ -107,10 +189,17 @@ both!(
     |t| async move {
         world(&t).await;
         for i in 0..15 {
-            let r = login(&t, &Auth::None, creds("alice@example.com", &format!("wrong-{i}"))).await;
+            let r = login(
+                &t,
+                &Auth::None,
+                creds("alice@example.com", &format!("wrong-{i}")),
+            )
+            .await;
             assert_did_not_match(&r);
         }
-        login(&t, &Auth::None, creds("alice@example.com", PASSWORD)).await.assert(200);
+        login(&t, &Auth::None, creds("alice@example.com", PASSWORD))
+            .await
+            .assert(200);
     }
 );
 
@@ -120,8 +209,12 @@ both!(
     |t| async move {
         t.setup().await;
         let start = Instant::now();
-        let r = login(&t, &Auth::None, json!({"username": "ada@example.com", "password": PASSWORD, "remember": true}))
-            .await;
+        let r = login(
+            &t,
+            &Auth::None,
+            json!({"username": "ada@example.com", "password": PASSWORD, "remember": true}),
+        )
+        .await;
         r.assert(200);
         assert!(r.header("set-cookie").unwrap().contains("Max-Age=60"));
         let sid = Auth::Session(r.json()["id"].as_str().unwrap().to_string());
@@ -131,7 +224,9 @@ both!(
             t.get("/api/user/current", &sid).await.assert(200);
         }
         tokio::time::sleep_until((start + Duration::from_secs(61)).into()).await;
-        t.get("/api/user/current", &sid).await.assert_text(401, "Unauthenticated");
+        t.get("/api/user/current", &sid)
+            .await
+            .assert_text(401, "Unauthenticated");
         t.delete("/api/session", &sid).await;
         // A new login works again.
         t.login("ada@example.com", PASSWORD).await;
