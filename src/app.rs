@@ -135,8 +135,9 @@ fn spawn_background(app: &AppState) {
                 Ok(KeyEvent::Evict(id)) => state.api_keys.evict_key(id),
                 Ok(KeyEvent::Listening(on)) => state.api_keys.set_trusted(on),
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                    // Missed notifications: start from an empty cache.
-                    state.api_keys.set_trusted(true);
+                    // Missed notifications: start from an empty cache, without trusting a
+                    // cache whose listener may be down.
+                    state.api_keys.clear();
                 }
                 Err(_) => return,
             }

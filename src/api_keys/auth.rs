@@ -175,6 +175,14 @@ impl KeyAuthenticator {
         self.trusted.store(trusted, Ordering::SeqCst);
     }
 
+    /// Empties the cache without changing whether it is trusted: used when invalidation
+    /// messages were missed (the event channel lagged).
+    pub fn clear(&self) {
+        let mut cache = self.cache.lock();
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        cache.clear();
+    }
+
     pub fn cache_len(&self) -> usize {
         self.cache.lock().len()
     }

@@ -110,8 +110,17 @@ mod tests {
             flush_until(last_use + 70 * S, &mut writes);
             let during = writes.iter().filter(|(w, _)| *w < 30 * S).count();
             assert!(during <= 1, "phase {phase}: {writes:?}");
-            assert!(writes.windows(2).all(|p| p[1].0 - p[0].0 >= WRITE_INTERVAL_MICROS), "{writes:?}");
-            assert_eq!(writes.last().map(|w| w.1), Some(last_use), "phase {phase}: {writes:?}");
+            assert!(
+                writes
+                    .windows(2)
+                    .all(|p| p[1].0 - p[0].0 >= WRITE_INTERVAL_MICROS),
+                "{writes:?}"
+            );
+            assert_eq!(
+                writes.last().map(|w| w.1),
+                Some(last_use),
+                "phase {phase}: {writes:?}"
+            );
             assert!(writes.last().is_some_and(|w| w.0 <= last_use + 70 * S));
         }
     }

@@ -169,8 +169,12 @@ pub async fn numeric_path_params(
     req: Request,
     next: Next,
 ) -> Response {
-    let Ok(params) = params else {
-        return ApiError::NotFound.into_response();
+    use axum::extract::rejection::RawPathParamsRejection as R;
+    let params = match params {
+        Ok(p) => p,
+        Err(R::MissingPathParams(_)) => return next.run(req).await,
+        // A parameter that is not valid UTF-8 cannot be a number.
+        Err(_) => return ApiError::NotFound.into_response(),
     };
     let no_route = params.iter().any(|(name, value)| {
         is_numeric_param(name)

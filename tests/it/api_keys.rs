@@ -131,6 +131,43 @@ pub fn never_issued_key() -> String {
     format!("{body}{}", spec_checksum(&body))
 }
 
+pub fn sorted_keys(v: &Value) -> Vec<String> {
+    let mut k: Vec<String> = v.as_object().expect("an object").keys().cloned().collect();
+    k.sort();
+    k
+}
+
+pub const KEY_OBJECT: [&str; 10] = [
+    "created_at",
+    "expires_at",
+    "group",
+    "id",
+    "last_used_at",
+    "masked_key",
+    "name",
+    "previous_key_valid_until",
+    "updated_at",
+    "updated_by",
+];
+
+pub fn key_object_fields(extra: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = KEY_OBJECT
+        .iter()
+        .chain(extra)
+        .map(|s| s.to_string())
+        .collect();
+    v.sort();
+    v
+}
+
+pub async fn audit_count(t: &TestApp, admin: &Auth, topic: &str) -> usize {
+    t.audit(admin, "model=ApiKey")
+        .await
+        .iter()
+        .filter(|e| e["topic"] == topic)
+        .count()
+}
+
 fn assert_key_shape(k: &str) {
     assert_eq!(k.len(), 49, "{k}");
     assert!(k.starts_with("mb_"), "{k}");

@@ -246,6 +246,8 @@ both!(readme_4_1_numeric_path_parameters, |t| async move {
     for auth in [&Auth::None, &w.alice, &w.admin] {
         for path in [
             "/api/user/abc",
+            "/api/user/%FF",
+            "/api/user/%201",
             "/api/user/-1",
             "/api/user/1.0",
             "/api/user/99999999999999999999",

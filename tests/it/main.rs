@@ -4,10 +4,13 @@ mod support;
 
 mod api_keys;
 mod api_keys_audit;
-mod api_keys_crud;
-mod api_keys_lifecycle;
+mod api_keys_create;
+mod api_keys_key_users;
 mod api_keys_limits;
 mod api_keys_process;
+mod api_keys_regenerate;
+mod api_keys_secrets;
+mod api_keys_update;
 mod cli;
 mod conventions;
 mod groups;
