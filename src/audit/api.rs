@@ -11,7 +11,7 @@ use crate::clock::Timestamp;
 use crate::error::ApiResult;
 use crate::http::auth::Caller;
 use crate::http::query::QueryParams;
-use crate::http::validate::{ValidationErrors, NON_NEGATIVE_INT};
+use crate::http::validate::{ValidationErrors, NON_NEGATIVE_INT, NO_NUL};
 use crate::http::ApiJson;
 
 pub fn routes() -> Router<AppState> {
@@ -25,6 +25,10 @@ async fn list(
 ) -> ApiResult<impl IntoResponse> {
     let mut errs = ValidationErrors::new();
     let model_id = q.positive_int(&mut errs, "model_id");
+    if let Some(m) = q.get("model").filter(|m| m.contains('\0')) {
+        // PostgreSQL text cannot hold NUL; no model name contains one.
+        errs.add_received(&["model"], NO_NUL, Some(&Value::String(m.into())));
+    }
     let limit = q.int_in_range(
         &mut errs,
         "limit",

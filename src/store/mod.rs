@@ -194,6 +194,52 @@ async fn seed(store: &DynStore) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The pool-level queries of the authentication hot path, written once for both backends.
+#[macro_export]
+macro_rules! store_pool_queries {
+    ($store:ty) => {
+        impl $store {
+            async fn session_auth_query(
+                &self,
+                digest: &[u8],
+            ) -> $crate::store::StoreResult<Option<$crate::sessions::store::SessionAuthRow>> {
+                let rows: Vec<$crate::sessions::store::SessionAuthJoinRow> =
+                    sqlx::query_as($crate::sessions::store::SESSION_AUTH_SQL)
+                        .bind(digest)
+                        .fetch_all(&self.pool)
+                        .await?;
+                Ok($crate::sessions::store::SessionAuthRow::from_join(rows))
+            }
+
+            async fn api_key_auth_query(
+                &self,
+                digest: &[u8],
+            ) -> $crate::store::StoreResult<Option<$crate::api_keys::store::KeyAuthRow>> {
+                let rows: Vec<$crate::api_keys::store::KeyAuthJoinRow> =
+                    sqlx::query_as($crate::api_keys::store::KEY_AUTH_SQL)
+                        .bind(digest)
+                        .fetch_all(&self.pool)
+                        .await?;
+                Ok($crate::api_keys::store::KeyAuthRow::from_join(digest, rows))
+            }
+
+            async fn api_key_touch_query(
+                &self,
+                uses: &[(i64, i64)],
+            ) -> $crate::store::StoreResult<()> {
+                for (key_id, at) in uses {
+                    sqlx::query($crate::api_keys::store::KEY_TOUCH_SQL)
+                        .bind(*at)
+                        .bind(*key_id)
+                        .execute(&self.pool)
+                        .await?;
+                }
+                Ok(())
+            }
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,50 +290,4 @@ mod tests {
             names(&format!("{root}/migrations/postgres"))
         );
     }
-}
-
-/// The pool-level queries of the authentication hot path, written once for both backends.
-#[macro_export]
-macro_rules! store_pool_queries {
-    ($store:ty) => {
-        impl $store {
-            async fn session_auth_query(
-                &self,
-                digest: &[u8],
-            ) -> $crate::store::StoreResult<Option<$crate::sessions::store::SessionAuthRow>> {
-                let rows: Vec<$crate::sessions::store::SessionAuthJoinRow> =
-                    sqlx::query_as($crate::sessions::store::SESSION_AUTH_SQL)
-                        .bind(digest)
-                        .fetch_all(&self.pool)
-                        .await?;
-                Ok($crate::sessions::store::SessionAuthRow::from_join(rows))
-            }
-
-            async fn api_key_auth_query(
-                &self,
-                digest: &[u8],
-            ) -> $crate::store::StoreResult<Option<$crate::api_keys::store::KeyAuthRow>> {
-                let rows: Vec<$crate::api_keys::store::KeyAuthJoinRow> =
-                    sqlx::query_as($crate::api_keys::store::KEY_AUTH_SQL)
-                        .bind(digest)
-                        .fetch_all(&self.pool)
-                        .await?;
-                Ok($crate::api_keys::store::KeyAuthRow::from_join(digest, rows))
-            }
-
-            async fn api_key_touch_query(
-                &self,
-                uses: &[(i64, i64)],
-            ) -> $crate::store::StoreResult<()> {
-                for (key_id, at) in uses {
-                    sqlx::query($crate::api_keys::store::KEY_TOUCH_SQL)
-                        .bind(*at)
-                        .bind(*key_id)
-                        .execute(&self.pool)
-                        .await?;
-                }
-                Ok(())
-            }
-        }
-    };
 }

@@ -11,6 +11,7 @@ mod api_keys_process;
 mod api_keys_regenerate;
 mod api_keys_secrets;
 mod api_keys_update;
+mod audit;
 mod cli;
 mod conventions;
 mod groups;
