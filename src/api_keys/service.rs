@@ -201,16 +201,17 @@ pub async fn create(
 }
 
 /// `GET /api/api-key` (5.2).
-pub async fn list(app: &App, caller: &Principal) -> ApiResult<Value> {
+pub async fn list(app: &App, caller: &Principal) -> ApiResult<Vec<view::KeyObject>> {
     caller.require_superuser()?;
     let now = app.clock.now();
-    let mut tx = app.store.read().await?;
-    let rows = tx.api_key_list().await?;
-    Ok(Value::Array(
-        rows.iter()
-            .map(|r| Value::Object(object(app, r, now)))
-            .collect(),
-    ))
+    let rows = {
+        let mut tx = app.store.read().await?;
+        tx.api_key_list().await?
+    };
+    Ok(rows
+        .iter()
+        .map(|r| view::key_view(r, app.api_keys.last_used.seen(r.id), now))
+        .collect())
 }
 
 /// `GET /api/api-key/count` (5.3).

@@ -123,7 +123,7 @@ async fn s29_prefix_collisions_retry_six_times_then_fail_writing_nothing() {
     let stub = StubGenerator::new((20..26).map(|n| key("BBBB", n)).collect());
     assert_exhausted(regenerate(&app, &admin, 1, 0, &stub).await);
     let listed = list(&app, &admin).await.expect("list");
-    assert_eq!(listed[0]["masked_key"], format::masked("mb_AAAA"));
+    assert_eq!(listed[0].masked_key, format::masked("mb_AAAA"));
     assert_eq!(counts(&app).await, before);
 }
 

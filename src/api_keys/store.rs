@@ -81,15 +81,18 @@ pub struct ApiKeyRow {
     pub group_name: String,
 }
 
-pub const API_KEY_SELECT: &str = "SELECT x.*, g.name AS group_name FROM (
-    SELECT k.id, k.name, k.user_id, k.key_prefix, k.previous_key_prefix,
-        k.previous_key_valid_until, k.expires_at, k.last_used_at, k.created_at, k.updated_at,
-        k.updated_by_id, ub.email AS updated_by_email, ub.first_name AS updated_by_first_name,
-        ub.last_name AS updated_by_last_name,
-        coalesce((SELECT max(m.group_id) FROM permissions_group_membership m
-                  WHERE m.user_id = k.user_id AND m.group_id <> 1), 1) AS group_id
-    FROM api_key k JOIN core_user ub ON ub.id = k.updated_by_id) x
-    JOIN permissions_group g ON g.id = x.group_id";
+/// Joins rather than a correlated subquery: a key user has at most one membership besides All
+/// Users (the membership API refuses more), so each key yields exactly one row, and listing
+/// 100,000 keys stays a single indexed pass.
+pub const API_KEY_SELECT: &str = "SELECT k.id, k.name, k.user_id, k.key_prefix,
+        k.previous_key_prefix, k.previous_key_valid_until, k.expires_at, k.last_used_at,
+        k.created_at, k.updated_at, k.updated_by_id, ub.email AS updated_by_email,
+        ub.first_name AS updated_by_first_name, ub.last_name AS updated_by_last_name,
+        g.id AS group_id, g.name AS group_name
+    FROM api_key k
+    JOIN core_user ub ON ub.id = k.updated_by_id
+    LEFT JOIN permissions_group_membership m ON m.user_id = k.user_id AND m.group_id <> 1
+    JOIN permissions_group g ON g.id = coalesce(m.group_id, 1)";
 
 #[derive(Debug, Clone)]
 pub struct NewApiKey {
@@ -169,7 +172,7 @@ macro_rules! impl_api_key_tx {
                 id: i64,
             ) -> $crate::store::StoreResult<Option<$crate::api_keys::store::ApiKeyRow>> {
                 use $crate::api_keys::store::API_KEY_SELECT;
-                Ok(sqlx::query_as(&format!("{API_KEY_SELECT} WHERE x.id = $1"))
+                Ok(sqlx::query_as(&format!("{API_KEY_SELECT} WHERE k.id = $1"))
                     .bind(id)
                     .fetch_optional(self.conn())
                     .await?)
@@ -179,7 +182,7 @@ macro_rules! impl_api_key_tx {
                 &mut self,
             ) -> $crate::store::StoreResult<Vec<$crate::api_keys::store::ApiKeyRow>> {
                 use $crate::api_keys::store::API_KEY_SELECT;
-                Ok(sqlx::query_as(&format!("{API_KEY_SELECT} ORDER BY x.id"))
+                Ok(sqlx::query_as(&format!("{API_KEY_SELECT} ORDER BY k.id"))
                     .fetch_all(self.conn())
                     .await?)
             }

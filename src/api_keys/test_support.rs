@@ -72,6 +72,12 @@ impl Store for SpyStore {
     async fn session_auth(&self, digest: &[u8]) -> StoreResult<Option<SessionAuthRow>> {
         self.inner("session_auth").session_auth(digest).await
     }
+    async fn current_user(
+        &self,
+        user_id: i64,
+    ) -> StoreResult<Option<crate::users::store::CurrentUserRow>> {
+        self.inner("current_user").current_user(user_id).await
+    }
     async fn api_key_auth(&self, digest: &[u8]) -> StoreResult<Option<KeyAuthRow>> {
         let inner = self.inner("api_key_auth");
         self.auth_calls.fetch_add(1, Ordering::SeqCst);

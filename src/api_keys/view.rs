@@ -17,9 +17,37 @@ pub fn group(id: i64, name: &str) -> Value {
     json!({"id": id, "name": name})
 }
 
+#[derive(Debug, serde::Serialize)]
+pub struct GroupRef {
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct UpdatedBy {
+    pub id: i64,
+    pub common_name: String,
+}
+
+/// The key object of api-keys.md 5.0, serialised directly (lists of 100,000 keys build no
+/// intermediate JSON tree).
+#[derive(Debug, serde::Serialize)]
+pub struct KeyObject {
+    pub id: i64,
+    pub name: String,
+    pub group: GroupRef,
+    pub masked_key: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub updated_by: UpdatedBy,
+    pub expires_at: Option<Timestamp>,
+    pub last_used_at: Option<Timestamp>,
+    pub previous_key_valid_until: Option<Timestamp>,
+}
+
 /// The key object. `seen` is the newest use this instance recorded in memory (4.7); a retired
 /// secret whose grace period has passed is shown as none (5.0).
-pub fn key_object(row: &ApiKeyRow, seen: Option<i64>, now: Timestamp) -> Map<String, Value> {
+pub fn key_view(row: &ApiKeyRow, seen: Option<i64>, now: Timestamp) -> KeyObject {
     let last_used = match (row.last_used_at, seen) {
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),
@@ -27,25 +55,34 @@ pub fn key_object(row: &ApiKeyRow, seen: Option<i64>, now: Timestamp) -> Map<Str
     let previous_until = row
         .previous_key_valid_until
         .filter(|until| *until > now.micros());
-    let updated_by = common_name(
-        &row.updated_by_email,
-        row.updated_by_first_name.as_deref(),
-        row.updated_by_last_name.as_deref(),
-    );
-    let v = json!({
-        "id": row.id,
-        "name": row.name,
-        "group": group(row.group_id, &row.group_name),
-        "masked_key": masked(&row.key_prefix),
-        "created_at": Timestamp(row.created_at).to_rfc3339(),
-        "updated_at": Timestamp(row.updated_at).to_rfc3339(),
-        "updated_by": {"id": row.updated_by_id, "common_name": updated_by},
-        "expires_at": ts(row.expires_at),
-        "last_used_at": ts(last_used),
-        "previous_key_valid_until": ts(previous_until),
-    });
-    match v {
-        Value::Object(m) => m,
+    KeyObject {
+        id: row.id,
+        name: row.name.clone(),
+        group: GroupRef {
+            id: row.group_id,
+            name: row.group_name.clone(),
+        },
+        masked_key: masked(&row.key_prefix),
+        created_at: Timestamp(row.created_at),
+        updated_at: Timestamp(row.updated_at),
+        updated_by: UpdatedBy {
+            id: row.updated_by_id,
+            common_name: common_name(
+                &row.updated_by_email,
+                row.updated_by_first_name.as_deref(),
+                row.updated_by_last_name.as_deref(),
+            ),
+        },
+        expires_at: row.expires_at.map(Timestamp),
+        last_used_at: last_used.map(Timestamp),
+        previous_key_valid_until: previous_until.map(Timestamp),
+    }
+}
+
+/// The key object as a JSON map (single objects, to which create/regenerate add the secret).
+pub fn key_object(row: &ApiKeyRow, seen: Option<i64>, now: Timestamp) -> Map<String, Value> {
+    match serde_json::to_value(key_view(row, seen, now)) {
+        Ok(Value::Object(m)) => m,
         _ => Map::new(),
     }
 }

@@ -100,6 +100,11 @@ pub trait Store: Send + Sync + 'static {
     async fn ping(&self) -> StoreResult<()>;
     /// Session authentication: one indexed lookup by the SHA-256 of the session id.
     async fn session_auth(&self, digest: &[u8]) -> StoreResult<Option<SessionAuthRow>>;
+    /// `GET /api/user/current` in one statement (it is the hot path of key-authenticated scripts).
+    async fn current_user(
+        &self,
+        user_id: i64,
+    ) -> StoreResult<Option<crate::users::store::CurrentUserRow>>;
     /// API-key authentication on a cache miss: exactly one indexed query.
     async fn api_key_auth(&self, digest: &[u8]) -> StoreResult<Option<KeyAuthRow>>;
     /// Moves `last_used_at` forward only (never touching `updated_at`).
@@ -209,6 +214,18 @@ macro_rules! store_pool_queries {
                         .fetch_all(&self.pool)
                         .await?;
                 Ok($crate::sessions::store::SessionAuthRow::from_join(rows))
+            }
+
+            async fn current_user_query(
+                &self,
+                user_id: i64,
+            ) -> $crate::store::StoreResult<Option<$crate::users::store::CurrentUserRow>> {
+                let rows: Vec<$crate::users::store::CurrentUserJoinRow> =
+                    sqlx::query_as(&$crate::users::store::current_user_sql())
+                        .bind(user_id)
+                        .fetch_all(&self.pool)
+                        .await?;
+                Ok($crate::users::store::CurrentUserRow::from_join(rows))
             }
 
             async fn api_key_auth_query(

@@ -105,6 +105,13 @@ impl Store for SqliteStore {
         self.session_auth_query(digest).await
     }
 
+    async fn current_user(
+        &self,
+        user_id: i64,
+    ) -> StoreResult<Option<crate::users::store::CurrentUserRow>> {
+        self.current_user_query(user_id).await
+    }
+
     async fn api_key_auth(&self, digest: &[u8]) -> StoreResult<Option<KeyAuthRow>> {
         self.api_key_auth_query(digest).await
     }

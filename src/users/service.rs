@@ -109,13 +109,12 @@ pub async fn list(app: &App, caller: &Principal, q: &QueryParams) -> ApiResult<V
 
 /// `GET /api/user/current`.
 pub async fn current(app: &App, caller: &Principal) -> ApiResult<Value> {
-    let mut tx = app.store.read().await?;
-    let u = tx
-        .user_get(caller.user_id)
+    let row = app
+        .store
+        .current_user(caller.user_id)
         .await?
         .ok_or(ApiError::Unauthenticated)?;
-    let group_ids = tx.user_group_ids(u.id).await?;
-    let people = tx.people_count().await?;
+    let (u, group_ids) = (row.user, row.group_ids);
     let mut m = view::full(&u);
     let key_user = matches!(caller.via, Via::ApiKey { .. }) || u.is_key_user();
     m.insert("group_ids".into(), json!(group_ids));
@@ -126,7 +125,7 @@ pub async fn current(app: &App, caller: &Principal) -> ApiResult<Value> {
     m.insert("is_installer".into(), json!(u.is_installer && !key_user));
     m.insert(
         "has_invited_second_user".into(),
-        json!(u.is_installer && people >= 2),
+        json!(u.is_installer && row.has_other_person),
     );
     // Cards and dashboards arrive with the content feature; none can exist yet.
     m.insert("has_question_and_dashboard".into(), json!(false));

@@ -93,6 +93,50 @@ impl UserStatus {
     }
 }
 
+/// One row per membership of the user (so one statement answers `GET /api/user/current`).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CurrentUserJoinRow {
+    #[sqlx(flatten)]
+    pub user: UserRow,
+    pub member_group_id: Option<i64>,
+    pub has_other_person: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct CurrentUserRow {
+    pub user: UserRow,
+    /// Ascending.
+    pub group_ids: Vec<i64>,
+    /// Another person (active or not) exists.
+    pub has_other_person: bool,
+}
+
+impl CurrentUserRow {
+    pub fn from_join(rows: Vec<CurrentUserJoinRow>) -> Option<CurrentUserRow> {
+        let has_other_person = rows.first()?.has_other_person;
+        let mut group_ids: Vec<i64> = rows.iter().filter_map(|r| r.member_group_id).collect();
+        group_ids.sort_unstable();
+        group_ids.dedup();
+        let user = rows.into_iter().next()?.user;
+        Some(CurrentUserRow {
+            user,
+            group_ids,
+            has_other_person,
+        })
+    }
+}
+
+pub fn current_user_sql() -> String {
+    format!(
+        "SELECT {USER_COLUMNS}, m.group_id AS member_group_id,
+            EXISTS (SELECT 1 FROM core_user o WHERE o.type = 'personal' AND o.id <> u.id)
+                AS has_other_person
+         FROM core_user u
+         LEFT JOIN permissions_group_membership m ON m.user_id = u.id
+         WHERE u.id = $1"
+    )
+}
+
 #[async_trait]
 pub trait UserTx {
     async fn user_get(&mut self, id: i64) -> StoreResult<Option<UserRow>>;
