@@ -1,18 +1,30 @@
 #!/usr/bin/env bash
 # The test command: Rust unit + integration tests (SQLite, and PostgreSQL when reachable or when
-# TEST_POSTGRES_URL is set), then the browser tests in headless Chromium.
+# TEST_POSTGRES_URL is set), then the browser tests in headless Chromium. Ends with one line
+# totalling every runner: "tests: N passed, N failed, N skipped".
 set -euo pipefail
 cd "$(dirname "$0")/.."
+mkdir -p target
 
 cargo build --locked --bins
+set +e
 cargo test --locked --all-targets -- --test-threads="${FERROBASE_TEST_THREADS:-8}" 2>&1 | tee target/rust-tests.log
 rust_status=${PIPESTATUS[0]}
-[ "$rust_status" -eq 0 ] || exit "$rust_status"
-
-if [ -x tests/browser/run.sh ]; then
-  tests/browser/run.sh
+browser_status=0
+: > target/browser-tests.log
+if [ "$rust_status" -eq 0 ] && [ -x tests/browser/run.sh ]; then
+  tests/browser/run.sh 2>&1 | tee target/browser-tests.log
+  browser_status=${PIPESTATUS[0]}
 fi
+set -e
 
-# One closing line for CI: the totals of every cargo test binary.
-awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^ignored/) s += $i } }
-     END { printf "rust: %d passed, %d failed, %d skipped\n", p, f, s }' target/rust-tests.log
+awk '
+  /^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^ignored/) s += $i } }
+  END { printf "%d %d %d\n", p, f, s }' target/rust-tests.log > target/rust-totals
+read -r rp rf rs < target/rust-totals
+bp=$(awk '/^ℹ pass / {print $3}' target/browser-tests.log | tail -n1); bp=${bp:-0}
+bf=$(awk '/^ℹ fail / {print $3}' target/browser-tests.log | tail -n1); bf=${bf:-0}
+bs=$(awk '/^ℹ skipped / {print $3}' target/browser-tests.log | tail -n1); bs=${bs:-0}
+echo "rust: $rp passed, $rf failed; browser: $bp passed, $bf failed"
+echo "tests: $((rp + bp)) passed, $((rf + bf)) failed, $((rs + bs)) skipped"
+[ "$rust_status" -eq 0 ] && [ "$browser_status" -eq 0 ]
