@@ -16,4 +16,5 @@ mod cli;
 mod conventions;
 mod groups;
 mod setup_and_sessions;
+mod store_contract;
 mod users;
