@@ -8,7 +8,7 @@ mkdir -p target
 
 cargo build --locked --bins
 set +e
-cargo test --locked --all-targets -- --test-threads="${FERROBASE_TEST_THREADS:-8}" 2>&1 | tee target/rust-tests.log
+cargo test --locked --lib --bins --tests -- --test-threads="${FERROBASE_TEST_THREADS:-8}" 2>&1 | tee target/rust-tests.log
 rust_status=${PIPESTATUS[0]}
 browser_status=0
 : > target/browser-tests.log
