@@ -6,6 +6,7 @@ pub mod api_keys;
 pub mod app;
 pub mod audit;
 pub mod clock;
+pub mod collections;
 pub mod config;
 pub mod entity_id;
 pub mod error;
