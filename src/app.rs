@@ -63,6 +63,9 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::groups::api::routes())
         .merge(crate::api_keys::api::routes())
         .merge(crate::audit::api::routes())
+        .merge(crate::collections::api::routes())
+        .merge(crate::databases::api::routes())
+        .merge(crate::cards::api::routes())
         .merge(crate::ui::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(not_found);

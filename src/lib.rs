@@ -5,8 +5,11 @@
 pub mod api_keys;
 pub mod app;
 pub mod audit;
+pub mod cards;
 pub mod clock;
+pub mod collections;
 pub mod config;
+pub mod databases;
 pub mod entity_id;
 pub mod error;
 pub mod groups;

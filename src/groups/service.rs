@@ -176,6 +176,7 @@ pub async fn delete(app: &App, caller: &Principal, id: i64) -> ApiResult<Vec<i64
         membership::notify_if_key_user(tx.as_mut(), *u).await?;
     }
     tx.group_delete(id).await?;
+    tx.collection_perm_delete_group(id).await?;
     tx.audit_insert(&group_event(
         "group-delete",
         admin.actor_id,

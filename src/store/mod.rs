@@ -11,6 +11,9 @@ use async_trait::async_trait;
 
 use crate::api_keys::store::{ApiKeyTx, KeyAuthRow};
 use crate::audit::store::AuditTx;
+use crate::cards::store::CardTx;
+use crate::collections::store::CollectionTx;
+use crate::databases::store::DatabaseTx;
 use crate::groups::store::GroupTx;
 use crate::sessions::store::{SessionAuthRow, SessionTx};
 use crate::settings::store::SettingsTx;
@@ -71,7 +74,18 @@ pub enum LockKey {
 
 /// A unit of work. Dropping it without [`Tx::commit`] rolls back.
 #[async_trait]
-pub trait Tx: UserTx + GroupTx + SessionTx + ApiKeyTx + AuditTx + SettingsTx + Send {
+pub trait Tx:
+    UserTx
+    + GroupTx
+    + SessionTx
+    + ApiKeyTx
+    + AuditTx
+    + SettingsTx
+    + CollectionTx
+    + CardTx
+    + DatabaseTx
+    + Send
+{
     async fn commit(self: Box<Self>) -> StoreResult<()>;
     async fn lock(&mut self, key: LockKey) -> StoreResult<()>;
     /// Tells other instances (at commit) that this key's cached state is stale.

@@ -174,3 +174,6 @@ crate::impl_session_tx!(PgTx);
 crate::impl_api_key_tx!(PgTx);
 crate::impl_audit_tx!(PgTx);
 crate::impl_settings_tx!(PgTx);
+crate::impl_card_tx!(PgTx);
+crate::impl_database_tx!(PgTx);
+crate::impl_collection_tx!(PgTx);

@@ -157,3 +157,6 @@ crate::impl_session_tx!(SqliteTx);
 crate::impl_api_key_tx!(SqliteTx);
 crate::impl_audit_tx!(SqliteTx);
 crate::impl_settings_tx!(SqliteTx);
+crate::impl_card_tx!(SqliteTx);
+crate::impl_database_tx!(SqliteTx);
+crate::impl_collection_tx!(SqliteTx);

@@ -127,9 +127,9 @@ pub async fn current(app: &App, caller: &Principal) -> ApiResult<Value> {
         "has_invited_second_user".into(),
         json!(u.is_installer && row.has_other_person),
     );
-    // Cards and dashboards arrive with the content feature; none can exist yet.
-    m.insert("has_question_and_dashboard".into(), json!(false));
-    m.insert("has_model".into(), json!(false));
+    let (has_q_and_d, has_model) = tx.content_counts().await?;
+    m.insert("has_question_and_dashboard".into(), json!(has_q_and_d));
+    m.insert("has_model".into(), json!(has_model));
     m.insert(
         "first_login".into(),
         json!(u.first_login.map(|t| Timestamp(t).to_rfc3339())),

@@ -1,0 +1,146 @@
+//! `/api/card` routes (content.md §2).
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde_json::Value;
+
+use super::service::{self, CardRef, Filter};
+use crate::app::AppState;
+use crate::error::{ApiError, ApiResult};
+use crate::http::auth::Caller;
+use crate::http::query::QueryParams;
+use crate::http::validate::ValidationErrors;
+use crate::http::{no_content, parse_path_id, ApiJson, JsonBody};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/card", get(list).post(create))
+        .route("/api/card/{id}", get(get_one).put(update).delete(delete))
+}
+
+/// A path segment that is an integer id or a 21-character entity id; anything else matches no
+/// route (content.md §0.2). Refusing `0` waits for [`RawRef::resolve`], after authentication.
+pub enum RawRef {
+    Digits(String),
+    Entity(String),
+}
+
+impl RawRef {
+    pub fn resolve(self) -> ApiResult<CardRef> {
+        match self {
+            RawRef::Digits(d) => parse_path_id("id", &d).map(CardRef::Id),
+            RawRef::Entity(e) => Ok(CardRef::EntityId(e)),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for RawRef {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::NotFound)?;
+        if !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()) {
+            if raw.parse::<i64>().is_err() {
+                return Err(ApiError::NotFound);
+            }
+            Ok(RawRef::Digits(raw))
+        } else if super::input::is_entity_id(&raw) {
+            Ok(RawRef::Entity(raw))
+        } else {
+            Err(ApiError::NotFound)
+        }
+    }
+}
+
+async fn create(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    JsonBody(body): JsonBody,
+) -> ApiResult<impl IntoResponse> {
+    Ok(ApiJson(service::create(&app, &c, &body).await?))
+}
+
+async fn get_one(
+    State(app): State<AppState>,
+    r: RawRef,
+    Caller(c): Caller,
+    q: QueryParams,
+) -> ApiResult<impl IntoResponse> {
+    let r = r.resolve()?;
+    let mut errs = ValidationErrors::new();
+    let legacy = q
+        .boolean(&mut errs, "legacy-mbql")
+        .or_else(|| q.boolean(&mut errs, "legacy_mbql"))
+        .unwrap_or(false);
+    errs.into_result()?;
+    Ok(ApiJson(service::get(&app, &c, &r, legacy).await?))
+}
+
+async fn list(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    q: QueryParams,
+) -> ApiResult<impl IntoResponse> {
+    let mut errs = ValidationErrors::new();
+    let model_id = q.positive_int(&mut errs, "model_id");
+    let f = q.get("f").unwrap_or("all");
+    let needs_model = |make: fn(i64) -> Filter| -> ApiResult<Filter> {
+        model_id.map(make).ok_or_else(|| {
+            ApiError::field(
+                "model_id",
+                format!("model_id is a required parameter when filter mode is '{f}'"),
+            )
+        })
+    };
+    let filter = match f {
+        "all" => Filter::All,
+        "mine" => Filter::Mine,
+        "bookmarked" => Filter::Bookmarked,
+        "archived" => Filter::Archived,
+        "using_segment" => Filter::UsingSegment,
+        "database" | "table" | "using_model" => {
+            std::mem::take(&mut errs).into_result()?;
+            needs_model(match f {
+                "database" => Filter::Database,
+                "table" => Filter::Table,
+                _ => Filter::UsingModel,
+            })?
+        }
+        other => {
+            errs.add_received(
+                &["f"],
+                "nullable enum of archived, table, using_model, bookmarked, using_segment, all, mine, database",
+                Some(&Value::String(other.into())),
+            );
+            return Err(ApiError::Validation(errs));
+        }
+    };
+    if model_id.is_none() && matches!(filter, Filter::UsingSegment) {
+        return Err(ApiError::field(
+            "model_id",
+            "model_id is a required parameter when filter mode is 'using_segment'",
+        ));
+    }
+    errs.into_result()?;
+    Ok(ApiJson(service::list(&app, &c, filter).await?))
+}
+
+async fn update(
+    State(app): State<AppState>,
+    r: RawRef,
+    Caller(c): Caller,
+    JsonBody(body): JsonBody,
+) -> ApiResult<impl IntoResponse> {
+    let r = r.resolve()?;
+    Ok(ApiJson(super::update::update(&app, &c, &r, &body).await?))
+}
+
+async fn delete(State(app): State<AppState>, r: RawRef, Caller(c): Caller) -> ApiResult<Response> {
+    let r = r.resolve()?;
+    service::delete(&app, &c, &r).await?;
+    Ok(no_content())
+}

@@ -1,0 +1,217 @@
+//! `PUT /api/card/:id` (content.md §2.7) including archiving and restoring (§4.2).
+use serde_json::{Map, Value};
+
+use super::input;
+use super::service::{
+    check_database, curate, level, opt_i64, opt_text, render, resolve, result_metadata, CardRef,
+    ARCHIVED_COLLECTION, TRASH,
+};
+use super::store::CardRow;
+use crate::app::App;
+use crate::collections::perms::Level;
+use crate::error::{ApiError, ApiResult};
+use crate::http::auth::Principal;
+use crate::http::validate::ValidationErrors;
+
+const INVALID_REQUEST: &str = "Invalid Request.";
+
+pub async fn update(
+    app: &App,
+    caller: &Principal,
+    r: &CardRef,
+    body: &Map<String, Value>,
+) -> ApiResult<Value> {
+    let mut errs = ValidationErrors::new();
+    input::check(body, false, &mut errs);
+    errs.into_result()?;
+    let mut tx = app.store.begin().await?;
+    let old = resolve(tx.as_mut(), r).await?;
+    let mut new = old.clone();
+    let trash_id = tx.content_trash_id().await?;
+
+    let archive = body.get("archived").and_then(Value::as_bool);
+    // With `archived: true` the body's `collection_id` is ignored.
+    let wanted_collection = if archive == Some(true) {
+        None
+    } else if body.contains_key("collection_id") {
+        let wanted = opt_i64(body, "collection_id");
+        // The Trash id on an archived card is what a GET showed: unchanged (§2.7).
+        if old.archived && wanted.is_some() && wanted == trash_id {
+            None
+        } else {
+            Some(wanted)
+        }
+    } else {
+        None
+    };
+    // Existence of referenced objects before permissions (§0.4).
+    let target = match wanted_collection {
+        Some(Some(id)) => Some(Some(
+            tx.content_collection(id).await?.ok_or(ApiError::NotFound)?,
+        )),
+        Some(None) => Some(None),
+        None => None,
+    };
+    if let Some(Some(d)) = body.get("dashboard_id").map(Value::as_i64) {
+        tx.content_dashboard(d).await?.ok_or(ApiError::NotFound)?;
+    }
+    let query = body.get("dataset_query").filter(|v| !v.is_null());
+    let derived = query.and_then(input::derive);
+    if let Some(d) = &derived {
+        check_database(tx.as_mut(), d).await?;
+    }
+
+    let restoring = archive == Some(false) && old.archived;
+    if !restoring
+        && target
+            .as_ref()
+            .and_then(|t| t.as_ref())
+            .is_some_and(|c| c.is_trash())
+    {
+        return Err(ApiError::bad_request_text(TRASH));
+    }
+    // Permissions.
+    if level(tx.as_mut(), caller, old.collection_id).await? != Level::Write {
+        return Err(ApiError::Forbidden);
+    }
+    if body.get("enable_embedding") == Some(&Value::Bool(true)) {
+        return Err(ApiError::field(
+            "enable_embedding",
+            "Embedding is not supported by ferrobase.",
+        ));
+    }
+    let target_id = target.as_ref().map(|t| t.as_ref().map(|c| c.id));
+    let moving = target_id.is_some_and(|t| t != old.collection_id);
+    if moving {
+        let t = target_id.flatten();
+        if level(tx.as_mut(), caller, t).await? != Level::Write {
+            return Err(curate());
+        }
+    }
+
+    // Archiving state (§4.2).
+    match archive {
+        Some(true) if !old.archived => {
+            new.archived = true;
+            new.archived_directly = true;
+        }
+        Some(false) if old.archived => {
+            let dest = match &target {
+                Some(t) => t.clone(),
+                None => match old.collection_id {
+                    Some(id) => tx.content_collection(id).await?,
+                    None => None,
+                },
+            };
+            if dest.as_ref().is_some_and(|c| c.archived || c.is_trash()) {
+                return Err(ApiError::bad_request_text(INVALID_REQUEST));
+            }
+            new.archived = false;
+            new.archived_directly = false;
+            new.collection_id = dest.map(|c| c.id);
+        }
+        _ => {
+            if moving {
+                if target
+                    .as_ref()
+                    .and_then(|t| t.as_ref())
+                    .is_some_and(|c| c.archived)
+                {
+                    return Err(ApiError::field("collection_id", ARCHIVED_COLLECTION));
+                }
+                new.collection_id = target_id.flatten();
+            }
+        }
+    }
+
+    apply_fields(&mut new, body, query, derived.as_ref());
+
+    if new.collection_position.is_some() && new.collection_position != old.collection_position
+        || (new.collection_position.is_some() && new.collection_id != old.collection_id)
+    {
+        if let Some(p) = new.collection_position {
+            tx.content_shift_positions(new.collection_id, p, new.id)
+                .await?;
+        }
+    }
+    if new != old {
+        new.updated_at = app.clock.now().0;
+        new.last_editor_id = caller.user_id;
+        tx.card_update(&new).await?;
+    }
+    let v = render(tx.as_mut(), caller, &new).await?;
+    tx.commit().await?;
+    Ok(v)
+}
+
+/// Plain field updates: only keys present in the body are considered.
+fn apply_fields(
+    new: &mut CardRow,
+    body: &Map<String, Value>,
+    query: Option<&Value>,
+    derived: Option<&input::Derived>,
+) {
+    if let Some(n) = opt_text(body, "name") {
+        new.name = n;
+    }
+    if body.contains_key("description") {
+        new.description = opt_text(body, "description");
+    }
+    if let (Some(q), Some(d)) = (query, derived) {
+        let stored: Option<Value> = serde_json::from_str(&new.dataset_query).ok();
+        if stored.as_ref() != Some(q) {
+            new.dataset_query = q.to_string();
+            new.database_id = Some(d.database_id);
+            new.query_type = Some(d.query_type.to_owned());
+            new.table_id = d.table_id;
+        }
+    }
+    if let Some(d) = opt_text(body, "display") {
+        new.display = d;
+    }
+    if let Some(t) = opt_text(body, "type") {
+        if t == "model" && new.card_type != "model" && new.display != "list" {
+            new.display = "table".into();
+        }
+        new.card_type = t;
+    }
+    for (key, field) in [
+        ("visualization_settings", &mut new.visualization_settings),
+        ("parameters", &mut new.parameters),
+        ("parameter_mappings", &mut new.parameter_mappings),
+    ] {
+        if let Some(v) = body.get(key).filter(|v| !v.is_null()) {
+            let stored: Option<Value> = serde_json::from_str(field).ok();
+            if stored.as_ref() != Some(v) {
+                *field = v.to_string();
+            }
+        }
+    }
+    if body.contains_key("result_metadata") {
+        let rm = result_metadata(body);
+        let same = match (&rm, &new.result_metadata) {
+            (Some(a), Some(b)) => {
+                serde_json::from_str::<Value>(a).ok() == serde_json::from_str::<Value>(b).ok()
+            }
+            (a, b) => a == b,
+        };
+        if !same {
+            new.result_metadata = rm;
+        }
+    }
+    if body.contains_key("collection_position") {
+        new.collection_position = opt_i64(body, "collection_position");
+    }
+    if let Some(b) = body.get("collection_preview").and_then(Value::as_bool) {
+        new.collection_preview = b;
+    }
+    if body.contains_key("cache_ttl") {
+        new.cache_ttl = opt_i64(body, "cache_ttl");
+    }
+    if body.contains_key("dashboard_id") {
+        new.dashboard_id = opt_i64(body, "dashboard_id");
+    }
+    if body.contains_key("dashboard_tab_id") {
+        new.dashboard_tab_id = opt_i64(body, "dashboard_tab_id");
+    }
+}

@@ -1,0 +1,154 @@
+//! Collection permission levels of a caller (content.md §5.1, people-and-groups.md §8.1):
+//! superusers write everywhere; personal collections and their descendants are the owner's
+//! alone; everything else takes the most permissive entry among the caller's groups (no
+//! inheritance). The Trash is readable by everyone.
+use std::collections::HashMap;
+
+use super::store::{CollectionRow, PermRow};
+use crate::http::auth::Principal;
+use crate::store::{StoreResult, Tx};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    None,
+    Read,
+    Write,
+}
+
+impl Level {
+    pub fn parse(s: &str) -> Option<Level> {
+        match s {
+            "none" => Some(Level::None),
+            "read" => Some(Level::Read),
+            "write" => Some(Level::Write),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::None => "none",
+            Level::Read => "read",
+            Level::Write => "write",
+        }
+    }
+}
+
+/// The ids in a location string (`"/10/20/"` → `[10, 20]`).
+pub fn location_ids(location: &str) -> Vec<i64> {
+    location
+        .split('/')
+        .filter_map(|p| p.parse::<i64>().ok())
+        .collect()
+}
+
+/// Most permissive level among `entries` for the caller's groups.
+fn group_level<'a>(caller: &Principal, entries: impl Iterator<Item = &'a PermRow>) -> Level {
+    entries
+        .filter(|e| caller.group_ids.contains(&e.group_id))
+        .filter_map(|e| Level::parse(&e.level))
+        .max()
+        .unwrap_or(Level::None)
+}
+
+/// The caller's level on a collection (`None` = the root, "Our analytics").
+pub async fn level(
+    tx: &mut dyn Tx,
+    caller: &Principal,
+    collection_id: Option<i64>,
+) -> StoreResult<Level> {
+    if caller.is_superuser {
+        return Ok(Level::Write);
+    }
+    let Some(id) = collection_id else {
+        return Ok(group_level(caller, tx.collection_perm_of(0).await?.iter()));
+    };
+    let Some(row) = tx.collection_get(id).await? else {
+        return Ok(Level::None);
+    };
+    if row.is_trash() {
+        return Ok(Level::Read);
+    }
+    let owner = match (row.personal_owner_id, location_ids(&row.location).first()) {
+        (Some(o), _) => Some(o),
+        (None, Some(top)) => tx
+            .collection_get(*top)
+            .await?
+            .and_then(|t| t.personal_owner_id),
+        (None, None) => None,
+    };
+    if let Some(o) = owner {
+        return Ok(if o == caller.user_id {
+            Level::Write
+        } else {
+            Level::None
+        });
+    }
+    Ok(group_level(caller, tx.collection_perm_of(id).await?.iter()))
+}
+
+/// Every collection and every entry, loaded once, for endpoints that check many collections.
+pub struct Graph {
+    pub rows: Vec<CollectionRow>,
+    pub by_id: HashMap<i64, usize>,
+    pub perms: HashMap<i64, Vec<PermRow>>,
+}
+
+impl Graph {
+    pub async fn load(tx: &mut dyn Tx) -> StoreResult<Graph> {
+        let rows = tx.collection_all().await?;
+        let by_id = rows.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
+        let mut perms: HashMap<i64, Vec<PermRow>> = HashMap::new();
+        for p in tx.collection_perm_all().await? {
+            perms.entry(p.collection_id).or_default().push(p);
+        }
+        Ok(Graph { rows, by_id, perms })
+    }
+
+    pub fn get(&self, id: i64) -> Option<&CollectionRow> {
+        self.by_id.get(&id).map(|i| &self.rows[*i])
+    }
+
+    /// The owner of the personal collection this collection is (or is inside).
+    pub fn personal_owner(&self, row: &CollectionRow) -> Option<i64> {
+        row.personal_owner_id.or_else(|| {
+            location_ids(&row.location)
+                .first()
+                .and_then(|top| self.get(*top))
+                .and_then(|t| t.personal_owner_id)
+        })
+    }
+
+    /// Same rules as [`level`]; `None` = the root.
+    pub fn level(&self, caller: &Principal, id: Option<i64>) -> Level {
+        if caller.is_superuser {
+            return Level::Write;
+        }
+        let entries = |k: i64| self.perms.get(&k).into_iter().flatten();
+        let Some(id) = id else {
+            return group_level(caller, entries(0));
+        };
+        let Some(row) = self.get(id) else {
+            return Level::None;
+        };
+        if row.is_trash() {
+            return Level::Read;
+        }
+        if let Some(o) = self.personal_owner(row) {
+            return if o == caller.user_id {
+                Level::Write
+            } else {
+                Level::None
+            };
+        }
+        group_level(caller, entries(id))
+    }
+
+    /// The ids of every collection strictly below `row`.
+    pub fn descendants(&self, row: &CollectionRow) -> Vec<&CollectionRow> {
+        let prefix = format!("{}{}/", row.location, row.id);
+        self.rows
+            .iter()
+            .filter(|r| r.location.starts_with(&prefix))
+            .collect()
+    }
+}
