@@ -82,8 +82,6 @@ pub trait CardTx {
     async fn content_dashboard(&mut self, id: i64) -> StoreResult<Option<(Option<i64>, bool)>>;
     /// Dashboards with a dashcard for the card.
     async fn card_dashboard_count(&mut self, card_id: i64) -> StoreResult<i64>;
-    /// (at least one card and one dashboard exist, a model exists); archived ones included.
-    async fn content_counts(&mut self) -> StoreResult<(bool, bool)>;
 }
 
 const CARD_COLUMNS: &str = "id, entity_id, name, description, type, display, dataset_query, \
@@ -299,17 +297,6 @@ macro_rules! impl_card_tx {
                 .fetch_one(self.conn())
                 .await?;
                 Ok(n)
-            }
-
-            async fn content_counts(&mut self) -> $crate::store::StoreResult<(bool, bool)> {
-                let (n, m): (bool, bool) = sqlx::query_as(
-                    "SELECT CASE WHEN EXISTS (SELECT 1 FROM report_card) AND EXISTS \
-                     (SELECT 1 FROM report_dashboard) THEN TRUE ELSE FALSE END, CASE WHEN EXISTS \
-                     (SELECT 1 FROM report_card WHERE type = 'model') THEN TRUE ELSE FALSE END",
-                )
-                .fetch_one(self.conn())
-                .await?;
-                Ok((n, m))
             }
         }
     };

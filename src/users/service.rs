@@ -127,7 +127,7 @@ pub async fn current(app: &App, caller: &Principal) -> ApiResult<Value> {
         "has_invited_second_user".into(),
         json!(u.is_installer && row.has_other_person),
     );
-    let (has_q_and_d, has_model) = tx.content_counts().await?;
+    let (has_q_and_d, has_model) = (row.has_question_and_dashboard, row.has_model);
     m.insert("has_question_and_dashboard".into(), json!(has_q_and_d));
     m.insert("has_model".into(), json!(has_model));
     m.insert(

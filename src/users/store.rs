@@ -100,6 +100,8 @@ pub struct CurrentUserJoinRow {
     pub user: UserRow,
     pub member_group_id: Option<i64>,
     pub has_other_person: bool,
+    pub has_question_and_dashboard: bool,
+    pub has_model: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -109,11 +111,20 @@ pub struct CurrentUserRow {
     pub group_ids: Vec<i64>,
     /// Another person (active or not) exists.
     pub has_other_person: bool,
+    /// At least one card and one dashboard exist (archived included).
+    pub has_question_and_dashboard: bool,
+    /// At least one card of type `model` exists.
+    pub has_model: bool,
 }
 
 impl CurrentUserRow {
     pub fn from_join(rows: Vec<CurrentUserJoinRow>) -> Option<CurrentUserRow> {
-        let has_other_person = rows.first()?.has_other_person;
+        let first = rows.first()?;
+        let (has_other_person, has_question_and_dashboard, has_model) = (
+            first.has_other_person,
+            first.has_question_and_dashboard,
+            first.has_model,
+        );
         let mut group_ids: Vec<i64> = rows.iter().filter_map(|r| r.member_group_id).collect();
         group_ids.sort_unstable();
         group_ids.dedup();
@@ -122,6 +133,8 @@ impl CurrentUserRow {
             user,
             group_ids,
             has_other_person,
+            has_question_and_dashboard,
+            has_model,
         })
     }
 }
@@ -130,7 +143,10 @@ pub fn current_user_sql() -> String {
     format!(
         "SELECT {USER_COLUMNS}, m.group_id AS member_group_id,
             EXISTS (SELECT 1 FROM core_user o WHERE o.type = 'personal' AND o.id <> u.id)
-                AS has_other_person
+                AS has_other_person,
+            (EXISTS (SELECT 1 FROM report_card) AND EXISTS (SELECT 1 FROM report_dashboard))
+                AS has_question_and_dashboard,
+            EXISTS (SELECT 1 FROM report_card WHERE type = 'model') AS has_model
          FROM core_user u
          LEFT JOIN permissions_group_membership m ON m.user_id = u.id
          WHERE u.id = $1"
