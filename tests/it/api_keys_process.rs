@@ -9,14 +9,7 @@ use futures::FutureExt;
 use serde_json::{json, Value};
 
 use crate::api_keys::{micros, now_micros, G1};
-use crate::support::{Auth, PgDb, Resp, PASSWORD};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
+use crate::support::{free_port, send, Auth, PgDb, Resp, PASSWORD};
 
 /// A `ferrobase serve` child process, killed when dropped.
 pub struct Server {
@@ -131,33 +124,7 @@ impl Server {
         auth: &Auth,
         body: Option<Value>,
     ) -> Resp {
-        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-        let mut req = self
-            .client
-            .request(method, format!("{}{}", self.base, path));
-        req = match auth {
-            Auth::None => req,
-            Auth::Session(s) => req.header("X-Metabase-Session", s),
-            Auth::Cookie(s) => req.header("Cookie", format!("metabase.SESSION={s}")),
-            Auth::Key(k) => req.header("X-Api-Key", k),
-            Auth::Headers(hs) => hs
-                .iter()
-                .fold(req, |r, (k, v)| r.header(k.as_str(), v.as_str())),
-        };
-        if let Some(b) = body {
-            req = req
-                .header("Content-Type", "application/json")
-                .body(b.to_string());
-        }
-        let r = req.send().await.expect("request");
-        let status = r.status().as_u16();
-        let headers = r.headers().clone();
-        let text = r.text().await.unwrap_or_default();
-        Resp {
-            status,
-            headers,
-            text,
-        }
+        send(&self.client, &self.base, method, path, auth, body).await
     }
 
     pub async fn get(&self, path: &str, auth: &Auth) -> Resp {

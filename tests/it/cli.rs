@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::support::{PgDb, PASSWORD};
+use crate::support::{free_port, PgDb, PASSWORD};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ferrobase");
 
@@ -141,14 +141,6 @@ fn runtime_failures_at_start_exit_1() {
 pub struct Server {
     pub child: Child,
     pub base: String,
-}
-
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 impl Server {

@@ -200,37 +200,7 @@ impl TestApp {
         auth: &Auth,
         body: Option<Value>,
     ) -> Resp {
-        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-        let mut req = self
-            .client
-            .request(method, format!("{}{}", self.base, path));
-        req = match auth {
-            Auth::None => req,
-            Auth::Session(s) => req.header("X-Metabase-Session", s),
-            Auth::Cookie(s) => req.header("Cookie", format!("metabase.SESSION={s}")),
-            Auth::Key(k) => req.header("X-Api-Key", k),
-            Auth::Headers(hs) => {
-                let mut r = req;
-                for (k, v) in hs {
-                    r = r.header(k.as_str(), v.as_str());
-                }
-                r
-            }
-        };
-        if let Some(b) = body {
-            req = req
-                .header("Content-Type", "application/json")
-                .body(b.to_string());
-        }
-        let r = req.send().await.expect("request");
-        let status = r.status().as_u16();
-        let headers = r.headers().clone();
-        let text = r.text().await.unwrap_or_default();
-        Resp {
-            status,
-            headers,
-            text,
-        }
+        send(&self.client, &self.base, method, path, auth, body).await
     }
 
     pub async fn get(&self, path: &str, auth: &Auth) -> Resp {
@@ -363,4 +333,53 @@ macro_rules! both {
             $body
         );
     };
+}
+
+/// One request against a server at `base` (an in-process [`TestApp`] or a `ferrobase serve`
+/// child process).
+pub async fn send(
+    client: &reqwest::Client,
+    base: &str,
+    method: &str,
+    path: &str,
+    auth: &Auth,
+    body: Option<Value>,
+) -> Resp {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+    let mut req = client.request(method, format!("{base}{path}"));
+    req = match auth {
+        Auth::None => req,
+        Auth::Session(s) => req.header("X-Metabase-Session", s),
+        Auth::Cookie(s) => req.header("Cookie", format!("metabase.SESSION={s}")),
+        Auth::Key(k) => req.header("X-Api-Key", k),
+        Auth::Headers(hs) => {
+            let mut r = req;
+            for (k, v) in hs {
+                r = r.header(k.as_str(), v.as_str());
+            }
+            r
+        }
+    };
+    if let Some(b) = body {
+        req = req
+            .header("Content-Type", "application/json")
+            .body(b.to_string());
+    }
+    let r = req.send().await.expect("request");
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    let text = r.text().await.unwrap_or_default();
+    Resp {
+        status,
+        headers,
+        text,
+    }
+}
+
+/// A port nothing listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
 }
