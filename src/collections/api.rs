@@ -8,7 +8,8 @@ use axum::Router;
 use serde_json::{Map, Value};
 
 use super::graph;
-use super::items::{self, ItemsQuery, TreeQuery, KNOWN_MODELS};
+use super::items::{self, ItemsQuery, KNOWN_MODELS};
+use super::tree::{self as collection_tree, TreeQuery};
 use super::service::{self, is_nanoid, parse_key, ListQuery, NewInput, UpdateInput, OFFICIAL_402};
 use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
@@ -89,7 +90,7 @@ async fn tree(
         default_namespace: default_namespace(&q),
     };
     errs.into_result()?;
-    Ok(ApiJson(items::tree(&app, &c, tq).await?))
+    Ok(ApiJson(collection_tree::tree(&app, &c, tq).await?))
 }
 
 async fn root(State(app): State<AppState>, Caller(c): Caller) -> ApiResult<impl IntoResponse> {
@@ -250,7 +251,9 @@ fn items_query(q: &QueryParams, pairs: &[(String, String)]) -> ApiResult<ItemsQu
     let direction = one_of("sort_direction", &["asc", "desc"], "asc");
     let archived = q.boolean(&mut errs, "archived").unwrap_or(false);
     let official_first = q.boolean(&mut errs, "official_collections_first");
-    let _ = q.boolean(&mut errs, "show_dashboard_questions");
+    let show_dashboard_questions = q
+        .boolean(&mut errs, "show_dashboard_questions")
+        .unwrap_or(false);
     let paging = q.paging(&mut errs);
     errs.into_result()?;
     Ok(ItemsQuery {
@@ -260,6 +263,7 @@ fn items_query(q: &QueryParams, pairs: &[(String, String)]) -> ApiResult<ItemsQu
         sort_column,
         descending: direction == "desc",
         official_first,
+        show_dashboard_questions,
         paging,
     })
 }

@@ -1,18 +1,21 @@
-//! `GET /api/collection/:id/items`, `/root/items` (content.md §1.6) and `/tree` (§1.4).
-//! Only collection items are listed so far; cards and dashboards join when their tables exist.
-use std::collections::BTreeSet;
+//! `GET /api/collection/:id/items` and `/root/items` (content.md §1.6): child collections,
+//! cards and dashboards in one ordered, paged listing; the Trash lists what was trashed directly.
+use std::collections::{BTreeSet, HashMap};
 
 use serde_json::{json, Value};
 
+use super::item_store::{ItemRow, ItemScope};
+use super::item_view::{compare, item_json, model_rank, ItemCaps, SortKey};
 use super::perms::{location_ids, Graph, Level};
-use super::service::{resolve, sort_rows, visible, CollectionKey, ListQuery};
+use super::service::{resolve, CollectionKey};
 use super::store::CollectionRow;
-use super::view::{can_write, effective_location, entry_json};
+use super::view::{can_write, effective_location};
 use crate::app::App;
 use crate::clock::Timestamp;
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::Principal;
 use crate::http::query::Paging;
+use crate::store::{StoreResult, Tx};
 
 pub const ALL_MODELS: [&str; 7] = [
     "card",
@@ -43,36 +46,58 @@ pub struct ItemsQuery {
     pub sort_column: String,
     pub descending: bool,
     pub official_first: Option<bool>,
+    pub show_dashboard_questions: bool,
     pub paging: Paging,
 }
 
 /// The nearest readable ancestor of `row` (`None` = the root).
-fn effective_parent(g: &Graph, caller: &Principal, row: &CollectionRow) -> Option<i64> {
+pub fn effective_parent(g: &Graph, caller: &Principal, row: &CollectionRow) -> Option<i64> {
     location_ids(&effective_location(g, caller, &row.location))
         .last()
         .copied()
 }
 
-/// Kinds of live items directly in `row` (collections only so far).
-fn here(g: &Graph, row: &CollectionRow) -> BTreeSet<&'static str> {
-    let prefix = format!("{}{}/", row.location, row.id);
-    let mut kinds = BTreeSet::new();
-    if g.rows.iter().any(|r| r.location == prefix && !r.archived) {
-        kinds.insert("collection");
-    }
-    kinds
-}
+/// The kinds of live items stored in each collection, for `here` and `below`.
+pub struct Kinds(HashMap<i64, BTreeSet<&'static str>>);
 
-fn below(g: &Graph, row: &CollectionRow) -> BTreeSet<&'static str> {
-    let mut kinds = BTreeSet::new();
-    for d in g.descendants(row).into_iter().filter(|d| !d.archived) {
-        kinds.extend(here(g, d));
+impl Kinds {
+    pub async fn load(tx: &mut dyn Tx) -> StoreResult<Kinds> {
+        let mut map: HashMap<i64, BTreeSet<&'static str>> = HashMap::new();
+        for (collection, card_type) in tx.content_kinds().await? {
+            let kind = match card_type.as_deref() {
+                None => "dashboard",
+                Some("model") => "dataset",
+                Some("metric") => "metric",
+                Some(_) => "card",
+            };
+            map.entry(collection).or_default().insert(kind);
+        }
+        Ok(Kinds(map))
     }
-    kinds
+
+    /// Kinds of live items directly in `row`.
+    pub fn here(&self, g: &Graph, row: &CollectionRow) -> BTreeSet<&'static str> {
+        let prefix = format!("{}{}/", row.location, row.id);
+        let mut kinds = self.0.get(&row.id).cloned().unwrap_or_default();
+        if g.rows.iter().any(|r| r.location == prefix && !r.archived) {
+            kinds.insert("collection");
+        }
+        kinds
+    }
+
+    /// Kinds of live items anywhere below `row`.
+    pub fn below(&self, g: &Graph, row: &CollectionRow) -> BTreeSet<&'static str> {
+        let mut kinds = BTreeSet::new();
+        for d in g.descendants(row).into_iter().filter(|d| !d.archived) {
+            kinds.extend(self.here(g, d));
+        }
+        kinds
+    }
 }
 
 fn collection_item(
     g: &Graph,
+    kinds: &Kinds,
     caller: &Principal,
     row: &CollectionRow,
     listed: Option<i64>,
@@ -88,12 +113,81 @@ fn collection_item(
         "location": row.location,
         "effective_location": effective_location(g, caller, &row.location),
         "authority_level": row.authority_level, "type": row.kind,
-        "here": here(g, row), "below": below(g, row),
+        "here": kinds.here(g, row), "below": kinds.below(g, row),
     });
     if let (Some(o), Some(owner)) = (v.as_object_mut(), row.personal_owner_id) {
         o.insert("personal_owner_id".into(), json!(owner));
     }
     v
+}
+
+/// The child collections listed (content.md §1.6 selection rules).
+fn child_collections<'g>(
+    g: &'g Graph,
+    caller: &Principal,
+    listed: Option<&CollectionRow>,
+    archived: bool,
+) -> Vec<&'g CollectionRow> {
+    match listed {
+        Some(l) if l.is_trash() => g
+            .rows
+            .iter()
+            .filter(|r| r.archived_directly == Some(true))
+            .filter(|r| g.level(caller, Some(r.id)) == Level::Write)
+            .collect(),
+        Some(l) => {
+            // An archived collection lists what was archived together with it; a live one
+            // never lists directly trashed children.
+            let archived = archived || l.archived;
+            g.rows
+                .iter()
+                .filter(|r| !r.is_trash() && r.archived == archived)
+                .filter(|r| r.archived_directly != Some(true))
+                .filter(|r| g.level(caller, Some(r.id)) >= Level::Read)
+                .filter(|r| effective_parent(g, caller, r) == Some(l.id))
+                .collect()
+        }
+        None => g
+            .rows
+            .iter()
+            .filter(|r| r.personal_owner_id.is_none())
+            .filter(|r| if r.is_trash() { archived } else { !r.archived })
+            .filter(|r| g.level(caller, Some(r.id)) >= Level::Read)
+            .filter(|r| r.is_trash() || effective_parent(g, caller, r).is_none())
+            .collect(),
+    }
+}
+
+/// Is the card or dashboard `r` listed (content.md §1.6 selection rules)?
+fn item_selected(
+    g: &Graph,
+    caller: &Principal,
+    listed: Option<&CollectionRow>,
+    q: &ItemsQuery,
+    models: &[String],
+    r: &ItemRow,
+) -> bool {
+    if !models.iter().any(|m| m == r.model()) {
+        return false;
+    }
+    if r.dashboard_id.is_some() && !q.show_dashboard_questions {
+        return false;
+    }
+    let pinned = r.collection_position.is_some();
+    match q.pinned_state.as_str() {
+        "is_pinned" if !pinned => return false,
+        "is_not_pinned" if pinned => return false,
+        _ => {}
+    }
+    match listed {
+        Some(l) if l.is_trash() => {
+            r.archived_directly && g.level(caller, r.collection_id) == Level::Write
+        }
+        _ => {
+            let archived = q.archived || listed.is_some_and(|l| l.archived);
+            r.archived == archived && !r.archived_directly
+        }
+    }
 }
 
 pub async fn items(
@@ -123,76 +217,60 @@ pub async fn items(
             .into_iter()
             .collect(),
     };
-    let want_collections = models.iter().any(|m| m == "collection");
-    let mut rows: Vec<&CollectionRow> = Vec::new();
     let listed_id = listed.as_ref().map(|l| l.id);
-    if want_collections && q.pinned_state != "is_pinned" {
-        rows = match &listed {
-            Some(l) if l.is_trash() => g
-                .rows
-                .iter()
-                .filter(|r| r.archived_directly == Some(true))
-                .filter(|r| g.level(caller, Some(r.id)) == Level::Write)
-                .collect(),
-            Some(l) => {
-                // An archived collection lists what was archived together with it; a live one
-                // never lists directly trashed children.
-                let archived = q.archived || l.archived;
-                g.rows
-                    .iter()
-                    .filter(|r| !r.is_trash() && r.archived == archived)
-                    .filter(|r| r.archived_directly != Some(true))
-                    .filter(|r| g.level(caller, Some(r.id)) >= Level::Read)
-                    .filter(|r| effective_parent(&g, caller, r) == Some(l.id))
-                    .collect()
-            }
-            None => g
-                .rows
-                .iter()
-                .filter(|r| r.personal_owner_id.is_none())
-                .filter(|r| {
-                    if r.is_trash() {
-                        q.archived
-                    } else {
-                        !r.archived
-                    }
-                })
-                .filter(|r| g.level(caller, Some(r.id)) >= Level::Read)
-                .filter(|r| r.is_trash() || effective_parent(&g, caller, r).is_none())
-                .collect(),
-        };
+    let kinds = Kinds::load(tx.as_mut()).await?;
+    let mut entries: Vec<(SortKey, Value)> = Vec::new();
+    if models.iter().any(|m| m == "collection") && q.pinned_state != "is_pinned" {
+        for r in child_collections(&g, caller, listed.as_ref(), q.archived) {
+            let key = SortKey {
+                rank: model_rank("collection"),
+                name: r.name.to_lowercase(),
+                id: r.id,
+                is_trash: r.is_trash(),
+                edited_at: None,
+                edited_by: None,
+            };
+            entries.push((key, collection_item(&g, &kinds, caller, r, listed_id)));
+        }
     }
+    let wants_items = models
+        .iter()
+        .any(|m| ["card", "dataset", "metric", "dashboard"].contains(&m.as_str()));
+    // Cards and dashboards of the root need read permission on the root itself.
+    let items_visible = listed.is_some() || g.level(caller, None) >= Level::Read;
+    if wants_items && items_visible {
+        let scope = match &listed {
+            Some(l) if l.is_trash() => ItemScope::Trashed,
+            Some(l) => ItemScope::In(Some(l.id)),
+            None => ItemScope::In(None),
+        };
+        for r in tx.content_items(scope).await? {
+            if !item_selected(&g, caller, listed.as_ref(), &q, &models, &r) {
+                continue;
+            }
+            let stored = r.collection_id.and_then(|c| g.get(c));
+            let caps = ItemCaps {
+                can_write: g.level(caller, r.collection_id) == Level::Write,
+                parent_live: stored.is_none_or(|c| !c.archived),
+            };
+            let location = stored.map_or("/", |c| c.location.as_str());
+            entries.push((SortKey::of_item(&r), item_json(&r, caps, listed_id, location)));
+        }
+    }
+    tx.commit().await?;
     let trash_listed = listed.as_ref().is_some_and(|l| l.is_trash());
     let official_first = q.official_first.unwrap_or(!trash_listed);
-    rows.sort_by(|a, b| {
-        let trash_key = |r: &CollectionRow| official_first && r.is_trash();
-        let primary = if q.sort_column == "name" {
-            a.name.to_lowercase().cmp(&b.name.to_lowercase())
-        } else {
-            // Every other column ties among collections (no updated_at, no editor, one rank).
-            std::cmp::Ordering::Equal
-        };
-        let primary = if q.descending {
-            primary.reverse()
-        } else {
-            primary
-        };
-        trash_key(a)
-            .cmp(&trash_key(b))
-            .then(primary)
-            .then_with(|| a.name.to_lowercase().cmp(&b.name.to_lowercase()))
-            .then(a.id.cmp(&b.id))
-    });
-    let total = rows.len() as i64;
+    entries.sort_by(|a, b| compare(&a.0, &b.0, &q.sort_column, q.descending, official_first));
+    let total = entries.len() as i64;
     let (start, take) = match (q.paging.limit, q.paging.offset) {
         (Some(l), Some(o)) => (o.max(0) as usize, l.max(0) as usize),
-        _ => (0, rows.len()),
+        _ => (0, entries.len()),
     };
-    let data: Vec<Value> = rows
-        .iter()
+    let data: Vec<Value> = entries
+        .into_iter()
         .skip(start)
         .take(take)
-        .map(|r| collection_item(&g, caller, r, listed_id))
+        .map(|(_, v)| v)
         .collect();
     Ok(json!({
         "total": total, "data": data, "models": models,
@@ -200,75 +278,3 @@ pub async fn items(
     }))
 }
 
-pub struct TreeQuery {
-    pub exclude_archived: bool,
-    pub exclude_other_user_collections: bool,
-    pub shallow: bool,
-    pub collection_id: Option<i64>,
-    pub default_namespace: bool,
-}
-
-pub async fn tree(app: &App, caller: &Principal, q: TreeQuery) -> ApiResult<Value> {
-    let mut tx = app.store.read().await?;
-    let g = Graph::load(tx.as_mut()).await?;
-    let lq = |archived| ListQuery {
-        archived,
-        exclude_other_user_collections: q.exclude_other_user_collections,
-        personal_only: false,
-        default_namespace: q.default_namespace,
-    };
-    let mut rows = visible(&g, caller, &lq(false));
-    if !q.exclude_archived {
-        rows.extend(visible(&g, caller, &lq(true)));
-    }
-    sort_rows(&mut rows);
-    let node = |r: &CollectionRow| {
-        let mut m = entry_json(&g, caller, r);
-        m.insert("here".into(), json!(here(&g, r)));
-        m.insert("below".into(), json!(below(&g, r)));
-        m
-    };
-    if q.shallow {
-        let out: Vec<Value> = rows
-            .iter()
-            .filter(|r| effective_parent(&g, caller, r) == q.collection_id)
-            .map(|r| {
-                let mut m = node(r);
-                let has = rows
-                    .iter()
-                    .any(|c| effective_parent(&g, caller, c) == Some(r.id));
-                m.insert("children".into(), json!(has));
-                Value::Object(m)
-            })
-            .collect();
-        return Ok(Value::Array(out));
-    }
-    fn build(
-        parent: Option<i64>,
-        rows: &[&CollectionRow],
-        parents: &[Option<i64>],
-        node: &dyn Fn(&CollectionRow) -> serde_json::Map<String, Value>,
-    ) -> Vec<Value> {
-        rows.iter()
-            .zip(parents)
-            .filter(|(_, p)| **p == parent)
-            .map(|(r, _)| {
-                let mut m = node(r);
-                m.insert(
-                    "children".into(),
-                    Value::Array(build(Some(r.id), rows, parents, node)),
-                );
-                Value::Object(m)
-            })
-            .collect()
-    }
-    let parents: Vec<Option<i64>> = rows
-        .iter()
-        .map(|r| {
-            // Archived collections hang under their stored parent when it is shown.
-            let p = effective_parent(&g, caller, r);
-            p.filter(|p| rows.iter().any(|x| x.id == *p))
-        })
-        .collect();
-    Ok(Value::Array(build(None, &rows, &parents, &node)))
-}

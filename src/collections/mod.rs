@@ -2,8 +2,11 @@
 pub mod api;
 pub mod archive;
 pub mod graph;
+pub mod item_store;
+pub mod item_view;
 pub mod items;
 pub mod perms;
 pub mod service;
 pub mod store;
+pub mod tree;
 pub mod view;

@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use crate::api_keys::store::{ApiKeyTx, KeyAuthRow};
 use crate::audit::store::AuditTx;
 use crate::cards::store::CardTx;
+use crate::collections::item_store::ItemTx;
 use crate::collections::store::CollectionTx;
 use crate::databases::store::DatabaseTx;
 use crate::groups::store::GroupTx;
@@ -82,6 +83,7 @@ pub trait Tx:
     + AuditTx
     + SettingsTx
     + CollectionTx
+    + ItemTx
     + CardTx
     + DatabaseTx
     + Send

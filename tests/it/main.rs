@@ -19,6 +19,7 @@ mod collections;
 mod collections_graph;
 mod conventions;
 mod groups;
+mod search_and_stubs;
 mod setup_and_sessions;
 mod store_contract;
 mod users;
