@@ -11,7 +11,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::groups::ADMINISTRATORS;
 use crate::http::auth::Principal;
 use crate::http::validate::{ValidationErrors, NON_NEGATIVE_INT};
-use crate::store::Tx;
+use crate::store::{LockKey, Tx};
 
 pub const STALE: &str = "Looks like someone else edited the permissions and your data is out of date. Please fetch new data and try again.";
 const INVALID: &str = "Cannot parse permissions graph because it is invalid: ";
@@ -114,6 +114,8 @@ pub async fn put(
     let admin = caller.require_superuser()?;
     let now = app.clock.now().micros();
     let mut tx = app.store.begin().await?;
+    // Two racing PUTs must not both pass the revision check (PostgreSQL; SQLite has one writer).
+    tx.lock(LockKey::CollectionGraph).await?;
     let current = tx.collection_graph_revision().await?;
     if body.revision != current && !force {
         return Err(ApiError::Text(StatusCode::CONFLICT, STALE.into()));

@@ -71,6 +71,8 @@ pub enum Backend {
 pub enum LockKey {
     Setup = 1,
     Admins = 2,
+    CollectionGraph = 3,
+    DataGraph = 4,
 }
 
 /// A unit of work. Dropping it without [`Tx::commit`] rolls back.
