@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command: Rust unit + integration tests (SQLite, and PostgreSQL when reachable or when
-# TEST_POSTGRES_URL is set), then the browser tests in headless Chromium. Ends with one line
+# TEST_POSTGRES_URL is set), then the browser tests in headless Chromium, then the real-client
+# scenarios (tests/clients/run.sh). Ends with one line
 # totalling every runner: "tests: N passed, N failed, N skipped".
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,10 +12,16 @@ set +e
 cargo test --locked --lib --bins --tests -- --test-threads="${FERROBASE_TEST_THREADS:-8}" 2>&1 | tee target/rust-tests.log
 rust_status=${PIPESTATUS[0]}
 browser_status=0
+clients_status=0
 : > target/browser-tests.log
+: > target/clients-tests.log
 if [ "$rust_status" -eq 0 ] && [ -x tests/browser/run.sh ]; then
   tests/browser/run.sh 2>&1 | tee target/browser-tests.log
   browser_status=${PIPESTATUS[0]}
+fi
+if [ "$rust_status" -eq 0 ] && [ -x tests/clients/run.sh ]; then
+  tests/clients/run.sh 2>&1 | tee target/clients-tests.log
+  clients_status=${PIPESTATUS[0]}
 fi
 set -e
 
@@ -25,6 +32,8 @@ read -r rp rf rs < target/rust-totals
 bp=$(awk '/^ℹ pass / {print $3}' target/browser-tests.log | tail -n1); bp=${bp:-0}
 bf=$(awk '/^ℹ fail / {print $3}' target/browser-tests.log | tail -n1); bf=${bf:-0}
 bs=$(awk '/^ℹ skipped / {print $3}' target/browser-tests.log | tail -n1); bs=${bs:-0}
-echo "rust: $rp passed, $rf failed; browser: $bp passed, $bf failed"
-echo "tests: $((rp + bp)) passed, $((rf + bf)) failed, $((rs + bs)) skipped"
-[ "$rust_status" -eq 0 ] && [ "$browser_status" -eq 0 ]
+cp=$(awk '/^clients: / {print $2}' target/clients-tests.log | tail -n1); cp=${cp:-0}
+cf=$(awk '/^clients: / {print $4}' target/clients-tests.log | tail -n1); cf=${cf:-0}
+echo "rust: $rp passed, $rf failed; browser: $bp passed, $bf failed; clients: $cp passed, $cf failed"
+echo "tests: $((rp + bp + cp)) passed, $((rf + bf + cf)) failed, $((rs + bs)) skipped"
+[ "$rust_status" -eq 0 ] && [ "$browser_status" -eq 0 ] && [ "$clients_status" -eq 0 ]

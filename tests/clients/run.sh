@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Real-client compatibility tests (clients.md §2, §4): each client runs its smoke scenario
+# against its own fresh `ferrobase serve` (temporary SQLite file), bootstrapped as in
+# clients.md §1.1 with an admin and an API key in Administrators. Clients are installed at
+# their pinned versions into isolated environments under target/clients/ (a Python virtual
+# environment per Python client). Prints "clients: N passed, N failed" and exits non-zero
+# when a scenario fails.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+envs="$repo/target/clients"
+mkdir -p "$envs"
+
+(cd "$repo" && cargo build --quiet --bin ferrobase)
+bin="$repo/target/debug/ferrobase"
+
+venv() { # name, pip requirement
+  local dir="$envs/$1"
+  if [ ! -x "$dir/bin/python" ] || ! "$dir/bin/pip" show -q "${2%%==*}" >/dev/null 2>&1; then
+    python3 -m venv "$dir"
+    "$dir/bin/pip" install -q --disable-pip-version-check "$2"
+  fi
+  echo "$dir"
+}
+
+# Starts a fresh server; sets BASE, KEY, SESSION, TMP, SERVER.
+start_server() {
+  TMP="$(mktemp -d)"
+  local port
+  port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+  FERROBASE_LOG=warn "$bin" serve --bind "127.0.0.1:$port" --database "sqlite://$TMP/app.db" \
+    --data-dir "$TMP" >"$TMP/server.log" 2>&1 &
+  SERVER=$!
+  BASE="http://127.0.0.1:$port"
+  for _ in $(seq 1 100); do
+    curl -sf "$BASE/api/health" >/dev/null && break
+    sleep 0.1
+  done
+  read -r SESSION KEY < <(python3 "$here/bootstrap.py" "$BASE")
+}
+
+stop_server() {
+  kill "$SERVER" 2>/dev/null || true
+  wait "$SERVER" 2>/dev/null || true
+  rm -rf "$TMP"
+}
+
+passed=0
+failed=0
+run_scenario() { # name, command...
+  local name="$1"
+  shift
+  echo "# client scenario: $name"
+  start_server
+  if "$@" "$BASE" "$KEY" "$SESSION" "$TMP"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "# server log:"
+    tail -n 40 "$TMP/server.log"
+  fi
+  stop_server
+}
+
+trap 'stop_server 2>/dev/null || true' EXIT
+
+mbsync="$(venv metabase-sync metabase-sync==0.3.1)"
+run_scenario "metabase-sync 0.3.1" env PATH="$mbsync/bin:$PATH" \
+  "$mbsync/bin/python" "$here/metabase_sync_e2e.py"
+
+echo "clients: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
