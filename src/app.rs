@@ -66,6 +66,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::collections::api::routes())
         .merge(crate::databases::api::routes())
         .merge(crate::cards::api::routes())
+        // Dashboards (content.md §3).
+        .merge(crate::dashboards::api::routes())
         .merge(crate::ui::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(not_found);

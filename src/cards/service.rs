@@ -340,6 +340,8 @@ pub async fn delete(app: &App, caller: &Principal, r: &CardRef) -> ApiResult<()>
     if level(tx.as_mut(), caller, row.collection_id).await? != Level::Write {
         return Err(ApiError::Forbidden);
     }
+    let now = app.clock.now().0;
+    crate::dashboards::service::remove_from_series(tx.as_mut(), row.id, now).await?;
     tx.card_delete(row.id).await?;
     tx.commit().await?;
     Ok(())

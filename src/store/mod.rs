@@ -13,6 +13,7 @@ use crate::api_keys::store::{ApiKeyTx, KeyAuthRow};
 use crate::audit::store::AuditTx;
 use crate::cards::store::CardTx;
 use crate::collections::store::CollectionTx;
+use crate::dashboards::store::DashboardTx;
 use crate::databases::store::DatabaseTx;
 use crate::groups::store::GroupTx;
 use crate::sessions::store::{SessionAuthRow, SessionTx};
@@ -83,6 +84,7 @@ pub trait Tx:
     + SettingsTx
     + CollectionTx
     + CardTx
+    + DashboardTx
     + DatabaseTx
     + Send
 {

@@ -177,3 +177,4 @@ crate::impl_settings_tx!(PgTx);
 crate::impl_card_tx!(PgTx);
 crate::impl_database_tx!(PgTx);
 crate::impl_collection_tx!(PgTx);
+crate::impl_dashboard_tx!(PgTx);

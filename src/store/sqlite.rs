@@ -160,3 +160,4 @@ crate::impl_settings_tx!(SqliteTx);
 crate::impl_card_tx!(SqliteTx);
 crate::impl_database_tx!(SqliteTx);
 crate::impl_collection_tx!(SqliteTx);
+crate::impl_dashboard_tx!(SqliteTx);
