@@ -225,6 +225,8 @@ pub async fn create(app: &App, caller: &Principal, body: &Map<String, Value>) ->
         created_at: now,
         updated_at: now,
     };
+    crate::dashboards::service::check_card_tab(tx.as_mut(), dashboard_id, row.dashboard_tab_id)
+        .await?;
     if let Some(p) = position {
         tx.content_shift_positions(target, p, 0).await?;
     }

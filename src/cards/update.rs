@@ -131,6 +131,17 @@ pub async fn update(
     if let Some(c) = follow {
         new.collection_id = c;
     }
+    if new.dashboard_id != old.dashboard_id && !body.contains_key("dashboard_tab_id") {
+        new.dashboard_tab_id = None;
+    }
+    if (new.dashboard_id, new.dashboard_tab_id) != (old.dashboard_id, old.dashboard_tab_id) {
+        crate::dashboards::service::check_card_tab(
+            tx.as_mut(),
+            new.dashboard_id,
+            new.dashboard_tab_id,
+        )
+        .await?;
+    }
 
     if new.collection_position.is_some() && new.collection_position != old.collection_position
         || (new.collection_position.is_some() && new.collection_id != old.collection_id)

@@ -18,7 +18,10 @@ use crate::http::{no_content, parse_path_id, ApiJson, JsonBody};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/dashboard", get(list).post(create))
-        .route("/api/dashboard/{id}", get(get_one).put(update).delete(delete))
+        .route(
+            "/api/dashboard/{id}",
+            get(get_one).put(update).delete(delete),
+        )
 }
 
 /// A path segment that is an integer id or a 21-character entity id; anything else matches no

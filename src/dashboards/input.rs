@@ -139,7 +139,10 @@ pub fn layout(body: &Map<String, Value>, errs: &mut ValidationErrors) -> Layout 
     let mut out = Layout::default();
     match body.get("tabs") {
         None | Some(Value::Null) => {}
-        Some(v) => match v.as_array().map(|a| a.iter().map(tab).collect::<Option<Vec<_>>>()) {
+        Some(v) => match v
+            .as_array()
+            .map(|a| a.iter().map(tab).collect::<Option<Vec<_>>>())
+        {
             Some(Some(tabs)) => {
                 for t in &tabs {
                     if let Some(e) = &t.1 {
@@ -305,8 +308,14 @@ mod tests {
         assert!(errors(json!({}), true)["name"].is_string());
         assert!(errors(json!({"description": 5}), true)["description"].is_string());
         assert_eq!(errors(json!({"description": ""}), true), json!({}));
-        assert_eq!(errors(json!({"cache_ttl": 0}), true)["cache_ttl"], POSITIVE_INT);
-        assert_eq!(errors(json!({"archived": "yes"}), false)["archived"], BOOLEAN);
+        assert_eq!(
+            errors(json!({"cache_ttl": 0}), true)["cache_ttl"],
+            POSITIVE_INT
+        );
+        assert_eq!(
+            errors(json!({"archived": "yes"}), false)["archived"],
+            BOOLEAN
+        );
     }
 
     #[test]
@@ -332,10 +341,15 @@ mod tests {
                 DASHCARDS
             );
         }
-        assert_eq!(errors(json!({"tabs": [{"id": 1, "name": " "}]}), false)["tabs"], TABS);
         assert_eq!(
-            errors(json!({"tabs": [{"id": 1, "name": "x", "entity_id": "short"}]}), false)
-                ["entity_id"],
+            errors(json!({"tabs": [{"id": 1, "name": " "}]}), false)["tabs"],
+            TABS
+        );
+        assert_eq!(
+            errors(
+                json!({"tabs": [{"id": 1, "name": "x", "entity_id": "short"}]}),
+                false
+            )["entity_id"],
             ENTITY_ID
         );
     }

@@ -8,8 +8,8 @@ use std::collections::{HashMap, HashSet};
 use serde_json::Value;
 
 use super::input::{DashcardInput, Layout};
+use super::layout_store::{series_text, DashcardRow, TabRow};
 use super::service::{archived_object, entity_id_used, level, map_conflict};
-use super::store::{series_text, DashcardRow, TabRow};
 use crate::collections::perms::Level;
 use crate::entity_id::new_entity_id;
 use crate::error::{ApiError, ApiResult};

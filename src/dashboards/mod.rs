@@ -3,6 +3,7 @@
 pub mod api;
 pub mod input;
 pub mod layout;
+pub mod layout_store;
 pub mod service;
 pub mod store;
 pub mod update;

@@ -6,7 +6,8 @@ use axum::http::StatusCode;
 use serde_json::{json, Map, Value};
 
 use super::input;
-use super::store::{series_text, DashboardRow};
+use super::layout_store::series_text;
+use super::store::DashboardRow;
 use super::view::{self, DashContext};
 use crate::app::App;
 use crate::cards::store::CardRow;
@@ -89,7 +90,10 @@ pub async fn render(
     if detail {
         let tabs = tx.tab_list(d.id).await?;
         m.insert("tabs".into(), tabs.iter().map(view::tab).collect());
-        m.insert("dashcards".into(), Value::Array(dashcards(tx, caller, d.id).await?));
+        m.insert(
+            "dashcards".into(),
+            Value::Array(dashcards(tx, caller, d.id).await?),
+        );
         m.insert("param_fields".into(), Value::Null);
     }
     Ok(Value::Object(m))
@@ -113,9 +117,8 @@ impl<'a> CardRenderer<'a> {
     }
 
     async fn row(&mut self, tx: &mut dyn Tx, id: i64) -> ApiResult<Option<&CardRow>> {
-        if !self.rows.contains_key(&id) {
-            let row = tx.card_get(id).await?;
-            self.rows.insert(id, row);
+        if let std::collections::hash_map::Entry::Vacant(e) = self.rows.entry(id) {
+            e.insert(tx.card_get(id).await?);
         }
         Ok(self.rows.get(&id).and_then(Option::as_ref))
     }
@@ -287,6 +290,23 @@ pub async fn list(app: &App, caller: &Principal, f: Filter) -> ApiResult<Vec<Val
     }
     tx.commit().await?;
     Ok(out)
+}
+
+/// A card's `dashboard_tab_id` must be a tab of its dashboard (`400` otherwise, where the
+/// foreign key would have refused the write).
+pub async fn check_card_tab(
+    tx: &mut dyn Tx,
+    dashboard_id: Option<i64>,
+    tab_id: Option<i64>,
+) -> ApiResult<()> {
+    let Some(t) = tab_id else { return Ok(()) };
+    match tx.tab_get(t).await? {
+        Some(tab) if Some(tab.dashboard_id) == dashboard_id => Ok(()),
+        _ => Err(ApiError::field(
+            "dashboard_tab_id",
+            format!("Dashboard tab {t} is not a tab of the card's dashboard."),
+        )),
+    }
 }
 
 /// Takes card `card_id` out of every dashcard's `series` (§4.6), before the card is deleted.

@@ -76,7 +76,12 @@ pub async fn update(
     let target_id = target.as_ref().map(|t| t.as_ref().map(|c| c.id));
     let moving = target_id.is_some_and(|t| t != old.collection_id);
     if moving {
-        if !restoring && target.as_ref().and_then(|t| t.as_ref()).is_some_and(|c| c.is_trash()) {
+        if !restoring
+            && target
+                .as_ref()
+                .and_then(|t| t.as_ref())
+                .is_some_and(|c| c.is_trash())
+        {
             return Err(ApiError::bad_request_text(TRASH_MODIFY));
         }
         if level(tx.as_mut(), caller, target_id.flatten()).await? != Level::Write {
@@ -154,7 +159,7 @@ async fn apply_layout(
     caller: &Principal,
     old: &DashboardRow,
     layout: &Layout,
-    stored: &[super::store::DashcardRow],
+    stored: &[super::layout_store::DashcardRow],
     now: i64,
 ) -> ApiResult<bool> {
     if !layout.is_present() {

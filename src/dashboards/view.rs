@@ -1,7 +1,8 @@
 //! The dashboard, tab and dashcard representations of content.md §3.1, for one caller.
 use serde_json::{json, Map, Value};
 
-use super::store::{DashboardRow, DashcardRow, TabRow};
+use super::layout_store::{DashcardRow, TabRow};
+use super::store::DashboardRow;
 use crate::cards::store::CollectionBrief;
 use crate::cards::view::collection_entry;
 use crate::clock::Timestamp;

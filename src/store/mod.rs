@@ -13,6 +13,7 @@ use crate::api_keys::store::{ApiKeyTx, KeyAuthRow};
 use crate::audit::store::AuditTx;
 use crate::cards::store::CardTx;
 use crate::collections::store::CollectionTx;
+use crate::dashboards::layout_store::LayoutTx;
 use crate::dashboards::store::DashboardTx;
 use crate::databases::store::DatabaseTx;
 use crate::groups::store::GroupTx;
@@ -85,6 +86,7 @@ pub trait Tx:
     + CollectionTx
     + CardTx
     + DashboardTx
+    + LayoutTx
     + DatabaseTx
     + Send
 {

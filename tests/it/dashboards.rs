@@ -126,7 +126,10 @@ both!(s1_every_entity_id_is_a_distinct_nanoid, |t| async move {
     assert_eq!(set.len(), 5);
     // A dashboard by its entity id; a malformed segment matches no route.
     let r = t
-        .get(&format!("/api/dashboard/{}", d["entity_id"].as_str().expect("eid")), &admin)
+        .get(
+            &format!("/api/dashboard/{}", d["entity_id"].as_str().expect("eid")),
+            &admin,
+        )
         .await;
     r.assert(200);
     assert_eq!(r.json()["id"], d["id"]);
@@ -298,7 +301,11 @@ both!(entity_ids_of_new_rows_kept_or_refused, |t| async move {
         "An item with this entity_id already exists."
     );
     let r = t
-        .post("/api/dashboard", &admin, json!({"name": "X", "entity_id": e1}))
+        .post(
+            "/api/dashboard",
+            &admin,
+            json!({"name": "X", "entity_id": e1}),
+        )
         .await;
     r.assert(200);
     assert_eq!(r.json()["entity_id"], e1);
@@ -312,7 +319,10 @@ both!(s93_list_filters_and_shape, |t| async move {
     put_ok(&t, &admin, &y, json!({"archived": true})).await;
     let z = dashboard(&t, &alice, "z", None).await;
     let all = t.get("/api/dashboard", &admin).await.json();
-    assert_eq!(ids(&all), vec![x["id"].as_i64().expect("x"), z["id"].as_i64().expect("z")]);
+    assert_eq!(
+        ids(&all),
+        vec![x["id"].as_i64().expect("x"), z["id"].as_i64().expect("z")]
+    );
     for d in all.as_array().expect("array") {
         assert!(d.get("dashcards").is_none() && d.get("tabs").is_none());
         assert!(d.get("param_fields").is_none());
@@ -365,7 +375,11 @@ both!(key_in_restricted_group_is_denied, |t| async move {
         .assert_text(403, FORBIDDEN);
     t.delete(&p, &k).await.assert_text(403, FORBIDDEN);
     let r = t
-        .post("/api/dashboard", &k, json!({"name": "N", "collection_id": a}))
+        .post(
+            "/api/dashboard",
+            &k,
+            json!({"name": "N", "collection_id": a}),
+        )
         .await;
     r.assert(403);
     assert_eq!(r.json(), json!({ "message": CURATE }));
@@ -374,7 +388,11 @@ both!(key_in_restricted_group_is_denied, |t| async move {
     assert_eq!(r.json(), json!({ "message": CURATE }));
     // Write on B: creating there works; moving D's copy out of B into A is a curate 403.
     let r = t
-        .post("/api/dashboard", &k, json!({"name": "N", "collection_id": b}))
+        .post(
+            "/api/dashboard",
+            &k,
+            json!({"name": "N", "collection_id": b}),
+        )
         .await;
     r.assert(200);
     let n = r.json();
@@ -403,29 +421,48 @@ both!(key_in_restricted_group_is_denied, |t| async move {
     );
 });
 
-both!(create_into_trash_or_archived_collection_refused, |t| async move {
-    let admin = t.setup().await;
-    let trash = t.get("/api/collection/trash", &admin).await.json()["id"].clone();
-    let a = collection(&t, &admin, "A", None).await;
-    t.post("/api/dashboard", &admin, json!({"name": "D", "collection_id": trash}))
+both!(
+    create_into_trash_or_archived_collection_refused,
+    |t| async move {
+        let admin = t.setup().await;
+        let trash = t.get("/api/collection/trash", &admin).await.json()["id"].clone();
+        let a = collection(&t, &admin, "A", None).await;
+        t.post(
+            "/api/dashboard",
+            &admin,
+            json!({"name": "D", "collection_id": trash}),
+        )
         .await
         .assert_text(400, "You cannot modify the Trash Collection.");
-    t.post("/api/dashboard", &admin, json!({"name": "D", "collection_id": 999999}))
+        t.post(
+            "/api/dashboard",
+            &admin,
+            json!({"name": "D", "collection_id": 999999}),
+        )
         .await
         .assert_text(404, "Not found.");
-    t.put(&format!("/api/collection/{a}"), &admin, json!({"archived": true}))
+        t.put(
+            &format!("/api/collection/{a}"),
+            &admin,
+            json!({"archived": true}),
+        )
         .await
         .assert(200);
-    let r = t
-        .post("/api/dashboard", &admin, json!({"name": "D", "collection_id": a}))
-        .await;
-    r.assert(400);
-    assert_eq!(
-        r.json(),
-        json!({"errors": {"collection_id": "You cannot add items to an archived collection."}})
-    );
-    let d = dashboard(&t, &admin, "D", None).await;
-    t.put(&path(&d), &admin, json!({"collection_id": trash}))
-        .await
-        .assert_text(400, "You cannot modify the Trash Collection.");
-});
+        let r = t
+            .post(
+                "/api/dashboard",
+                &admin,
+                json!({"name": "D", "collection_id": a}),
+            )
+            .await;
+        r.assert(400);
+        assert_eq!(
+            r.json(),
+            json!({"errors": {"collection_id": "You cannot add items to an archived collection."}})
+        );
+        let d = dashboard(&t, &admin, "D", None).await;
+        t.put(&path(&d), &admin, json!({"collection_id": trash}))
+            .await
+            .assert_text(400, "You cannot modify the Trash Collection.");
+    }
+);

@@ -30,7 +30,10 @@ both!(s49_new_dashcards_get_real_ids, |t| async move {
     let cards = v["dashcards"].as_array().expect("dashcards");
     assert_eq!(cards.len(), 2);
     let (a, b) = (&cards[0], &cards[1]);
-    assert!(a["id"].as_i64().expect("id") > 0 && b["id"].as_i64().expect("id") > a["id"].as_i64().expect("id"));
+    assert!(
+        a["id"].as_i64().expect("id") > 0
+            && b["id"].as_i64().expect("id") > a["id"].as_i64().expect("id")
+    );
     assert_eq!(a["card_id"], c["id"]);
     assert_eq!(a["card"]["name"], "C");
     assert_eq!(a["card"]["dataset_query"], c["dataset_query"]);
@@ -46,7 +49,10 @@ both!(s49_new_dashcards_get_real_ids, |t| async move {
     assert_eq!(b["visualization_settings"]["text"], "hi");
     assert_eq!(t.get(&path(&d), &admin).await.json(), v);
     // The card now counts the dashboard.
-    let got = t.get(&format!("/api/card/{}", c["id"]), &admin).await.json();
+    let got = t
+        .get(&format!("/api/card/{}", c["id"]), &admin)
+        .await
+        .json();
     assert_eq!(got["dashboard_count"], 1);
 });
 
@@ -77,7 +83,13 @@ both!(s51_omitted_dashcards_are_deleted, |t| async move {
     let admin = t.setup().await;
     let c = card(&t, &admin, "C", None).await;
     let d = dashboard(&t, &admin, "D", None).await;
-    let v = put_ok(&t, &admin, &d, json!({"dashcards": [dc(-1, &c["id"], 0), dc(-2, &c["id"], 4)]})).await;
+    let v = put_ok(
+        &t,
+        &admin,
+        &d,
+        json!({"dashcards": [dc(-1, &c["id"], 0), dc(-2, &c["id"], 4)]}),
+    )
+    .await;
     let d1 = v["dashcards"][0].clone();
     let mut moved = d1.clone();
     moved["row"] = json!(5);
@@ -92,7 +104,11 @@ both!(s51_omitted_dashcards_are_deleted, |t| async move {
     r.assert(400);
     assert!(r.json()["errors"]["dashcards"].is_string());
     let r = t
-        .put(&path(&d), &admin, json!({"dashcards": [{"id": -1, "row": -1, "col": 0, "size_x": 1, "size_y": 1}]}))
+        .put(
+            &path(&d),
+            &admin,
+            json!({"dashcards": [{"id": -1, "row": -1, "col": 0, "size_x": 1, "size_y": 1}]}),
+        )
         .await;
     r.assert(400);
     assert!(r.json()["errors"]["dashcards"].is_string());
@@ -113,8 +129,14 @@ both!(s52_new_tabs_and_remapped_tab_ids, |t| async move {
     .await;
     let tabs = v["tabs"].as_array().expect("tabs");
     assert_eq!(tabs.len(), 2);
-    assert_eq!((tabs[0]["name"].clone(), tabs[0]["position"].clone()), (json!("One"), json!(0)));
-    assert_eq!((tabs[1]["name"].clone(), tabs[1]["position"].clone()), (json!("Two"), json!(1)));
+    assert_eq!(
+        (tabs[0]["name"].clone(), tabs[0]["position"].clone()),
+        (json!("One"), json!(0))
+    );
+    assert_eq!(
+        (tabs[1]["name"].clone(), tabs[1]["position"].clone()),
+        (json!("Two"), json!(1))
+    );
     assert!(tabs.iter().all(|t| t["id"].as_i64().is_some_and(|i| i > 0)));
     assert_eq!(tabs[0]["dashboard_id"], d["id"]);
     assert_eq!(v["dashcards"][0]["dashboard_tab_id"], tabs[1]["id"]);
@@ -126,11 +148,21 @@ both!(s52_new_tabs_and_remapped_tab_ids, |t| async move {
         json!({"tabs": [{"id": tabs[1]["id"], "name": "2"}, {"id": tabs[0]["id"], "name": "One"}]}),
     )
     .await;
-    assert_eq!(ids(&v2["tabs"]), vec![tabs[1]["id"].as_i64().expect("id"), tabs[0]["id"].as_i64().expect("id")]);
+    assert_eq!(
+        ids(&v2["tabs"]),
+        vec![
+            tabs[1]["id"].as_i64().expect("id"),
+            tabs[0]["id"].as_i64().expect("id")
+        ]
+    );
     assert_eq!(v2["tabs"][0]["name"], "2");
     assert_eq!(v2["tabs"][1]["position"], 1);
     let r = t
-        .put(&path(&d), &admin, json!({"tabs": [{"id": -1, "name": "a"}, {"id": -1, "name": "b"}]}))
+        .put(
+            &path(&d),
+            &admin,
+            json!({"tabs": [{"id": -1, "name": "a"}, {"id": -1, "name": "b"}]}),
+        )
         .await;
     r.assert(400);
     assert!(r.json()["errors"]["tabs"].is_string());
@@ -147,23 +179,35 @@ both!(s52_new_tabs_and_remapped_tab_ids, |t| async move {
     assert!(r.json()["errors"]["dashcards"].is_string());
 });
 
-both!(s53_tabbed_dashboard_needs_tab_on_every_card, |t| async move {
-    let admin = t.setup().await;
-    let c = card(&t, &admin, "C", None).await;
-    let d = dashboard(&t, &admin, "D", None).await;
-    let before = put_ok(&t, &admin, &d, json!({"tabs": [{"id": -1, "name": "T"}]})).await;
-    t.put(&path(&d), &admin, json!({"dashcards": [dc(-1, &c["id"], 0)]}))
+both!(
+    s53_tabbed_dashboard_needs_tab_on_every_card,
+    |t| async move {
+        let admin = t.setup().await;
+        let c = card(&t, &admin, "C", None).await;
+        let d = dashboard(&t, &admin, "D", None).await;
+        let before = put_ok(&t, &admin, &d, json!({"tabs": [{"id": -1, "name": "T"}]})).await;
+        t.put(
+            &path(&d),
+            &admin,
+            json!({"dashcards": [dc(-1, &c["id"], 0)]}),
+        )
         .await
-        .assert_text(400, "This dashboard has tab, makes sure every card has a tab");
-    assert_eq!(t.get(&path(&d), &admin).await.json(), before);
-    // Without tabs, a tab id is refused.
-    let plain = dashboard(&t, &admin, "P", None).await;
-    let mut card_on_tab = dc(-1, &c["id"], 0);
-    card_on_tab["dashboard_tab_id"] = before["tabs"][0]["id"].clone();
-    let r = t.put(&path(&plain), &admin, json!({ "dashcards": [card_on_tab] })).await;
-    r.assert(400);
-    assert!(r.json()["errors"]["dashcards"].is_string());
-});
+        .assert_text(
+            400,
+            "This dashboard has tab, makes sure every card has a tab",
+        );
+        assert_eq!(t.get(&path(&d), &admin).await.json(), before);
+        // Without tabs, a tab id is refused.
+        let plain = dashboard(&t, &admin, "P", None).await;
+        let mut card_on_tab = dc(-1, &c["id"], 0);
+        card_on_tab["dashboard_tab_id"] = before["tabs"][0]["id"].clone();
+        let r = t
+            .put(&path(&plain), &admin, json!({ "dashcards": [card_on_tab] }))
+            .await;
+        r.assert(400);
+        assert!(r.json()["errors"]["dashcards"].is_string());
+    }
+);
 
 both!(s54_omitted_tab_goes_with_its_dashcards, |t| async move {
     let admin = t.setup().await;
@@ -187,50 +231,69 @@ both!(s54_omitted_tab_goes_with_its_dashcards, |t| async move {
     assert_eq!(v["dashcards"], json!([y]));
 });
 
-both!(s55_added_cards_must_be_live_readable_and_exist, |t| async move {
-    let admin = t.setup().await;
-    let g = t.group(&admin, "G").await;
-    let a = collection(&t, &admin, "A", None).await;
-    let b = collection(&t, &admin, "B", None).await;
-    set(
-        &t,
-        &admin,
-        json!({"1": {"root": "none", a.to_string(): "none", b.to_string(): "none"},
+both!(
+    s55_added_cards_must_be_live_readable_and_exist,
+    |t| async move {
+        let admin = t.setup().await;
+        let g = t.group(&admin, "G").await;
+        let a = collection(&t, &admin, "A", None).await;
+        let b = collection(&t, &admin, "B", None).await;
+        set(
+            &t,
+            &admin,
+            json!({"1": {"root": "none", a.to_string(): "none", b.to_string(): "none"},
                g.to_string(): {a.to_string(): "write"}}),
-    )
-    .await;
-    let k = create_key(&t, &admin, "K", g).await.auth();
-    let ca = card(&t, &admin, "Ca", Some(a)).await;
-    t.put(&format!("/api/card/{}", ca["id"]), &admin, json!({"archived": true}))
+        )
+        .await;
+        let k = create_key(&t, &admin, "K", g).await.auth();
+        let ca = card(&t, &admin, "Ca", Some(a)).await;
+        t.put(
+            &format!("/api/card/{}", ca["id"]),
+            &admin,
+            json!({"archived": true}),
+        )
         .await
         .assert(200);
-    let cu = card(&t, &admin, "Cu", Some(b)).await;
-    let ok = card(&t, &admin, "Ok", Some(a)).await;
-    let d = dashboard(&t, &admin, "D", Some(a)).await;
-    let r = t.put(&path(&d), &k, json!({"dashcards": [dc(-1, &ca["id"], 0)]})).await;
-    r.assert(404);
-    assert_eq!(r.json(), archived_body());
-    t.put(&path(&d), &k, json!({"dashcards": [dc(-1, &cu["id"], 0)]}))
-        .await
-        .assert_text(403, FORBIDDEN);
-    t.put(&path(&d), &k, json!({"dashcards": [dc(-1, &json!(999999), 0)]}))
+        let cu = card(&t, &admin, "Cu", Some(b)).await;
+        let ok = card(&t, &admin, "Ok", Some(a)).await;
+        let d = dashboard(&t, &admin, "D", Some(a)).await;
+        let r = t
+            .put(&path(&d), &k, json!({"dashcards": [dc(-1, &ca["id"], 0)]}))
+            .await;
+        r.assert(404);
+        assert_eq!(r.json(), archived_body());
+        t.put(&path(&d), &k, json!({"dashcards": [dc(-1, &cu["id"], 0)]}))
+            .await
+            .assert_text(403, FORBIDDEN);
+        t.put(
+            &path(&d),
+            &k,
+            json!({"dashcards": [dc(-1, &json!(999999), 0)]}),
+        )
         .await
         .assert_text(404, "Not found.");
-    let mut series = dc(-1, &ok["id"], 0);
-    series["series"] = json!([{"id": cu["id"]}]);
-    t.put(&path(&d), &k, json!({ "dashcards": [series] }))
-        .await
-        .assert_text(403, FORBIDDEN);
-    // A readable card works; an unreadable one the admin placed shows as {"id"} to the key.
-    put_ok(&t, &k, &d, json!({"dashcards": [dc(-1, &ok["id"], 0)]})).await;
-    let v = put_ok(&t, &admin, &d, json!({"dashcards": [dc(-1, &ok["id"], 0), dc(-2, &cu["id"], 4)]})).await;
-    let got = t.get(&path(&d), &k).await.json();
-    assert_eq!(got["dashcards"][1]["card"], json!({ "id": cu["id"] }));
-    assert_eq!(got["dashcards"][0]["card"]["name"], "Ok");
-    // Sending back what the key read keeps the unreadable card (its card_id is unchanged).
-    let again = put_ok(&t, &k, &d, json!({ "dashcards": got["dashcards"] })).await;
-    assert_eq!(ids(&again["dashcards"]), ids(&v["dashcards"]));
-});
+        let mut series = dc(-1, &ok["id"], 0);
+        series["series"] = json!([{"id": cu["id"]}]);
+        t.put(&path(&d), &k, json!({ "dashcards": [series] }))
+            .await
+            .assert_text(403, FORBIDDEN);
+        // A readable card works; an unreadable one the admin placed shows as {"id"} to the key.
+        put_ok(&t, &k, &d, json!({"dashcards": [dc(-1, &ok["id"], 0)]})).await;
+        let v = put_ok(
+            &t,
+            &admin,
+            &d,
+            json!({"dashcards": [dc(-1, &ok["id"], 0), dc(-2, &cu["id"], 4)]}),
+        )
+        .await;
+        let got = t.get(&path(&d), &k).await.json();
+        assert_eq!(got["dashcards"][1]["card"], json!({ "id": cu["id"] }));
+        assert_eq!(got["dashcards"][0]["card"]["name"], "Ok");
+        // Sending back what the key read keeps the unreadable card (its card_id is unchanged).
+        let again = put_ok(&t, &k, &d, json!({ "dashcards": got["dashcards"] })).await;
+        assert_eq!(ids(&again["dashcards"]), ids(&v["dashcards"]));
+    }
+);
 
 both!(s56_layout_of_archived_dashboard_refused, |t| async move {
     let admin = t.setup().await;
@@ -244,37 +307,59 @@ both!(s56_layout_of_archived_dashboard_refused, |t| async move {
     assert_eq!(r.json(), archived_body());
 });
 
-both!(s57_other_dashboards_dashcard_id_creates_new, |t| async move {
-    let admin = t.setup().await;
-    let c = card(&t, &admin, "C", None).await;
-    let d1 = dashboard(&t, &admin, "D1", None).await;
-    let d2 = dashboard(&t, &admin, "D2", None).await;
-    let v1 = put_ok(&t, &admin, &d1, json!({"dashcards": [dc(-1, &c["id"], 0)]})).await;
-    let seven = v1["dashcards"][0]["id"].as_i64().expect("id");
-    let v2 = put_ok(&t, &admin, &d2, json!({"dashcards": [dc(seven, &c["id"], 3)]})).await;
-    let new_id = v2["dashcards"][0]["id"].as_i64().expect("id");
-    assert_ne!(new_id, seven);
-    assert_eq!(v2["dashcards"][0]["dashboard_id"], d2["id"]);
-    // D1 unchanged (its card now counts two dashboards).
-    let mut now = t.get(&path(&d1), &admin).await.json();
-    assert_eq!(now["dashcards"][0]["card"]["dashboard_count"], 2);
-    now["dashcards"][0]["card"]["dashboard_count"] = json!(1);
-    assert_eq!(now, v1);
-});
+both!(
+    s57_other_dashboards_dashcard_id_creates_new,
+    |t| async move {
+        let admin = t.setup().await;
+        let c = card(&t, &admin, "C", None).await;
+        let d1 = dashboard(&t, &admin, "D1", None).await;
+        let d2 = dashboard(&t, &admin, "D2", None).await;
+        let v1 = put_ok(&t, &admin, &d1, json!({"dashcards": [dc(-1, &c["id"], 0)]})).await;
+        let seven = v1["dashcards"][0]["id"].as_i64().expect("id");
+        let v2 = put_ok(
+            &t,
+            &admin,
+            &d2,
+            json!({"dashcards": [dc(seven, &c["id"], 3)]}),
+        )
+        .await;
+        let new_id = v2["dashcards"][0]["id"].as_i64().expect("id");
+        assert_ne!(new_id, seven);
+        assert_eq!(v2["dashcards"][0]["dashboard_id"], d2["id"]);
+        // D1 unchanged (its card now counts two dashboards).
+        let mut now = t.get(&path(&d1), &admin).await.json();
+        assert_eq!(now["dashcards"][0]["card"]["dashboard_count"], 2);
+        now["dashcards"][0]["card"]["dashboard_count"] = json!(1);
+        assert_eq!(now, v1);
+    }
+);
 
 both!(s85_hidden_dashcards_survive_a_put_back, |t| async move {
     let admin = t.setup().await;
     let c1 = card(&t, &admin, "C1", None).await;
     let c2 = card(&t, &admin, "C2", None).await;
     let d = dashboard(&t, &admin, "D", None).await;
-    let full = put_ok(&t, &admin, &d, json!({"dashcards": [dc(-1, &c1["id"], 0), dc(-2, &c2["id"], 4)]})).await;
+    let full = put_ok(
+        &t,
+        &admin,
+        &d,
+        json!({"dashcards": [dc(-1, &c1["id"], 0), dc(-2, &c2["id"], 4)]}),
+    )
+    .await;
     let d2 = full["dashcards"][1].clone();
     let c2p = format!("/api/card/{}", c2["id"]);
-    t.put(&c2p, &admin, json!({"archived": true})).await.assert(200);
+    t.put(&c2p, &admin, json!({"archived": true}))
+        .await
+        .assert(200);
     let got = t.get(&path(&d), &admin).await.json();
-    assert_eq!(ids(&got["dashcards"]), vec![full["dashcards"][0]["id"].as_i64().expect("id")]);
+    assert_eq!(
+        ids(&got["dashcards"]),
+        vec![full["dashcards"][0]["id"].as_i64().expect("id")]
+    );
     put_ok(&t, &admin, &d, json!({ "dashcards": got["dashcards"] })).await;
-    t.put(&c2p, &admin, json!({"archived": false})).await.assert(200);
+    t.put(&c2p, &admin, json!({"archived": false}))
+        .await
+        .assert(200);
     let back = t.get(&path(&d), &admin).await.json();
     assert_eq!(back["dashcards"].as_array().map(Vec::len), Some(2));
     let mut d2_now = back["dashcards"][1].clone();
