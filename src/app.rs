@@ -68,6 +68,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::cards::api::routes())
         .merge(crate::stubs::routes())
         .merge(crate::search::api::routes())
+        // Dashboards (content.md §3).
+        .merge(crate::dashboards::api::routes())
         .merge(crate::ui::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(not_found);

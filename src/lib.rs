@@ -9,6 +9,7 @@ pub mod cards;
 pub mod clock;
 pub mod collections;
 pub mod config;
+pub mod dashboards;
 pub mod databases;
 pub mod entity_id;
 pub mod error;

@@ -225,6 +225,8 @@ pub async fn create(app: &App, caller: &Principal, body: &Map<String, Value>) ->
         created_at: now,
         updated_at: now,
     };
+    crate::dashboards::service::check_card_tab(tx.as_mut(), dashboard_id, row.dashboard_tab_id)
+        .await?;
     if let Some(p) = position {
         tx.content_shift_positions(target, p, 0).await?;
     }
@@ -340,6 +342,8 @@ pub async fn delete(app: &App, caller: &Principal, r: &CardRef) -> ApiResult<()>
     if level(tx.as_mut(), caller, row.collection_id).await? != Level::Write {
         return Err(ApiError::Forbidden);
     }
+    let now = app.clock.now().0;
+    crate::dashboards::service::remove_from_series(tx.as_mut(), row.id, now).await?;
     tx.card_delete(row.id).await?;
     tx.commit().await?;
     Ok(())

@@ -80,7 +80,7 @@ pub trait CardTx {
     async fn content_trash_id(&mut self) -> StoreResult<Option<i64>>;
     /// (collection_id, archived) of a dashboard.
     async fn content_dashboard(&mut self, id: i64) -> StoreResult<Option<(Option<i64>, bool)>>;
-    /// Dashboards with a dashcard for the card.
+    /// Dashboards with a dashcard or a series entry for the card.
     async fn card_dashboard_count(&mut self, card_id: i64) -> StoreResult<i64>;
 }
 
@@ -289,11 +289,17 @@ macro_rules! impl_card_tx {
                 &mut self,
                 card_id: i64,
             ) -> $crate::store::StoreResult<i64> {
+                let [a, b, c, d] = $crate::dashboards::layout_store::series_patterns(card_id);
                 let (n,): (i64,) = sqlx::query_as(
                     "SELECT COUNT(DISTINCT dashboard_id) FROM report_dashboardcard \
-                     WHERE card_id = $1",
+                     WHERE card_id = $1 OR series = $2 OR series LIKE $3 OR series LIKE $4 \
+                     OR series LIKE $5",
                 )
                 .bind(card_id)
+                .bind(a)
+                .bind(b)
+                .bind(c)
+                .bind(d)
                 .fetch_one(self.conn())
                 .await?;
                 Ok(n)

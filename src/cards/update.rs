@@ -12,6 +12,7 @@ use crate::collections::perms::Level;
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::Principal;
 use crate::http::validate::ValidationErrors;
+use crate::store::Tx;
 
 const INVALID_REQUEST: &str = "Invalid Request.";
 
@@ -89,6 +90,8 @@ pub async fn update(
         }
     }
 
+    let follow = dashboard_move(tx.as_mut(), caller, &old, body).await?;
+
     // Archiving state (§4.2).
     match archive {
         Some(true) if !old.archived => {
@@ -125,6 +128,20 @@ pub async fn update(
     }
 
     apply_fields(&mut new, body, query, derived.as_ref());
+    if let Some(c) = follow {
+        new.collection_id = c;
+    }
+    if new.dashboard_id != old.dashboard_id && !body.contains_key("dashboard_tab_id") {
+        new.dashboard_tab_id = None;
+    }
+    if (new.dashboard_id, new.dashboard_tab_id) != (old.dashboard_id, old.dashboard_tab_id) {
+        crate::dashboards::service::check_card_tab(
+            tx.as_mut(),
+            new.dashboard_id,
+            new.dashboard_tab_id,
+        )
+        .await?;
+    }
 
     if new.collection_position.is_some() && new.collection_position != old.collection_position
         || (new.collection_position.is_some() && new.collection_id != old.collection_id)
@@ -142,6 +159,36 @@ pub async fn update(
     let v = render(tx.as_mut(), caller, &new).await?;
     tx.commit().await?;
     Ok(v)
+}
+
+/// `dashboard_id` changed (§2.7): write permission on the old and the new dashboard's
+/// collection. Returns the new dashboard's collection, which the card follows.
+async fn dashboard_move(
+    tx: &mut dyn Tx,
+    caller: &Principal,
+    old: &CardRow,
+    body: &Map<String, Value>,
+) -> ApiResult<Option<Option<i64>>> {
+    if !body.contains_key("dashboard_id") {
+        return Ok(None);
+    }
+    let wanted = opt_i64(body, "dashboard_id");
+    if wanted == old.dashboard_id {
+        return Ok(None);
+    }
+    let mut follow = None;
+    for d in [old.dashboard_id, wanted].into_iter().flatten() {
+        let Some((coll, _)) = tx.content_dashboard(d).await? else {
+            continue;
+        };
+        if level(tx, caller, coll).await? != Level::Write {
+            return Err(curate());
+        }
+        if Some(d) == wanted {
+            follow = Some(coll);
+        }
+    }
+    Ok(follow)
 }
 
 /// Plain field updates: only keys present in the body are considered.

@@ -222,11 +222,15 @@ macro_rules! impl_collection_tx {
                 archived: bool,
                 now: i64,
             ) -> $crate::store::StoreResult<()> {
-                for table in ["report_card", "report_dashboard"] {
+                // Dashboard questions of a dashboard trashed on its own stay with it.
+                let own_dashboard_trashed = "AND (dashboard_id IS NULL OR dashboard_id NOT IN
+                    (SELECT id FROM report_dashboard WHERE archived_directly = TRUE))";
+                for (table, extra) in [("report_card", own_dashboard_trashed), ("report_dashboard", "")] {
                     let sql = format!(
                         "UPDATE {table} SET archived = $1, archived_directly = FALSE,
                          updated_at = $2
-                         WHERE collection_id = $3 AND archived <> $1 AND archived_directly = FALSE"
+                         WHERE collection_id = $3 AND archived <> $1 AND archived_directly = FALSE
+                         {extra}"
                     );
                     sqlx::query(&sql)
                         .bind(archived)

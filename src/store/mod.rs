@@ -14,6 +14,8 @@ use crate::audit::store::AuditTx;
 use crate::cards::store::CardTx;
 use crate::collections::item_store::ItemTx;
 use crate::collections::store::CollectionTx;
+use crate::dashboards::layout_store::LayoutTx;
+use crate::dashboards::store::DashboardTx;
 use crate::databases::store::DatabaseTx;
 use crate::groups::store::GroupTx;
 use crate::sessions::store::{SessionAuthRow, SessionTx};
@@ -87,6 +89,8 @@ pub trait Tx:
     + CollectionTx
     + ItemTx
     + CardTx
+    + DashboardTx
+    + LayoutTx
     + DatabaseTx
     + Send
 {

@@ -178,3 +178,5 @@ crate::impl_card_tx!(PgTx);
 crate::impl_database_tx!(PgTx);
 crate::impl_collection_tx!(PgTx);
 crate::impl_item_tx!(PgTx);
+crate::impl_dashboard_tx!(PgTx);
+crate::impl_layout_tx!(PgTx);

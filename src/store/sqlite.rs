@@ -161,3 +161,5 @@ crate::impl_card_tx!(SqliteTx);
 crate::impl_database_tx!(SqliteTx);
 crate::impl_collection_tx!(SqliteTx);
 crate::impl_item_tx!(SqliteTx);
+crate::impl_dashboard_tx!(SqliteTx);
+crate::impl_layout_tx!(SqliteTx);

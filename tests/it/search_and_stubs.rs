@@ -155,15 +155,18 @@ both!(s83_search_models_filter_and_available_models, |t| async move {
         &admin,
         json!({"name": "Sales board", "collection_id": a}),
     )
-    .await;
+    .await
+    .assert(200);
     card(&t, &admin, "Sales card", Some(a)).await;
     let v = t.get("/api/search?models=dashboard", &admin).await.json();
     let data = v["data"].as_array().expect("data");
+    assert_eq!(data.len(), 1, "{v}");
     assert!(data.iter().all(|d| d["model"] == "dashboard"), "{v}");
     assert_eq!(v["models"], json!(["dashboard"]));
     let available = v["available_models"].as_array().expect("available");
     assert!(available.contains(&json!("collection")));
     assert!(available.contains(&json!("card")));
+    assert!(available.contains(&json!("dashboard")));
     // Unknown kinds are accepted and yield nothing.
     let v = t.get("/api/search?models=table", &admin).await.json();
     assert_eq!(v["total"], 0);

@@ -1,0 +1,342 @@
+//! Dashboard rules and permission checks (content.md §3, §4.2, §4.6, §5): creating, reading,
+//! listing and deleting; `PUT` lives in [`super::update`] and [`super::layout`].
+use std::collections::HashMap;
+
+use axum::http::StatusCode;
+use serde_json::{json, Map, Value};
+
+use super::input;
+use super::layout_store::series_text;
+use super::store::DashboardRow;
+use super::view::{self, DashContext};
+use crate::app::App;
+use crate::cards::store::CardRow;
+use crate::collections::perms::{self, Level};
+use crate::collections::service::{ARCHIVED_PARENT, DUPLICATE_ENTITY_ID, TRASH_MODIFY};
+use crate::entity_id::new_entity_id;
+use crate::error::{ApiError, ApiResult};
+use crate::http::auth::Principal;
+use crate::http::validate::ValidationErrors;
+use crate::store::{StoreError, Tx};
+
+pub const CURATE: &str = "You do not have curate permissions for this Collection.";
+
+/// A dashboard addressed by integer id or entity id (content.md §0.2).
+#[derive(Debug, Clone)]
+pub enum DashRef {
+    Id(i64),
+    EntityId(String),
+}
+
+pub fn curate() -> ApiError {
+    ApiError::JsonBody(StatusCode::FORBIDDEN, json!({ "message": CURATE }))
+}
+
+/// `404` `{"message":"The object has been archived.","error_code":"archived"}`.
+pub fn archived_object() -> ApiError {
+    ApiError::JsonBody(
+        StatusCode::NOT_FOUND,
+        json!({"message": "The object has been archived.", "error_code": "archived"}),
+    )
+}
+
+pub fn entity_id_used() -> ApiError {
+    ApiError::field("entity_id", DUPLICATE_ENTITY_ID)
+}
+
+/// A unique-constraint failure on insert can only be a used entity id (ids are generated).
+pub fn map_conflict(e: StoreError) -> ApiError {
+    match e {
+        StoreError::Conflict(_) => entity_id_used(),
+        other => other.into(),
+    }
+}
+
+pub async fn resolve(tx: &mut dyn Tx, r: &DashRef) -> ApiResult<DashboardRow> {
+    let row = match r {
+        DashRef::Id(id) => tx.dashboard_get(*id).await?,
+        DashRef::EntityId(e) => tx.dashboard_get_by_entity_id(e).await?,
+    };
+    row.ok_or(ApiError::NotFound)
+}
+
+pub async fn level(tx: &mut dyn Tx, caller: &Principal, coll: Option<i64>) -> ApiResult<Level> {
+    Ok(perms::level(tx, caller, coll).await?)
+}
+
+/// The §3.1 representation; `detail` adds `tabs`, `dashcards` and `param_fields`.
+pub async fn render(
+    tx: &mut dyn Tx,
+    caller: &Principal,
+    d: &DashboardRow,
+    detail: bool,
+) -> ApiResult<Value> {
+    let editor = tx.user_get(d.last_editor_id).await?;
+    let collection = match d.collection_id {
+        Some(id) => tx.content_collection(id).await?,
+        None => None,
+    };
+    let ctx = DashContext {
+        editor: editor.as_ref(),
+        collection: collection.as_ref(),
+        level: level(tx, caller, d.collection_id).await?,
+        trash_id: if d.archived_directly {
+            tx.content_trash_id().await?
+        } else {
+            None
+        },
+    };
+    let mut m = view::dashboard(d, &ctx);
+    if detail {
+        let tabs = tx.tab_list(d.id).await?;
+        m.insert("tabs".into(), tabs.iter().map(view::tab).collect());
+        m.insert(
+            "dashcards".into(),
+            Value::Array(dashcards(tx, caller, d.id).await?),
+        );
+        m.insert("param_fields".into(), Value::Null);
+    }
+    Ok(Value::Object(m))
+}
+
+/// Renders cards for one caller, each card once: the full card when readable, `{"id"}` when
+/// not, `None` when it no longer exists.
+struct CardRenderer<'a> {
+    caller: &'a Principal,
+    rows: HashMap<i64, Option<CardRow>>,
+    json: HashMap<i64, Value>,
+}
+
+impl<'a> CardRenderer<'a> {
+    fn new(caller: &'a Principal) -> Self {
+        CardRenderer {
+            caller,
+            rows: HashMap::new(),
+            json: HashMap::new(),
+        }
+    }
+
+    async fn row(&mut self, tx: &mut dyn Tx, id: i64) -> ApiResult<Option<&CardRow>> {
+        if let std::collections::hash_map::Entry::Vacant(e) = self.rows.entry(id) {
+            e.insert(tx.card_get(id).await?);
+        }
+        Ok(self.rows.get(&id).and_then(Option::as_ref))
+    }
+
+    async fn json(&mut self, tx: &mut dyn Tx, id: i64) -> ApiResult<Option<Value>> {
+        if let Some(v) = self.json.get(&id) {
+            return Ok(Some(v.clone()));
+        }
+        let Some(row) = self.row(tx, id).await?.cloned() else {
+            return Ok(None);
+        };
+        let v = if level(tx, self.caller, row.collection_id).await? == Level::None {
+            json!({ "id": id })
+        } else {
+            crate::cards::service::render(tx, self.caller, &row).await?
+        };
+        self.json.insert(id, v.clone());
+        Ok(Some(v))
+    }
+}
+
+/// The visible dashcards of a dashboard: those whose card is archived are left out (§4.2).
+async fn dashcards(tx: &mut dyn Tx, caller: &Principal, dash: i64) -> ApiResult<Vec<Value>> {
+    let mut cards = CardRenderer::new(caller);
+    let mut out = Vec::new();
+    for dc in tx.dashcard_list(dash).await? {
+        let card = match dc.card_id {
+            None => Value::Null,
+            Some(id) => {
+                if cards.row(tx, id).await?.is_some_and(|c| c.archived) {
+                    continue;
+                }
+                cards.json(tx, id).await?.unwrap_or(json!({ "id": id }))
+            }
+        };
+        let mut series = Vec::new();
+        for id in dc.series_ids() {
+            if let Some(v) = cards.json(tx, id).await? {
+                series.push(v);
+            }
+        }
+        out.push(view::dashcard(&dc, card, series));
+    }
+    Ok(out)
+}
+
+pub(super) fn opt_i64(body: &Map<String, Value>, key: &str) -> Option<i64> {
+    body.get(key).and_then(Value::as_i64)
+}
+
+pub(super) fn opt_text(body: &Map<String, Value>, key: &str) -> Option<String> {
+    body.get(key).and_then(Value::as_str).map(str::to_owned)
+}
+
+/// JSON text of a present, non-null field, or `default`.
+pub fn json_text(body: &Map<String, Value>, key: &str, default: &str) -> String {
+    match body.get(key) {
+        None | Some(Value::Null) => default.to_string(),
+        Some(v) => v.to_string(),
+    }
+}
+
+/// `POST /api/dashboard` (§3.2).
+pub async fn create(app: &App, caller: &Principal, body: &Map<String, Value>) -> ApiResult<Value> {
+    let mut errs = ValidationErrors::new();
+    input::check(body, true, &mut errs);
+    errs.into_result()?;
+    let target = opt_i64(body, "collection_id");
+    let mut tx = app.store.begin().await?;
+    let collection = match target {
+        Some(id) => Some(tx.content_collection(id).await?.ok_or(ApiError::NotFound)?),
+        None => None,
+    };
+    if collection.as_ref().is_some_and(|c| c.is_trash()) {
+        return Err(ApiError::bad_request_text(TRASH_MODIFY));
+    }
+    if level(tx.as_mut(), caller, target).await? != Level::Write {
+        return Err(curate());
+    }
+    if collection.as_ref().is_some_and(|c| c.archived) {
+        return Err(ApiError::field("collection_id", ARCHIVED_PARENT));
+    }
+    let entity_id = match opt_text(body, "entity_id") {
+        Some(e) => {
+            if tx.dashboard_get_by_entity_id(&e).await?.is_some() {
+                return Err(entity_id_used());
+            }
+            e
+        }
+        None => new_entity_id(),
+    };
+    let now = app.clock.now().0;
+    let position = opt_i64(body, "collection_position");
+    let mut row = DashboardRow {
+        id: 0,
+        entity_id,
+        name: opt_text(body, "name").unwrap_or_default(),
+        description: opt_text(body, "description"),
+        collection_id: target,
+        collection_position: position,
+        parameters: json_text(body, "parameters", "[]"),
+        width: "fixed".into(),
+        auto_apply_filters: true,
+        cache_ttl: opt_i64(body, "cache_ttl"),
+        position: None,
+        caveats: None,
+        points_of_interest: None,
+        archived: false,
+        archived_directly: false,
+        creator_id: caller.user_id,
+        last_editor_id: caller.user_id,
+        created_at: now,
+        updated_at: now,
+    };
+    if let Some(p) = position {
+        tx.dashboard_shift_positions(target, p, 0).await?;
+    }
+    row.id = tx.dashboard_insert(&row).await.map_err(map_conflict)?;
+    let v = render(tx.as_mut(), caller, &row, true).await?;
+    tx.commit().await?;
+    Ok(v)
+}
+
+/// `GET /api/dashboard/:id` (§3.3).
+pub async fn get(app: &App, caller: &Principal, r: &DashRef) -> ApiResult<Value> {
+    let mut tx = app.store.read().await?;
+    let row = resolve(tx.as_mut(), r).await?;
+    if level(tx.as_mut(), caller, row.collection_id).await? == Level::None {
+        return Err(ApiError::Forbidden);
+    }
+    let v = render(tx.as_mut(), caller, &row, true).await?;
+    tx.commit().await?;
+    Ok(v)
+}
+
+/// The `f` filter of `GET /api/dashboard` (§3.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Filter {
+    All,
+    Mine,
+    Archived,
+}
+
+/// `GET /api/dashboard` (§3.3): readable dashboards by lowercased name, then id.
+pub async fn list(app: &App, caller: &Principal, f: Filter) -> ApiResult<Vec<Value>> {
+    let mut tx = app.store.read().await?;
+    let mut rows = tx.dashboard_list().await?;
+    rows.retain(|d| match f {
+        Filter::Archived => d.archived,
+        _ if d.archived => false,
+        Filter::Mine => d.creator_id == caller.user_id,
+        Filter::All => true,
+    });
+    rows.sort_by_key(|d| (d.name.to_lowercase(), d.id));
+    let mut levels: HashMap<Option<i64>, Level> = HashMap::new();
+    let mut out = Vec::with_capacity(rows.len());
+    for d in &rows {
+        let lvl = match levels.get(&d.collection_id) {
+            Some(l) => *l,
+            None => {
+                let l = level(tx.as_mut(), caller, d.collection_id).await?;
+                levels.insert(d.collection_id, l);
+                l
+            }
+        };
+        if lvl != Level::None {
+            out.push(render(tx.as_mut(), caller, d, false).await?);
+        }
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// A card's `dashboard_tab_id` must be a tab of its dashboard (`400` otherwise, where the
+/// foreign key would have refused the write).
+pub async fn check_card_tab(
+    tx: &mut dyn Tx,
+    dashboard_id: Option<i64>,
+    tab_id: Option<i64>,
+) -> ApiResult<()> {
+    let Some(t) = tab_id else { return Ok(()) };
+    match tx.tab_get(t).await? {
+        Some(tab) if Some(tab.dashboard_id) == dashboard_id => Ok(()),
+        _ => Err(ApiError::field(
+            "dashboard_tab_id",
+            format!("Dashboard tab {t} is not a tab of the card's dashboard."),
+        )),
+    }
+}
+
+/// Takes card `card_id` out of every dashcard's `series` (§4.6), before the card is deleted.
+pub async fn remove_from_series(tx: &mut dyn Tx, card_id: i64, now: i64) -> ApiResult<()> {
+    for mut dc in tx.dashcards_with_series_card(card_id).await? {
+        let ids: Vec<i64> = dc
+            .series_ids()
+            .into_iter()
+            .filter(|id| *id != card_id)
+            .collect();
+        dc.series = series_text(&ids);
+        dc.updated_at = now;
+        tx.dashcard_update(&dc).await?;
+    }
+    Ok(())
+}
+
+/// `DELETE /api/dashboard/:id` (§3.6, §4.6): tabs, dashcards and dashboard questions go too.
+pub async fn delete(app: &App, caller: &Principal, r: &DashRef) -> ApiResult<()> {
+    let mut tx = app.store.begin().await?;
+    let row = resolve(tx.as_mut(), r).await?;
+    if level(tx.as_mut(), caller, row.collection_id).await? != Level::Write {
+        return Err(ApiError::Forbidden);
+    }
+    let now = app.clock.now().0;
+    for q in tx.dashboard_question_ids(row.id).await? {
+        remove_from_series(tx.as_mut(), q, now).await?;
+        tx.card_delete(q).await?;
+    }
+    tx.dashboard_delete(row.id).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,211 @@
+//! `PUT /api/dashboard/:id` (content.md §3.4, §3.5): scalar fields, moving (with the dashboard
+//! questions), archiving and restoring (§4.2), and the layout, in one transaction.
+use serde_json::{Map, Value};
+
+use super::input::{self, Layout};
+use super::layout;
+use super::service::{
+    archived_object, curate, json_text, level, opt_i64, opt_text, render, resolve, DashRef,
+};
+use super::store::DashboardRow;
+use crate::app::App;
+use crate::collections::perms::Level;
+use crate::collections::service::{ARCHIVED_PARENT, TRASH_MODIFY};
+use crate::error::{ApiError, ApiResult};
+use crate::http::auth::Principal;
+use crate::http::validate::ValidationErrors;
+
+const INVALID_REQUEST: &str = "Invalid Request.";
+
+pub async fn update(
+    app: &App,
+    caller: &Principal,
+    r: &DashRef,
+    body: &Map<String, Value>,
+) -> ApiResult<Value> {
+    let mut errs = ValidationErrors::new();
+    input::check(body, false, &mut errs);
+    let layout = input::layout(body, &mut errs);
+    errs.into_result()?;
+    let mut tx = app.store.begin().await?;
+    let old = resolve(tx.as_mut(), r).await?;
+    let mut new = old.clone();
+    let trash_id = tx.content_trash_id().await?;
+
+    let archive = body.get("archived").and_then(Value::as_bool);
+    // With `archived: true` the body's `collection_id` is ignored; the Trash id on an archived
+    // dashboard is what a GET showed, so it means "unchanged" (§2.7, §3.4).
+    let wanted = if archive == Some(true) || !body.contains_key("collection_id") {
+        None
+    } else {
+        let w = opt_i64(body, "collection_id");
+        if old.archived && w.is_some() && w == trash_id {
+            None
+        } else {
+            Some(w)
+        }
+    };
+    // Existence of every referenced object before permissions (§0.4).
+    let target = match wanted {
+        Some(Some(id)) => Some(Some(
+            tx.content_collection(id).await?.ok_or(ApiError::NotFound)?,
+        )),
+        Some(None) => Some(None),
+        None => None,
+    };
+    let stored = if layout.is_present() {
+        tx.dashcard_list(old.id).await?
+    } else {
+        Vec::new()
+    };
+    for id in layout::new_card_ids(&stored, &layout) {
+        tx.card_get(id).await?.ok_or(ApiError::NotFound)?;
+    }
+
+    // Permissions.
+    if level(tx.as_mut(), caller, old.collection_id).await? != Level::Write {
+        return Err(ApiError::Forbidden);
+    }
+    if body.get("enable_embedding") == Some(&Value::Bool(true)) {
+        return Err(ApiError::field(
+            "enable_embedding",
+            "Embedding is not supported by ferrobase.",
+        ));
+    }
+    let restoring = archive == Some(false) && old.archived;
+    let target_id = target.as_ref().map(|t| t.as_ref().map(|c| c.id));
+    let moving = target_id.is_some_and(|t| t != old.collection_id);
+    if moving {
+        if !restoring
+            && target
+                .as_ref()
+                .and_then(|t| t.as_ref())
+                .is_some_and(|c| c.is_trash())
+        {
+            return Err(ApiError::bad_request_text(TRASH_MODIFY));
+        }
+        if level(tx.as_mut(), caller, target_id.flatten()).await? != Level::Write {
+            return Err(curate());
+        }
+    }
+
+    // Archiving state (§4.2).
+    let now = app.clock.now().0;
+    match archive {
+        Some(true) if !old.archived => {
+            new.archived = true;
+            new.archived_directly = true;
+        }
+        Some(false) if old.archived => {
+            let dest = match &target {
+                Some(t) => t.clone(),
+                None => match old.collection_id {
+                    Some(id) => tx.content_collection(id).await?,
+                    None => None,
+                },
+            };
+            if dest.as_ref().is_some_and(|c| c.archived || c.is_trash()) {
+                return Err(ApiError::bad_request_text(INVALID_REQUEST));
+            }
+            new.archived = false;
+            new.archived_directly = false;
+            new.collection_id = dest.map(|c| c.id);
+        }
+        _ if moving => {
+            if target
+                .as_ref()
+                .and_then(|t| t.as_ref())
+                .is_some_and(|c| c.archived)
+            {
+                return Err(ApiError::field("collection_id", ARCHIVED_PARENT));
+            }
+            new.collection_id = target_id.flatten();
+        }
+        _ => {}
+    }
+    apply_fields(&mut new, body);
+
+    let layout_changed = apply_layout(&mut *tx, caller, &old, &layout, &stored, now).await?;
+    if new.collection_position.is_some()
+        && (new.collection_position != old.collection_position
+            || new.collection_id != old.collection_id)
+    {
+        if let Some(p) = new.collection_position {
+            tx.dashboard_shift_positions(new.collection_id, p, new.id)
+                .await?;
+        }
+    }
+    if new != old || layout_changed {
+        new.updated_at = now;
+        new.last_editor_id = caller.user_id;
+        tx.dashboard_update(&new).await?;
+    }
+    if new.collection_id != old.collection_id {
+        tx.dashboard_questions_move(new.id, new.collection_id, now)
+            .await?;
+    }
+    if new.archived != old.archived {
+        tx.dashboard_questions_archive(new.id, new.archived, now)
+            .await?;
+    }
+    let v = render(tx.as_mut(), caller, &new, true).await?;
+    tx.commit().await?;
+    Ok(v)
+}
+
+/// The layout part: refused on an archived dashboard (checked on its stored state).
+async fn apply_layout(
+    tx: &mut dyn crate::store::Tx,
+    caller: &Principal,
+    old: &DashboardRow,
+    layout: &Layout,
+    stored: &[super::layout_store::DashcardRow],
+    now: i64,
+) -> ApiResult<bool> {
+    if !layout.is_present() {
+        return Ok(false);
+    }
+    if old.archived {
+        return Err(archived_object());
+    }
+    layout::apply(tx, caller, old.id, layout, stored, now).await
+}
+
+/// Plain field updates (§3.4): some keys are written whenever present, including `null`;
+/// others only when present and not null.
+fn apply_fields(new: &mut DashboardRow, body: &Map<String, Value>) {
+    if let Some(n) = opt_text(body, "name") {
+        new.name = n;
+    }
+    if body.contains_key("description") {
+        new.description = opt_text(body, "description");
+    }
+    if let Some(p) = body.get("parameters").filter(|v| !v.is_null()) {
+        let stored: Option<Value> = serde_json::from_str(&new.parameters).ok();
+        if stored.as_ref() != Some(p) {
+            new.parameters = json_text(body, "parameters", "[]");
+        }
+    }
+    // `width` is NOT NULL: a `null` keeps the stored value.
+    if let Some(w) = opt_text(body, "width") {
+        new.width = w;
+    }
+    if let Some(b) = body.get("auto_apply_filters").and_then(Value::as_bool) {
+        new.auto_apply_filters = b;
+    }
+    if body.contains_key("cache_ttl") {
+        new.cache_ttl = opt_i64(body, "cache_ttl");
+    }
+    if body.contains_key("position") {
+        new.position = opt_i64(body, "position");
+    }
+    if body.contains_key("collection_position") {
+        new.collection_position = opt_i64(body, "collection_position");
+    }
+    if body.contains_key("caveats") {
+        new.caveats = opt_text(body, "caveats");
+    }
+    if body.contains_key("points_of_interest") {
+        new.points_of_interest = opt_text(body, "points_of_interest");
+    }
+}
