@@ -213,7 +213,7 @@ pub fn compare(
     let dir = |o: Ordering| if descending { o.reverse() } else { o };
     let trash = |k: &SortKey| trash_last && k.is_trash;
     let primary = match column {
-        "model" => dir(a.rank.cmp(&b.rank).then_with(|| a.name.cmp(&b.name))),
+        "model" => dir(a.rank.cmp(&b.rank)).then_with(|| a.name.cmp(&b.name)),
         "last_edited_at" => {
             nulls_last(&a.edited_at, &b.edited_at, descending).then_with(|| a.name.cmp(&b.name))
         }
@@ -289,6 +289,10 @@ mod tests {
         assert_eq!(compare(&a, &b, "name", false, true), Ordering::Less);
         assert_eq!(compare(&a, &b, "name", true, true), Ordering::Greater);
         assert_eq!(compare(&a, &b, "model", false, true), Ordering::Greater);
+        // The direction reverses the kind only: names stay ascending within a kind.
+        let c = key(3, "c", 3, None);
+        assert_eq!(compare(&a, &c, "model", true, true), Ordering::Less);
+        assert_eq!(compare(&a, &b, "model", true, true), Ordering::Less);
         // Nulls last in both directions.
         assert_eq!(
             compare(&a, &b, "last_edited_at", false, true),

@@ -159,6 +159,11 @@ both!(s32_items_order_by_name_and_model, |t| async move {
         names(&items(&t, &admin, a, "sort_column=model").await),
         ["A", "b", "c"]
     );
+    // The direction reverses the primary key (the kind) only; names stay ascending.
+    assert_eq!(
+        names(&items(&t, &admin, a, "sort_column=model&sort_direction=desc").await),
+        ["A", "b", "c"]
+    );
     t.get(
         &format!("/api/collection/{a}/items?sort_column=size"),
         &admin,
