@@ -159,8 +159,8 @@ pub struct SortKey {
     /// The Trash sorts after everything else when official collections come first.
     pub is_trash: bool,
     pub edited_at: Option<i64>,
-    /// `(last name, first name)` of the last editor, lowercased.
-    pub edited_by: Option<(String, String)>,
+    /// `(last name, first name)` of the last editor, lowercased; `None` without an editor.
+    pub edited_by: Option<(Option<String>, Option<String>)>,
 }
 
 impl SortKey {
@@ -172,14 +172,8 @@ impl SortKey {
             is_trash: false,
             edited_at: Some(r.updated_at),
             edited_by: Some((
-                r.editor_last_name
-                    .clone()
-                    .unwrap_or_default()
-                    .to_lowercase(),
-                r.editor_first_name
-                    .clone()
-                    .unwrap_or_default()
-                    .to_lowercase(),
+                r.editor_last_name.as_deref().map(str::to_lowercase),
+                r.editor_first_name.as_deref().map(str::to_lowercase),
             )),
         }
     }
@@ -218,7 +212,12 @@ pub fn compare(
             nulls_last(&a.edited_at, &b.edited_at, descending).then_with(|| a.name.cmp(&b.name))
         }
         "last_edited_by" => {
-            nulls_last(&a.edited_by, &b.edited_by, descending).then_with(|| a.name.cmp(&b.name))
+            // Last name, then first name, each with nulls last in both directions.
+            let last = |k: &SortKey| k.edited_by.as_ref().and_then(|e| e.0.clone());
+            let first = |k: &SortKey| k.edited_by.as_ref().and_then(|e| e.1.clone());
+            nulls_last(&last(a), &last(b), descending)
+                .then_with(|| nulls_last(&first(a), &first(b), descending))
+                .then_with(|| a.name.cmp(&b.name))
         }
         _ => dir(a.name.cmp(&b.name)),
     };
@@ -306,5 +305,16 @@ mod tests {
         t.is_trash = true;
         assert_eq!(compare(&t, &a, "name", false, true), Ordering::Greater);
         assert_eq!(compare(&t, &a, "name", false, false), Ordering::Less);
+        // A missing last name sorts after every present one, whatever the direction.
+        let mut named = key(3, "z", 4, None);
+        named.edited_by = Some((Some("lovelace".into()), Some("ada".into())));
+        let mut unnamed = key(3, "a", 5, None);
+        unnamed.edited_by = Some((None, Some("bob".into())));
+        for desc in [false, true] {
+            assert_eq!(
+                compare(&named, &unnamed, "last_edited_by", desc, true),
+                Ordering::Less
+            );
+        }
     }
 }

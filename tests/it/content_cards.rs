@@ -329,6 +329,9 @@ both!(s97_last_edit_info_follows_the_editor, |t| async move {
     let a = collection(&t, &admin, "A", None).await;
     let c = card(&t, &alice, "zz", Some(a)).await;
     let d = card(&t, &alice, "aa", Some(a)).await;
+    // Bob has no last name: his items sort after every named editor, in both directions.
+    let (_, bob) = t.person(&admin, "Bob", "bob@example.com").await;
+    card(&t, &bob, "mm", Some(a)).await;
     assert_eq!(c["last-edit-info"]["id"], alice_id);
     let path = format!("/api/card/{}", c["id"]);
     t.put(&path, &admin, json!({"name": "renamed zz"}))
@@ -345,7 +348,7 @@ both!(s97_last_edit_info_follows_the_editor, |t| async move {
     assert_eq!(info["timestamp"], v["updated_at"]);
     // Lovelace (admin edited "renamed zz") sorts before Zeta (alice's untouched "aa").
     let listed = items(&t, &admin, a, "sort_column=last_edited_by").await;
-    assert_eq!(names(&listed), ["renamed zz", "aa"]);
+    assert_eq!(names(&listed), ["renamed zz", "aa", "mm"]);
     assert_eq!(listed["data"][0]["last-edit-info"]["id"], 1);
     assert_eq!(listed["data"][1]["last-edit-info"]["id"], alice_id);
     assert_eq!(listed["data"][1]["id"], d["id"]);
@@ -356,5 +359,5 @@ both!(s97_last_edit_info_follows_the_editor, |t| async move {
         "sort_column=last_edited_by&sort_direction=desc",
     )
     .await;
-    assert_eq!(names(&listed), ["aa", "renamed zz"]);
+    assert_eq!(names(&listed), ["aa", "renamed zz", "mm"]);
 });
