@@ -215,6 +215,16 @@ both!(s88_embedding_cannot_be_enabled, |t| async move {
         r.json(),
         json!({"errors": {"enable_embedding": "Embedding is not supported by ferrobase."}})
     );
+    // Nothing else in a refused request is applied.
+    let r = t
+        .put(
+            &path,
+            &admin,
+            json!({"enable_embedding": true, "name": "renamed"}),
+        )
+        .await;
+    r.assert(400);
+    assert_eq!(t.get(&path, &admin).await.json()["name"], "C");
     let r = t
         .put(&path, &admin, json!({"enable_embedding": false}))
         .await;
@@ -264,14 +274,21 @@ both!(s94_using_model_finds_card_template_tags, |t| async move {
                                         "type": "card", "card-id": bid}}}});
     let a = card_with(&t, &admin, "A", json!({ "dataset_query": query })).await;
     card(&t, &admin, "Other", None).await;
+    // A legacy MBQL query on `card__<B>` uses B as well.
+    let mbql =
+        json!({"database": 1, "type": "query", "query": {"source-table": format!("card__{bid}")}});
+    let m = card_with(&t, &admin, "M", json!({ "dataset_query": mbql })).await;
+    assert_eq!(m["table_id"], Value::Null);
+    assert_eq!(m["query_type"], "query");
     let r = t
         .get(&format!("/api/card?f=using_model&model_id={bid}"), &admin)
         .await;
     r.assert(200);
     let list = r.json();
-    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+    assert_eq!(list.as_array().map(Vec::len), Some(2), "{list}");
     assert_eq!(list[0]["id"], a["id"]);
     assert_eq!(list[0]["dataset_query"], query);
+    assert_eq!(list[1]["id"], m["id"]);
     let r = t
         .get(
             &format!("/api/card?f=using_model&model_id={}", a["id"]),
@@ -304,6 +321,30 @@ both!(s95_question_becomes_model, |t| async move {
     assert_eq!(v["data"][0]["display"], "table");
     assert_eq!(items(&t, &admin, a, "models=card").await["total"], 0);
     assert_eq!(items(&t, &admin, a, "models=dataset").await["total"], 1);
+    // A `list` display survives the change, stored or sent.
+    let l = card_with(&t, &admin, "L", json!({"display": "list"})).await;
+    let r = t
+        .put(
+            &format!("/api/card/{}", l["id"]),
+            &admin,
+            json!({"type": "model"}),
+        )
+        .await;
+    r.assert(200);
+    assert_eq!(
+        (&r.json()["type"], &r.json()["display"]),
+        (&json!("model"), &json!("list"))
+    );
+    let p = card_with(&t, &admin, "P", json!({"display": "pie"})).await;
+    let r = t
+        .put(
+            &format!("/api/card/{}", p["id"]),
+            &admin,
+            json!({"type": "model", "display": "list"}),
+        )
+        .await;
+    r.assert(200);
+    assert_eq!(r.json()["display"], "list");
 });
 
 /// Admin creates a user with a last name and logs them in: (user id, session).

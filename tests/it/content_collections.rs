@@ -89,6 +89,15 @@ both!(s24_tree_here_below_and_shallow, |t| async move {
         )
         .await;
     r.assert(200);
+    // Archived items count nowhere: a trashed question in A adds no `card` to A's `here`.
+    let gone = card(&t, &admin, "gone", Some(a)).await;
+    t.put(
+        &format!("/api/card/{}", gone["id"]),
+        &admin,
+        json!({"archived": true}),
+    )
+    .await
+    .assert(200);
     let r = t.get("/api/collection/tree", &admin).await;
     r.assert(200);
     let na = node(&r.json(), a);
