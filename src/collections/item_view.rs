@@ -80,10 +80,7 @@ pub fn item_json(r: &ItemRow, caps: ItemCaps, listed: Option<i64>, location: &st
             .as_deref()
             .and_then(|t| serde_json::from_str::<Value>(t).ok())
             .unwrap_or(Value::Null);
-        m.insert(
-            "fully_parameterized".into(),
-            json!(fully_parameterized(&q)),
-        );
+        m.insert("fully_parameterized".into(), json!(fully_parameterized(&q)));
     }
     Value::Object(m)
 }
@@ -162,8 +159,8 @@ pub struct SortKey {
     /// The Trash sorts after everything else when official collections come first.
     pub is_trash: bool,
     pub edited_at: Option<i64>,
-    /// `(last name, first name)` of the last editor, lowercased.
-    pub edited_by: Option<(String, String)>,
+    /// `(last name, first name)` of the last editor, lowercased; `None` without an editor.
+    pub edited_by: Option<(Option<String>, Option<String>)>,
 }
 
 impl SortKey {
@@ -175,11 +172,8 @@ impl SortKey {
             is_trash: false,
             edited_at: Some(r.updated_at),
             edited_by: Some((
-                r.editor_last_name.clone().unwrap_or_default().to_lowercase(),
-                r.editor_first_name
-                    .clone()
-                    .unwrap_or_default()
-                    .to_lowercase(),
+                r.editor_last_name.as_deref().map(str::to_lowercase),
+                r.editor_first_name.as_deref().map(str::to_lowercase),
             )),
         }
     }
@@ -213,11 +207,18 @@ pub fn compare(
     let dir = |o: Ordering| if descending { o.reverse() } else { o };
     let trash = |k: &SortKey| trash_last && k.is_trash;
     let primary = match column {
-        "model" => dir(a.rank.cmp(&b.rank).then_with(|| a.name.cmp(&b.name))),
-        "last_edited_at" => nulls_last(&a.edited_at, &b.edited_at, descending)
-            .then_with(|| a.name.cmp(&b.name)),
-        "last_edited_by" => nulls_last(&a.edited_by, &b.edited_by, descending)
-            .then_with(|| a.name.cmp(&b.name)),
+        "model" => dir(a.rank.cmp(&b.rank)).then_with(|| a.name.cmp(&b.name)),
+        "last_edited_at" => {
+            nulls_last(&a.edited_at, &b.edited_at, descending).then_with(|| a.name.cmp(&b.name))
+        }
+        "last_edited_by" => {
+            // Last name, then first name, each with nulls last in both directions.
+            let last = |k: &SortKey| k.edited_by.as_ref().and_then(|e| e.0.clone());
+            let first = |k: &SortKey| k.edited_by.as_ref().and_then(|e| e.1.clone());
+            nulls_last(&last(a), &last(b), descending)
+                .then_with(|| nulls_last(&first(a), &first(b), descending))
+                .then_with(|| a.name.cmp(&b.name))
+        }
         _ => dir(a.name.cmp(&b.name)),
     };
     trash(a)
@@ -258,7 +259,9 @@ mod tests {
             {"lib/type": "mbql.stage/native", "native": "SELECT {{n}}",
              "template-tags": {"n": {"type": "number"}}}]});
         assert!(!fully_parameterized(&pmbql));
-        assert!(fully_parameterized(&json!({"type": "query", "database": 1})));
+        assert!(fully_parameterized(
+            &json!({"type": "query", "database": 1})
+        ));
     }
 
     #[test]
@@ -285,12 +288,33 @@ mod tests {
         assert_eq!(compare(&a, &b, "name", false, true), Ordering::Less);
         assert_eq!(compare(&a, &b, "name", true, true), Ordering::Greater);
         assert_eq!(compare(&a, &b, "model", false, true), Ordering::Greater);
+        // The direction reverses the kind only: names stay ascending within a kind.
+        let c = key(3, "c", 3, None);
+        assert_eq!(compare(&a, &c, "model", true, true), Ordering::Less);
+        assert_eq!(compare(&a, &b, "model", true, true), Ordering::Less);
         // Nulls last in both directions.
-        assert_eq!(compare(&a, &b, "last_edited_at", false, true), Ordering::Less);
-        assert_eq!(compare(&a, &b, "last_edited_at", true, true), Ordering::Less);
+        assert_eq!(
+            compare(&a, &b, "last_edited_at", false, true),
+            Ordering::Less
+        );
+        assert_eq!(
+            compare(&a, &b, "last_edited_at", true, true),
+            Ordering::Less
+        );
         let mut t = key(4, "0", 9, None);
         t.is_trash = true;
         assert_eq!(compare(&t, &a, "name", false, true), Ordering::Greater);
         assert_eq!(compare(&t, &a, "name", false, false), Ordering::Less);
+        // A missing last name sorts after every present one, whatever the direction.
+        let mut named = key(3, "z", 4, None);
+        named.edited_by = Some((Some("lovelace".into()), Some("ada".into())));
+        let mut unnamed = key(3, "a", 5, None);
+        unnamed.edited_by = Some((None, Some("bob".into())));
+        for desc in [false, true] {
+            assert_eq!(
+                compare(&named, &unnamed, "last_edited_by", desc, true),
+                Ordering::Less
+            );
+        }
     }
 }

@@ -17,6 +17,8 @@ mod cards_archive;
 mod cli;
 mod collections;
 mod collections_graph;
+mod content_cards;
+mod content_collections;
 mod conventions;
 mod dashboards;
 mod dashboards_archive;
