@@ -90,11 +90,17 @@ both!(s30_items_models_filter, |t| async move {
         json!({"type": "model", "collection_id": a}),
     )
     .await;
-    // dashboard half: after dashboards land (a dashboard in A; 2 items below, dashboard included).
+    let d = dashboard(&t, &admin, "d", a).await;
     let v = items(&t, &admin, a, "models=card&models=dashboard").await;
     assert_eq!(v["models"], json!(["card", "dashboard"]));
-    assert_eq!(ids(&v), vec![q["id"].as_i64().expect("id")]);
-    assert_eq!(v["data"][0]["model"], "card");
+    assert_eq!(v["total"], 2);
+    assert_eq!(
+        ids(&v),
+        vec![d, q["id"].as_i64().expect("id")],
+        "d sorts before q by name"
+    );
+    assert_eq!(v["data"][0]["model"], "dashboard");
+    assert_eq!(v["data"][1]["model"], "card");
     let v = items(&t, &admin, a, "models=dashboard&models=card").await;
     assert_eq!(v["models"], json!(["card", "dashboard"]));
     let v = items(&t, &admin, a, "models=dataset").await;
@@ -148,21 +154,23 @@ both!(s32_items_order_by_name_and_model, |t| async move {
     for n in ["b", "A", "c"] {
         card(&t, &admin, n, Some(a)).await;
     }
-    // dashboard half: after dashboards land (dashboard "a2" in A: default order A, a2, b, c;
-    // `sort_column=model` puts the dashboard first).
-    assert_eq!(names(&items(&t, &admin, a, "").await), ["A", "b", "c"]);
+    dashboard(&t, &admin, "a2", a).await;
+    assert_eq!(
+        names(&items(&t, &admin, a, "").await),
+        ["A", "a2", "b", "c"]
+    );
     assert_eq!(
         names(&items(&t, &admin, a, "sort_column=name&sort_direction=desc").await),
-        ["c", "b", "A"]
+        ["c", "b", "a2", "A"]
     );
     assert_eq!(
         names(&items(&t, &admin, a, "sort_column=model").await),
-        ["A", "b", "c"]
+        ["a2", "A", "b", "c"]
     );
     // The direction reverses the primary key (the kind) only; names stay ascending.
     assert_eq!(
         names(&items(&t, &admin, a, "sort_column=model&sort_direction=desc").await),
-        ["A", "b", "c"]
+        ["A", "b", "c", "a2"]
     );
     t.get(
         &format!("/api/collection/{a}/items?sort_column=size"),
@@ -402,3 +410,16 @@ both!(s97_last_edit_info_follows_the_editor, |t| async move {
     .await;
     assert_eq!(names(&listed), ["aa", "renamed zz", "mm"]);
 });
+
+/// `POST /api/dashboard` into a collection, which must succeed: the new dashboard's id.
+async fn dashboard(t: &TestApp, by: &Auth, name: &str, collection_id: i64) -> i64 {
+    let r = t
+        .post(
+            "/api/dashboard",
+            by,
+            json!({"name": name, "collection_id": collection_id}),
+        )
+        .await;
+    r.assert(200);
+    r.json()["id"].as_i64().expect("id")
+}
