@@ -423,3 +423,64 @@ async fn dashboard(t: &TestApp, by: &Auth, name: &str, collection_id: i64) -> i6
     r.assert(200);
     r.json()["id"].as_i64().expect("id")
 }
+
+both!(s34_dashboard_questions_only_with_the_flag, |t| async move {
+    let admin = t.setup().await;
+    let a = collection(&t, &admin, "A", None).await;
+    let d = dashboard(&t, &admin, "D", a).await;
+    let q = card_with(&t, &admin, "Q", json!({"dashboard_id": d})).await;
+    assert_eq!(q["collection_id"], a);
+    assert_eq!(names(&items(&t, &admin, a, "").await), ["D"]);
+    let v = items(&t, &admin, a, "show_dashboard_questions=true").await;
+    assert_eq!(names(&v), ["D", "Q"]);
+    assert_eq!(v["data"][1]["dashboard_id"], d);
+});
+
+// Scenarios 72 and 73 at test scale (their speed is measured by scripts/bench-archive.sh):
+// a loop of single archives answers 200 every time, also when re-run, and archiving the top
+// collection of a nested subtree archives every item below it in one request.
+both!(s72_s73_archiving_loops_and_subtrees, |t| async move {
+    let admin = t.setup().await;
+    let top = collection(&t, &admin, "top", None).await;
+    let mid = collection(&t, &admin, "mid", Some(top)).await;
+    let leaf = collection(&t, &admin, "leaf", Some(mid)).await;
+    let mut loose = Vec::new();
+    for i in 0..20 {
+        loose.push(card(&t, &admin, &format!("loose {i}"), None).await["id"].clone());
+    }
+    for round in 0..2 {
+        for id in &loose {
+            let r = t
+                .put(
+                    &format!("/api/card/{id}"),
+                    &admin,
+                    json!({"archived": true}),
+                )
+                .await;
+            r.assert(200);
+            assert_eq!(r.json()["archived"], true, "round {round}");
+        }
+    }
+    let mut deep = Vec::new();
+    for (i, c) in [top, mid, leaf].into_iter().cycle().take(15).enumerate() {
+        deep.push(card(&t, &admin, &format!("deep {i}"), Some(c)).await["id"].clone());
+    }
+    let d = dashboard(&t, &admin, "board", leaf).await;
+    t.put(
+        &format!("/api/collection/{top}"),
+        &admin,
+        json!({"archived": true}),
+    )
+    .await
+    .assert(200);
+    for id in &deep {
+        let c = t.get(&format!("/api/card/{id}"), &admin).await.json();
+        assert_eq!(
+            (&c["archived"], &c["archived_directly"]),
+            (&json!(true), &json!(false))
+        );
+    }
+    let b = t.get(&format!("/api/dashboard/{d}"), &admin).await.json();
+    assert_eq!(b["archived"], true);
+    assert_eq!(t.get("/api/card", &admin).await.json(), json!([]));
+});
