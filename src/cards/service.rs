@@ -151,6 +151,13 @@ pub async fn create(app: &App, caller: &Principal, body: &Map<String, Value>) ->
         None => None,
     };
     check_database(tx.as_mut(), &derived).await?;
+    crate::permissions::require_can_save(
+        tx.as_mut(),
+        caller,
+        derived.database_id,
+        derived.query_type == "native",
+    )
+    .await?;
     let target = match (collection_id, dashboard) {
         (Some(c), Some((d, _))) if d != Some(c) => {
             return Err(ApiError::JsonBody(

@@ -74,6 +74,22 @@ pub async fn update(
     if level(tx.as_mut(), caller, old.collection_id).await? != Level::Write {
         return Err(ApiError::Forbidden);
     }
+    // A changed query must be one the caller may run; re-sending the stored one needs nothing.
+    if let (Some(q), Some(d)) = (query, &derived) {
+        if serde_json::from_str::<Value>(&old.dataset_query)
+            .ok()
+            .as_ref()
+            != Some(q)
+        {
+            crate::permissions::require_can_save(
+                tx.as_mut(),
+                caller,
+                d.database_id,
+                d.query_type == "native",
+            )
+            .await?;
+        }
+    }
     if body.get("enable_embedding") == Some(&Value::Bool(true)) {
         return Err(ApiError::field(
             "enable_embedding",

@@ -15,6 +15,7 @@ use crate::cards::store::CardTx;
 use crate::collections::store::CollectionTx;
 use crate::databases::store::DatabaseTx;
 use crate::groups::store::GroupTx;
+use crate::permissions::store::PermissionTx;
 use crate::sessions::store::{SessionAuthRow, SessionTx};
 use crate::settings::store::SettingsTx;
 use crate::users::store::UserTx;
@@ -84,6 +85,7 @@ pub trait Tx:
     + CollectionTx
     + CardTx
     + DatabaseTx
+    + PermissionTx
     + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;

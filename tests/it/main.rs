@@ -19,6 +19,7 @@ mod collections;
 mod collections_graph;
 mod conventions;
 mod groups;
+mod queries_run;
 mod setup_and_sessions;
 mod store_contract;
 mod users;
