@@ -19,6 +19,8 @@ mod collections;
 mod collections_graph;
 mod conventions;
 mod groups;
+mod queries_databases;
+mod queries_perms;
 mod queries_run;
 mod setup_and_sessions;
 mod store_contract;
