@@ -19,6 +19,7 @@ mod collections;
 mod collections_graph;
 mod conventions;
 mod groups;
+mod queries_cards;
 mod queries_databases;
 mod queries_perms;
 mod queries_run;
