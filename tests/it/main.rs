@@ -22,6 +22,7 @@ mod groups;
 mod queries_cards;
 mod queries_databases;
 mod queries_perms;
+mod queries_pg;
 mod queries_run;
 mod setup_and_sessions;
 mod store_contract;
