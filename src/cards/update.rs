@@ -150,6 +150,13 @@ pub async fn update(
                 .await?;
         }
     }
+    if new.dataset_query != old.dataset_query
+        && new.query_type.as_deref() == Some("native")
+        && result_metadata(body).is_none()
+    {
+        // Recomputed after the write (below); `null` when that fails (§2.3).
+        new.result_metadata = None;
+    }
     if new != old {
         new.updated_at = app.clock.now().0;
         new.last_editor_id = caller.user_id;
@@ -157,6 +164,15 @@ pub async fn update(
     }
     let v = render(tx.as_mut(), caller, &new).await?;
     tx.commit().await?;
+    // §2.3: a changed native query without metadata gets it computed.
+    if new.dataset_query != old.dataset_query
+        && new.query_type.as_deref() == Some("native")
+        && result_metadata(body).is_none()
+    {
+        if let Some(filled) = crate::queries::metadata::fill(app, caller, new.id).await? {
+            return Ok(filled);
+        }
+    }
     Ok(v)
 }
 

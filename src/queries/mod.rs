@@ -4,6 +4,7 @@ pub mod api;
 pub mod cell;
 pub mod engine;
 pub mod error;
+pub mod metadata;
 pub mod pgdecode;
 pub mod pool;
 pub mod postgres;

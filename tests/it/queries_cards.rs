@@ -468,3 +468,64 @@ both!(queries_24_25_download_caps, |t| async move {
     let r = post_form(&t, &admin, "/api/dataset/csv", &[("query", &query)]).await;
     assert_eq!(r.text.lines().count(), 3001);
 });
+
+both!(content_96_result_metadata_is_computed, |t| async move {
+    let admin = t.setup().await;
+    let r = t
+        .post(
+            "/api/card",
+            &admin,
+            json!({"name": "M", "dataset_query": native_on(1, "SELECT ID, TOTAL FROM ORDERS"),
+                   "display": "table", "visualization_settings": {}}),
+        )
+        .await;
+    r.assert(200);
+    let c = r.json();
+    let md = c["result_metadata"].as_array().expect("metadata");
+    assert_eq!(md.len(), 2);
+    assert_eq!(md[0]["name"], "ID");
+    assert_eq!(md[0]["base_type"], "type/Integer");
+    assert_eq!(md[1]["name"], "TOTAL");
+    assert_eq!(md[1]["base_type"], "type/Float");
+    assert_eq!(
+        md[1]["field_ref"],
+        json!(["field", "TOTAL", {"base-type": "type/Float"}])
+    );
+    let id = c["id"].as_i64().unwrap();
+    assert_eq!(
+        t.get(&format!("/api/card/{id}"), &admin).await.json()["result_metadata"],
+        c["result_metadata"]
+    );
+    let r = t
+        .post(
+            "/api/card",
+            &admin,
+            json!({"name": "Bad", "dataset_query": native_on(1, "SELEC nope"),
+                   "display": "table", "visualization_settings": {}}),
+        )
+        .await;
+    r.assert(200);
+    assert!(r.json()["result_metadata"].is_null());
+    // A changed query gets new metadata; a sent array is stored as sent.
+    let r = t
+        .put(
+            &format!("/api/card/{id}"),
+            &admin,
+            json!({"dataset_query": native_on(1, "SELECT 1 + 1 AS two")}),
+        )
+        .await;
+    r.assert(200);
+    let md = r.json()["result_metadata"].clone();
+    assert_eq!(md[0]["name"], "two");
+    assert_eq!(md[0]["base_type"], "type/*");
+    let sent = json!([{"name": "x", "base_type": "type/Text"}]);
+    let r = t
+        .post(
+            "/api/card",
+            &admin,
+            json!({"name": "S", "dataset_query": native_on(1, "SELECT 1"), "result_metadata": sent,
+                   "display": "table", "visualization_settings": {}}),
+        )
+        .await;
+    assert_eq!(r.json()["result_metadata"], sent);
+});
