@@ -30,6 +30,8 @@ pub struct App {
     pub api_keys: KeyAuthenticator,
     pub shutdown: CancellationToken,
     pub key_events: tokio::sync::broadcast::Sender<KeyEvent>,
+    /// Connection pools of the warehouse databases queries run on.
+    pub warehouses: crate::queries::engine::Warehouses,
 }
 
 pub type AppState = Arc<App>;
@@ -46,6 +48,7 @@ impl App {
             clock,
             shutdown: CancellationToken::new(),
             key_events,
+            warehouses: Default::default(),
         })
     }
 }
@@ -70,6 +73,11 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::search::api::routes())
         // Dashboards (content.md §3).
         .merge(crate::dashboards::api::routes())
+        // Queries, data permissions (queries.md, people-and-groups.md §9).
+        .merge(crate::queries::api::routes())
+        .merge(crate::permissions::api::routes())
+        .merge(crate::settings::instance::routes())
+        // End of queries.
         .merge(crate::ui::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(not_found);
@@ -111,6 +119,7 @@ pub struct Running {
 
 /// Binds, starts background tasks and serves until `app.shutdown` is cancelled.
 pub async fn start(app: AppState) -> anyhow::Result<Running> {
+    crate::databases::startup(&app).await?;
     let listener = TcpListener::bind(app.config.bind)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", app.config.bind))?;

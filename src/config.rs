@@ -51,6 +51,18 @@ pub struct ServeArgs {
     /// Header set by a trusted reverse proxy that carries the client IP (e.g. X-Forwarded-For)
     #[arg(long, env = "FERROBASE_SOURCE_ADDRESS_HEADER")]
     pub source_address_header: Option<String>,
+    /// Query timeout in seconds [default: 1200]
+    #[arg(long, env = "FERROBASE_QUERY_TIMEOUT")]
+    pub query_timeout: Option<String>,
+    /// Do not create the Sample Database when initialising a new application database
+    #[arg(long)]
+    pub no_sample_database: bool,
+    /// Directory that SQLite warehouse files must lie in (repeatable)
+    #[arg(long = "sqlite-allowed-dir")]
+    pub sqlite_allowed_dir: Vec<PathBuf>,
+    /// Maximum connections per warehouse database [default: 15]
+    #[arg(long, env = "FERROBASE_WAREHOUSE_POOL_SIZE")]
+    pub warehouse_pool_size: Option<String>,
 }
 
 /// The resolved configuration the application runs with.
@@ -67,6 +79,14 @@ pub struct Config {
     pub session_cookies: Option<bool>,
     pub password_policy: PasswordPolicy,
     pub log: String,
+    /// Query timeout (queries.md §4.7).
+    pub query_timeout_secs: u64,
+    /// Create the Sample Database on a new application database (queries.md §1.8).
+    pub sample_database: bool,
+    /// Directories SQLite warehouse files must lie in; empty = unrestricted (queries.md §1.1).
+    pub sqlite_allowed_dirs: Vec<PathBuf>,
+    /// Maximum connections per warehouse database.
+    pub warehouse_pool_size: u32,
 }
 
 impl Config {
@@ -84,6 +104,10 @@ impl Config {
             session_cookies: None,
             password_policy: PasswordPolicy::new(Complexity::Normal, None),
             log: "info".into(),
+            query_timeout_secs: 1200,
+            sample_database: true,
+            sqlite_allowed_dirs: Vec::new(),
+            warehouse_pool_size: 15,
         }
     }
 
@@ -165,7 +189,46 @@ impl Config {
                 "FERROBASE_LOG: {log:?} must be error, warn, info, debug or trace"
             ));
         }
+        let query_timeout_secs = match (&args.query_timeout, env("MB_DB_QUERY_TIMEOUT_MINUTES")) {
+            (Some(v), _) => positive(v).ok_or_else(|| {
+                format!("--query-timeout: {v:?} must be a positive number of seconds")
+            })?,
+            (None, Some(m)) => positive(&m)
+                .and_then(|m| m.checked_mul(60))
+                .ok_or_else(|| {
+                    format!(
+                        "MB_DB_QUERY_TIMEOUT_MINUTES: {m:?} must be a positive number of minutes"
+                    )
+                })?,
+            (None, None) => 1200,
+        };
+        let warehouse_pool_size = match &args.warehouse_pool_size {
+            Some(v) => positive(v)
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| {
+                    format!("--warehouse-pool-size: {v:?} must be a positive integer")
+                })?,
+            None => 15,
+        };
+        let sample_database = !args.no_sample_database
+            && env_bool(&env, "FERROBASE_SAMPLE_DATABASE")?.unwrap_or(true);
+        let sqlite_allowed_dirs = if args.sqlite_allowed_dir.is_empty() {
+            env("FERROBASE_SQLITE_ALLOWED_DIRS")
+                .map(|v| {
+                    v.split(':')
+                        .filter(|p| !p.is_empty())
+                        .map(PathBuf::from)
+                        .collect()
+                })
+                .unwrap_or_default()
+        } else {
+            args.sqlite_allowed_dir.clone()
+        };
         Ok(Config {
+            query_timeout_secs,
+            sample_database,
+            sqlite_allowed_dirs,
+            warehouse_pool_size,
             bind,
             database,
             data_dir: args.data_dir.clone(),
@@ -192,6 +255,10 @@ fn env_bool(env: &impl Fn(&str) -> Option<String>, name: &str) -> Result<Option<
             _ => Err(format!("{name}: {v:?} must be true or false")),
         },
     }
+}
+
+fn positive(v: &str) -> Option<u64> {
+    v.trim().parse::<u64>().ok().filter(|n| *n >= 1)
 }
 
 fn parse_bind(what: &str, s: &str) -> Result<SocketAddr, String> {
@@ -273,5 +340,48 @@ mod tests {
             &[],
         );
         assert!(e.unwrap_err().contains("--database"));
+        let e = resolve(
+            ServeArgs {
+                query_timeout: Some("0".into()),
+                ..Default::default()
+            },
+            &[],
+        );
+        assert!(e.unwrap_err().starts_with("--query-timeout"));
+        let e = resolve(
+            ServeArgs::default(),
+            &[("FERROBASE_SAMPLE_DATABASE", "nope")],
+        );
+        assert!(e.unwrap_err().starts_with("FERROBASE_SAMPLE_DATABASE"));
+    }
+
+    #[test]
+    fn query_options() {
+        let c = resolve(
+            ServeArgs::default(),
+            &[("MB_DB_QUERY_TIMEOUT_MINUTES", "2")],
+        )
+        .unwrap();
+        assert_eq!(c.query_timeout_secs, 120);
+        assert!(c.sample_database);
+        assert_eq!(c.warehouse_pool_size, 15);
+        let c = resolve(
+            ServeArgs {
+                query_timeout: Some("5".into()),
+                no_sample_database: true,
+                ..Default::default()
+            },
+            &[
+                ("MB_DB_QUERY_TIMEOUT_MINUTES", "2"),
+                ("FERROBASE_SQLITE_ALLOWED_DIRS", "/a:/b"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.query_timeout_secs, 5);
+        assert!(!c.sample_database);
+        assert_eq!(
+            c.sqlite_allowed_dirs,
+            vec![PathBuf::from("/a"), PathBuf::from("/b")]
+        );
     }
 }

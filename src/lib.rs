@@ -18,6 +18,8 @@ pub mod health;
 pub mod http;
 pub mod logging;
 pub mod passwords;
+pub mod permissions;
+pub mod queries;
 pub mod search;
 pub mod sessions;
 pub mod settings;

@@ -102,8 +102,8 @@ pub(super) fn opt_text(body: &Map<String, Value>, key: &str) -> Option<String> {
     body.get(key).and_then(Value::as_str).map(str::to_owned)
 }
 
-/// `result_metadata`: a non-empty array is stored; nothing, `null` or `[]` store `null` (the
-/// computed metadata of §2.3 needs the query engine, which is not part of this feature).
+/// `result_metadata`: a non-empty array is stored; nothing, `null` or `[]` store `null`, and
+/// the query engine then computes it for native queries (§2.3, `queries::metadata`).
 pub(super) fn result_metadata(body: &Map<String, Value>) -> Option<String> {
     match body.get("result_metadata") {
         Some(Value::Array(a)) if !a.is_empty() => Some(Value::Array(a.clone()).to_string()),
@@ -151,6 +151,13 @@ pub async fn create(app: &App, caller: &Principal, body: &Map<String, Value>) ->
         None => None,
     };
     check_database(tx.as_mut(), &derived).await?;
+    crate::permissions::require_can_save(
+        tx.as_mut(),
+        caller,
+        derived.database_id,
+        derived.query_type == "native",
+    )
+    .await?;
     let target = match (collection_id, dashboard) {
         (Some(c), Some((d, _))) if d != Some(c) => {
             return Err(ApiError::JsonBody(
@@ -233,6 +240,12 @@ pub async fn create(app: &App, caller: &Principal, body: &Map<String, Value>) ->
     row.id = tx.card_insert(&row).await.map_err(map_conflict)?;
     let v = render(tx.as_mut(), caller, &row).await?;
     tx.commit().await?;
+    // §2.3: computed by the query engine, outside the transaction.
+    if row.result_metadata.is_none() && derived.query_type == "native" {
+        if let Some(filled) = crate::queries::metadata::fill(app, caller, row.id).await? {
+            return Ok(filled);
+        }
+    }
     Ok(v)
 }
 

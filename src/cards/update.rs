@@ -75,6 +75,22 @@ pub async fn update(
     if level(tx.as_mut(), caller, old.collection_id).await? != Level::Write {
         return Err(ApiError::Forbidden);
     }
+    // A changed query must be one the caller may run; re-sending the stored one needs nothing.
+    if let (Some(q), Some(d)) = (query, &derived) {
+        if serde_json::from_str::<Value>(&old.dataset_query)
+            .ok()
+            .as_ref()
+            != Some(q)
+        {
+            crate::permissions::require_can_save(
+                tx.as_mut(),
+                caller,
+                d.database_id,
+                d.query_type == "native",
+            )
+            .await?;
+        }
+    }
     if body.get("enable_embedding") == Some(&Value::Bool(true)) {
         return Err(ApiError::field(
             "enable_embedding",
@@ -151,6 +167,13 @@ pub async fn update(
                 .await?;
         }
     }
+    if new.dataset_query != old.dataset_query
+        && new.query_type.as_deref() == Some("native")
+        && result_metadata(body).is_none()
+    {
+        // Recomputed after the write (below); `null` when that fails (§2.3).
+        new.result_metadata = None;
+    }
     if new != old {
         new.updated_at = app.clock.now().0;
         new.last_editor_id = caller.user_id;
@@ -158,6 +181,15 @@ pub async fn update(
     }
     let v = render(tx.as_mut(), caller, &new).await?;
     tx.commit().await?;
+    // §2.3: a changed native query without metadata gets it computed.
+    if new.dataset_query != old.dataset_query
+        && new.query_type.as_deref() == Some("native")
+        && result_metadata(body).is_none()
+    {
+        if let Some(filled) = crate::queries::metadata::fill(app, caller, new.id).await? {
+            return Ok(filled);
+        }
+    }
     Ok(v)
 }
 

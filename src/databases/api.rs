@@ -1,32 +1,46 @@
-//! `GET /api/database` and `GET /api/database/{id}` (queries.md §1.3, §1.4).
+//! `/api/database` routes and the table/field stubs (queries.md §1.3–§1.7).
 use axum::extract::State;
-use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use axum::Router;
 use serde_json::{json, Value};
 
+use super::service;
 use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::Caller;
 use crate::http::query::QueryParams;
 use crate::http::validate::ValidationErrors;
-use crate::http::{ApiJson, Id};
+use crate::http::{no_content, ApiJson, Id, JsonBody};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/database", get(list))
-        .route("/api/database/{id}", get(get_one))
+        .route("/api/database", get(list).post(create))
+        .route("/api/database/validate", post(validate))
+        .route("/api/database/sample_database", post(sample_database))
+        .route(
+            "/api/database/{id}",
+            get(get_one).put(update).delete(delete),
+        )
+        .route("/api/database/{id}/sync_schema", post(no_op))
+        .route("/api/database/{id}/rescan_values", post(no_op))
+        .route("/api/database/{id}/discard_values", post(no_op))
+        .route("/api/database/{id}/healthcheck", get(healthcheck))
+        .route("/api/database/{id}/metadata", get(metadata))
+        .route("/api/database/{id}/schemas", get(schemas))
+        .route("/api/database/{id}/schema/{schema}", get(not_found_for_db))
+        .route("/api/table", get(tables))
+        .route("/api/table/{id}", get(not_found))
+        .route("/api/field/{id}", get(not_found))
         .route_layer(axum::middleware::from_fn(crate::http::numeric_path_params))
 }
 
-async fn list(
-    State(app): State<AppState>,
-    Caller(c): Caller,
-    q: QueryParams,
-) -> ApiResult<impl IntoResponse> {
-    let tables = match q.get("include") {
-        None => false,
-        Some("tables") => true,
+/// `include=tables` (and, for one database, `include=tables.fields`) → `"tables": []`.
+fn include_tables(q: &QueryParams, allow_fields: bool) -> ApiResult<bool> {
+    match q.get("include") {
+        None => Ok(false),
+        Some("tables") => Ok(true),
+        Some("tables.fields") if allow_fields => Ok(true),
         Some(other) => {
             let mut errs = ValidationErrors::new();
             errs.add_received(
@@ -34,36 +48,108 @@ async fn list(
                 "nullable enum of tables",
                 Some(&Value::String(other.into())),
             );
-            return Err(ApiError::Validation(errs));
+            Err(ApiError::Validation(errs))
         }
-    };
-    let mut tx = app.store.read().await?;
-    let mut rows = tx.database_list().await?;
-    tx.commit().await?;
-    rows.sort_by_key(|c| (c.name.to_lowercase(), c.id));
-    let data: Vec<Value> = rows
-        .iter()
-        .map(|d| {
-            let mut v = super::view(d, &c);
-            if tables {
-                v["tables"] = json!([]);
-            }
-            v
-        })
-        .collect();
-    Ok(ApiJson(json!({"total": data.len(), "data": data})))
+    }
+}
+
+async fn list(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    q: QueryParams,
+) -> ApiResult<impl IntoResponse> {
+    let tables = include_tables(&q, false)?;
+    Ok(ApiJson(service::list(&app, &c, tables).await?))
 }
 
 async fn get_one(
     State(app): State<AppState>,
     Caller(c): Caller,
     Id(id): Id,
+    q: QueryParams,
 ) -> ApiResult<impl IntoResponse> {
-    let mut tx = app.store.read().await?;
-    let row = tx.database_get(id).await?.ok_or(ApiError::NotFound)?;
-    tx.commit().await?;
-    let mut v = super::view(&row, &c);
-    v["can-manage"] = json!(c.is_superuser);
-    v["schedules"] = json!({});
-    Ok(ApiJson(v))
+    let tables = include_tables(&q, true)?;
+    Ok(ApiJson(service::get(&app, &c, id, tables).await?))
+}
+
+async fn create(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    JsonBody(body): JsonBody,
+) -> ApiResult<impl IntoResponse> {
+    Ok(ApiJson(service::create(&app, &c, &body).await?))
+}
+
+async fn update(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    Id(id): Id,
+    JsonBody(body): JsonBody,
+) -> ApiResult<impl IntoResponse> {
+    Ok(ApiJson(service::update(&app, &c, id, &body).await?))
+}
+
+async fn delete(State(app): State<AppState>, Caller(c): Caller, Id(id): Id) -> ApiResult<Response> {
+    service::delete(&app, &c, id).await?;
+    Ok(no_content())
+}
+
+async fn validate(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    JsonBody(body): JsonBody,
+) -> ApiResult<impl IntoResponse> {
+    Ok(ApiJson(service::validate(&app, &c, &body).await?))
+}
+
+async fn sample_database(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+) -> ApiResult<impl IntoResponse> {
+    Ok(ApiJson(service::sample_database(&app, &c).await?))
+}
+
+async fn no_op(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    Id(id): Id,
+) -> ApiResult<impl IntoResponse> {
+    Ok(ApiJson(service::no_op(&app, &c, id).await?))
+}
+
+async fn healthcheck(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    Id(id): Id,
+) -> ApiResult<impl IntoResponse> {
+    Ok(ApiJson(service::healthcheck(&app, &c, id).await?))
+}
+
+async fn metadata(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    Id(id): Id,
+) -> ApiResult<impl IntoResponse> {
+    Ok(ApiJson(service::get(&app, &c, id, true).await?))
+}
+
+async fn schemas(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    Id(id): Id,
+) -> ApiResult<impl IntoResponse> {
+    service::viewable(&app, &c, id).await?;
+    Ok(ApiJson(json!([])))
+}
+
+async fn not_found_for_db(Caller(_): Caller) -> ApiResult<Response> {
+    Err(ApiError::NotFound)
+}
+
+async fn tables(Caller(_): Caller) -> ApiResult<impl IntoResponse> {
+    Ok(ApiJson(json!([])))
+}
+
+async fn not_found(Caller(_): Caller) -> ApiResult<Response> {
+    Err(ApiError::NotFound)
 }

@@ -1,22 +1,25 @@
-//! The database registry (queries.md §1): the databases cards query. Only listing and reading
-//! are offered here; creating databases and running queries belong to the queries feature.
+//! The database registry (queries.md §1): the warehouse databases cards query, their
+//! connection details, the bundled Sample Database, and start-up initialisation.
 pub mod api;
+pub mod details;
+pub mod sample;
+pub mod service;
 pub mod store;
 
 use serde_json::{json, Value};
 
+use crate::app::App;
 use crate::clock::Timestamp;
+use crate::config::Config;
 use crate::http::auth::Principal;
+use crate::permissions::Access;
 use store::DatabaseRow;
 
-/// The secret keys of `details`, masked in responses (queries.md §1.1).
-const SECRETS: &[&str] = &["password"];
-const MASK: &str = "**MetabasePass**";
+/// Marks an application database whose Sample Database decision was taken (§1.8).
+const SAMPLE_DECIDED: &str = "sample-database-initialized";
 
-/// The database representation of queries.md §1.2 for `caller`. Data permissions are not
-/// modelled yet: every authenticated user may view every database and run native SQL on it
-/// (Metabase's default for All Users).
-pub fn view(d: &DatabaseRow, caller: &Principal) -> Value {
+/// The database representation of queries.md §1.2 for a caller with `access` to it.
+pub fn view(d: &DatabaseRow, caller: &Principal, access: Access, config: &Config) -> Value {
     let mut v = json!({
         "id": d.id,
         "name": d.name,
@@ -35,20 +38,48 @@ pub fn view(d: &DatabaseRow, caller: &Principal) -> Value {
         "creator_id": d.creator_id,
         "created_at": Timestamp(d.created_at).to_rfc3339(),
         "updated_at": Timestamp(d.updated_at).to_rfc3339(),
-        "native_permissions": "write",
+        "native_permissions": if access.native { "write" } else { "none" },
         "can_upload": false,
         "features": ["native-parameters"],
     });
     if caller.is_superuser {
-        let mut details: Value = serde_json::from_str(&d.details).unwrap_or_else(|_| json!({}));
-        if let Some(m) = details.as_object_mut() {
-            for k in SECRETS {
-                if m.get(*k).is_some_and(|x| !x.is_null()) {
-                    m.insert((*k).into(), json!(MASK));
+        let mut stored: Value = serde_json::from_str(&d.details).unwrap_or_else(|_| json!({}));
+        if d.is_sample {
+            stored["db"] = json!(details::sample_path(config).to_string_lossy());
+        }
+        v["details"] = details::masked(&stored);
+    }
+    v
+}
+
+/// Start-up: decide about the Sample Database on a new application database, give every
+/// (group, database) pair a data-permission entry, and regenerate a missing sample file.
+pub async fn startup(app: &App) -> anyhow::Result<()> {
+    let mut tx = app.store.begin().await?;
+    if tx.setting_get(SAMPLE_DECIDED).await?.is_none() {
+        let fresh = !crate::setup::api::is_set_up(tx.as_mut())
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        if !app.config.sample_database && fresh {
+            for d in tx.database_list().await? {
+                if d.is_sample && tx.database_card_ids(d.id).await?.is_empty() {
+                    tx.data_perm_delete_database(d.id).await?;
+                    tx.database_delete(d.id).await?;
                 }
             }
         }
-        v["details"] = details;
+        tx.setting_set(SAMPLE_DECIDED, Some("true")).await?;
     }
-    v
+    crate::permissions::fill_missing(tx.as_mut()).await?;
+    let has_sample = tx.database_list().await?.iter().any(|d| d.is_sample);
+    tx.commit().await?;
+    if has_sample {
+        let path = details::sample_path(&app.config);
+        if !path.is_file() {
+            sample::create_file(&path)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot create the Sample Database: {e}"))?;
+        }
+    }
+    Ok(())
 }

@@ -3,7 +3,7 @@ use async_trait::async_trait;
 
 use crate::store::StoreResult;
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct DatabaseRow {
     pub id: i64,
     pub name: String,
@@ -23,7 +23,20 @@ pub trait DatabaseTx {
     async fn database_get(&mut self, id: i64) -> StoreResult<Option<DatabaseRow>>;
     /// Every database (the service sorts and filters them).
     async fn database_list(&mut self) -> StoreResult<Vec<DatabaseRow>>;
+    async fn database_get_by_name(&mut self, name: &str) -> StoreResult<Option<DatabaseRow>>;
+    /// Inserts `d` (with its `id` when `Some`, as for the Sample Database) and returns the id.
+    async fn database_insert(&mut self, d: &DatabaseRow, id: Option<i64>) -> StoreResult<i64>;
+    /// Writes every column of `d` except `id`, `creator_id` and `created_at`.
+    async fn database_update(&mut self, d: &DatabaseRow) -> StoreResult<()>;
+    async fn database_delete(&mut self, id: i64) -> StoreResult<()>;
+    /// The ids of the cards whose `database_id` is `id`.
+    async fn database_card_ids(&mut self, id: i64) -> StoreResult<Vec<i64>>;
+    /// Sets a card's `last_used_at` without touching `updated_at` (queries.md §5).
+    async fn card_touch_last_used(&mut self, card_id: i64, at: i64) -> StoreResult<()>;
 }
+
+pub const DATABASE_COLUMNS: &str = "id, name, description, engine, details, is_sample, \
+    auto_run_queries, cache_ttl, creator_id, created_at, updated_at";
 
 #[macro_export]
 macro_rules! impl_database_tx {
@@ -53,6 +66,108 @@ macro_rules! impl_database_tx {
                 )
                 .fetch_all(self.conn())
                 .await?)
+            }
+
+            async fn database_get_by_name(
+                &mut self,
+                name: &str,
+            ) -> $crate::store::StoreResult<Option<$crate::databases::store::DatabaseRow>> {
+                let sql = format!(
+                    "SELECT {} FROM metabase_database WHERE name = $1",
+                    $crate::databases::store::DATABASE_COLUMNS
+                );
+                Ok(sqlx::query_as(&sql)
+                    .bind(name)
+                    .fetch_optional(self.conn())
+                    .await?)
+            }
+
+            async fn database_insert(
+                &mut self,
+                d: &$crate::databases::store::DatabaseRow,
+                id: Option<i64>,
+            ) -> $crate::store::StoreResult<i64> {
+                let cols = "name, description, engine, details, is_sample, auto_run_queries, \
+                     cache_ttl, creator_id, created_at, updated_at";
+                let q = match id {
+                    Some(_) => format!(
+                        "INSERT INTO metabase_database (id, {cols}) VALUES ($11, $1, $2, $3, $4, \
+                         $5, $6, $7, $8, $9, $10) RETURNING id"
+                    ),
+                    None => format!(
+                        "INSERT INTO metabase_database ({cols}) VALUES ($1, $2, $3, $4, $5, $6, \
+                         $7, $8, $9, $10) RETURNING id"
+                    ),
+                };
+                let mut query = sqlx::query_scalar(&q)
+                    .bind(&d.name)
+                    .bind(&d.description)
+                    .bind(&d.engine)
+                    .bind(&d.details)
+                    .bind(d.is_sample)
+                    .bind(d.auto_run_queries)
+                    .bind(d.cache_ttl)
+                    .bind(d.creator_id)
+                    .bind(d.created_at)
+                    .bind(d.updated_at);
+                if let Some(id) = id {
+                    query = query.bind(id);
+                }
+                Ok(query.fetch_one(self.conn()).await?)
+            }
+
+            async fn database_update(
+                &mut self,
+                d: &$crate::databases::store::DatabaseRow,
+            ) -> $crate::store::StoreResult<()> {
+                sqlx::query(
+                    "UPDATE metabase_database SET name = $2, description = $3, engine = $4, \
+                     details = $5, is_sample = $6, auto_run_queries = $7, cache_ttl = $8, \
+                     updated_at = $9 WHERE id = $1",
+                )
+                .bind(d.id)
+                .bind(&d.name)
+                .bind(&d.description)
+                .bind(&d.engine)
+                .bind(&d.details)
+                .bind(d.is_sample)
+                .bind(d.auto_run_queries)
+                .bind(d.cache_ttl)
+                .bind(d.updated_at)
+                .execute(self.conn())
+                .await?;
+                Ok(())
+            }
+
+            async fn database_delete(&mut self, id: i64) -> $crate::store::StoreResult<()> {
+                sqlx::query("DELETE FROM metabase_database WHERE id = $1")
+                    .bind(id)
+                    .execute(self.conn())
+                    .await?;
+                Ok(())
+            }
+
+            async fn database_card_ids(
+                &mut self,
+                id: i64,
+            ) -> $crate::store::StoreResult<Vec<i64>> {
+                Ok(sqlx::query_scalar("SELECT id FROM report_card WHERE database_id = $1")
+                    .bind(id)
+                    .fetch_all(self.conn())
+                    .await?)
+            }
+
+            async fn card_touch_last_used(
+                &mut self,
+                card_id: i64,
+                at: i64,
+            ) -> $crate::store::StoreResult<()> {
+                sqlx::query("UPDATE report_card SET last_used_at = $2 WHERE id = $1")
+                    .bind(card_id)
+                    .bind(at)
+                    .execute(self.conn())
+                    .await?;
+                Ok(())
             }
         }
     };

@@ -116,6 +116,7 @@ pub async fn create(app: &App, caller: &Principal, name: String) -> ApiResult<Va
         }
         Err(e) => return Err(e.into()),
     };
+    crate::permissions::on_group_created(tx.as_mut(), g.id).await?;
     tx.audit_insert(&group_event(
         "group-create",
         admin.actor_id,

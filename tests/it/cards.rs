@@ -71,7 +71,6 @@ both!(
         for key in [
             "collection",
             "dashboard_id",
-            "result_metadata",
             "cache_ttl",
             "public_uuid",
             "embedding_params",
@@ -80,6 +79,9 @@ both!(
         ] {
             assert!(c.get(key).is_some_and(Value::is_null), "{key}");
         }
+        // Computed by preparing the statement (content.md §2.3); an expression is `type/*`.
+        assert_eq!(c["result_metadata"][0]["name"], "1");
+        assert_eq!(c["result_metadata"][0]["base_type"], "type/*");
         // By entity id too.
         let r = t.get(&format!("/api/card/{eid}"), &admin).await;
         r.assert(200);

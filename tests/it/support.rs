@@ -95,6 +95,8 @@ pub struct TestApp {
     pub backend: Backend,
     pub client: reqwest::Client,
     running: Option<Running>,
+    /// The data directory (a fresh temporary directory unless the test chose one).
+    pub data_dir: std::sync::Arc<tempfile::TempDir>,
 }
 
 /// Credentials for a request.
@@ -154,6 +156,8 @@ impl TestApp {
         configure: impl FnOnce(&mut Config),
     ) -> Option<(TestApp, Option<PgDb>)> {
         let mut config = Config::for_tests();
+        let data_dir = std::sync::Arc::new(tempfile::tempdir().expect("temp dir"));
+        config.data_dir = data_dir.path().to_path_buf();
         let pg = match backend {
             Backend::Sqlite => None,
             Backend::Postgres => {
@@ -180,6 +184,7 @@ impl TestApp {
                 backend,
                 client,
                 running: Some(running),
+                data_dir,
             },
             pg,
         ))

@@ -1,0 +1,241 @@
+//! Connection details (queries.md §1.1): validation, the SQLite path rules, secrets masking,
+//! and the resolved [`Target`] the query engine connects to.
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Map, Value};
+use sqlx::postgres::{PgConnectOptions, PgSslMode};
+
+use crate::config::Config;
+use crate::queries::engine::Target;
+use crate::queries::postgres::PgTarget;
+use crate::store::DatabaseUrl;
+
+pub const ENGINES: &[&str] = &["sqlite", "postgres"];
+/// The secret keys of `details`, masked in responses.
+pub const SECRETS: &[&str] = &["password"];
+pub const MASK: &str = "**MetabasePass**";
+pub const NON_BLANK: &str = "value must be a non-blank string.";
+
+/// Field errors keyed by `details` key.
+pub type FieldErrors = Vec<(String, String)>;
+
+/// `details` with secrets replaced by the mask.
+pub fn masked(details: &Value) -> Value {
+    let mut d = details.clone();
+    if let Some(m) = d.as_object_mut() {
+        for k in SECRETS {
+            if m.get(*k).is_some_and(|x| !x.is_null()) {
+                m.insert((*k).into(), json!(MASK));
+            }
+        }
+    }
+    d
+}
+
+/// A `PUT` that sends the mask as a secret keeps the stored value.
+pub fn unmask(sent: &Map<String, Value>, stored: &Value) -> Map<String, Value> {
+    let mut out = sent.clone();
+    for k in SECRETS {
+        if out.get(*k).and_then(Value::as_str) == Some(MASK) {
+            match stored.get(*k) {
+                Some(v) => {
+                    out.insert((*k).into(), v.clone());
+                }
+                None => {
+                    out.remove(*k);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Where the Sample Database file lives: the data directory, or the per-release cache for an
+/// in-memory application database (which has no data of its own to keep).
+pub fn sample_path(config: &Config) -> PathBuf {
+    match config.database {
+        DatabaseUrl::SqliteMemory => crate::databases::sample::cache_path(),
+        _ => absolute(&config.data_dir).join(crate::databases::sample::FILE_NAME),
+    }
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+fn canonical(p: &Path) -> PathBuf {
+    std::fs::canonicalize(p).unwrap_or_else(|_| absolute(p))
+}
+
+fn text<'a>(d: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
+    d.get(key).and_then(Value::as_str)
+}
+
+fn required(d: &Map<String, Value>, key: &str, errs: &mut FieldErrors) -> Option<String> {
+    match text(d, key) {
+        Some(s) if !s.trim().is_empty() => Some(s.to_string()),
+        _ => {
+            errs.push((key.into(), NON_BLANK.into()));
+            None
+        }
+    }
+}
+
+/// The SQLite path rules of §1.1 (the connection test checks the file's content).
+fn sqlite_path(config: &Config, d: &Map<String, Value>, errs: &mut FieldErrors) -> Option<PathBuf> {
+    let raw = required(d, "db", errs)?;
+    let path = PathBuf::from(&raw);
+    let fail = |errs: &mut FieldErrors, msg: &str| {
+        errs.push(("db".into(), msg.into()));
+        None
+    };
+    if !path.is_absolute() {
+        return fail(errs, "The SQLite file path must be absolute.");
+    }
+    if !path.is_file() {
+        return fail(errs, "No readable SQLite file exists at this path.");
+    }
+    let real = canonical(&path);
+    let data_dir = canonical(&config.data_dir);
+    let app_db = match &config.database {
+        DatabaseUrl::SqliteFile(p) => Some(canonical(p)),
+        _ => None,
+    };
+    if app_db.as_ref() == Some(&real) || real.starts_with(&data_dir) {
+        return fail(
+            errs,
+            "The file must not be ferrobase's application database or lie in its data directory.",
+        );
+    }
+    if !config.sqlite_allowed_dirs.is_empty()
+        && !config
+            .sqlite_allowed_dirs
+            .iter()
+            .any(|dir| real.starts_with(canonical(dir)))
+    {
+        return fail(
+            errs,
+            "The file must lie in a directory allowed by --sqlite-allowed-dir.",
+        );
+    }
+    Some(real)
+}
+
+fn postgres(d: &Map<String, Value>, errs: &mut FieldErrors) -> Option<PgTarget> {
+    let host = required(d, "host", errs);
+    let dbname = required(d, "dbname", errs);
+    let user = required(d, "user", errs);
+    let port = match d.get("port") {
+        None | Some(Value::Null) => Some(5432),
+        Some(Value::Number(n)) => n.as_u64().and_then(|p| u16::try_from(p).ok()),
+        Some(Value::String(s)) => s.trim().parse::<u16>().ok(),
+        Some(_) => None,
+    }
+    .filter(|p| *p > 0);
+    if port.is_none() {
+        errs.push(("port".into(), "value must be a valid port number.".into()));
+    }
+    let password = match d.get("password") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => {
+            errs.push(("password".into(), "value must be a string.".into()));
+            None
+        }
+    };
+    let ssl = match d.get("ssl") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => {
+            errs.push(("ssl".into(), "value must be a boolean.".into()));
+            false
+        }
+    };
+    let mode = match text(d, "ssl-mode") {
+        None => {
+            if ssl {
+                PgSslMode::Require
+            } else {
+                PgSslMode::Disable
+            }
+        }
+        Some(m) => match m {
+            "disable" => PgSslMode::Disable,
+            "allow" => PgSslMode::Allow,
+            "prefer" => PgSslMode::Prefer,
+            "require" => PgSslMode::Require,
+            "verify-ca" => PgSslMode::VerifyCa,
+            "verify-full" => PgSslMode::VerifyFull,
+            _ => {
+                errs.push((
+                    "ssl-mode".into(),
+                    "value must be one of: disable, allow, prefer, require, verify-ca, verify-full."
+                        .into(),
+                ));
+                PgSslMode::Disable
+            }
+        },
+    };
+    let (host, dbname, user, port) = (host?, dbname?, user?, port?);
+    let mut opts = PgConnectOptions::new()
+        .host(&host)
+        .port(port)
+        .database(&dbname)
+        .username(&user)
+        .ssl_mode(mode)
+        .application_name("ferrobase");
+    if let Some(p) = password {
+        opts = opts.password(&p);
+    }
+    if let Some(cert) = text(d, "ssl-root-cert").filter(|c| !c.trim().is_empty()) {
+        opts = opts.ssl_root_cert_from_pem(cert.as_bytes().to_vec());
+    }
+    Some(PgTarget { opts })
+}
+
+/// Validates `details` for `engine` and resolves them. The Sample Database's file is where
+/// [`sample_path`] says, whatever its stored details.
+pub fn target(
+    config: &Config,
+    engine: &str,
+    details: &Value,
+    is_sample: bool,
+) -> Result<Target, FieldErrors> {
+    let mut errs = FieldErrors::new();
+    if is_sample {
+        return Ok(Target::Sqlite(sample_path(config)));
+    }
+    let empty = Map::new();
+    let d = details.as_object().unwrap_or(&empty);
+    let t = match engine {
+        "sqlite" => sqlite_path(config, d, &mut errs).map(Target::Sqlite),
+        "postgres" => postgres(d, &mut errs).map(|t| Target::Postgres(Box::new(t))),
+        _ => None,
+    };
+    match t {
+        Some(t) if errs.is_empty() => Ok(t),
+        _ => Err(errs),
+    }
+}
+
+/// The target of a stored database when running a query: no path rules (they were checked when
+/// the details were saved), so a vanished file fails at the database (`db`, 502).
+pub fn stored_target(
+    config: &Config,
+    engine: &str,
+    details: &str,
+    is_sample: bool,
+) -> Option<Target> {
+    if is_sample {
+        return Some(Target::Sqlite(sample_path(config)));
+    }
+    let details: Value = serde_json::from_str(details).ok()?;
+    match engine {
+        "sqlite" => text(details.as_object()?, "db").map(|p| Target::Sqlite(PathBuf::from(p))),
+        "postgres" => {
+            let mut errs = FieldErrors::new();
+            postgres(details.as_object()?, &mut errs).map(|t| Target::Postgres(Box::new(t)))
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,62 @@
+//! `/api/permissions/graph` routes (people-and-groups.md §9.2, §9.4).
+use axum::extract::{Path, State};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+
+use super::graph::{self, Scope};
+use crate::app::AppState;
+use crate::error::ApiResult;
+use crate::http::auth::Caller;
+use crate::http::query::QueryParams;
+use crate::http::validate::ValidationErrors;
+use crate::http::{parse_path_id, ApiJson, JsonBody};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/permissions/graph", get(get_all).put(put))
+        .route("/api/permissions/graph/db/{db-id}", get(get_db))
+        .route("/api/permissions/graph/group/{group-id}", get(get_group))
+        .route_layer(axum::middleware::from_fn(crate::http::numeric_path_params))
+}
+
+async fn get_all(State(app): State<AppState>, Caller(c): Caller) -> ApiResult<impl IntoResponse> {
+    Ok(ApiJson(graph::get(&app, &c, Scope::All).await?))
+}
+
+async fn get_db(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    Path(raw): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    let id = parse_path_id("db-id", &raw)?;
+    Ok(ApiJson(graph::get(&app, &c, Scope::Database(id)).await?))
+}
+
+async fn get_group(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    Path(raw): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    let id = parse_path_id("group-id", &raw)?;
+    Ok(ApiJson(graph::get(&app, &c, Scope::Group(id)).await?))
+}
+
+async fn put(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    q: QueryParams,
+    JsonBody(b): JsonBody,
+) -> ApiResult<impl IntoResponse> {
+    let mut errs = ValidationErrors::new();
+    let force = q.boolean(&mut errs, "force").unwrap_or(false);
+    let name = if q.get("skip-graph").is_some() {
+        "skip-graph"
+    } else {
+        "skip_graph"
+    };
+    let skip = q.boolean(&mut errs, name).unwrap_or(false);
+    errs.into_result()?;
+    let body = graph::parse_body(&b)?;
+    Ok(ApiJson(graph::put(&app, &c, body, force, skip).await?))
+}

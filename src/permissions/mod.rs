@@ -1,0 +1,226 @@
+//! Data permissions (people-and-groups.md §9, queries.md §2): per group and database, the five
+//! values of Metabase's graph; the defaults for new databases and groups; and what a caller may
+//! do with a database (the most permissive of their groups wins).
+pub mod api;
+pub mod graph;
+pub mod store;
+
+use std::collections::HashMap;
+
+use axum::http::StatusCode;
+use serde_json::{json, Value};
+
+use crate::error::{ApiError, ApiResult};
+use crate::groups::{ADMINISTRATORS, ALL_USERS};
+use crate::http::auth::Principal;
+use crate::store::{StoreResult, Tx};
+use store::DataPermRow;
+
+pub const UNRESTRICTED: &str = "unrestricted";
+pub const BLOCKED: &str = "blocked";
+pub const NATIVE: &str = "query-builder-and-native";
+pub const QUERY_BUILDER: &str = "query-builder";
+pub const NO: &str = "no";
+
+/// The entry a group gets on a new database (§9.3), or on a database it has no row for.
+pub fn default_entry(group_id: i64, database_id: i64) -> DataPermRow {
+    let all_users = group_id == ALL_USERS;
+    DataPermRow {
+        group_id,
+        database_id,
+        view_data: UNRESTRICTED.into(),
+        create_queries: if all_users { NATIVE } else { NO }.into(),
+        download: if all_users { "full" } else { "none" }.into(),
+        data_model: "none".into(),
+        details: "no".into(),
+    }
+}
+
+/// Administrators' entry: everything, always.
+pub fn admin_entry(database_id: i64) -> DataPermRow {
+    DataPermRow {
+        group_id: ADMINISTRATORS,
+        database_id,
+        view_data: UNRESTRICTED.into(),
+        create_queries: NATIVE.into(),
+        download: "full".into(),
+        data_model: "all".into(),
+        details: "yes".into(),
+    }
+}
+
+/// The graph form of an entry: all five keys.
+pub fn entry_json(r: &DataPermRow) -> Value {
+    json!({
+        "view-data": r.view_data,
+        "create-queries": r.create_queries,
+        "download": {"schemas": r.download},
+        "data-model": {"schemas": r.data_model},
+        "details": r.details,
+    })
+}
+
+/// What a caller may do with one database (queries.md §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Access {
+    pub view: bool,
+    pub native: bool,
+    pub query_builder: bool,
+}
+
+impl Access {
+    pub const ALL: Access = Access {
+        view: true,
+        native: true,
+        query_builder: true,
+    };
+
+    fn from_rows<'a>(caller: &Principal, rows: impl Iterator<Item = &'a DataPermRow>) -> Access {
+        let mut a = Access::default();
+        for r in rows.filter(|r| caller.group_ids.contains(&r.group_id)) {
+            if r.view_data != UNRESTRICTED {
+                continue;
+            }
+            a.view = true;
+            match r.create_queries.as_str() {
+                NATIVE => {
+                    a.native = true;
+                    a.query_builder = true;
+                }
+                QUERY_BUILDER => a.query_builder = true,
+                _ => {}
+            }
+        }
+        a
+    }
+}
+
+/// The caller's groups' entries on `database_id`, defaults filled in for missing rows.
+fn with_defaults(
+    caller: &Principal,
+    database_id: i64,
+    mut rows: Vec<DataPermRow>,
+) -> Vec<DataPermRow> {
+    for g in caller.group_ids.iter() {
+        if *g != ADMINISTRATORS && !rows.iter().any(|r| r.group_id == *g) {
+            rows.push(default_entry(*g, database_id));
+        }
+    }
+    rows
+}
+
+/// The caller's access to one database.
+pub async fn access(tx: &mut dyn Tx, caller: &Principal, database_id: i64) -> StoreResult<Access> {
+    if caller.is_superuser {
+        return Ok(Access::ALL);
+    }
+    let rows = with_defaults(
+        caller,
+        database_id,
+        tx.data_perm_of_database(database_id).await?,
+    );
+    Ok(Access::from_rows(caller, rows.iter()))
+}
+
+/// The caller's access to every database in `ids`.
+pub async fn access_all(
+    tx: &mut dyn Tx,
+    caller: &Principal,
+    ids: &[i64],
+) -> StoreResult<HashMap<i64, Access>> {
+    if caller.is_superuser {
+        return Ok(ids.iter().map(|id| (*id, Access::ALL)).collect());
+    }
+    let mut by_db: HashMap<i64, Vec<DataPermRow>> = HashMap::new();
+    for r in tx.data_perm_all().await? {
+        by_db.entry(r.database_id).or_default().push(r);
+    }
+    Ok(ids
+        .iter()
+        .map(|id| {
+            let rows = with_defaults(caller, *id, by_db.remove(id).unwrap_or_default());
+            (*id, Access::from_rows(caller, rows.iter()))
+        })
+        .collect())
+}
+
+pub const CANNOT_SAVE: &str =
+    "You cannot save this Question because you do not have permissions to run its query.";
+
+/// Saving a card needs the right to run its query (content.md §2.4 step 3): native permission
+/// for a native query, query-builder permission otherwise.
+pub async fn require_can_save(
+    tx: &mut dyn Tx,
+    caller: &Principal,
+    database_id: i64,
+    native: bool,
+) -> ApiResult<()> {
+    let a = access(tx, caller, database_id).await?;
+    let ok = if native { a.native } else { a.query_builder };
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::JsonBody(
+            StatusCode::FORBIDDEN,
+            json!({ "message": CANNOT_SAVE }),
+        ))
+    }
+}
+
+/// Entries for a new database: defaults for every non-admin group (§9.3).
+pub async fn on_database_created(tx: &mut dyn Tx, database_id: i64) -> StoreResult<()> {
+    for g in tx.group_list().await? {
+        if g.id != ADMINISTRATORS {
+            tx.data_perm_set(&default_entry(g.id, database_id)).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Entries for a new group (§9.3): `unrestricted`, `create-queries` and `download` copied from
+/// All Users, no data model, no details.
+pub async fn on_group_created(tx: &mut dyn Tx, group_id: i64) -> StoreResult<()> {
+    let all_users: HashMap<i64, DataPermRow> = tx
+        .data_perm_all()
+        .await?
+        .into_iter()
+        .filter(|r| r.group_id == ALL_USERS)
+        .map(|r| (r.database_id, r))
+        .collect();
+    for d in tx.database_list().await? {
+        let base = all_users
+            .get(&d.id)
+            .cloned()
+            .unwrap_or_else(|| default_entry(ALL_USERS, d.id));
+        tx.data_perm_set(&DataPermRow {
+            group_id,
+            database_id: d.id,
+            view_data: UNRESTRICTED.into(),
+            create_queries: base.create_queries,
+            download: base.download,
+            data_model: "none".into(),
+            details: "no".into(),
+        })
+        .await?;
+    }
+    Ok(())
+}
+
+/// At start-up: an entry for every (non-admin group, database) pair that has none.
+pub async fn fill_missing(tx: &mut dyn Tx) -> StoreResult<()> {
+    let have: std::collections::HashSet<(i64, i64)> = tx
+        .data_perm_all()
+        .await?
+        .into_iter()
+        .map(|r| (r.group_id, r.database_id))
+        .collect();
+    let groups = tx.group_list().await?;
+    for d in tx.database_list().await? {
+        for g in groups.iter().filter(|g| g.id != ADMINISTRATORS) {
+            if !have.contains(&(g.id, d.id)) {
+                tx.data_perm_set(&default_entry(g.id, d.id)).await?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,131 @@
+//! Storage of data permissions (`data_permission`) and their graph revisions.
+use async_trait::async_trait;
+
+use crate::store::StoreResult;
+
+/// One (group, database) entry; values are the graph's strings (`download` and `data-model`
+/// hold the inner `schemas` value).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct DataPermRow {
+    pub group_id: i64,
+    pub database_id: i64,
+    pub view_data: String,
+    pub create_queries: String,
+    pub download: String,
+    pub data_model: String,
+    pub details: String,
+}
+
+#[async_trait]
+pub trait PermissionTx {
+    async fn data_perm_all(&mut self) -> StoreResult<Vec<DataPermRow>>;
+    async fn data_perm_of_database(&mut self, database_id: i64) -> StoreResult<Vec<DataPermRow>>;
+    /// Inserts or replaces the entry of `(row.group_id, row.database_id)`.
+    async fn data_perm_set(&mut self, row: &DataPermRow) -> StoreResult<()>;
+    async fn data_perm_delete_database(&mut self, database_id: i64) -> StoreResult<()>;
+    async fn data_perm_revision(&mut self) -> StoreResult<i64>;
+    async fn data_perm_revision_insert(
+        &mut self,
+        before: &str,
+        after: &str,
+        user_id: i64,
+        now: i64,
+    ) -> StoreResult<i64>;
+}
+
+const COLUMNS: &str =
+    "group_id, database_id, view_data, create_queries, download, data_model, details";
+
+pub fn select(filter: &str) -> String {
+    format!("SELECT {COLUMNS} FROM data_permission {filter}")
+}
+
+#[macro_export]
+macro_rules! impl_permission_tx {
+    ($t:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::permissions::store::PermissionTx for $t {
+            async fn data_perm_all(
+                &mut self,
+            ) -> $crate::store::StoreResult<Vec<$crate::permissions::store::DataPermRow>> {
+                let sql = $crate::permissions::store::select("");
+                Ok(sqlx::query_as(&sql).fetch_all(self.conn()).await?)
+            }
+
+            async fn data_perm_of_database(
+                &mut self,
+                database_id: i64,
+            ) -> $crate::store::StoreResult<Vec<$crate::permissions::store::DataPermRow>> {
+                let sql = $crate::permissions::store::select("WHERE database_id = $1");
+                Ok(sqlx::query_as(&sql)
+                    .bind(database_id)
+                    .fetch_all(self.conn())
+                    .await?)
+            }
+
+            async fn data_perm_set(
+                &mut self,
+                r: &$crate::permissions::store::DataPermRow,
+            ) -> $crate::store::StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO data_permission (group_id, database_id, view_data, \
+                     create_queries, download, data_model, details) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                     ON CONFLICT (group_id, database_id) DO UPDATE SET \
+                     view_data = excluded.view_data, create_queries = excluded.create_queries, \
+                     download = excluded.download, data_model = excluded.data_model, \
+                     details = excluded.details",
+                )
+                .bind(r.group_id)
+                .bind(r.database_id)
+                .bind(&r.view_data)
+                .bind(&r.create_queries)
+                .bind(&r.download)
+                .bind(&r.data_model)
+                .bind(&r.details)
+                .execute(self.conn())
+                .await?;
+                Ok(())
+            }
+
+            async fn data_perm_delete_database(
+                &mut self,
+                database_id: i64,
+            ) -> $crate::store::StoreResult<()> {
+                sqlx::query("DELETE FROM data_permission WHERE database_id = $1")
+                    .bind(database_id)
+                    .execute(self.conn())
+                    .await?;
+                Ok(())
+            }
+
+            async fn data_perm_revision(&mut self) -> $crate::store::StoreResult<i64> {
+                let n: Option<i64> =
+                    sqlx::query_scalar("SELECT MAX(id) FROM data_permission_revision")
+                        .fetch_one(self.conn())
+                        .await?;
+                Ok(n.unwrap_or(0))
+            }
+
+            async fn data_perm_revision_insert(
+                &mut self,
+                before: &str,
+                after: &str,
+                user_id: i64,
+                now: i64,
+            ) -> $crate::store::StoreResult<i64> {
+                Ok(sqlx::query_scalar(
+                    "INSERT INTO data_permission_revision \
+                     (before_graph, after_graph, user_id, created_at) \
+                     VALUES ($1, $2, $3, $4) RETURNING id",
+                )
+                .bind(before)
+                .bind(after)
+                .bind(user_id)
+                .bind(now)
+                .fetch_one(self.conn())
+                .await?)
+            }
+        }
+    };
+}

@@ -1,0 +1,250 @@
+//! Query routes: `POST /api/dataset`, `POST /api/card/:id/query` and the exports
+//! `/api/dataset/:format`, `/api/card/:id/query/:format` (queries.md §3, §5, §6).
+use axum::extract::{FromRequest, Path, Request, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use serde_json::{json, Map, Value};
+
+use super::respond::{self, ExportFormat, ExportOptions};
+use super::service::{self, Mode};
+use crate::app::AppState;
+use crate::cards::api::RawRef;
+use crate::error::{ApiError, ApiResult};
+use crate::http::auth::Caller;
+use crate::http::validate::{ValidationErrors, BOOLEAN};
+use crate::http::{JsonBody, MAX_JSON_BODY};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/dataset", post(dataset))
+        .route("/api/dataset/{export-format}", post(dataset_export))
+        .route("/api/card/{id}/query", post(card_query))
+        .route("/api/card/{id}/query/{export-format}", post(card_export))
+}
+
+async fn dataset(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    JsonBody(body): JsonBody,
+) -> Response {
+    match service::plan_adhoc(&app, &c, &body, false).await {
+        Ok(plan) => respond::result(&app, plan).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+/// A card path segment: an integer id or an entity id (content.md §0.2).
+fn card_ref(raw: &str) -> ApiResult<crate::cards::service::CardRef> {
+    let r = if !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()) {
+        if raw.parse::<i64>().is_err() {
+            return Err(ApiError::NotFound);
+        }
+        RawRef::Digits(raw.to_string())
+    } else if crate::cards::input::is_entity_id(raw) {
+        RawRef::Entity(raw.to_string())
+    } else {
+        return Err(ApiError::NotFound);
+    };
+    r.resolve()
+}
+
+fn parameters_array(v: Option<&Value>, errs: &mut ValidationErrors) -> Vec<Value> {
+    match v {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(a)) => a.clone(),
+        Some(Value::String(s)) if s.trim().is_empty() || s.trim() == "null" => Vec::new(),
+        Some(Value::String(s)) => match serde_json::from_str::<Value>(s) {
+            Ok(Value::Array(a)) => a,
+            Ok(Value::Null) => Vec::new(),
+            _ => {
+                errs.add_received(&["parameters"], "value must be an array.", v);
+                Vec::new()
+            }
+        },
+        Some(other) => {
+            errs.add_received(&["parameters"], "value must be an array.", Some(other));
+            Vec::new()
+        }
+    }
+}
+
+async fn card_query(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    Path(raw): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Response {
+    let run = async {
+        let r = card_ref(&raw)?;
+        let mut errs = ValidationErrors::new();
+        let params = parameters_array(body.get("parameters"), &mut errs);
+        errs.into_result()?;
+        service::plan_card(&app, &c, &r, params, Mode::Interactive(Default::default())).await
+    };
+    match run.await {
+        Ok(plan) => respond::result(&app, plan).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+/// A body that is form-encoded or JSON (§6.1); form values arrive as strings.
+pub struct FormOrJson(pub Map<String, Value>);
+
+impl<S: Send + Sync> FromRequest<S> for FormOrJson {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let form = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|s| s.split(';').next())
+            .is_some_and(|m| {
+                m.trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            });
+        if !form {
+            return JsonBody::from_request(req, state)
+                .await
+                .map(|b| FormOrJson(b.0));
+        }
+        let bytes = axum::body::to_bytes(req.into_body(), MAX_JSON_BODY)
+            .await
+            .map_err(|_| {
+                ApiError::Text(
+                    axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                    "Request body too large.".into(),
+                )
+            })?;
+        let map = form_urlencoded::parse(&bytes)
+            .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+            .collect();
+        Ok(FormOrJson(map))
+    }
+}
+
+/// The `:export-format` segment (§6.1).
+fn export_format(raw: &str) -> ApiResult<ExportFormat> {
+    match raw {
+        "csv" => Ok(ExportFormat::Csv),
+        "json" => Ok(ExportFormat::Json),
+        "xlsx" | "api" => Err(ApiError::field(
+            "export-format",
+            format!("Export format '{raw}' is not supported by ferrobase."),
+        )),
+        other => {
+            let mut errs = ValidationErrors::new();
+            errs.add_received(
+                &["export-format"],
+                "value must be one of: csv, json, xlsx, api.",
+                Some(&Value::String(other.into())),
+            );
+            Err(ApiError::Validation(errs))
+        }
+    }
+}
+
+/// A boolean given as JSON or as the strings `true`/`false`.
+fn flag(body: &Map<String, Value>, key: &'static str, errs: &mut ValidationErrors) -> bool {
+    match body.get(key) {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => true,
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("false") || s.is_empty() => false,
+        other => {
+            errs.add_received(&[key], BOOLEAN, other);
+            false
+        }
+    }
+}
+
+/// An object given as JSON or as a string holding one.
+fn object(
+    body: &Map<String, Value>,
+    key: &'static str,
+    required: bool,
+    errs: &mut ValidationErrors,
+) -> Option<Map<String, Value>> {
+    let v = body.get(key);
+    match v {
+        None | Some(Value::Null) if !required => None,
+        Some(Value::Object(m)) => Some(m.clone()),
+        Some(Value::String(s)) => match serde_json::from_str::<Value>(s) {
+            Ok(Value::Object(m)) => Some(m),
+            Ok(Value::Null) if !required => None,
+            _ => {
+                errs.add_received(&[key], "value must be a map.", v);
+                None
+            }
+        },
+        _ => {
+            errs.add_received(&[key], "value must be a map.", v);
+            None
+        }
+    }
+}
+
+async fn dataset_export(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    Path(format): Path<String>,
+    FormOrJson(body): FormOrJson,
+) -> Response {
+    let run = async {
+        let format = export_format(&format)?;
+        let mut errs = ValidationErrors::new();
+        let query = object(&body, "query", true, &mut errs);
+        let settings = object(&body, "visualization_settings", false, &mut errs);
+        let format_rows = flag(&body, "format_rows", &mut errs);
+        let bom = flag(&body, "csv_include_bom", &mut errs);
+        flag(&body, "pivot_results", &mut errs);
+        errs.into_result()?;
+        let query = query.unwrap_or_default();
+        let mut plan = service::plan_adhoc(&app, &c, &query, true).await?;
+        plan.visualization_settings = settings.map(Value::Object).unwrap_or(json!({}));
+        Ok::<_, ApiError>((
+            plan,
+            ExportOptions {
+                format,
+                format_rows,
+                bom,
+            },
+        ))
+    };
+    match run.await {
+        Ok((plan, opts)) => respond::export(&app, plan, opts).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn card_export(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    Path((raw, format)): Path<(String, String)>,
+    FormOrJson(body): FormOrJson,
+) -> Response {
+    let run = async {
+        let format = export_format(&format)?;
+        let r = card_ref(&raw)?;
+        let mut errs = ValidationErrors::new();
+        let params = parameters_array(body.get("parameters"), &mut errs);
+        let format_rows = flag(&body, "format_rows", &mut errs);
+        flag(&body, "pivot_results", &mut errs);
+        errs.into_result()?;
+        let plan = service::plan_card(&app, &c, &r, params, Mode::Download).await?;
+        Ok::<_, ApiError>((
+            plan,
+            ExportOptions {
+                format,
+                format_rows,
+                bom: false,
+            },
+        ))
+    };
+    match run.await {
+        Ok((plan, opts)) => respond::export(&app, plan, opts).await,
+        Err(e) => e.into_response(),
+    }
+}

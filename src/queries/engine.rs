@@ -1,0 +1,303 @@
+//! Running one statement on a warehouse database (queries.md §1.1, §4.1, §4.6, §4.7): a pool per
+//! database, a producer task per query that sends [`Event`]s through a bounded channel (so
+//! memory stays flat however many rows stream), and a watchdog that cancels the statement at
+//! the database when the deadline passes, the receiver goes away or the server shuts down.
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::cell::{Cell, Column};
+use super::error::{QueryError, ONE_STATEMENT};
+use super::pool::Pool;
+pub use super::postgres::ConnectFailure;
+use super::postgres::{PgTarget, PgWarehouse};
+use super::sqlite::{RunError, SqliteConn};
+use super::sqltext::Dialect;
+use super::template::Bound;
+
+/// What a running query reports, in order: `Columns`, any number of `Rows`, then `Done` or
+/// `Failed` (which may also come first).
+#[derive(Debug)]
+pub enum Event {
+    Columns(Vec<Column>),
+    Rows(Vec<Vec<Cell>>),
+    /// Final column types (SQLite expressions are typed by their values) and truncation.
+    Done {
+        columns: Vec<Column>,
+        truncated: bool,
+    },
+    Failed(QueryError),
+}
+
+/// Groups rows: the first alone (so the response status is known early), then up to 1,000
+/// rows or 25 ms at a time.
+pub struct Batcher {
+    rows: Vec<Vec<Cell>>,
+    started: Instant,
+    sent_first: bool,
+}
+
+impl Default for Batcher {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Batcher {
+    pub fn new() -> Batcher {
+        Batcher {
+            rows: Vec::new(),
+            started: Instant::now(),
+            sent_first: false,
+        }
+    }
+
+    pub fn push(&mut self, row: Vec<Cell>) -> Option<Vec<Vec<Cell>>> {
+        if self.rows.is_empty() {
+            self.started = Instant::now();
+        }
+        self.rows.push(row);
+        if !self.sent_first
+            || self.rows.len() >= 1000
+            || self.started.elapsed() >= Duration::from_millis(25)
+        {
+            self.sent_first = true;
+            return Some(std::mem::take(&mut self.rows));
+        }
+        None
+    }
+
+    pub fn finish(&mut self) -> Option<Vec<Vec<Cell>>> {
+        (!self.rows.is_empty()).then(|| std::mem::take(&mut self.rows))
+    }
+}
+
+/// One statement to run.
+#[derive(Debug, Clone)]
+pub struct Exec {
+    /// Exactly one statement, placeholders in the engine's style.
+    pub sql: String,
+    pub params: Vec<Bound>,
+    /// At most this many rows are returned (`cap + 1` are read to detect truncation).
+    pub cap: usize,
+    pub deadline: tokio::time::Instant,
+    pub timeout_secs: u64,
+    /// Postgres session time zone.
+    pub timezone: String,
+}
+
+/// A warehouse database ferrobase connects to.
+pub enum Warehouse {
+    Sqlite(SqliteWarehouse),
+    Postgres(PgWarehouse),
+}
+
+pub struct SqliteWarehouse {
+    pub path: PathBuf,
+    pool: Arc<Pool<SqliteConn>>,
+}
+
+/// Numbers query runs, so a late interrupt never reaches the next query on a connection.
+static RUNS: AtomicU64 = AtomicU64::new(1);
+
+impl Warehouse {
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Warehouse::Sqlite(_) => Dialect::Sqlite,
+            Warehouse::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// Starts `exec`; events arrive on the returned channel. Dropping the receiver cancels.
+    pub fn execute(
+        self: &Arc<Self>,
+        exec: Exec,
+        shutdown: CancellationToken,
+    ) -> mpsc::Receiver<Event> {
+        let (tx, rx) = mpsc::channel(4);
+        let wh = self.clone();
+        tokio::spawn(async move {
+            match &*wh {
+                Warehouse::Sqlite(s) => s.execute(exec, tx, shutdown).await,
+                Warehouse::Postgres(p) => p.execute(exec, tx, shutdown).await,
+            }
+        });
+        rx
+    }
+
+    /// The connection test of §1.5 (10 s budget).
+    pub async fn test(&self) -> Result<(), ConnectFailure> {
+        match self {
+            Warehouse::Sqlite(s) => {
+                let path = s.path.clone();
+                let r = tokio::task::spawn_blocking(move || open(&path)?.check()).await;
+                match r {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(e)) => Err(ConnectFailure {
+                        message: e.message,
+                        keys: &["db"],
+                    }),
+                    Err(_) => Err(ConnectFailure {
+                        message: "The SQLite file could not be opened.".into(),
+                        keys: &["db"],
+                    }),
+                }
+            }
+            Warehouse::Postgres(p) => p.test().await,
+        }
+    }
+
+    /// Result columns of `sql` without fetching rows (content.md §2.3).
+    pub async fn describe(
+        &self,
+        sql: String,
+        params: Vec<Bound>,
+    ) -> Result<Vec<Column>, QueryError> {
+        let sql = super::sqltext::single_statement(&sql, self.dialect())
+            .ok_or_else(|| QueryError::invalid(ONE_STATEMENT))?;
+        match self {
+            Warehouse::Sqlite(s) => {
+                let path = s.path.clone();
+                tokio::task::spawn_blocking(move || open(&path)?.describe(&sql))
+                    .await
+                    .map_err(|_| QueryError::invalid("The query could not be prepared."))?
+            }
+            Warehouse::Postgres(p) => p.describe(&sql, &params).await,
+        }
+    }
+}
+
+fn open(path: &std::path::Path) -> Result<SqliteConn, QueryError> {
+    let p = path.to_string_lossy();
+    SqliteConn::open(&p).map_err(|(code, msg)| super::sqlite::error(code, msg))
+}
+
+impl SqliteWarehouse {
+    async fn execute(&self, exec: Exec, tx: mpsc::Sender<Event>, shutdown: CancellationToken) {
+        let mut lease = match self.pool.lease(exec.deadline).await {
+            Ok(l) => l,
+            Err(_) => {
+                let _ = tx
+                    .send(Event::Failed(QueryError::timed_out(exec.timeout_secs)))
+                    .await;
+                return;
+            }
+        };
+        let conn = match lease.conn.take() {
+            Some(c) => c,
+            None => {
+                let path = self.path.clone();
+                match tokio::task::spawn_blocking(move || open(&path)).await {
+                    Ok(Ok(c)) => c,
+                    Ok(Err(e)) => {
+                        let _ = tx.send(Event::Failed(e)).await;
+                        return;
+                    }
+                    Err(_) => return,
+                }
+            }
+        };
+        let run = RUNS.fetch_add(1, Ordering::Relaxed);
+        let interrupter = conn.interrupter();
+        let done = CancellationToken::new();
+        let timed_out = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let watchdog = {
+            let (done, timed_out, tx) = (done.clone(), timed_out.clone(), tx.clone());
+            let deadline = exec.deadline;
+            tokio::spawn(async move {
+                tokio::select! {
+                    _ = done.cancelled() => return,
+                    _ = tx.closed() => {}
+                    _ = shutdown.cancelled() => {}
+                    _ = tokio::time::sleep_until(deadline) => {
+                        timed_out.store(true, Ordering::SeqCst);
+                    }
+                }
+                interrupter.interrupt(run);
+            })
+        };
+        let sender = tx.clone();
+        let worker = tokio::task::spawn_blocking(move || {
+            let mut sink = |e: Event| sender.blocking_send(e).is_ok();
+            let r = conn.run(run, &exec.sql, &exec.params, exec.cap, &mut sink);
+            (conn, r, exec.timeout_secs)
+        });
+        let outcome = worker.await;
+        done.cancel();
+        let _ = watchdog.await;
+        let Ok((conn, result, secs)) = outcome else {
+            return;
+        };
+        lease.conn = Some(conn);
+        match result {
+            Ok(()) | Err(RunError::Gone) => {}
+            Err(RunError::Interrupted) => {
+                if timed_out.load(Ordering::SeqCst) {
+                    let _ = tx.send(Event::Failed(QueryError::timed_out(secs))).await;
+                }
+            }
+            Err(RunError::Query(e)) => {
+                if e.error_type == super::error::ErrorType::Db {
+                    lease.discard();
+                }
+                let _ = tx.send(Event::Failed(e)).await;
+            }
+        }
+    }
+}
+
+/// Where a database's details point, resolved (queries.md §1.1).
+#[derive(Debug, Clone)]
+pub enum Target {
+    Sqlite(PathBuf),
+    Postgres(Box<PgTarget>),
+}
+
+impl Target {
+    pub fn build(&self, pool_size: u32) -> Warehouse {
+        match self {
+            Target::Sqlite(path) => Warehouse::Sqlite(SqliteWarehouse {
+                path: path.clone(),
+                pool: Pool::new(pool_size),
+            }),
+            Target::Postgres(t) => Warehouse::Postgres(PgWarehouse::new((**t).clone(), pool_size)),
+        }
+    }
+}
+
+/// The pool cache: one [`Warehouse`] per database id, rebuilt when its details change.
+#[derive(Default)]
+pub struct Warehouses {
+    map: Mutex<HashMap<i64, (String, Arc<Warehouse>)>>,
+}
+
+impl Warehouses {
+    /// The warehouse for database `id` whose stored details are `key`.
+    pub fn get(&self, id: i64, key: &str, target: &Target, pool_size: u32) -> Arc<Warehouse> {
+        let mut map = self.map.lock();
+        if let Some((k, w)) = map.get(&id) {
+            if k == key {
+                return w.clone();
+            }
+        }
+        let w = Arc::new(target.build(pool_size));
+        map.insert(id, (key.to_string(), w.clone()));
+        w
+    }
+
+    /// Forgets database `id` (details changed or deleted); idle connections close.
+    pub fn forget(&self, id: i64) {
+        if let Some((_, w)) = self.map.lock().remove(&id) {
+            match &*w {
+                Warehouse::Sqlite(s) => s.pool.clear(),
+                Warehouse::Postgres(p) => p.clear(),
+            }
+        }
+    }
+}

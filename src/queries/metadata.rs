@@ -1,0 +1,97 @@
+//! `result_metadata` computed for native cards (content.md §2.3): the statement is prepared on
+//! its database, without fetching rows, within 10 seconds; any failure leaves it `null`.
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use super::request;
+use super::template::Resolver;
+use crate::app::App;
+use crate::databases::details;
+use crate::error::ApiResult;
+use crate::http::auth::Principal;
+
+const BUDGET: Duration = Duration::from_secs(10);
+
+/// The metadata entries of a native `dataset_query`, or `None`.
+async fn compute(app: &App, query: &Value) -> ApiResult<Option<Value>> {
+    let Some(native) = query.as_object().and_then(request::native_part) else {
+        return Ok(None);
+    };
+    let Some(db_id) = query.get("database").and_then(Value::as_i64) else {
+        return Ok(None);
+    };
+    let mut tx = app.store.read().await?;
+    let db = tx.database_get(db_id).await?;
+    tx.commit().await?;
+    let Some(db) = db else { return Ok(None) };
+    let Some(target) = details::stored_target(&app.config, &db.engine, &db.details, db.is_sample)
+    else {
+        return Ok(None);
+    };
+    // Tags take their defaults; cards referenced by tags are not expanded (their columns are
+    // still known once the card runs).
+    let cards = Default::default();
+    let resolver = Resolver {
+        database_id: db.id,
+        cards: &cards,
+    };
+    let Ok(statement) = resolver.resolve(&native.sql, &native.tags, &Default::default()) else {
+        return Ok(None);
+    };
+    let warehouse = target.build(1);
+    let (sql, params) = statement.render(warehouse.dialect());
+    let columns = match tokio::time::timeout(BUDGET, warehouse.describe(sql, params)).await {
+        Ok(Ok(c)) => c,
+        _ => return Ok(None),
+    };
+    let entries: Vec<Value> = columns
+        .iter()
+        .map(|c| {
+            json!({
+                "name": c.name,
+                "display_name": c.name,
+                "base_type": c.base_type,
+                "effective_type": c.base_type,
+                "database_type": c.database_type,
+                "semantic_type": null,
+                "field_ref": ["field", c.name, {"base-type": c.base_type}],
+            })
+        })
+        .collect();
+    Ok(Some(Value::Array(entries)))
+}
+
+/// Computes and stores the `result_metadata` of card `card_id` from its current query; the
+/// card as the caller sees it afterwards, or `None` when nothing could be computed.
+pub async fn fill(app: &App, caller: &Principal, card_id: i64) -> ApiResult<Option<Value>> {
+    let query = {
+        let mut tx = app.store.read().await?;
+        let c = tx.card_get(card_id).await?;
+        tx.commit().await?;
+        match c {
+            Some(c) => serde_json::from_str::<Value>(&c.dataset_query).unwrap_or(Value::Null),
+            None => return Ok(None),
+        }
+    };
+    let Some(metadata) = compute(app, &query).await? else {
+        return Ok(None);
+    };
+    let mut tx = app.store.begin().await?;
+    let Some(mut card) = tx.card_get(card_id).await? else {
+        return Ok(None);
+    };
+    // Only if the query is still the one described.
+    if serde_json::from_str::<Value>(&card.dataset_query)
+        .ok()
+        .as_ref()
+        != Some(&query)
+    {
+        return Ok(None);
+    }
+    card.result_metadata = Some(metadata.to_string());
+    tx.card_update(&card).await?;
+    let v = crate::cards::service::render(tx.as_mut(), caller, &card).await?;
+    tx.commit().await?;
+    Ok(Some(v))
+}

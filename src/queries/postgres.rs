@@ -1,0 +1,359 @@
+//! Postgres warehouses (queries.md §1.1, §4.1, §4.7): every statement runs inside
+//! `BEGIN READ ONLY … ROLLBACK` with the session time zone set; a statement is stopped with
+//! `pg_cancel_backend` from a second connection when its deadline passes or its client leaves.
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::TryStreamExt;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgTypeInfo};
+use sqlx::{Column as _, ConnectOptions, Connection, Executor, Row, Statement, ValueRef};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::cell::{Cell, Column};
+use super::engine::{Batcher, Event, Exec};
+use super::error::{Class, ErrorType, QueryError};
+use super::pgdecode::{self, Kind};
+use super::pool::Pool;
+use super::template::Bound;
+
+/// Connection settings of a Postgres warehouse.
+#[derive(Debug, Clone)]
+pub struct PgTarget {
+    pub opts: PgConnectOptions,
+}
+
+pub struct PgConn {
+    conn: PgConnection,
+    pid: i32,
+}
+
+pub struct PgWarehouse {
+    target: PgTarget,
+    pool: Arc<Pool<PgConn>>,
+}
+
+/// A failed connection test: the message and the `details` keys to blame (§1.5).
+#[derive(Debug, Clone)]
+pub struct ConnectFailure {
+    pub message: String,
+    pub keys: &'static [&'static str],
+}
+
+const CONNECT_BUDGET: Duration = Duration::from_secs(10);
+
+/// Which `details` keys a connection error points at.
+fn classify(e: &sqlx::Error) -> ConnectFailure {
+    let message = match e {
+        sqlx::Error::Database(db) => db.message().to_string(),
+        other => other.to_string(),
+    };
+    let lower = message.to_ascii_lowercase();
+    let keys: &'static [&'static str] = match e {
+        sqlx::Error::Tls(_) => &["ssl"],
+        _ if lower.contains("ssl") || lower.contains("encryption") || lower.contains("tls") => {
+            &["ssl"]
+        }
+        sqlx::Error::Database(db) => match db.code().as_deref() {
+            Some("28P01") | Some("28000") => &["user", "password"],
+            Some("3D000") => &["dbname"],
+            _ => &["host"],
+        },
+        _ => &["host", "port"],
+    };
+    ConnectFailure { message, keys }
+}
+
+/// A query failure reported by Postgres or by the connection.
+fn query_error(e: &sqlx::Error) -> QueryError {
+    match e {
+        sqlx::Error::Database(db) => {
+            let code = db.code().map(|c| c.to_string());
+            let connection = code
+                .as_deref()
+                .is_some_and(|c| c.starts_with("08") || c.starts_with("57P"));
+            QueryError {
+                error_type: if connection {
+                    ErrorType::Db
+                } else {
+                    ErrorType::InvalidQuery
+                },
+                message: db.message().to_string(),
+                class: Class::Postgres,
+                state: code,
+            }
+        }
+        other => QueryError::db(Class::Postgres, other.to_string()),
+    }
+}
+
+fn is_cancel(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some("57014"))
+}
+
+fn param_type(b: &Bound) -> PgTypeInfo {
+    match b {
+        Bound::Text(_) => <String as sqlx::Type<sqlx::Postgres>>::type_info(),
+        Bound::Int(_) => <i64 as sqlx::Type<sqlx::Postgres>>::type_info(),
+        Bound::Float(_) => <f64 as sqlx::Type<sqlx::Postgres>>::type_info(),
+        Bound::Bool(_) => <bool as sqlx::Type<sqlx::Postgres>>::type_info(),
+    }
+}
+
+impl PgWarehouse {
+    pub fn new(target: PgTarget, size: u32) -> PgWarehouse {
+        PgWarehouse {
+            target,
+            pool: Pool::new(size),
+        }
+    }
+
+    pub fn clear(&self) {
+        self.pool.clear();
+    }
+
+    async fn connect_raw(&self, budget: Duration) -> Result<PgConnection, sqlx::Error> {
+        let opts = self.target.opts.clone().disable_statement_logging();
+        match tokio::time::timeout(budget, opts.connect()).await {
+            Ok(r) => r,
+            Err(_) => Err(sqlx::Error::PoolTimedOut),
+        }
+    }
+
+    async fn connect(&self, budget: Duration) -> Result<PgConn, sqlx::Error> {
+        let mut conn = self.connect_raw(budget).await?;
+        let (pid,): (i32,) = sqlx::query_as("SELECT pg_backend_pid()")
+            .fetch_one(&mut conn)
+            .await?;
+        Ok(PgConn { conn, pid })
+    }
+
+    /// The connection test of §1.5: connect and run `SELECT 1` within 10 s.
+    pub async fn test(&self) -> Result<(), ConnectFailure> {
+        let attempt = async {
+            let mut c = self.connect_raw(CONNECT_BUDGET).await?;
+            sqlx::query("SELECT 1").execute(&mut c).await?;
+            let _ = c.close().await;
+            Ok::<(), sqlx::Error>(())
+        };
+        match tokio::time::timeout(CONNECT_BUDGET, attempt).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(sqlx::Error::PoolTimedOut)) | Err(_) => Err(ConnectFailure {
+                message: "No answer from the database server within 10 seconds.".into(),
+                keys: &["host"],
+            }),
+            Ok(Err(e)) => Err(classify(&e)),
+        }
+    }
+
+    /// Asks the server to cancel whatever backend `pid` runs.
+    async fn cancel(&self, pid: i32) {
+        let attempt = async {
+            let mut c = self.connect_raw(Duration::from_secs(5)).await?;
+            sqlx::query("SELECT pg_cancel_backend($1)")
+                .bind(pid)
+                .execute(&mut c)
+                .await?;
+            let _ = c.close().await;
+            Ok::<(), sqlx::Error>(())
+        };
+        if let Err(e) = attempt.await {
+            tracing::warn!(error = %e, "could not cancel a warehouse statement");
+        }
+    }
+
+    /// Columns of `sql` without running it (content.md §2.3).
+    pub async fn describe(&self, sql: &str, params: &[Bound]) -> Result<Vec<Column>, QueryError> {
+        let mut c = self
+            .connect(CONNECT_BUDGET)
+            .await
+            .map_err(|e| query_error(&e))?;
+        let types: Vec<PgTypeInfo> = params.iter().map(param_type).collect();
+        let r = async {
+            c.conn.execute("BEGIN READ ONLY").await?;
+            let stmt = c.conn.prepare_with(sql, &types).await?;
+            Ok::<Vec<Column>, sqlx::Error>(columns_of(stmt.columns()).0)
+        }
+        .await;
+        let _ = c.conn.close().await;
+        r.map_err(|e| query_error(&e))
+    }
+
+    pub async fn execute(&self, exec: Exec, tx: mpsc::Sender<Event>, shutdown: CancellationToken) {
+        let timeout = QueryError::timed_out(exec.timeout_secs);
+        let mut lease = match self.pool.lease(exec.deadline).await {
+            Ok(l) => l,
+            Err(_) => {
+                let _ = tx.send(Event::Failed(timeout)).await;
+                return;
+            }
+        };
+        let mut conn = match lease.conn.take() {
+            Some(c) => c,
+            None => {
+                let budget = exec
+                    .deadline
+                    .saturating_duration_since(tokio::time::Instant::now())
+                    .min(CONNECT_BUDGET);
+                match self.connect(budget).await {
+                    Ok(c) => c,
+                    Err(sqlx::Error::PoolTimedOut) => {
+                        let _ = tx.send(Event::Failed(timeout)).await;
+                        return;
+                    }
+                    Err(e) => {
+                        let mut err = query_error(&e);
+                        err.error_type = ErrorType::Db;
+                        let _ = tx.send(Event::Failed(err)).await;
+                        return;
+                    }
+                }
+            }
+        };
+        let done = CancellationToken::new();
+        let fired = Arc::new(AtomicBool::new(false));
+        let timed_out = Arc::new(AtomicBool::new(false));
+        let watchdog = {
+            let (done, fired, timed_out, tx) =
+                (done.clone(), fired.clone(), timed_out.clone(), tx.clone());
+            let deadline = exec.deadline;
+            let pid = conn.pid;
+            let this = PgWarehouse {
+                target: self.target.clone(),
+                pool: self.pool.clone(),
+            };
+            tokio::spawn(async move {
+                tokio::select! {
+                    _ = done.cancelled() => return,
+                    _ = tx.closed() => {}
+                    _ = shutdown.cancelled() => {}
+                    _ = tokio::time::sleep_until(deadline) => timed_out.store(true, Ordering::SeqCst),
+                }
+                fired.store(true, Ordering::SeqCst);
+                this.cancel(pid).await;
+            })
+        };
+        let result = run(&mut conn.conn, &exec, &tx).await;
+        done.cancel();
+        let _ = watchdog.await;
+        let mut healthy = !fired.load(Ordering::SeqCst);
+        match result {
+            Ok(false) => {}
+            Ok(true) => {
+                // Rows are left unread: stop the statement rather than drain its result.
+                self.cancel(conn.pid).await;
+            }
+            Err(Stop::Gone) => {}
+            Err(Stop::Error(e)) if is_cancel(&e) || fired.load(Ordering::SeqCst) => {
+                if timed_out.load(Ordering::SeqCst) {
+                    let _ = tx.send(Event::Failed(timeout)).await;
+                }
+            }
+            Err(Stop::Error(e)) => {
+                let err = query_error(&e);
+                if err.error_type == ErrorType::Db || !matches!(e, sqlx::Error::Database(_)) {
+                    healthy = false;
+                }
+                let _ = tx.send(Event::Failed(err)).await;
+            }
+        }
+        // Cancelling never leaves a transaction open: roll back, or drop the connection.
+        if healthy {
+            let rb = tokio::time::timeout(Duration::from_secs(30), conn.conn.execute("ROLLBACK"));
+            healthy = matches!(rb.await, Ok(Ok(_)));
+        }
+        if healthy {
+            lease.conn = Some(conn);
+        }
+    }
+}
+
+enum Stop {
+    Gone,
+    Error(sqlx::Error),
+}
+
+impl From<sqlx::Error> for Stop {
+    fn from(e: sqlx::Error) -> Self {
+        Stop::Error(e)
+    }
+}
+
+fn columns_of(cols: &[sqlx::postgres::PgColumn]) -> (Vec<Column>, Vec<Kind>) {
+    let mut columns = Vec::with_capacity(cols.len());
+    let mut kinds = Vec::with_capacity(cols.len());
+    for c in cols {
+        let (database_type, base_type, kind) = pgdecode::describe(c.type_info());
+        columns.push(Column {
+            name: c.name().to_string(),
+            base_type,
+            database_type,
+        });
+        kinds.push(kind);
+    }
+    (columns, kinds)
+}
+
+/// Runs the statement; `Ok(true)` when rows were left unread (truncated).
+async fn run(conn: &mut PgConnection, exec: &Exec, tx: &mpsc::Sender<Event>) -> Result<bool, Stop> {
+    conn.execute("BEGIN READ ONLY").await?;
+    sqlx::query("SELECT set_config('TimeZone', $1, true)")
+        .bind(&exec.timezone)
+        .execute(&mut *conn)
+        .await?;
+    let types: Vec<PgTypeInfo> = exec.params.iter().map(param_type).collect();
+    let stmt = conn.prepare_with(&exec.sql, &types).await?;
+    let (columns, kinds) = columns_of(stmt.columns());
+    if tx.send(Event::Columns(columns.clone())).await.is_err() {
+        return Err(Stop::Gone);
+    }
+    let mut q = stmt.query();
+    for p in &exec.params {
+        q = match p {
+            Bound::Text(s) => q.bind(s.clone()),
+            Bound::Int(i) => q.bind(*i),
+            Bound::Float(f) => q.bind(*f),
+            Bound::Bool(b) => q.bind(*b),
+        };
+    }
+    let mut rows = q.fetch(&mut *conn);
+    let mut batch = Batcher::new();
+    let mut count = 0usize;
+    let mut truncated = false;
+    while let Some(row) = rows.try_next().await? {
+        if count == exec.cap {
+            truncated = true;
+            break;
+        }
+        count += 1;
+        let mut cells = Vec::with_capacity(kinds.len());
+        for (i, kind) in kinds.iter().enumerate() {
+            let cell = match row.try_get_raw(i) {
+                Ok(v) if v.is_null() => Cell::Null,
+                Ok(v) => {
+                    let format = v.format();
+                    match v.as_bytes() {
+                        Ok(bytes) => pgdecode::decode(kind, format, bytes),
+                        Err(_) => Cell::Null,
+                    }
+                }
+                Err(_) => Cell::Null,
+            };
+            cells.push(cell);
+        }
+        if let Some(b) = batch.push(cells) {
+            if tx.send(Event::Rows(b)).await.is_err() {
+                return Err(Stop::Gone);
+            }
+        }
+    }
+    drop(rows);
+    if let Some(b) = batch.finish() {
+        if tx.send(Event::Rows(b)).await.is_err() {
+            return Err(Stop::Gone);
+        }
+    }
+    let _ = tx.send(Event::Done { columns, truncated }).await;
+    Ok(truncated)
+}

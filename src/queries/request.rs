@@ -1,0 +1,177 @@
+//! The query object of `POST /api/dataset` and of a card's `dataset_query` (queries.md §3.1):
+//! legacy (`type`/`native`) and pMBQL (`lib/type`/`stages`) shapes, validated in Metabase's
+//! error shape, reduced to what ferrobase runs.
+use serde_json::{Map, Value};
+
+use crate::http::validate::{ValidationErrors, POSITIVE_INT};
+
+/// A parsed query.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Query {
+    pub database: i64,
+    /// `None` for an MBQL query (never run, §4.9).
+    pub native: Option<Native>,
+    pub parameters: Vec<Value>,
+    pub constraints: Constraints,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Native {
+    pub sql: String,
+    pub tags: Map<String, Value>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Constraints {
+    pub max_results_bare_rows: Option<u64>,
+    pub max_results: Option<u64>,
+}
+
+fn positive(v: Option<&Value>) -> Result<Option<u64>, ()> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n.as_u64().filter(|n| *n > 0).map(Some).ok_or(()),
+        Some(_) => Err(()),
+    }
+}
+
+/// The SQL and tags of a native query object, if it is one (legacy or single native stage).
+pub fn native_part(q: &Map<String, Value>) -> Option<Native> {
+    if q.get("lib/type").and_then(Value::as_str) == Some("mbql/query") {
+        let stages = q.get("stages")?.as_array()?;
+        let [stage] = stages.as_slice() else {
+            return None;
+        };
+        if stage.get("lib/type").and_then(Value::as_str) != Some("mbql.stage/native") {
+            return None;
+        }
+        return Some(Native {
+            sql: stage.get("native")?.as_str()?.to_string(),
+            tags: tags(stage.get("template-tags")),
+        });
+    }
+    if q.get("type").and_then(Value::as_str) != Some("native") {
+        return None;
+    }
+    let native = q.get("native")?.as_object()?;
+    Some(Native {
+        sql: native.get("query")?.as_str()?.to_string(),
+        tags: tags(native.get("template-tags")),
+    })
+}
+
+fn tags(v: Option<&Value>) -> Map<String, Value> {
+    v.and_then(Value::as_object).cloned().unwrap_or_default()
+}
+
+/// Validates a `POST /api/dataset` body (or an export's `query`).
+pub fn parse(body: &Map<String, Value>) -> Result<Query, ValidationErrors> {
+    let mut errs = ValidationErrors::new();
+    let database = match body.get("database") {
+        Some(Value::Number(n)) if n.as_i64().is_some_and(|n| n > 0) => n.as_i64(),
+        other => {
+            errs.add_received(&["database"], POSITIVE_INT, other);
+            None
+        }
+    };
+    let pmbql = body.get("lib/type").and_then(Value::as_str) == Some("mbql/query");
+    let mut native = None;
+    if pmbql {
+        match body.get("stages") {
+            Some(Value::Array(a)) if !a.is_empty() => native = native_part(body),
+            other => errs.add_received(&["stages"], "value must be a non-empty array.", other),
+        }
+    } else {
+        match body.get("type").and_then(Value::as_str) {
+            Some("native") => match body.get("native").and_then(|n| n.get("query")) {
+                Some(Value::String(_)) => native = native_part(body),
+                other => errs.add_received(
+                    &["native"],
+                    "value must be a map with a string `query`.",
+                    other,
+                ),
+            },
+            Some("query") | Some("internal") => {}
+            _ => errs.add_received(
+                &["type"],
+                "value must be one of: `internal`, `native`, `query`.",
+                body.get("type"),
+            ),
+        }
+    }
+    let parameters = match body.get("parameters") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(a)) => a.clone(),
+        other => {
+            errs.add_received(&["parameters"], "value must be an array.", other);
+            Vec::new()
+        }
+    };
+    let mut constraints = Constraints::default();
+    match body.get("constraints") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(c)) => {
+            for (key, slot) in [
+                (
+                    "max-results-bare-rows",
+                    &mut constraints.max_results_bare_rows,
+                ),
+                ("max-results", &mut constraints.max_results),
+            ] {
+                match positive(c.get(key)) {
+                    Ok(v) => *slot = v,
+                    Err(()) => {
+                        errs.add(
+                            &["constraints"],
+                            "value must be a map with positive integer limits.",
+                            vec![format!(
+                                "{key}: value must be an integer greater than zero., received: {}",
+                                crate::http::validate::received(c.get(key))
+                            )],
+                        );
+                    }
+                }
+            }
+        }
+        other => errs.add_received(&["constraints"], "value must be a map.", other),
+    }
+    if !errs.is_empty() {
+        return Err(errs);
+    }
+    Ok(Query {
+        database: database.unwrap_or(0),
+        native,
+        parameters,
+        constraints,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn p(v: Value) -> Result<Query, ValidationErrors> {
+        parse(v.as_object().unwrap())
+    }
+
+    #[test]
+    fn shapes() {
+        let q =
+            p(json!({"database": 1, "type": "native", "native": {"query": "SELECT 1"}})).unwrap();
+        assert_eq!(q.native.unwrap().sql, "SELECT 1");
+        let q = p(json!({"lib/type": "mbql/query", "database": 1,
+                         "stages": [{"lib/type": "mbql.stage/native", "native": "SELECT 2"}]}))
+        .unwrap();
+        assert_eq!(q.native.unwrap().sql, "SELECT 2");
+        let q = p(json!({"database": 1, "type": "query", "query": {"source-table": 1}})).unwrap();
+        assert!(q.native.is_none());
+        assert!(p(json!({})).is_err());
+        assert!(p(json!({"database": "x", "type": "native", "native": {"query": "x"}})).is_err());
+        assert!(p(
+            json!({"database": 1, "type": "native", "native": {"query": "x"},
+                         "parameters": {}})
+        )
+        .is_err());
+    }
+}

@@ -1,0 +1,307 @@
+//! From a request to a statement ready to run (queries.md §2, §3.2, §4.3, §4.6, §5): the
+//! database, the permission checks in the spec's order, template tags with referenced cards,
+//! row caps from the settings, and the warehouse to run on.
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value};
+
+use super::engine::{Exec, Warehouse};
+use super::error::{QueryError, RunContext, NATIVE_ONLY, ONE_STATEMENT};
+use super::request::{self, Constraints, Native};
+use super::sqltext::single_statement;
+use super::template::{self, CardSource, Resolver};
+use crate::app::App;
+use crate::cards::service::CardRef;
+use crate::collections::perms::{self, Level};
+use crate::databases::details;
+use crate::databases::store::DatabaseRow;
+use crate::error::{ApiError, ApiResult};
+use crate::http::auth::Principal;
+use crate::permissions;
+use crate::store::Tx;
+
+/// The spreadsheet row limit minus a header row (§4.6).
+pub const DOWNLOAD_MAX: u64 = 1_048_575;
+const DEFAULT_ROW_LIMIT: u64 = 2000;
+/// At most this many distinct cards are loaded for one query's `card` tags.
+const MAX_REFERENCED_CARDS: usize = 64;
+
+/// Interactive results or a download (§4.6).
+#[derive(Debug, Clone, Copy)]
+pub enum Mode {
+    Interactive(Constraints),
+    Download,
+}
+
+/// A statement ready to run, with what its response echoes.
+pub struct Plan {
+    pub warehouse: Arc<Warehouse>,
+    pub exec: Exec,
+    pub ctx: RunContext,
+    pub native_form: Value,
+    pub results_timezone: String,
+    /// The card's (or request's) `visualization_settings`, for export titles.
+    pub visualization_settings: Value,
+}
+
+fn context(json_query: Value, database_id: Option<i64>, context: &'static str) -> RunContext {
+    RunContext {
+        json_query,
+        database_id,
+        context,
+        started_at: crate::clock::Timestamp(chrono::Utc::now().timestamp_micros()),
+        started: Instant::now(),
+    }
+}
+
+/// `POST /api/dataset` and `/api/dataset/:format` (§3).
+pub async fn plan_adhoc(
+    app: &App,
+    caller: &Principal,
+    body: &Map<String, Value>,
+    download: bool,
+) -> ApiResult<Plan> {
+    let q = request::parse(body).map_err(ApiError::Validation)?;
+    let ctx = context(Value::Object(body.clone()), Some(q.database), "ad-hoc");
+    let mode = if download {
+        Mode::Download
+    } else {
+        Mode::Interactive(q.constraints)
+    };
+    let mut tx = app.store.read().await?;
+    let Some(db) = tx.database_get(q.database).await? else {
+        return Err(ctx.failure(&QueryError::invalid(format!(
+            "Database {} does not exist.",
+            q.database
+        ))));
+    };
+    let access = permissions::access(tx.as_mut(), caller, db.id).await?;
+    let Some(native) = q.native else {
+        if !access.query_builder {
+            return Err(ctx.failure(&QueryError::permission()));
+        }
+        return Err(ctx.failure(&QueryError::unsupported(NATIVE_ONLY)));
+    };
+    if !access.native {
+        return Err(ctx.failure(&QueryError::permission()));
+    }
+    let plan = plan_native(
+        app,
+        caller,
+        tx.as_mut(),
+        &db,
+        &native,
+        &q.parameters,
+        mode,
+        ctx,
+    )
+    .await;
+    tx.commit().await?;
+    plan.map(|mut p| {
+        p.visualization_settings = Value::Null;
+        p
+    })
+}
+
+/// `POST /api/card/:id/query` and its exports (§5, §6.1).
+pub async fn plan_card(
+    app: &App,
+    caller: &Principal,
+    r: &CardRef,
+    parameters: Vec<Value>,
+    mode: Mode,
+) -> ApiResult<Plan> {
+    let mut tx = app.store.read().await?;
+    let card = crate::cards::service::resolve(tx.as_mut(), r).await?;
+    if perms::level(tx.as_mut(), caller, card.collection_id).await? == Level::None {
+        return Err(ApiError::Forbidden);
+    }
+    let stored: Value = serde_json::from_str(&card.dataset_query).unwrap_or(Value::Null);
+    let mut json_query = stored.clone();
+    if let Value::Object(m) = &mut json_query {
+        m.insert("parameters".into(), Value::Array(parameters.clone()));
+    }
+    let ctx = context(json_query, card.database_id, "question");
+    let db = match card.database_id {
+        Some(id) => tx.database_get(id).await?,
+        None => None,
+    };
+    let Some(db) = db else {
+        return Err(ctx.failure(&QueryError::invalid(format!(
+            "Database {} does not exist.",
+            card.database_id.unwrap_or(0)
+        ))));
+    };
+    if !permissions::access(tx.as_mut(), caller, db.id).await?.view {
+        return Err(ctx.failure(&QueryError::permission()));
+    }
+    let Some(native) = stored.as_object().and_then(request::native_part) else {
+        return Err(ctx.failure(&QueryError::unsupported(NATIVE_ONLY)));
+    };
+    let mut plan = plan_native(
+        app,
+        caller,
+        tx.as_mut(),
+        &db,
+        &native,
+        &parameters,
+        mode,
+        ctx,
+    )
+    .await?;
+    tx.commit().await?;
+    plan.visualization_settings =
+        serde_json::from_str(&card.visualization_settings).unwrap_or(Value::Null);
+    let mut tx = app.store.begin().await?;
+    tx.card_touch_last_used(card.id, app.clock.now().micros())
+        .await?;
+    tx.commit().await?;
+    Ok(plan)
+}
+
+/// Loads the cards `native` references, transitively (§4.3), checking that each is readable.
+async fn load_cards(
+    tx: &mut dyn Tx,
+    caller: &Principal,
+    native: &Native,
+) -> ApiResult<HashMap<i64, CardSource>> {
+    let mut out = HashMap::new();
+    let mut queue: Vec<i64> = template::referenced_cards(&native.sql, &native.tags);
+    let mut seen: HashSet<i64> = HashSet::new();
+    while let Some(id) = queue.pop() {
+        if !seen.insert(id) || seen.len() > MAX_REFERENCED_CARDS {
+            continue;
+        }
+        let source = match tx.card_get(id).await? {
+            None => CardSource::Missing,
+            Some(c) => {
+                if perms::level(tx, caller, c.collection_id).await? == Level::None {
+                    CardSource::Unreadable
+                } else {
+                    let q: Value = serde_json::from_str(&c.dataset_query).unwrap_or(Value::Null);
+                    match q.as_object().and_then(request::native_part) {
+                        None => CardSource::NotNative,
+                        Some(n) => {
+                            queue.extend(template::referenced_cards(&n.sql, &n.tags));
+                            CardSource::Native {
+                                database_id: c.database_id.unwrap_or(0),
+                                sql: n.sql,
+                                tags: n.tags,
+                            }
+                        }
+                    }
+                }
+            }
+        };
+        out.insert(id, source);
+    }
+    Ok(out)
+}
+
+/// A setting stored as JSON text, read as a positive integer.
+async fn int_setting(tx: &mut dyn Tx, key: &str) -> ApiResult<Option<u64>> {
+    let raw = tx.setting_get(key).await?;
+    Ok(raw.and_then(|s| {
+        let t = s.trim().trim_matches('"');
+        t.parse::<u64>().ok().filter(|n| *n > 0)
+    }))
+}
+
+/// The row cap of a run (§4.6).
+async fn cap(tx: &mut dyn Tx, mode: Mode) -> ApiResult<u64> {
+    let download = int_setting(tx, "download-row-limit")
+        .await?
+        .unwrap_or(DOWNLOAD_MAX)
+        .min(DOWNLOAD_MAX);
+    Ok(match mode {
+        Mode::Download => download,
+        Mode::Interactive(c) => {
+            let explicit = match (c.max_results_bare_rows, c.max_results) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let setting = int_setting(tx, "unaggregated-query-row-limit")
+                .await?
+                .unwrap_or(DEFAULT_ROW_LIMIT);
+            explicit.unwrap_or(setting).min(download)
+        }
+    })
+}
+
+/// The session time zone: the `report-timezone` setting, else UTC (§4.1).
+async fn timezone(tx: &mut dyn Tx) -> ApiResult<String> {
+    let raw = tx.setting_get("report-timezone").await?;
+    Ok(raw
+        .map(|s| s.trim().trim_matches('"').to_string())
+        .filter(|s| !s.is_empty() && s != "null")
+        .unwrap_or_else(|| "UTC".into()))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn plan_native(
+    app: &App,
+    caller: &Principal,
+    tx: &mut dyn Tx,
+    db: &DatabaseRow,
+    native: &Native,
+    parameters: &[Value],
+    mode: Mode,
+    ctx: RunContext,
+) -> ApiResult<Plan> {
+    let cards = load_cards(tx, caller, native).await?;
+    let resolver = Resolver {
+        database_id: db.id,
+        cards: &cards,
+    };
+    let values = template::parameter_values(parameters);
+    let statement = match resolver.resolve(&native.sql, &native.tags, &values) {
+        Ok(s) => s,
+        Err(e) => return Err(ctx.failure(&e)),
+    };
+    let Some(target) = details::stored_target(&app.config, &db.engine, &db.details, db.is_sample)
+    else {
+        return Err(ctx.failure(&QueryError::db(
+            super::error::Class::Ferrobase,
+            "The database's connection details are invalid.",
+        )));
+    };
+    let warehouse = app.warehouses.get(
+        db.id,
+        &format!("{}\u{0}{}", db.engine, db.details),
+        &target,
+        app.config.warehouse_pool_size,
+    );
+    let dialect = warehouse.dialect();
+    let (sql, params) = statement.render(dialect);
+    let Some(sql) = single_statement(&sql, dialect) else {
+        return Err(ctx.failure(&QueryError::invalid(ONE_STATEMENT)));
+    };
+    let cap = usize::try_from(cap(tx, mode).await?).unwrap_or(usize::MAX);
+    let tz = match dialect {
+        super::sqltext::Dialect::Postgres => timezone(tx).await?,
+        super::sqltext::Dialect::Sqlite => "UTC".into(),
+    };
+    let native_form = serde_json::json!({
+        "query": sql,
+        "params": params.iter().map(template::Bound::to_value).collect::<Vec<_>>(),
+    });
+    let secs = app.config.query_timeout_secs;
+    let deadline = tokio::time::Instant::from_std(ctx.started) + Duration::from_secs(secs);
+    Ok(Plan {
+        warehouse,
+        exec: Exec {
+            sql,
+            params,
+            cap,
+            deadline,
+            timeout_secs: secs,
+            timezone: tz.clone(),
+        },
+        ctx,
+        native_form,
+        results_timezone: tz,
+        visualization_settings: Value::Null,
+    })
+}

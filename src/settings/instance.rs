@@ -1,0 +1,286 @@
+//! Instance settings through Metabase's settings endpoints (queries.md §7): `GET/PUT
+//! /api/setting` and `GET/PUT /api/setting/:key`, superuser only. Strings are stored as they
+//! are (as setup stores `site-name`), integers as decimal text; restoring the default deletes
+//! the stored value.
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde_json::{json, Map, Value};
+
+use crate::app::AppState;
+use crate::error::{ApiError, ApiResult};
+use crate::http::auth::Caller;
+use crate::http::{no_content, ApiJson, JsonBody};
+use crate::store::Tx;
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Text,
+    Int,
+}
+
+struct Def {
+    key: &'static str,
+    default: fn() -> Value,
+    description: &'static str,
+    kind: Kind,
+    /// Checks a non-null value; `Err` carries the message.
+    check: fn(&Value) -> Result<(), String>,
+}
+
+const ROW_LIMIT: &str = "value must be an integer between 1 and 1048575.";
+
+fn row_limit(v: &Value) -> Result<(), String> {
+    match v.as_i64() {
+        Some(n) if (1..=1_048_575).contains(&n) && !v.is_f64() => Ok(()),
+        _ => Err(ROW_LIMIT.into()),
+    }
+}
+
+fn non_blank(v: &Value) -> Result<(), String> {
+    match v.as_str() {
+        Some(s) if !s.trim().is_empty() && !s.contains('\0') => Ok(()),
+        _ => Err("value must be a non-blank string.".into()),
+    }
+}
+
+fn locale(v: &Value) -> Result<(), String> {
+    match v.as_str().and_then(crate::users::input::normalize_locale) {
+        Some(_) => Ok(()),
+        None => Err("String must be a valid two-letter ISO language or language-country code, e.g. 'en' or 'en_US'.".into()),
+    }
+}
+
+/// An IANA time-zone name (checked against the system's zone database when it has one).
+fn timezone(v: &Value) -> Result<(), String> {
+    let msg = || "value must be a valid IANA time zone name, e.g. 'Europe/Paris'.".to_string();
+    let s = v.as_str().ok_or_else(msg)?;
+    let well_formed = !s.is_empty()
+        && !s.starts_with('/')
+        && !s.contains("..")
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'-' | b'+'));
+    if !well_formed {
+        return Err(msg());
+    }
+    let zoneinfo = std::path::Path::new("/usr/share/zoneinfo");
+    if s != "UTC" && zoneinfo.is_dir() && !zoneinfo.join(s).is_file() {
+        return Err(msg());
+    }
+    Ok(())
+}
+
+fn one_of(allowed: &'static [&'static str]) -> impl Fn(&Value) -> Result<(), String> {
+    move |v| match v.as_str() {
+        Some(s) if allowed.contains(&s) => Ok(()),
+        _ => Err(format!("value must be one of: {}.", allowed.join(", "))),
+    }
+}
+
+fn week(v: &Value) -> Result<(), String> {
+    one_of(&[
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ])(v)
+}
+
+fn humanization(v: &Value) -> Result<(), String> {
+    one_of(&["simple", "none"])(v)
+}
+
+const DEFS: &[Def] = &[
+    Def {
+        key: "aggregated-query-row-limit",
+        default: || json!(10000),
+        description: "Maximum number of rows to return for aggregated queries.",
+        kind: Kind::Int,
+        check: row_limit,
+    },
+    Def {
+        key: "download-row-limit",
+        default: || Value::Null,
+        description: "Maximum number of rows in a download.",
+        kind: Kind::Int,
+        check: row_limit,
+    },
+    Def {
+        key: "humanization-strategy",
+        default: || json!("simple"),
+        description: "How column names are made human-readable.",
+        kind: Kind::Text,
+        check: humanization,
+    },
+    Def {
+        key: "report-timezone",
+        default: || Value::Null,
+        description: "Time zone of Postgres query sessions.",
+        kind: Kind::Text,
+        check: timezone,
+    },
+    Def {
+        key: "site-locale",
+        default: || json!("en"),
+        description: "The default language of this instance.",
+        kind: Kind::Text,
+        check: locale,
+    },
+    Def {
+        key: "site-name",
+        default: || json!("ferrobase"),
+        description: "The name of this instance.",
+        kind: Kind::Text,
+        check: non_blank,
+    },
+    Def {
+        key: "start-of-week",
+        default: || json!("sunday"),
+        description: "The first day of the week.",
+        kind: Kind::Text,
+        check: week,
+    },
+    Def {
+        key: "unaggregated-query-row-limit",
+        default: || json!(2000),
+        description: "Maximum number of rows to return for unaggregated queries.",
+        kind: Kind::Int,
+        check: row_limit,
+    },
+];
+
+fn def(key: &str) -> ApiResult<&'static Def> {
+    DEFS.iter().find(|d| d.key == key).ok_or(ApiError::NotFound)
+}
+
+fn env_name(key: &str) -> String {
+    format!("MB_{}", key.to_uppercase().replace('-', "_"))
+}
+
+/// The stored value, typed; `None` when nothing is stored.
+async fn stored(tx: &mut dyn Tx, d: &Def) -> ApiResult<Option<Value>> {
+    let raw = tx.setting_get(d.key).await?;
+    Ok(raw.map(|s| match d.kind {
+        Kind::Text => Value::String(s),
+        Kind::Int => s
+            .trim()
+            .parse::<i64>()
+            .map(Value::from)
+            .unwrap_or(Value::Null),
+    }))
+}
+
+/// The text to store for a checked value (`None` restores the default).
+fn checked(d: &Def, v: &Value) -> Result<Option<String>, String> {
+    if v.is_null() {
+        return Ok(None);
+    }
+    (d.check)(v)?;
+    Ok(Some(match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }))
+}
+
+fn invalid(msg: String) -> ApiError {
+    ApiError::JsonBody(
+        axum::http::StatusCode::BAD_REQUEST,
+        json!({"errors": {"value": msg}}),
+    )
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/setting", get(list).put(put_many))
+        .route("/api/setting/{key}", get(get_one).put(put_one))
+}
+
+async fn list(State(app): State<AppState>, Caller(c): Caller) -> ApiResult<impl IntoResponse> {
+    c.require_superuser()?;
+    let mut tx = app.store.read().await?;
+    let mut out = Vec::new();
+    for d in DEFS {
+        out.push(json!({
+            "key": d.key,
+            "value": stored(tx.as_mut(), d).await?,
+            "default": (d.default)(),
+            "description": d.description,
+            "is_env_setting": false,
+            "env_name": env_name(d.key),
+        }));
+    }
+    tx.commit().await?;
+    Ok(ApiJson(Value::Array(out)))
+}
+
+async fn get_one(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    Path(key): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    c.require_superuser()?;
+    let d = def(&key)?;
+    let mut tx = app.store.read().await?;
+    let v = stored(tx.as_mut(), d).await?.unwrap_or_else(d.default);
+    tx.commit().await?;
+    Ok(ApiJson(v))
+}
+
+async fn put_one(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    Path(key): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
+    c.require_superuser()?;
+    let d = def(&key)?;
+    let v = body.get("value").cloned().unwrap_or(Value::Null);
+    let text = checked(d, &v).map_err(invalid)?;
+    let mut tx = app.store.begin().await?;
+    tx.setting_set(d.key, text.as_deref()).await?;
+    tx.commit().await?;
+    Ok(no_content())
+}
+
+async fn put_many(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
+    c.require_superuser()?;
+    let mut writes: Vec<(&str, Option<String>)> = Vec::new();
+    let body: &Map<String, Value> = &body;
+    for (k, v) in body {
+        let d = def(k)?;
+        writes.push((d.key, checked(d, v).map_err(invalid)?));
+    }
+    let mut tx = app.store.begin().await?;
+    for (k, text) in &writes {
+        tx.setting_set(k, text.as_deref()).await?;
+    }
+    tx.commit().await?;
+    Ok(no_content())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checks() {
+        let d = DEFS
+            .iter()
+            .find(|d| d.key == "unaggregated-query-row-limit")
+            .unwrap();
+        assert!(checked(d, &json!(0)).is_err());
+        assert!(checked(d, &json!(1.5)).is_err());
+        assert_eq!(checked(d, &json!(100)).unwrap().as_deref(), Some("100"));
+        assert_eq!(checked(d, &Value::Null).unwrap(), None);
+        assert_eq!(env_name("site-name"), "MB_SITE_NAME");
+        assert!(timezone(&json!("../etc/passwd")).is_err());
+    }
+}
