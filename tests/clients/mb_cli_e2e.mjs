@@ -54,7 +54,7 @@ const d = check("card create with every required key", () => {
 });
 
 check("card query", () => {
-  const v = unwrap(mb(["card", "query", String(d)]));
+  const v = mb(["card", "query", String(d)]);
   assert.equal(v.status, "completed");
   assert.equal(v.row_count, 1);
   assert.deepEqual(v.data.rows, [[1]]);

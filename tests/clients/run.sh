@@ -3,7 +3,7 @@
 # against its own fresh `ferrobase serve` (temporary SQLite file), bootstrapped as in
 # clients.md §1.1 with an admin and an API key in Administrators. Clients are installed at
 # their pinned versions into isolated environments under target/clients/ (a Python virtual
-# environment per Python client). Prints "clients: N passed, N failed" and exits non-zero
+# environment per Python client, a local npm prefix for the mb CLI). Prints "clients: N passed, N failed" and exits non-zero
 # when a scenario fails.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -67,6 +67,13 @@ trap 'stop_server 2>/dev/null || true' EXIT
 mbsync="$(venv metabase-sync metabase-sync==0.3.1)"
 run_scenario "metabase-sync 0.3.1" env PATH="$mbsync/bin:$PATH" \
   "$mbsync/bin/python" "$here/metabase_sync_e2e.py"
+
+mbdir="$envs/mb-cli"
+if [ ! -x "$mbdir/node_modules/.bin/mb" ]; then
+  mkdir -p "$mbdir"
+  npm install --prefix "$mbdir" --no-audit --no-fund --loglevel=error @metabase/cli@0.3.1
+fi
+run_scenario "mb CLI (@metabase/cli 0.3.1)" node "$here/mb_cli_e2e.mjs" "$mbdir/node_modules/.bin/mb"
 
 echo "clients: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
