@@ -21,6 +21,8 @@ use crate::users::store::NewUser;
 pub struct SpyStore {
     inner: Option<DynStore>,
     pub auth_calls: AtomicUsize,
+    /// `GET /api/user/current` statements run.
+    pub current_user_calls: AtomicUsize,
     /// Every `last_used_at` write: (key id, value written).
     pub touches: Mutex<Vec<(i64, i64)>>,
 }
@@ -30,6 +32,7 @@ impl SpyStore {
         Arc::new(SpyStore {
             inner: Some(inner),
             auth_calls: AtomicUsize::new(0),
+            current_user_calls: AtomicUsize::new(0),
             touches: Mutex::new(Vec::new()),
         })
     }
@@ -39,6 +42,7 @@ impl SpyStore {
         Arc::new(SpyStore {
             inner: None,
             auth_calls: AtomicUsize::new(0),
+            current_user_calls: AtomicUsize::new(0),
             touches: Mutex::new(Vec::new()),
         })
     }
@@ -52,6 +56,10 @@ impl SpyStore {
 
     pub fn auth_calls(&self) -> usize {
         self.auth_calls.load(Ordering::SeqCst)
+    }
+
+    pub fn current_user_calls(&self) -> usize {
+        self.current_user_calls.load(Ordering::SeqCst)
     }
 }
 
@@ -69,6 +77,9 @@ impl Store for SpyStore {
     async fn ping(&self) -> StoreResult<()> {
         self.inner("ping").ping().await
     }
+    fn write_generation(&self) -> Option<u64> {
+        self.inner("write_generation").write_generation()
+    }
     async fn session_auth(&self, digest: &[u8]) -> StoreResult<Option<SessionAuthRow>> {
         self.inner("session_auth").session_auth(digest).await
     }
@@ -76,7 +87,9 @@ impl Store for SpyStore {
         &self,
         user_id: i64,
     ) -> StoreResult<Option<crate::users::store::CurrentUserRow>> {
-        self.inner("current_user").current_user(user_id).await
+        let inner = self.inner("current_user");
+        self.current_user_calls.fetch_add(1, Ordering::SeqCst);
+        inner.current_user(user_id).await
     }
     async fn api_key_auth(&self, digest: &[u8]) -> StoreResult<Option<KeyAuthRow>> {
         let inner = self.inner("api_key_auth");
