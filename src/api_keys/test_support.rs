@@ -1,7 +1,7 @@
 //! Unit-test doubles for the API-key code: a store that records (or forbids) the calls of the
 //! authentication hot path, a clock set by hand to the microsecond, and an app on in-memory
 //! SQLite with an admin to act as.
-use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -23,6 +23,8 @@ pub struct SpyStore {
     pub auth_calls: AtomicUsize,
     /// `GET /api/user/current` statements run.
     pub current_user_calls: AtomicUsize,
+    /// Pretends the write generation cannot be known (a PostgreSQL listener that is down).
+    pub untrusted: AtomicBool,
     /// Every `last_used_at` write: (key id, value written).
     pub touches: Mutex<Vec<(i64, i64)>>,
 }
@@ -33,6 +35,7 @@ impl SpyStore {
             inner: Some(inner),
             auth_calls: AtomicUsize::new(0),
             current_user_calls: AtomicUsize::new(0),
+            untrusted: AtomicBool::new(false),
             touches: Mutex::new(Vec::new()),
         })
     }
@@ -43,6 +46,7 @@ impl SpyStore {
             inner: None,
             auth_calls: AtomicUsize::new(0),
             current_user_calls: AtomicUsize::new(0),
+            untrusted: AtomicBool::new(false),
             touches: Mutex::new(Vec::new()),
         })
     }
@@ -78,7 +82,11 @@ impl Store for SpyStore {
         self.inner("ping").ping().await
     }
     fn write_generation(&self) -> Option<u64> {
-        self.inner("write_generation").write_generation()
+        let inner = self.inner("write_generation");
+        if self.untrusted.load(Ordering::SeqCst) {
+            return None;
+        }
+        inner.write_generation()
     }
     async fn session_auth(&self, digest: &[u8]) -> StoreResult<Option<SessionAuthRow>> {
         self.inner("session_auth").session_auth(digest).await

@@ -173,10 +173,7 @@ impl Tx for PgTx {
     /// only if the transaction commits), commits, then bumps the local write generation at once
     /// (even a failed commit may have written).
     async fn commit(self: Box<Self>) -> StoreResult<()> {
-        let PgTx {
-            mut tx,
-            generation,
-        } = *self;
+        let PgTx { mut tx, generation } = *self;
         let notified = sqlx::query("SELECT pg_notify($1, '')")
             .bind(WRITE_CHANNEL)
             .execute(&mut *tx)

@@ -22,3 +22,4 @@ mod groups;
 mod setup_and_sessions;
 mod store_contract;
 mod users;
+mod users_current_cache;

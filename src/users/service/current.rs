@@ -87,7 +87,9 @@ mod tests {
 
         // Rolled back: the generation does not move.
         let mut tx = app.store.begin().await.expect("begin");
-        tx.user_set_qbnewb(admin.user_id, false).await.expect("write");
+        tx.user_set_qbnewb(admin.user_id, false)
+            .await
+            .expect("write");
         drop(tx);
         current_json(&app, &admin).await.expect("third");
         assert_eq!(spy.current_user_calls(), 1);
@@ -115,5 +117,21 @@ mod tests {
         current_json(&app, &as_key).await.expect("key view");
         assert_eq!(spy.current_user_calls(), 3);
         assert_eq!(app.current_users.len(), 2);
+    }
+
+    /// While the generation cannot be known (the listener is down), every request queries.
+    #[tokio::test]
+    async fn bypassed_while_the_generation_is_unknown() {
+        use std::sync::atomic::Ordering;
+        let (app, spy, admin) = app_with(TestClock::at(1_000_000)).await;
+        spy.untrusted.store(true, Ordering::SeqCst);
+        current_json(&app, &admin).await.expect("first");
+        current_json(&app, &admin).await.expect("second");
+        assert_eq!(spy.current_user_calls(), 2);
+        assert!(app.current_users.is_empty());
+        spy.untrusted.store(false, Ordering::SeqCst);
+        current_json(&app, &admin).await.expect("third");
+        current_json(&app, &admin).await.expect("fourth");
+        assert_eq!(spy.current_user_calls(), 3);
     }
 }
