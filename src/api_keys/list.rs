@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use super::format::masked;
-use super::store::KeyList;
+use super::list_store::KeyList;
 use super::view::{last_used, live_until};
 use crate::clock::Timestamp;
 use crate::groups::ALL_USERS;
@@ -104,7 +104,8 @@ pub fn render(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api_keys::store::{ApiKeyRow, KeyListRow};
+    use crate::api_keys::list_store::KeyListRow;
+    use crate::api_keys::store::ApiKeyRow;
     use crate::api_keys::view::key_view;
 
     fn api_key_row(i: i64) -> ApiKeyRow {
@@ -195,6 +196,9 @@ mod tests {
         let v: serde_json::Value =
             serde_json::from_slice(&render(&list, |_| None, Timestamp(0)).expect("render"))
                 .expect("json");
-        assert_eq!(v[0]["group"], serde_json::json!({"id": 1, "name": "All Users"}));
+        assert_eq!(
+            v[0]["group"],
+            serde_json::json!({"id": 1, "name": "All Users"})
+        );
     }
 }

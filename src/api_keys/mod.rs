@@ -6,6 +6,7 @@ pub mod format;
 pub mod input;
 pub mod last_used;
 pub mod list;
+pub mod list_store;
 pub mod ratelimit;
 pub mod service;
 pub mod store;

@@ -94,79 +94,6 @@ pub const API_KEY_SELECT: &str = "SELECT k.id, k.name, k.user_id, k.key_prefix,
     LEFT JOIN permissions_group_membership m ON m.user_id = k.user_id AND m.group_id <> 1
     JOIN permissions_group g ON g.id = coalesce(m.group_id, 1)";
 
-/// One key of `GET /api/api-key`: only the columns the list shows, decoded by position, with its
-/// reported group and its last editor as ids (names come from [`KeyList`]'s small lookups
-/// instead of being repeated on 100,000 rows).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyListRow {
-    pub id: i64,
-    pub name: String,
-    pub key_prefix: String,
-    pub previous_key_valid_until: Option<i64>,
-    pub expires_at: Option<i64>,
-    pub last_used_at: Option<i64>,
-    pub created_at: i64,
-    pub updated_at: i64,
-    pub updated_by_id: i64,
-    pub group_id: i64,
-}
-
-/// The columns of [`KEY_LIST_SQL`], in order.
-pub type KeyListTuple = (
-    i64,
-    String,
-    String,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    i64,
-    i64,
-    i64,
-    i64,
-);
-
-impl From<KeyListTuple> for KeyListRow {
-    fn from(t: KeyListTuple) -> Self {
-        KeyListRow {
-            id: t.0,
-            name: t.1,
-            key_prefix: t.2,
-            previous_key_valid_until: t.3,
-            expires_at: t.4,
-            last_used_at: t.5,
-            created_at: t.6,
-            updated_at: t.7,
-            updated_by_id: t.8,
-            group_id: t.9,
-        }
-    }
-}
-
-/// Every key, ordered by id, and the names its rows refer to.
-#[derive(Debug, Clone, Default)]
-pub struct KeyList {
-    pub rows: Vec<KeyListRow>,
-    /// (id, name) of every group.
-    pub groups: Vec<(i64, String)>,
-    /// (id, email, first name, last name) of every user who last changed a key.
-    pub updaters: Vec<(i64, String, Option<String>, Option<String>)>,
-}
-
-/// The reported group as in [`API_KEY_SELECT`].
-pub const KEY_LIST_SQL: &str = "SELECT k.id, k.name, k.key_prefix, k.previous_key_valid_until,
-        k.expires_at, k.last_used_at, k.created_at, k.updated_at, k.updated_by_id,
-        coalesce(m.group_id, 1)
-    FROM api_key k
-    LEFT JOIN permissions_group_membership m ON m.user_id = k.user_id AND m.group_id <> 1
-    ORDER BY k.id";
-
-/// Read after the keys, so every editor a row names is there (users are never deleted); a
-/// group deleted in between is missing, and its keys are then shown in All Users, where the
-/// deletion put them.
-pub const KEY_LIST_GROUPS_SQL: &str = "SELECT id, name FROM permissions_group";
-pub const KEY_LIST_UPDATERS_SQL: &str = "SELECT u.id, u.email, u.first_name, u.last_name
-    FROM core_user u WHERE u.id IN (SELECT updated_by_id FROM api_key)";
-
 #[derive(Debug, Clone)]
 pub struct NewApiKey {
     pub name: String,
@@ -196,7 +123,7 @@ pub trait ApiKeyTx {
     async fn api_key_insert(&mut self, k: &NewApiKey) -> StoreResult<i64>;
     async fn api_key_get(&mut self, id: i64) -> StoreResult<Option<ApiKeyRow>>;
     /// Every key for `GET /api/api-key`, ordered by id.
-    async fn api_key_list(&mut self) -> StoreResult<KeyList>;
+    async fn api_key_list(&mut self) -> StoreResult<super::list_store::KeyList>;
     async fn api_key_count(&mut self) -> StoreResult<i64>;
     async fn api_key_id_by_name(&mut self, name: &str) -> StoreResult<Option<i64>>;
     async fn api_key_id_by_user(&mut self, user_id: i64) -> StoreResult<Option<i64>>;
@@ -253,14 +180,16 @@ macro_rules! impl_api_key_tx {
 
             async fn api_key_list(
                 &mut self,
-            ) -> $crate::store::StoreResult<$crate::api_keys::store::KeyList> {
-                use $crate::api_keys::store::{
-                    KeyList, KeyListTuple, KEY_LIST_GROUPS_SQL, KEY_LIST_SQL,
-                    KEY_LIST_UPDATERS_SQL,
+            ) -> $crate::store::StoreResult<$crate::api_keys::list_store::KeyList> {
+                use $crate::api_keys::list_store::{
+                    unpack, KeyList, KEY_LIST_GROUPS_SQL, KEY_LIST_SQL, KEY_LIST_UPDATERS_SQL,
                 };
-                let rows: Vec<KeyListTuple> = sqlx::query_as(KEY_LIST_SQL)
-                    .fetch_all(self.conn())
+                let (packed,): (Option<String>,) = sqlx::query_as(KEY_LIST_SQL)
+                    .fetch_one(self.conn())
                     .await?;
+                let rows = unpack(packed.as_deref().unwrap_or("")).ok_or_else(|| {
+                    $crate::store::StoreError::Other("unreadable API key list".into())
+                })?;
                 let groups = sqlx::query_as(KEY_LIST_GROUPS_SQL)
                     .fetch_all(self.conn())
                     .await?;
@@ -268,7 +197,7 @@ macro_rules! impl_api_key_tx {
                     .fetch_all(self.conn())
                     .await?;
                 Ok(KeyList {
-                    rows: rows.into_iter().map(Into::into).collect(),
+                    rows,
                     groups,
                     updaters,
                 })

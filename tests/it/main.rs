@@ -7,6 +7,7 @@ mod api_keys_audit;
 mod api_keys_create;
 mod api_keys_key_users;
 mod api_keys_limits;
+mod api_keys_list;
 mod api_keys_process;
 mod api_keys_regenerate;
 mod api_keys_secrets;
