@@ -18,8 +18,8 @@ pub const RFC3339: &str = "value must be an RFC 3339 timestamp with a time zone 
 
 #[derive(Debug, Default, Clone)]
 pub struct ValidationErrors {
-    errors: Map<String, Value>,
-    specific: Map<String, Value>,
+    errors: Box<Map<String, Value>>,
+    specific: Box<Map<String, Value>>,
 }
 
 /// How a received value is written in a detail: JSON, except `null` is Metabase's `nil`.
