@@ -2,8 +2,9 @@
 //! keys stored (README §Benchmarks).
 //!
 //! Measured on SQLite, sqlx hands each value of each row from its worker thread to the async
-//! side with an allocation or two: ten columns of 100,000 rows took about 250–450 ms to fetch,
-//! while the same data packed by the database into **one text value** takes about 30 ms. So
+//! side with an allocation or two: ten columns of 100,000 rows took 250–450 ms to fetch and
+//! decode, while the database packs the same data into **one text value** in 100–150 ms, and
+//! reading that back is a few milliseconds (on a loaded 2-core machine). So
 //! [`KEY_LIST_SQL`] has the database write one record per key, records joined by a line feed
 //! (`string_agg`, on SQLite ≥ 3.44 and PostgreSQL), and [`unpack`] reads them back and sorts
 //! them by id (an `ORDER BY` inside the aggregate doubled SQLite's time). A record is
