@@ -21,6 +21,7 @@ use crate::config::Config;
 use crate::error::{text_response, NOT_FOUND};
 use crate::sessions::service::SessionService;
 use crate::store::{Backend, DynStore, KeyEvent};
+use crate::users::current_cache::CurrentUserCache;
 
 pub struct App {
     pub store: DynStore,
@@ -28,6 +29,8 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     pub sessions: SessionService,
     pub api_keys: KeyAuthenticator,
+    /// `GET /api/user/current` bodies, valid while the store's write generation stands still.
+    pub current_users: CurrentUserCache,
     pub shutdown: CancellationToken,
     pub key_events: tokio::sync::broadcast::Sender<KeyEvent>,
     /// Connection pools of the warehouse databases queries run on.
@@ -43,6 +46,7 @@ impl App {
         Arc::new(App {
             sessions: SessionService::new(&config),
             api_keys: KeyAuthenticator::new(!config.disable_api_key_throttle, trusted),
+            current_users: CurrentUserCache::default(),
             store,
             config,
             clock,

@@ -49,8 +49,16 @@ async fn create(
     ))
 }
 
-async fn list(State(app): State<AppState>, Caller(c): Caller) -> ApiResult<impl IntoResponse> {
-    Ok(ApiJson(service::list(&app, &c).await?))
+async fn list(State(app): State<AppState>, Caller(c): Caller) -> ApiResult<Response> {
+    let body = service::list(&app, &c).await?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        )],
+        body,
+    )
+        .into_response())
 }
 
 async fn count(State(app): State<AppState>, Caller(c): Caller) -> ApiResult<impl IntoResponse> {

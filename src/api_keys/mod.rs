@@ -5,6 +5,8 @@ pub mod auth;
 pub mod format;
 pub mod input;
 pub mod last_used;
+pub mod list;
+pub mod list_store;
 pub mod ratelimit;
 pub mod service;
 pub mod store;

@@ -200,18 +200,16 @@ pub async fn create(
     })
 }
 
-/// `GET /api/api-key` (5.2).
-pub async fn list(app: &App, caller: &Principal) -> ApiResult<Vec<view::KeyObject>> {
+/// `GET /api/api-key` (5.2), as JSON bytes ([`super::list`]).
+pub async fn list(app: &App, caller: &Principal) -> ApiResult<Vec<u8>> {
     caller.require_superuser()?;
     let now = app.clock.now();
-    let rows = {
+    let keys = {
         let mut tx = app.store.read().await?;
         tx.api_key_list().await?
     };
-    Ok(rows
-        .iter()
-        .map(|r| view::key_view(r, app.api_keys.last_used.seen(r.id), now))
-        .collect())
+    super::list::render(&keys, |id| app.api_keys.last_used.seen(id), now)
+        .map_err(ApiError::internal)
 }
 
 /// `GET /api/api-key/count` (5.3).

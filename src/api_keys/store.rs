@@ -122,8 +122,8 @@ pub struct KeyRotation {
 pub trait ApiKeyTx {
     async fn api_key_insert(&mut self, k: &NewApiKey) -> StoreResult<i64>;
     async fn api_key_get(&mut self, id: i64) -> StoreResult<Option<ApiKeyRow>>;
-    /// Ordered by id.
-    async fn api_key_list(&mut self) -> StoreResult<Vec<ApiKeyRow>>;
+    /// Every key for `GET /api/api-key`, ordered by id.
+    async fn api_key_list(&mut self) -> StoreResult<super::list_store::KeyList>;
     async fn api_key_count(&mut self) -> StoreResult<i64>;
     async fn api_key_id_by_name(&mut self, name: &str) -> StoreResult<Option<i64>>;
     async fn api_key_id_by_user(&mut self, user_id: i64) -> StoreResult<Option<i64>>;
@@ -180,11 +180,27 @@ macro_rules! impl_api_key_tx {
 
             async fn api_key_list(
                 &mut self,
-            ) -> $crate::store::StoreResult<Vec<$crate::api_keys::store::ApiKeyRow>> {
-                use $crate::api_keys::store::API_KEY_SELECT;
-                Ok(sqlx::query_as(&format!("{API_KEY_SELECT} ORDER BY k.id"))
+            ) -> $crate::store::StoreResult<$crate::api_keys::list_store::KeyList> {
+                use $crate::api_keys::list_store::{
+                    unpack, KeyList, KEY_LIST_GROUPS_SQL, KEY_LIST_SQL, KEY_LIST_UPDATERS_SQL,
+                };
+                let (packed,): (Option<String>,) = sqlx::query_as(KEY_LIST_SQL)
+                    .fetch_one(self.conn())
+                    .await?;
+                let rows = unpack(packed.as_deref().unwrap_or("")).ok_or_else(|| {
+                    $crate::store::StoreError::Other("unreadable API key list".into())
+                })?;
+                let groups = sqlx::query_as(KEY_LIST_GROUPS_SQL)
                     .fetch_all(self.conn())
-                    .await?)
+                    .await?;
+                let updaters = sqlx::query_as(KEY_LIST_UPDATERS_SQL)
+                    .fetch_all(self.conn())
+                    .await?;
+                Ok(KeyList {
+                    rows,
+                    groups,
+                    updaters,
+                })
             }
 
             async fn api_key_count(&mut self) -> $crate::store::StoreResult<i64> {

@@ -45,16 +45,24 @@ pub struct KeyObject {
     pub previous_key_valid_until: Option<Timestamp>,
 }
 
+/// The newer of the stored `last_used_at` and the newest use this instance recorded (4.7).
+pub fn last_used(stored: Option<i64>, seen: Option<i64>) -> Option<i64> {
+    match (stored, seen) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// A retired secret's deadline, or none once it has passed (5.0).
+pub fn live_until(previous_key_valid_until: Option<i64>, now: Timestamp) -> Option<i64> {
+    previous_key_valid_until.filter(|until| *until > now.micros())
+}
+
 /// The key object. `seen` is the newest use this instance recorded in memory (4.7); a retired
 /// secret whose grace period has passed is shown as none (5.0).
 pub fn key_view(row: &ApiKeyRow, seen: Option<i64>, now: Timestamp) -> KeyObject {
-    let last_used = match (row.last_used_at, seen) {
-        (Some(a), Some(b)) => Some(a.max(b)),
-        (a, b) => a.or(b),
-    };
-    let previous_until = row
-        .previous_key_valid_until
-        .filter(|until| *until > now.micros());
+    let last_used = last_used(row.last_used_at, seen);
+    let previous_until = live_until(row.previous_key_valid_until, now);
     KeyObject {
         id: row.id,
         name: row.name.clone(),

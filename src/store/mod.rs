@@ -2,6 +2,7 @@
 //! exactly one place ([`open`]). Services work inside a [`Tx`] (a unit of work that commits or
 //! rolls back as a whole); the SQL lives in each feature's `store.rs` as portable statements that
 //! a macro implements for both backends, so SQLite and PostgreSQL run the very same queries.
+pub mod generation;
 pub mod postgres;
 pub mod sqlite;
 
@@ -122,6 +123,9 @@ pub trait Store: Send + Sync + 'static {
     async fn read(&self) -> StoreResult<Box<dyn Tx>>;
     /// Is the database answering?
     async fn ping(&self) -> StoreResult<()>;
+    /// The write generation ([`generation::WriteGeneration`]): it moves after every committed
+    /// transaction, here or (PostgreSQL) on another instance; `None` while that cannot be known.
+    fn write_generation(&self) -> Option<u64>;
     /// Session authentication: one indexed lookup by the SHA-256 of the session id.
     async fn session_auth(&self, digest: &[u8]) -> StoreResult<Option<SessionAuthRow>>;
     /// `GET /api/user/current` in one statement (it is the hot path of key-authenticated scripts).

@@ -1,5 +1,7 @@
 //! The PostgreSQL backend: a connection pool, transaction-scoped advisory locks for rules that
-//! span rows, and `LISTEN`/`NOTIFY` so several instances evict cached API keys within a second.
+//! span rows, and `LISTEN`/`NOTIFY` so several instances evict cached API keys (and see each
+//! other's writes, [`WriteGeneration`]) within a second.
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -7,18 +9,25 @@ use sqlx::postgres::{PgListener, PgPoolOptions};
 use sqlx::{PgPool, Postgres};
 use tokio_util::sync::CancellationToken;
 
+use super::generation::WriteGeneration;
 use super::{Backend, KeyEvent, KeyInvalidation, LockKey, Store, StoreResult, Tx};
 use crate::api_keys::store::KeyAuthRow;
 use crate::sessions::store::SessionAuthRow;
 
 pub const KEY_CHANNEL: &str = "ferrobase_api_key";
+/// Every committed transaction notifies this channel (empty payload, so PostgreSQL sends one
+/// notification per transaction); listeners bump their write generation.
+pub const WRITE_CHANNEL: &str = "ferrobase_write";
 
 pub struct PgStore {
     pool: PgPool,
+    /// Untrusted until the `LISTEN` connection is up, and again whenever it is lost.
+    generation: Arc<WriteGeneration>,
 }
 
 pub struct PgTx {
     tx: sqlx::Transaction<'static, Postgres>,
+    generation: Arc<WriteGeneration>,
 }
 
 impl PgTx {
@@ -44,7 +53,10 @@ impl PgStore {
             .run(&pool)
             .await
             .map_err(|e| anyhow::anyhow!("database migration failed: {e}"))?;
-        Ok(PgStore { pool })
+        Ok(PgStore {
+            pool,
+            generation: Arc::new(WriteGeneration::new(false)),
+        })
     }
 
     async fn listen_once(
@@ -53,12 +65,14 @@ impl PgStore {
         shutdown: &CancellationToken,
     ) -> Result<(), sqlx::Error> {
         let mut listener = PgListener::connect_with(&self.pool).await?;
-        listener.listen(KEY_CHANNEL).await?;
+        listener.listen_all([KEY_CHANNEL, WRITE_CHANNEL]).await?;
+        self.generation.set_trusted(true);
         let _ = events.send(KeyEvent::Listening(true));
         loop {
             tokio::select! {
                 _ = shutdown.cancelled() => return Ok(()),
                 n = listener.try_recv() => match n? {
+                    Some(n) if n.channel() == WRITE_CHANNEL => self.generation.bump(),
                     Some(n) => {
                         if let Ok(id) = n.payload().parse::<i64>() {
                             let _ = events.send(KeyEvent::Evict(id));
@@ -81,12 +95,22 @@ impl Store for PgStore {
 
     async fn begin(&self) -> StoreResult<Box<dyn Tx>> {
         let tx = self.pool.begin().await?;
-        Ok(Box::new(PgTx { tx }))
+        Ok(Box::new(PgTx {
+            tx,
+            generation: self.generation.clone(),
+        }))
     }
 
     async fn read(&self) -> StoreResult<Box<dyn Tx>> {
         let tx = self.pool.begin().await?;
-        Ok(Box::new(PgTx { tx }))
+        Ok(Box::new(PgTx {
+            tx,
+            generation: self.generation.clone(),
+        }))
+    }
+
+    fn write_generation(&self) -> Option<u64> {
+        self.generation.current()
     }
 
     async fn ping(&self) -> StoreResult<()> {
@@ -126,6 +150,7 @@ impl Store for PgStore {
             }
             if let Err(e) = self.listen_once(&events, &shutdown).await {
                 tracing::warn!(error = %e, "lost the API-key invalidation listener; retrying");
+                self.generation.set_trusted(false);
                 let _ = events.send(KeyEvent::Listening(false));
                 tokio::select! {
                     _ = shutdown.cancelled() => return Ok(()),
@@ -144,9 +169,21 @@ impl Store for PgStore {
 
 #[async_trait]
 impl Tx for PgTx {
+    /// Notifies [`WRITE_CHANNEL`] (delivered to every listening instance, this one included,
+    /// only if the transaction commits), commits, then bumps the local write generation at once
+    /// (even a failed commit may have written).
     async fn commit(self: Box<Self>) -> StoreResult<()> {
-        self.tx.commit().await?;
-        Ok(())
+        let PgTx { mut tx, generation } = *self;
+        let notified = sqlx::query("SELECT pg_notify($1, '')")
+            .bind(WRITE_CHANNEL)
+            .execute(&mut *tx)
+            .await;
+        let result = match notified {
+            Ok(_) => tx.commit().await,
+            Err(e) => Err(e),
+        };
+        generation.bump();
+        Ok(result?)
     }
 
     async fn lock(&mut self, key: LockKey) -> StoreResult<()> {

@@ -1,22 +1,27 @@
 //! The embedded SQLite backend: WAL, foreign keys on, a 5 s busy timeout, and write
 //! transactions opened with `BEGIN IMMEDIATE` so concurrent writers queue instead of failing.
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool};
 
+use super::generation::WriteGeneration;
 use super::{Backend, DatabaseUrl, KeyInvalidation, LockKey, Store, StoreResult, Tx};
 use crate::api_keys::store::KeyAuthRow;
 use crate::sessions::store::SessionAuthRow;
 
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Trusted from the start: one instance per SQLite file, so every write happens here.
+    generation: Arc<WriteGeneration>,
 }
 
 pub struct SqliteTx {
     tx: sqlx::Transaction<'static, Sqlite>,
+    generation: Arc<WriteGeneration>,
 }
 
 impl SqliteTx {
@@ -74,7 +79,10 @@ impl SqliteStore {
             .run(&pool)
             .await
             .map_err(|e| anyhow::anyhow!("database migration failed: {e}"))?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore {
+            pool,
+            generation: Arc::new(WriteGeneration::new(true)),
+        })
     }
 }
 
@@ -88,12 +96,22 @@ impl Store for SqliteStore {
 
     async fn begin(&self) -> StoreResult<Box<dyn Tx>> {
         let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        Ok(Box::new(SqliteTx { tx }))
+        Ok(Box::new(SqliteTx {
+            tx,
+            generation: self.generation.clone(),
+        }))
     }
 
     async fn read(&self) -> StoreResult<Box<dyn Tx>> {
         let tx = self.pool.begin().await?;
-        Ok(Box::new(SqliteTx { tx }))
+        Ok(Box::new(SqliteTx {
+            tx,
+            generation: self.generation.clone(),
+        }))
+    }
+
+    fn write_generation(&self) -> Option<u64> {
+        self.generation.current()
     }
 
     async fn ping(&self) -> StoreResult<()> {
@@ -136,9 +154,13 @@ impl Store for SqliteStore {
 
 #[async_trait]
 impl Tx for SqliteTx {
+    /// Bumps the write generation once the commit is over (even a failed commit may have
+    /// written), so no cache entry filled before it is served afterwards.
     async fn commit(self: Box<Self>) -> StoreResult<()> {
-        self.tx.commit().await?;
-        Ok(())
+        let SqliteTx { tx, generation } = *self;
+        let result = tx.commit().await;
+        generation.bump();
+        Ok(result?)
     }
 
     async fn lock(&mut self, _key: LockKey) -> StoreResult<()> {

@@ -1,6 +1,6 @@
 //! `/api/user` routes: thin handlers over [`super::service`].
 use axum::extract::State;
-use axum::http::{header, HeaderMap};
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 use axum::Router;
@@ -36,8 +36,16 @@ async fn list(
     Ok(ApiJson(service::list(&app, &c, &q).await?))
 }
 
-async fn current(State(app): State<AppState>, Caller(c): Caller) -> ApiResult<impl IntoResponse> {
-    Ok(ApiJson(service::current(&app, &c).await?))
+async fn current(State(app): State<AppState>, Caller(c): Caller) -> ApiResult<Response> {
+    let body = service::current_json(&app, &c).await?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        )],
+        body,
+    )
+        .into_response())
 }
 
 async fn get_user(

@@ -1,5 +1,6 @@
 //! People and key users: the `/api/user` endpoints, their rules, and their JSON views.
 pub mod api;
+pub mod current_cache;
 pub mod input;
 pub mod service;
 pub mod store;

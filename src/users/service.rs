@@ -12,13 +12,15 @@ use crate::clock::Timestamp;
 use crate::error::{ApiError, ApiResult};
 use crate::groups::membership::{self, Change, ALL_USERS_FIXED};
 use crate::groups::{ADMINISTRATORS, ALL_USERS};
-use crate::http::auth::{Principal, Via};
+use crate::http::auth::Principal;
 use crate::http::query::QueryParams;
 use crate::http::validate::{Fields, ValidationErrors, PASSWORD};
 use crate::passwords;
 use crate::store::Tx;
 
+mod current;
 mod update;
+pub use current::{current, current_json};
 pub use update::update;
 
 fn user_event(
@@ -105,41 +107,6 @@ pub async fn list(app: &App, caller: &Principal, q: &QueryParams) -> ApiResult<V
         .map(|u| view::list_item(u, groups.get(&u.id).map(Vec::as_slice).unwrap_or(&[])))
         .collect();
     Ok(json!({"data": data, "total": total, "limit": paging.limit, "offset": paging.offset}))
-}
-
-/// `GET /api/user/current`.
-pub async fn current(app: &App, caller: &Principal) -> ApiResult<Value> {
-    let row = app
-        .store
-        .current_user(caller.user_id)
-        .await?
-        .ok_or(ApiError::Unauthenticated)?;
-    let (u, group_ids) = (row.user, row.group_ids);
-    let mut m = view::full(&u);
-    let key_user = matches!(caller.via, Via::ApiKey { .. }) || u.is_key_user();
-    m.insert("group_ids".into(), json!(group_ids));
-    m.insert(
-        "personal_collection_id".into(),
-        json!(u.personal_collection_id),
-    );
-    m.insert("is_installer".into(), json!(u.is_installer && !key_user));
-    m.insert(
-        "has_invited_second_user".into(),
-        json!(u.is_installer && row.has_other_person),
-    );
-    let (has_q_and_d, has_model) = (row.has_question_and_dashboard, row.has_model);
-    m.insert("has_question_and_dashboard".into(), json!(has_q_and_d));
-    m.insert("has_model".into(), json!(has_model));
-    m.insert(
-        "first_login".into(),
-        json!(u.first_login.map(|t| Timestamp(t).to_rfc3339())),
-    );
-    m.insert("custom_homepage".into(), Value::Null);
-    if key_user {
-        m.insert("last_login".into(), Value::Null);
-        m.insert("first_login".into(), Value::Null);
-    }
-    Ok(Value::Object(m))
 }
 
 /// `GET /api/user/:id`: self or superuser (403 before existence).

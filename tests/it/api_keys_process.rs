@@ -191,7 +191,7 @@ async fn within_one_second(server: &Server, path: &str, auth: &Auth, expected: u
 }
 
 /// Runs `body`, then drops the database whatever happened.
-async fn with_pg<F: std::future::Future<Output = ()>>(db: &PgDb, body: F) {
+pub async fn with_pg<F: std::future::Future<Output = ()>>(db: &PgDb, body: F) {
     let result = std::panic::AssertUnwindSafe(body).catch_unwind().await;
     db.drop_db().await;
     if let Err(p) = result {
@@ -231,7 +231,7 @@ async fn s77_sigterm_flushes_last_used_at() {
 
 /// Waits until both instances hold their `LISTEN` connection, so the test exercises the
 /// notifications rather than an untrusted (bypassed) cache.
-async fn wait_for_listeners(db: &PgDb, n: i64) {
+pub async fn wait_for_listeners(db: &PgDb, n: i64) {
     let pool = sqlx::PgPool::connect(&db.admin_url)
         .await
         .expect("admin connect");
