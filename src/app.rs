@@ -70,6 +70,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::search::api::routes())
         // Dashboards (content.md §3).
         .merge(crate::dashboards::api::routes())
+        // Serialization (serialization.md).
+        .merge(crate::serialization::api::routes())
         .merge(crate::ui::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(not_found);

@@ -9,8 +9,8 @@ use serde_json::{Map, Value};
 
 use super::graph;
 use super::items::{self, ItemsQuery, KNOWN_MODELS};
-use super::tree::{self as collection_tree, TreeQuery};
 use super::service::{self, is_nanoid, parse_key, ListQuery, NewInput, UpdateInput, OFFICIAL_402};
+use super::tree::{self as collection_tree, TreeQuery};
 use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::Caller;

@@ -122,11 +122,9 @@ macro_rules! impl_item_tx {
             async fn content_kinds(
                 &mut self,
             ) -> $crate::store::StoreResult<Vec<(i64, Option<String>)>> {
-                Ok(
-                    sqlx::query_as($crate::collections::item_store::KINDS_SQL)
-                        .fetch_all(self.conn())
-                        .await?,
-                )
+                Ok(sqlx::query_as($crate::collections::item_store::KINDS_SQL)
+                    .fetch_all(self.conn())
+                    .await?)
             }
         }
     };

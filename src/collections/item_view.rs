@@ -80,10 +80,7 @@ pub fn item_json(r: &ItemRow, caps: ItemCaps, listed: Option<i64>, location: &st
             .as_deref()
             .and_then(|t| serde_json::from_str::<Value>(t).ok())
             .unwrap_or(Value::Null);
-        m.insert(
-            "fully_parameterized".into(),
-            json!(fully_parameterized(&q)),
-        );
+        m.insert("fully_parameterized".into(), json!(fully_parameterized(&q)));
     }
     Value::Object(m)
 }
@@ -175,7 +172,10 @@ impl SortKey {
             is_trash: false,
             edited_at: Some(r.updated_at),
             edited_by: Some((
-                r.editor_last_name.clone().unwrap_or_default().to_lowercase(),
+                r.editor_last_name
+                    .clone()
+                    .unwrap_or_default()
+                    .to_lowercase(),
                 r.editor_first_name
                     .clone()
                     .unwrap_or_default()
@@ -214,10 +214,12 @@ pub fn compare(
     let trash = |k: &SortKey| trash_last && k.is_trash;
     let primary = match column {
         "model" => dir(a.rank.cmp(&b.rank).then_with(|| a.name.cmp(&b.name))),
-        "last_edited_at" => nulls_last(&a.edited_at, &b.edited_at, descending)
-            .then_with(|| a.name.cmp(&b.name)),
-        "last_edited_by" => nulls_last(&a.edited_by, &b.edited_by, descending)
-            .then_with(|| a.name.cmp(&b.name)),
+        "last_edited_at" => {
+            nulls_last(&a.edited_at, &b.edited_at, descending).then_with(|| a.name.cmp(&b.name))
+        }
+        "last_edited_by" => {
+            nulls_last(&a.edited_by, &b.edited_by, descending).then_with(|| a.name.cmp(&b.name))
+        }
         _ => dir(a.name.cmp(&b.name)),
     };
     trash(a)
@@ -258,7 +260,9 @@ mod tests {
             {"lib/type": "mbql.stage/native", "native": "SELECT {{n}}",
              "template-tags": {"n": {"type": "number"}}}]});
         assert!(!fully_parameterized(&pmbql));
-        assert!(fully_parameterized(&json!({"type": "query", "database": 1})));
+        assert!(fully_parameterized(
+            &json!({"type": "query", "database": 1})
+        ));
     }
 
     #[test]
@@ -286,8 +290,14 @@ mod tests {
         assert_eq!(compare(&a, &b, "name", true, true), Ordering::Greater);
         assert_eq!(compare(&a, &b, "model", false, true), Ordering::Greater);
         // Nulls last in both directions.
-        assert_eq!(compare(&a, &b, "last_edited_at", false, true), Ordering::Less);
-        assert_eq!(compare(&a, &b, "last_edited_at", true, true), Ordering::Less);
+        assert_eq!(
+            compare(&a, &b, "last_edited_at", false, true),
+            Ordering::Less
+        );
+        assert_eq!(
+            compare(&a, &b, "last_edited_at", true, true),
+            Ordering::Less
+        );
         let mut t = key(4, "0", 9, None);
         t.is_trash = true;
         assert_eq!(compare(&t, &a, "name", false, true), Ordering::Greater);

@@ -254,7 +254,10 @@ pub async fn items(
                 parent_live: stored.is_none_or(|c| !c.archived),
             };
             let location = stored.map_or("/", |c| c.location.as_str());
-            entries.push((SortKey::of_item(&r), item_json(&r, caps, listed_id, location)));
+            entries.push((
+                SortKey::of_item(&r),
+                item_json(&r, caps, listed_id, location),
+            ));
         }
     }
     tx.commit().await?;
@@ -277,4 +280,3 @@ pub async fn items(
         "limit": q.paging.limit, "offset": q.paging.offset,
     }))
 }
-

@@ -1,10 +1,10 @@
 //! `GET /api/collection/tree` (content.md §1.4).
 use serde_json::{json, Value};
 
+use super::items::{effective_parent, Kinds};
 use super::perms::Graph;
 use super::service::{sort_rows, visible, ListQuery};
 use super::store::CollectionRow;
-use super::items::{effective_parent, Kinds};
 use super::view::entry_json;
 use crate::app::App;
 use crate::error::ApiResult;

@@ -32,7 +32,9 @@ async fn search(
         .map(|(_, v)| v.clone())
         .collect();
     let query = SearchQuery {
-        q: q.get("q").filter(|s| !s.trim().is_empty()).map(str::to_string),
+        q: q.get("q")
+            .filter(|s| !s.trim().is_empty())
+            .map(str::to_string),
         models: (!models.is_empty()).then_some(models),
         archived,
         paging,

@@ -118,7 +118,11 @@ pub async fn search(app: &App, caller: &Principal, q: SearchQuery) -> ApiResult<
             hits.push(item_hit(&g, r, class));
         }
     }
-    for c in g.rows.iter().filter(|c| c.archived == q.archived && !c.is_trash()) {
+    for c in g
+        .rows
+        .iter()
+        .filter(|c| c.archived == q.archived && !c.is_trash())
+    {
         let foreign = g.personal_owner(c).is_some_and(|o| o != caller.user_id);
         if foreign || g.level(caller, Some(c.id)) < Level::Read {
             continue;
@@ -137,9 +141,7 @@ pub async fn search(app: &App, caller: &Principal, q: SearchQuery) -> ApiResult<
     if let Some(models) = &q.models {
         hits.retain(|h| models.iter().any(|m| m == h.model));
     }
-    hits.sort_by(|a, b| {
-        (a.class, a.rank, &a.name, a.id).cmp(&(b.class, b.rank, &b.name, b.id))
-    });
+    hits.sort_by(|a, b| (a.class, a.rank, &a.name, a.id).cmp(&(b.class, b.rank, &b.name, b.id)));
     let total = hits.len();
     let (start, take) = match (q.paging.limit, q.paging.offset) {
         (Some(l), Some(o)) => (o.max(0) as usize, l.max(0) as usize),

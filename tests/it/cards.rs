@@ -324,23 +324,26 @@ both!(s43_list_filters, |t| async move {
     );
 });
 
-both!(s35_dataset_query_echoes_key_order_byte_for_byte, |t| async move {
-    let admin = t.setup().await;
-    // Keys deliberately out of alphabetical order, nested too.
-    let query = r#"{"type":"native","native":{"template-tags":{"z":{"type":"text","name":"z","id":"1"}},"query":"select {{z}}"},"database":1,"zeta":[3,1,2],"alpha":{"b":1,"a":2.5}}"#;
-    let body = format!(
-        r#"{{"name":"Q","display":"table","visualization_settings":{{}},"dataset_query":{query}}}"#
-    );
-    // serde_json keeps key order (preserve_order), so the request body is sent as written.
-    let body: Value = serde_json::from_str(&body).expect("json");
-    assert!(body.to_string().contains(query));
-    let r = t.post("/api/card", &admin, body).await;
-    r.assert(200);
-    let needle = format!(r#""dataset_query":{query}"#);
-    assert!(r.text.contains(&needle), "{}", r.text);
-    let id = r.json()["id"].clone();
-    let r = t.get(&format!("/api/card/{id}"), &admin).await;
-    assert!(r.text.contains(&needle), "{}", r.text);
-    let list = t.get("/api/card", &admin).await;
-    assert!(list.text.contains(&needle), "{}", list.text);
-});
+both!(
+    s35_dataset_query_echoes_key_order_byte_for_byte,
+    |t| async move {
+        let admin = t.setup().await;
+        // Keys deliberately out of alphabetical order, nested too.
+        let query = r#"{"type":"native","native":{"template-tags":{"z":{"type":"text","name":"z","id":"1"}},"query":"select {{z}}"},"database":1,"zeta":[3,1,2],"alpha":{"b":1,"a":2.5}}"#;
+        let body = format!(
+            r#"{{"name":"Q","display":"table","visualization_settings":{{}},"dataset_query":{query}}}"#
+        );
+        // serde_json keeps key order (preserve_order), so the request body is sent as written.
+        let body: Value = serde_json::from_str(&body).expect("json");
+        assert!(body.to_string().contains(query));
+        let r = t.post("/api/card", &admin, body).await;
+        r.assert(200);
+        let needle = format!(r#""dataset_query":{query}"#);
+        assert!(r.text.contains(&needle), "{}", r.text);
+        let id = r.json()["id"].clone();
+        let r = t.get(&format!("/api/card/{id}"), &admin).await;
+        assert!(r.text.contains(&needle), "{}", r.text);
+        let list = t.get("/api/card", &admin).await;
+        assert!(list.text.contains(&needle), "{}", list.text);
+    }
+);

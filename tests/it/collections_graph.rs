@@ -268,24 +268,30 @@ both!(key_in_restricted_group_is_denied, |t| async move {
     assert_eq!(r.json(), json!([]));
 });
 
-both!(racing_puts_on_one_revision_let_exactly_one_win, |t| async move {
-    let admin = t.setup().await;
-    for round in 0..5 {
-        let g = graph(&t, &admin).await;
-        let rev = g["revision"].clone();
-        // Two changes (a PUT that changes nothing keeps the revision and cannot conflict).
-        let current = g["groups"]["1"]["root"].as_str().unwrap_or("none").to_string();
-        let levels: Vec<&str> = ["write", "read", "none"]
-            .into_iter()
-            .filter(|l| *l != current)
-            .collect();
-        let body = |i: usize| json!({"revision": rev, "groups": {"1": {"root": levels[i]}}});
-        let (a, b) = tokio::join!(
-            t.put("/api/collection/graph", &admin, body(0)),
-            t.put("/api/collection/graph", &admin, body(1))
-        );
-        let mut statuses = [a.status, b.status];
-        statuses.sort();
-        assert_eq!(statuses, [200, 409], "round {round}");
+both!(
+    racing_puts_on_one_revision_let_exactly_one_win,
+    |t| async move {
+        let admin = t.setup().await;
+        for round in 0..5 {
+            let g = graph(&t, &admin).await;
+            let rev = g["revision"].clone();
+            // Two changes (a PUT that changes nothing keeps the revision and cannot conflict).
+            let current = g["groups"]["1"]["root"]
+                .as_str()
+                .unwrap_or("none")
+                .to_string();
+            let levels: Vec<&str> = ["write", "read", "none"]
+                .into_iter()
+                .filter(|l| *l != current)
+                .collect();
+            let body = |i: usize| json!({"revision": rev, "groups": {"1": {"root": levels[i]}}});
+            let (a, b) = tokio::join!(
+                t.put("/api/collection/graph", &admin, body(0)),
+                t.put("/api/collection/graph", &admin, body(1))
+            );
+            let mut statuses = [a.status, b.status];
+            statuses.sort();
+            assert_eq!(statuses, [200, 409], "round {round}");
+        }
     }
-});
+);

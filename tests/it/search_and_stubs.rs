@@ -34,7 +34,9 @@ both!(s79_stub_lists_are_empty, |t| async move {
         assert_eq!(r.json(), json!([]), "{path}");
     }
     let a = collection(&t, &admin, "A", None).await;
-    let r = t.get(&format!("/api/collection/{a}/timelines"), &admin).await;
+    let r = t
+        .get(&format!("/api/collection/{a}/timelines"), &admin)
+        .await;
     assert_eq!(r.json(), json!([]));
     // Stubs require authentication like every other endpoint.
     t.get("/api/pulse", &Auth::None).await.assert(401);
@@ -147,43 +149,49 @@ both!(s82_search_by_name_with_permissions, |t| async move {
     assert_eq!(v["data"].as_array().expect("data").len(), 4);
 });
 
-both!(s83_search_models_filter_and_available_models, |t| async move {
-    let admin = t.setup().await;
-    let a = collection(&t, &admin, "Sales", None).await;
-    t.post(
-        "/api/dashboard",
-        &admin,
-        json!({"name": "Sales board", "collection_id": a}),
-    )
-    .await
-    .assert(200);
-    card(&t, &admin, "Sales card", Some(a)).await;
-    let v = t.get("/api/search?models=dashboard", &admin).await.json();
-    let data = v["data"].as_array().expect("data");
-    assert_eq!(data.len(), 1, "{v}");
-    assert!(data.iter().all(|d| d["model"] == "dashboard"), "{v}");
-    assert_eq!(v["models"], json!(["dashboard"]));
-    let available = v["available_models"].as_array().expect("available");
-    assert!(available.contains(&json!("collection")));
-    assert!(available.contains(&json!("card")));
-    assert!(available.contains(&json!("dashboard")));
-    // Unknown kinds are accepted and yield nothing.
-    let v = t.get("/api/search?models=table", &admin).await.json();
-    assert_eq!(v["total"], 0);
-});
+both!(
+    s83_search_models_filter_and_available_models,
+    |t| async move {
+        let admin = t.setup().await;
+        let a = collection(&t, &admin, "Sales", None).await;
+        t.post(
+            "/api/dashboard",
+            &admin,
+            json!({"name": "Sales board", "collection_id": a}),
+        )
+        .await
+        .assert(200);
+        card(&t, &admin, "Sales card", Some(a)).await;
+        let v = t.get("/api/search?models=dashboard", &admin).await.json();
+        let data = v["data"].as_array().expect("data");
+        assert_eq!(data.len(), 1, "{v}");
+        assert!(data.iter().all(|d| d["model"] == "dashboard"), "{v}");
+        assert_eq!(v["models"], json!(["dashboard"]));
+        let available = v["available_models"].as_array().expect("available");
+        assert!(available.contains(&json!("collection")));
+        assert!(available.contains(&json!("card")));
+        assert!(available.contains(&json!("dashboard")));
+        // Unknown kinds are accepted and yield nothing.
+        let v = t.get("/api/search?models=table", &admin).await.json();
+        assert_eq!(v["total"], 0);
+    }
+);
 
-both!(s84_search_root_items_have_a_null_collection, |t| async move {
-    let admin = t.setup().await;
-    collection(&t, &admin, "Zebra finance", None).await;
-    let v = t.get("/api/search?q=zebra", &admin).await.json();
-    assert_eq!(v["total"], 1);
-    assert_eq!(v["data"][0]["model"], "collection");
-    assert_eq!(
-        v["data"][0]["collection"],
-        json!({"id": null, "name": null, "authority_level": null, "type": null})
-    );
-    // Other users' personal collections are never returned, even to admins.
-    t.person(&admin, "Bob", "bob@example.com").await;
-    let v = t.get("/api/search?q=personal", &admin).await.json();
-    assert_eq!(v["total"], 1, "{v}");
-});
+both!(
+    s84_search_root_items_have_a_null_collection,
+    |t| async move {
+        let admin = t.setup().await;
+        collection(&t, &admin, "Zebra finance", None).await;
+        let v = t.get("/api/search?q=zebra", &admin).await.json();
+        assert_eq!(v["total"], 1);
+        assert_eq!(v["data"][0]["model"], "collection");
+        assert_eq!(
+            v["data"][0]["collection"],
+            json!({"id": null, "name": null, "authority_level": null, "type": null})
+        );
+        // Other users' personal collections are never returned, even to admins.
+        t.person(&admin, "Bob", "bob@example.com").await;
+        let v = t.get("/api/search?q=personal", &admin).await.json();
+        assert_eq!(v["total"], 1, "{v}");
+    }
+);

@@ -1,0 +1,9 @@
+//! Serialization (serialization.md): YAML export and import of collections, cards, dashboards,
+//! databases and settings, over HTTP (`/api/ee/serialization/*`) and the command line.
+pub mod api;
+pub mod archive;
+pub mod entities;
+pub mod export;
+pub mod import_api;
+pub mod select;
+pub mod yaml;
