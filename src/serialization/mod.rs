@@ -6,4 +6,5 @@ pub mod entities;
 pub mod export;
 pub mod import_api;
 pub mod select;
+pub mod store;
 pub mod yaml;

@@ -245,28 +245,62 @@ fn is_plain_safe(s: &str) -> bool {
     !is_core_special(s)
 }
 
-/// Would the YAML 1.2 core schema (or a YAML 1.1 reader) resolve this plain scalar to a
-/// non-string? Errs on the side of quoting anything number-like.
+/// Would the YAML 1.2 core schema resolve this plain scalar to a null, boolean or number?
 fn is_core_special(s: &str) -> bool {
     const WORDS: &[&str] = &[
-        "null", "Null", "NULL", "~", "true", "True", "TRUE", "false", "False", "FALSE", "yes",
-        "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF", "y", "Y", "n", "N",
-        ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", ".nan",
-        ".NaN", ".NAN", "<<", "=",
+        "null", "Null", "NULL", "~", "true", "True", "TRUE", "false", "False", "FALSE", ".inf",
+        ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", ".nan", ".NaN",
+        ".NAN",
     ];
     if WORDS.contains(&s) {
         return true;
     }
-    // Anything that starts like a number (sign, dot or digit followed by a digit) is quoted.
+    let hex = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_hexdigit());
+    let oct = |t: &str| !t.is_empty() && t.bytes().all(|b| (b'0'..=b'7').contains(&b));
+    if s.strip_prefix("0x").is_some_and(hex) || s.strip_prefix("0o").is_some_and(oct) {
+        return true;
+    }
+    is_core_number(s)
+}
+
+/// `[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?` (which covers the integers too).
+fn is_core_number(s: &str) -> bool {
     let b = s.as_bytes();
     let mut i = 0;
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while b.get(*i).is_some_and(u8::is_ascii_digit) {
+            *i += 1;
+        }
+        *i - start
+    };
     if matches!(b.first(), Some(b'+') | Some(b'-')) {
         i += 1;
     }
     if b.get(i) == Some(&b'.') {
         i += 1;
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    } else {
+        if digits(&mut i) == 0 {
+            return false;
+        }
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            digits(&mut i);
+        }
     }
-    b.get(i).is_some_and(u8::is_ascii_digit)
+    if matches!(b.get(i), Some(b'e') | Some(b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+') | Some(b'-')) {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    i == b.len()
 }
 
 /// An API timestamp (`2025-03-04T05:06:07.123456Z`), which is always single-quoted.

@@ -56,7 +56,7 @@ fn known_output() {
         "visualization_settings": {},
         "serdes/meta": [{"model": "Card", "label": "top", "id": "abc_DEF-123456789012x"}],
         "ratio": 1.0,
-        "odd": ["true", "12", "", "a: b", "- x", "it's", "tab\there"],
+        "odd": ["true", "12", "", "a: b", "- x", "it's", "tab\there", "3abc", "1.5e3", "yes"],
     }));
     let text = emit_document(&d, &[]);
     let expected = "name: Top
@@ -87,6 +87,9 @@ odd:
   - '- x'
   - it's
   - \"tab\\there\"
+  - 3abc
+  - '1.5e3'
+  - yes
 ";
     assert_eq!(text, expected);
     assert_eq!(parse(&text), Value::Object(d));
@@ -136,6 +139,11 @@ fn arb_string() -> impl Strategy<Value = String> {
         Just("0x1F".to_string()),
         Just(".5".to_string()),
         Just("1e3".to_string()),
+        Just("3abc".to_string()),
+        Just("-1.5e+3".to_string()),
+        Just("yes".to_string()),
+        Just("1_000".to_string()),
+        "[0-9.eE+-]{1,6}",
         Just("2025-03-04T05:06:07Z".to_string()),
     ]
 }

@@ -18,6 +18,7 @@ use crate::dashboards::layout_store::LayoutTx;
 use crate::dashboards::store::DashboardTx;
 use crate::databases::store::DatabaseTx;
 use crate::groups::store::GroupTx;
+use crate::serialization::store::SerdesTx;
 use crate::sessions::store::{SessionAuthRow, SessionTx};
 use crate::settings::store::SettingsTx;
 use crate::users::store::UserTx;
@@ -92,6 +93,7 @@ pub trait Tx:
     + DashboardTx
     + LayoutTx
     + DatabaseTx
+    + SerdesTx
     + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;

@@ -23,6 +23,7 @@ mod dashboards_archive;
 mod dashboards_layout;
 mod groups;
 mod search_and_stubs;
+mod serialization;
 mod setup_and_sessions;
 mod store_contract;
 mod users;
