@@ -169,9 +169,9 @@ pub async fn run(store: &DynStore, opts: &ExportOptions) -> Result<ExportTree, E
     // Card tabs may belong to dashboards outside the selection.
     for c in sel.cards.iter().filter_map(|i| snap.cards.get(i)) {
         if let (Some(tab_id), Some(dash_id)) = (c.dashboard_tab_id, c.dashboard_id) {
-            if !refs.tabs.contains_key(&tab_id) {
+            if let std::collections::btree_map::Entry::Vacant(slot) = refs.tabs.entry(tab_id) {
                 if let Some(t) = tx.tab_get(tab_id).await? {
-                    refs.tabs.insert(tab_id, (dash_id, t.entity_id));
+                    slot.insert((dash_id, t.entity_id));
                 }
             }
         }

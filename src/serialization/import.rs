@@ -41,7 +41,8 @@ pub struct Entity {
 pub struct ImportOptions {
     pub continue_on_error: bool,
     pub full_stacktrace: bool,
-    pub default_creator: i64,
+    /// `None` when there is nobody (a fresh database imported by the CLI).
+    pub default_creator: Option<i64>,
 }
 
 const SUPPORTED: &[&str] = &["Collection", "Card", "Dashboard", "Database"];
@@ -85,7 +86,7 @@ pub async fn run(
             }
         };
         if path == "settings.yaml" {
-            settings.extend(doc.into_iter());
+            settings.extend(doc);
             continue;
         }
         let Some((model, meta_id)) = meta_of(&doc) else {

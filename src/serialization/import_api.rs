@@ -101,7 +101,7 @@ async fn import_handler(
     let opts = ImportOptions {
         continue_on_error: p.boolean(&mut errs, "continue_on_error", false),
         full_stacktrace: p.boolean(&mut errs, "full_stacktrace", false),
-        default_creator: admin.actor_id,
+        default_creator: Some(admin.actor_id),
     };
     p.boolean(&mut errs, "reindex", false);
     errs.into_result()?;

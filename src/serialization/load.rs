@@ -49,7 +49,7 @@ pub type LoadResult<T> = Result<T, LoadError>;
 
 pub struct Loader {
     store: DynStore,
-    default_creator: i64,
+    default_creator: Option<i64>,
     now: i64,
     /// Archive entity id → local collection id (personal collections matched by owner).
     pub aliases: BTreeMap<String, i64>,
@@ -114,7 +114,7 @@ pub(super) fn same_json(a: &str, b: &str) -> bool {
 }
 
 impl Loader {
-    pub fn new(store: DynStore, default_creator: i64, now: i64) -> Loader {
+    pub fn new(store: DynStore, default_creator: Option<i64>, now: i64) -> Loader {
         Loader {
             store,
             default_creator,
@@ -127,10 +127,6 @@ impl Loader {
 
     pub fn now(&self) -> i64 {
         self.now
-    }
-
-    pub fn default_creator(&self) -> i64 {
-        self.default_creator
     }
 
     /// Runs one step in its own transaction, retrying transient errors up to three times.
@@ -247,7 +243,9 @@ impl Loader {
     ) -> LoadResult<i64> {
         match text(doc, "creator_id") {
             Some(email) => self.user(tx, &email).await,
-            None => Ok(self.default_creator),
+            None => self
+                .default_creator
+                .ok_or_else(|| LoadError::new("creator_id is missing and there is no superuser")),
         }
     }
 

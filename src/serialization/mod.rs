@@ -2,6 +2,7 @@
 //! databases and settings, over HTTP (`/api/ee/serialization/*`) and the command line.
 pub mod api;
 pub mod archive;
+pub mod cli;
 pub mod entities;
 pub mod export;
 pub mod import;

@@ -10,6 +10,8 @@ use crate::store::StoreResult;
 #[async_trait]
 pub trait SerdesTx {
     async fn serdes_database_by_name(&mut self, name: &str) -> StoreResult<Option<DatabaseRow>>;
+    /// The oldest active superuser (a person), the creator of CLI-imported objects.
+    async fn serdes_oldest_admin(&mut self) -> StoreResult<Option<i64>>;
     /// Inserts `d` (its `id` is ignored) and returns the new id.
     async fn serdes_database_insert(&mut self, d: &DatabaseRow) -> StoreResult<i64>;
     /// Writes every column of `d` except `id` and `name`.
@@ -51,6 +53,16 @@ macro_rules! impl_serdes_tx {
                 .bind(name)
                 .fetch_optional(self.conn())
                 .await?)
+            }
+
+            async fn serdes_oldest_admin(&mut self) -> $crate::store::StoreResult<Option<i64>> {
+                let row: Option<(i64,)> = sqlx::query_as(
+                    "SELECT id FROM core_user WHERE is_superuser AND is_active \
+                     AND type = 'personal' ORDER BY date_joined, id LIMIT 1",
+                )
+                .fetch_optional(self.conn())
+                .await?;
+                Ok(row.map(|r| r.0))
             }
 
             async fn serdes_database_insert(

@@ -24,6 +24,7 @@ mod dashboards_layout;
 mod groups;
 mod search_and_stubs;
 mod serialization;
+mod serialization_cli;
 mod serialization_import;
 mod setup_and_sessions;
 mod store_contract;
