@@ -32,7 +32,12 @@ impl LoadError {
         }
     }
     pub fn not_found(model: &str, reference: &str) -> Self {
-        LoadError::new(format!("{model} '{reference}' was not found"))
+        LoadError {
+            message: format!("{model} '{reference}' was not found"),
+            causes: vec![format!(
+                "no {model} named '{reference}' is in the archive or on this server"
+            )],
+        }
     }
 }
 
