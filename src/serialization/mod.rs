@@ -9,6 +9,7 @@ pub mod import;
 pub mod import_api;
 pub mod load;
 mod load_content;
+mod load_meta;
 pub mod select;
 pub mod store;
 pub mod unpack;

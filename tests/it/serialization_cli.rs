@@ -1,5 +1,5 @@
-//! serialization.md §6, scenarios 35, 36 and 45: `ferrobase export` and `ferrobase import`
-//! against SQLite application databases in a temporary directory.
+//! serialization.md §6 and §10: `ferrobase export` / `ferrobase import` (scenarios 35, 36, 45),
+//! the SQLite → PostgreSQL round trip, and hostile uploads (bomb, symlink, busy).
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Output};
@@ -132,3 +132,104 @@ serdes/meta:\n  - id: ZZZZZZZZZZZZZZZZZZZZZ\n    label: bad\n    model: Card\n"
     let o = run(&["import", tgz.to_str().expect("utf-8"), &db_arg(&db_c)]);
     assert_eq!(o.status.code(), Some(1));
 }
+
+/// The round trip from a SQLite server A to a PostgreSQL server B (skipped without PostgreSQL).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s17_sqlite_to_postgres_round_trip() {
+    let (mut t, _) = TestApp::start(Backend::Sqlite, |_| {})
+        .await
+        .expect("server");
+    let a = server_a(&t).await;
+    let archive = export(&t, &a.key, "?dirname=x").await;
+    t.stop().await;
+    crate::serialization_import::with_b(Backend::Postgres, |b| async move {
+        let admin = b.setup().await;
+        let key = crate::api_keys::create_key(&b, &admin, "Admin key", 2)
+            .await
+            .auth();
+        let r =
+            crate::serialization_import::import(&b, &key, "", Some(("file", &archive.body))).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        let again = export(&b, &key, "?dirname=x").await;
+        let strip = |gz: &[u8]| -> BTreeMap<String, Vec<u8>> {
+            crate::serialization::unpack(gz)
+                .into_iter()
+                .filter(|(k, _)| !k.ends_with('/'))
+                .collect()
+        };
+        assert_eq!(strip(&archive.body), strip(&again.body));
+    })
+    .await;
+}
+
+/// A `.tar.gz` from raw tar bytes.
+fn gzip(tar_bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(tar_bytes).expect("gzip");
+    gz.finish().expect("gzip")
+}
+
+crate::both!(
+    s26_s33_bomb_symlink_and_busy,
+    config = |c: &mut ferrobase::config::Config| c.max_upload_bytes = 1 << 20,
+    |t| async move {
+        use crate::serialization_import::import;
+        let a = server_a(&t).await;
+        // A decompression bomb: 11 MiB of zeros (the cap is ten times the 1 MiB upload limit).
+        let mut b = tar::Builder::new(Vec::new());
+        let zeros = vec![0u8; 11 << 20];
+        let mut h = tar::Header::new_ustar();
+        h.set_path("x/collections/big.yaml").expect("path");
+        h.set_size(zeros.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        b.append(&h, zeros.as_slice()).expect("append");
+        let bomb = gzip(&b.into_inner().expect("tar"));
+        assert!(bomb.len() < 1 << 20);
+        let r = import(&t, &a.key, "", Some(("file", &bomb))).await;
+        assert_eq!(r.status, 422, "{}", r.text());
+        // A symbolic link is ignored and logged; the rest loads.
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_ustar();
+        h.set_path("x/collections/link.yaml").expect("path");
+        h.set_entry_type(tar::EntryType::Symlink);
+        h.set_link_name("/etc/passwd").expect("link");
+        h.set_size(0);
+        h.set_mode(0o777);
+        h.set_cksum();
+        b.append(&h, std::io::empty()).expect("append");
+        let mut h = tar::Header::new_ustar();
+        h.set_path("x/settings.yaml").expect("path");
+        let settings = b"site-name: Linked\n";
+        h.set_size(settings.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        b.append(&h, settings.as_slice()).expect("append");
+        let r = import(
+            &t,
+            &a.key,
+            "",
+            Some(("file", &b.into_inner().expect("tar"))),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert!(r
+            .text()
+            .contains("warning: ignored x/collections/link.yaml"));
+        // 33: another import running on this database.
+        let guard = ferrobase::serialization::import_api::ImportGuard::try_acquire(&t.app.store)
+            .expect("free");
+        let good = export(&t, &a.key, "?dirname=x").await.body;
+        let r = import(&t, &a.key, "", Some(("file", &good))).await;
+        assert_eq!(
+            (r.status, r.text().as_str()),
+            (409, "Another import is already running.")
+        );
+        drop(guard);
+        assert_eq!(
+            import(&t, &a.key, "", Some(("file", &good))).await.status,
+            200
+        );
+    }
+);

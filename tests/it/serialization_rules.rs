@@ -296,3 +296,56 @@ both!(s27_newest_layout_imports_like_classic, |t| async move {
     })
     .await;
 });
+
+both!(s38_s44_no_secrets_and_export_log, |t| async move {
+    let a = server_a(&t).await;
+    let f = crate::serialization::tree(&t, &a.key, "?dirname=x&database_secrets=true").await;
+    let keys = t.get("/api/api-key", &a.admin).await.json();
+    let all: String = f.values().cloned().collect();
+    for k in keys.as_array().expect("keys") {
+        let prefix = k["masked_key"]
+            .as_str()
+            .unwrap_or("")
+            .get(..7)
+            .unwrap_or("");
+        assert!(!prefix.is_empty() && !all.contains(prefix), "{prefix}");
+    }
+    if let Auth::Session(s) = &a.admin {
+        assert!(!all.contains(s.as_str()));
+    }
+    for bad in [
+        "$2a$",
+        "$2b$",
+        "$argon2",
+        "Administrators",
+        "All Users",
+        "permission",
+    ] {
+        assert!(!all.contains(bad), "{bad}");
+    }
+    // 44
+    let log = &f["export.log"];
+    let lines: Vec<&str> = log.lines().collect();
+    let yaml_files = f.keys().filter(|k| k.ends_with(".yaml")).count();
+    assert_eq!(
+        lines.last().copied(),
+        Some(format!("summary: {yaml_files} exported, 0 skipped, 0 failed").as_str())
+    );
+    let exported: Vec<&str> = lines[..lines.len() - 1].to_vec();
+    assert_eq!(exported.len(), yaml_files);
+    let paths: Vec<&str> = exported
+        .iter()
+        .map(|l| {
+            f.keys()
+                .filter(|k| l.ends_with(&format!(" {k}")))
+                .max_by_key(|k| k.len())
+                .map(String::as_str)
+                .unwrap_or_else(|| panic!("no file for {l}"))
+        })
+        .collect();
+    let mut sorted = paths.clone();
+    sorted.sort();
+    assert_eq!(paths, sorted);
+    assert!(exported.iter().all(|l| l.starts_with("exported ")));
+    assert!(log.contains("exported Setting settings settings.yaml\n"));
+});
