@@ -257,10 +257,16 @@ fn is_core_special(s: &str) -> bool {
     }
     let hex = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_hexdigit());
     let oct = |t: &str| !t.is_empty() && t.bytes().all(|b| (b'0'..=b'7').contains(&b));
-    if s.strip_prefix("0x").is_some_and(hex) || s.strip_prefix("0o").is_some_and(oct) {
+    // Lenient readers also take a sign after the radix prefix (`0x-1F`) or doubled signs
+    // (`++0`); such strings are quoted too.
+    let signed = |t: &str| t.strip_prefix(['+', '-']).unwrap_or(t).to_string();
+    if s.strip_prefix("0x").map(signed).is_some_and(|t| hex(&t))
+        || s.strip_prefix("0o").map(signed).is_some_and(|t| oct(&t))
+    {
         return true;
     }
-    is_core_number(s)
+    let unsigned = s.trim_start_matches(['+', '-']);
+    is_core_number(s) || (unsigned.len() + 2 >= s.len() && is_core_number(unsigned))
 }
 
 /// `[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?` (which covers the integers too).

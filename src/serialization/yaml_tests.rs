@@ -144,6 +144,7 @@ fn arb_string() -> impl Strategy<Value = String> {
         Just("yes".to_string()),
         Just("1_000".to_string()),
         "[0-9.eE+-]{1,6}",
+        "(0x|0o)?[+-]{0,2}[0-9a-f]{1,3}",
         Just("2025-03-04T05:06:07Z".to_string()),
     ]
 }
@@ -168,7 +169,7 @@ fn arb_value() -> impl Strategy<Value = Value> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    #![proptest_config(ProptestConfig::with_cases(2048))]
     #[test]
     fn output_parses_back(m in prop::collection::btree_map(arb_string(), arb_value(), 0..6)) {
         let d: Map<String, Value> = m.into_iter().collect();
