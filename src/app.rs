@@ -203,6 +203,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     std::fs::create_dir_all(&tmp)
         .map_err(|e| anyhow::anyhow!("cannot create the data directory {}: {e}", tmp.display()))?;
     let store = crate::store::open(&config.database).await?;
+    // Tells `ferrobase import` that a server holds this SQLite file (serialization.md §6).
+    let _mark = crate::serialization::server_mark::ServerMark::create(&config.database);
     let app = App::new(store, config, Arc::new(SystemClock));
     let running = start(app.clone()).await?;
     tracing::info!(addr = %running.addr, "ferrobase listening");

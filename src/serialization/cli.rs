@@ -94,6 +94,10 @@ pub fn write_tree(
 }
 
 pub async fn import_cmd(config: &Config, args: &ImportArgs) -> u8 {
+    if super::server_mark::held_by_server(&config.database) {
+        eprintln!("{}", super::server_mark::IN_USE);
+        return USAGE;
+    }
     let max = config.max_upload_bytes.saturating_mul(10);
     let mut log = Vec::new();
     let files = if args.path.is_dir() {

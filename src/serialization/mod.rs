@@ -11,6 +11,7 @@ pub mod load;
 mod load_content;
 mod load_meta;
 pub mod select;
+pub mod server_mark;
 pub mod store;
 pub mod unpack;
 pub mod yaml;

@@ -233,3 +233,37 @@ crate::both!(
         );
     }
 );
+
+/// 37: `ferrobase import` refuses a SQLite database held by a running server; export works.
+#[test]
+fn s37_import_refuses_a_database_held_by_a_server() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let db = tmp.path().join("held.db");
+    let url = format!("sqlite://{}", db.display());
+    let server = crate::cli::Server::spawn(&url, &[]);
+    let dir = tmp.path().join("in");
+    std::fs::create_dir_all(dir.join("collections")).expect("mkdir");
+    std::fs::write(dir.join("settings.yaml"), "site-name: Held\n").expect("write");
+    let o = run(&[
+        "import",
+        dir.to_str().expect("utf-8"),
+        &format!("--database={url}"),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains(
+        "The application database is in use by a running ferrobase server; stop it or use POST /api/ee/serialization/import."
+    ));
+    let out = tmp.path().join("dir2");
+    let o = run(&[
+        "export",
+        out.to_str().expect("utf-8"),
+        &format!("--database={url}"),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    drop(server);
+}
