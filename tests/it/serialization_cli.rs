@@ -267,3 +267,76 @@ fn s37_import_refuses_a_database_held_by_a_server() {
     );
     drop(server);
 }
+
+/// Benchmark (run by hand, `--ignored --nocapture`): export and import of 10,000 cards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn bench_10000_cards() {
+    let (mut t, _) = TestApp::start(Backend::Sqlite, |_| {})
+        .await
+        .expect("server");
+    let admin = t.setup().await;
+    let key = crate::api_keys::create_key(&t, &admin, "k", 2).await.auth();
+    let coll = crate::collections_graph::create(&t, &admin, "Big", None).await;
+    let mut tx = t.app.store.begin().await.expect("tx");
+    for i in 0..10_000 {
+        let row = ferrobase::cards::store::CardRow {
+            id: 0,
+            entity_id: ferrobase::entity_id::new_entity_id(),
+            name: format!("Card {i}"),
+            description: None,
+            card_type: "question".into(),
+            display: "table".into(),
+            dataset_query: r#"{"database":1,"type":"native","native":{"query":"select 1"}}"#.into(),
+            query_type: Some("native".into()),
+            database_id: Some(1),
+            table_id: None,
+            visualization_settings: "{}".into(),
+            parameters: "[]".into(),
+            parameter_mappings: "[]".into(),
+            result_metadata: None,
+            collection_id: Some(coll),
+            collection_position: None,
+            collection_preview: true,
+            dashboard_id: None,
+            dashboard_tab_id: None,
+            cache_ttl: None,
+            archived: false,
+            archived_directly: false,
+            creator_id: 1,
+            last_editor_id: 1,
+            last_used_at: None,
+            created_at: 1_700_000_000_000_000,
+            updated_at: 1_700_000_000_000_000,
+        };
+        tx.card_insert(&row).await.expect("insert");
+    }
+    tx.commit().await.expect("commit");
+    let started = std::time::Instant::now();
+    let r = export(&t, &key, "?dirname=x").await;
+    println!(
+        "export of 10,000 cards: {:?}, {} bytes",
+        started.elapsed(),
+        r.body.len()
+    );
+    let (mut b, _) = TestApp::start(Backend::Sqlite, |_| {})
+        .await
+        .expect("server");
+    let badmin = b.setup().await;
+    let bkey = crate::api_keys::create_key(&b, &badmin, "k", 2)
+        .await
+        .auth();
+    let started = std::time::Instant::now();
+    let i = crate::serialization_import::import(&b, &bkey, "", Some(("file", &r.body))).await;
+    assert_eq!(i.status, 200);
+    println!(
+        "import of 10,000 cards into a fresh server: {:?}",
+        started.elapsed()
+    );
+    let started = std::time::Instant::now();
+    let i = crate::serialization_import::import(&b, &bkey, "", Some(("file", &r.body))).await;
+    assert_eq!(i.status, 200);
+    println!("re-import (all unchanged): {:?}", started.elapsed());
+    b.stop().await;
+    t.stop().await;
+}
