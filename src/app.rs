@@ -82,6 +82,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::permissions::api::routes())
         .merge(crate::settings::instance::routes())
         // End of queries.
+        // Serialization (serialization.md).
+        .merge(crate::serialization::api::routes())
         .merge(crate::ui::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(not_found);
@@ -214,6 +216,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     std::fs::create_dir_all(&tmp)
         .map_err(|e| anyhow::anyhow!("cannot create the data directory {}: {e}", tmp.display()))?;
     let store = crate::store::open(&config.database).await?;
+    // Tells `ferrobase import` that a server holds this SQLite file (serialization.md §6).
+    let _mark = crate::serialization::server_mark::ServerMark::create(&config.database);
     let app = App::new(store, config, Arc::new(SystemClock));
     let running = start(app.clone()).await?;
     tracing::info!(addr = %running.addr, "ferrobase listening");

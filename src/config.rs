@@ -27,6 +27,56 @@ pub struct Cli {
 pub enum Command {
     /// Start the HTTP server (API and web UI).
     Serve(ServeArgs),
+    /// Export content, databases and settings as a YAML tree into DIR (serialization).
+    Export(ExportArgs),
+    /// Import a YAML tree (a directory, .tar.gz, .tgz or .tar) into the application database.
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    /// Directory to write the tree into (created if needed)
+    pub dir: PathBuf,
+    /// Collections to export (integer ids or entity ids), comma-separated or repeated
+    #[arg(short = 'c', long = "collection", value_delimiter = ',')]
+    pub collections: Vec<String>,
+    /// Export no content (all_collections=false)
+    #[arg(short = 'C', long)]
+    pub no_collections: bool,
+    /// Do not write settings.yaml
+    #[arg(short = 'S', long)]
+    pub no_settings: bool,
+    /// Do not write database files
+    #[arg(short = 'D', long)]
+    pub no_data_model: bool,
+    /// Accepted; has no effect (ferrobase keeps no field values)
+    #[arg(short = 'f', long)]
+    pub include_field_values: bool,
+    /// Include database connection details in plain text
+    #[arg(short = 's', long)]
+    pub include_database_secrets: bool,
+    /// Skip entities that cannot be exported
+    #[arg(short = 'e', long)]
+    pub continue_on_error: bool,
+    /// Add cause chains to error lines
+    #[arg(long)]
+    pub full_stacktrace: bool,
+    #[command(flatten)]
+    pub common: ServeArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// A directory, or a .tar.gz, .tgz or .tar file
+    pub path: PathBuf,
+    /// Keep loading after an entity fails
+    #[arg(short = 'e', long)]
+    pub continue_on_error: bool,
+    /// Add cause chains to error lines
+    #[arg(long)]
+    pub full_stacktrace: bool,
+    #[command(flatten)]
+    pub common: ServeArgs,
 }
 
 #[derive(Debug, Clone, Args, Default)]

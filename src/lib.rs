@@ -21,6 +21,7 @@ pub mod passwords;
 pub mod permissions;
 pub mod queries;
 pub mod search;
+pub mod serialization;
 pub mod sessions;
 pub mod settings;
 pub mod setup;

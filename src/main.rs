@@ -1,6 +1,6 @@
 //! The `ferrobase` binary: parse the configuration, then run the chosen command.
 use clap::Parser;
-use ferrobase::config::{Cli, Command, Config};
+use ferrobase::config::{Cli, Command, Config, ServeArgs};
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
@@ -28,6 +28,42 @@ fn main() -> std::process::ExitCode {
                     std::process::ExitCode::from(1)
                 }
             }
+        }
+        Command::Export(args) => {
+            let common = args.common.clone();
+            let code = with_runtime(&common, |c| async move {
+                ferrobase::serialization::cli::export_cmd(&c, &args).await
+            });
+            std::process::ExitCode::from(code)
+        }
+        Command::Import(args) => {
+            let common = args.common.clone();
+            let code = with_runtime(&common, |c| async move {
+                ferrobase::serialization::cli::import_cmd(&c, &args).await
+            });
+            std::process::ExitCode::from(code)
+        }
+    }
+}
+
+/// Resolves the configuration and runs a serialization command (exit code 2 on bad settings).
+fn with_runtime<F, Fut>(common: &ServeArgs, f: F) -> u8
+where
+    F: FnOnce(Config) -> Fut,
+    Fut: std::future::Future<Output = u8>,
+{
+    let config = match Config::resolve(common, |k| std::env::var(k).ok()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("ferrobase: {e}");
+            return 2;
+        }
+    };
+    match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt.block_on(f(config)),
+        Err(e) => {
+            eprintln!("ferrobase: cannot start the async runtime: {e}");
+            1
         }
     }
 }

@@ -20,6 +20,7 @@ use crate::dashboards::store::DashboardTx;
 use crate::databases::store::DatabaseTx;
 use crate::groups::store::GroupTx;
 use crate::permissions::store::PermissionTx;
+use crate::serialization::store::SerdesTx;
 use crate::sessions::store::{SessionAuthRow, SessionTx};
 use crate::settings::store::SettingsTx;
 use crate::users::store::UserTx;
@@ -95,6 +96,7 @@ pub trait Tx:
     + LayoutTx
     + DatabaseTx
     + PermissionTx
+    + SerdesTx
     + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;

@@ -218,3 +218,4 @@ crate::impl_collection_tx!(PgTx);
 crate::impl_item_tx!(PgTx);
 crate::impl_dashboard_tx!(PgTx);
 crate::impl_layout_tx!(PgTx);
+crate::impl_serdes_tx!(PgTx);

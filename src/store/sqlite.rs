@@ -186,3 +186,4 @@ crate::impl_collection_tx!(SqliteTx);
 crate::impl_item_tx!(SqliteTx);
 crate::impl_dashboard_tx!(SqliteTx);
 crate::impl_layout_tx!(SqliteTx);
+crate::impl_serdes_tx!(SqliteTx);

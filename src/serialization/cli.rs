@@ -1,0 +1,160 @@
+//! `ferrobase export DIR` and `ferrobase import PATH` (serialization.md §6). They work on the
+//! application database directly, print the log to standard output and return the exit code.
+use std::path::Path;
+
+use super::export::{self, ExportError, ExportOptions};
+use super::import::{self, ImportOptions, Status};
+use super::select::CollectionRef;
+use crate::config::{Config, ExportArgs, ImportArgs};
+use crate::store::DynStore;
+
+/// Exit codes (§6).
+pub const OK: u8 = 0;
+pub const FAILED: u8 = 1;
+pub const USAGE: u8 = 2;
+pub const PARTIAL: u8 = 3;
+
+pub async fn export_cmd(config: &Config, args: &ExportArgs) -> u8 {
+    let mut collections = Vec::new();
+    for raw in &args.collections {
+        match CollectionRef::parse(raw.trim()) {
+            Some(r) => collections.push(r),
+            None => {
+                eprintln!("ferrobase: --collection {raw:?} is neither an id nor an entity id");
+                return USAGE;
+            }
+        }
+    }
+    let opts = ExportOptions {
+        collections,
+        all_collections: !args.no_collections,
+        settings: !args.no_settings,
+        data_model: !args.no_data_model,
+        database_secrets: args.include_database_secrets,
+        continue_on_error: args.continue_on_error,
+    };
+    let store = match crate::store::open(&config.database).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("ferrobase: {e}");
+            return USAGE;
+        }
+    };
+    let result = export::run(&store, &opts).await;
+    store.close().await;
+    let tree = match result {
+        Ok(t) => t,
+        Err(ExportError::NotFound(m)) | Err(ExportError::Personal(m)) => {
+            eprintln!("ferrobase: {m}");
+            return FAILED;
+        }
+        Err(ExportError::Store(e)) => {
+            eprintln!("ferrobase: {e}");
+            return FAILED;
+        }
+    };
+    if let Err(e) = write_tree(&args.dir, &tree.files) {
+        eprintln!("ferrobase: cannot write {}: {e}", args.dir.display());
+        return FAILED;
+    }
+    print!("{}", tree.log);
+    if tree.log.lines().any(|l| l.starts_with("skipped ")) {
+        PARTIAL
+    } else {
+        OK
+    }
+}
+
+/// Replaces the export's own entries in `dir` and writes the new tree; other files stay.
+pub fn write_tree(
+    dir: &Path,
+    files: &std::collections::BTreeMap<String, Vec<u8>>,
+) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for d in ["collections", "databases"] {
+        let p = dir.join(d);
+        if p.is_dir() {
+            std::fs::remove_dir_all(&p)?;
+        }
+    }
+    for f in ["settings.yaml", "export.log"] {
+        let p = dir.join(f);
+        if p.is_file() {
+            std::fs::remove_file(&p)?;
+        }
+    }
+    for (rel, data) in files {
+        let p = dir.join(rel);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(&p, data)?;
+    }
+    Ok(())
+}
+
+pub async fn import_cmd(config: &Config, args: &ImportArgs) -> u8 {
+    if super::server_mark::held_by_server(&config.database) {
+        eprintln!("{}", super::server_mark::IN_USE);
+        return USAGE;
+    }
+    let max = config.max_upload_bytes.saturating_mul(10);
+    let mut log = Vec::new();
+    let files = if args.path.is_dir() {
+        match super::unpack::read_dir(&args.path, max) {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("ferrobase: cannot read {}: {e}", args.path.display());
+                return USAGE;
+            }
+        }
+    } else {
+        let data = match std::fs::read(&args.path) {
+            Ok(d) => d,
+            Err(e) => {
+                eprintln!("ferrobase: cannot read {}: {e}", args.path.display());
+                return USAGE;
+            }
+        };
+        match super::unpack::unpack(&data, max, &mut log) {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("ferrobase: {e}");
+                return FAILED;
+            }
+        }
+    };
+    let store: DynStore = match crate::store::open(&config.database).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("ferrobase: {e}");
+            return USAGE;
+        }
+    };
+    let Some(_guard) = super::import_api::ImportGuard::try_acquire(&store) else {
+        eprintln!("ferrobase: {}", super::import_api::BUSY);
+        return USAGE;
+    };
+    let creator = match store.read().await {
+        Ok(mut tx) => tx.serdes_oldest_admin().await.ok().flatten(),
+        Err(_) => None,
+    };
+    let opts = ImportOptions {
+        continue_on_error: args.continue_on_error,
+        full_stacktrace: args.full_stacktrace,
+        default_creator: creator,
+    };
+    let now = chrono::Utc::now().timestamp_micros();
+    let result = import::run(&store, &files, &opts, log, now).await;
+    store.close().await;
+    print!("{}", result.log);
+    match result.status {
+        Status::Ok => OK,
+        Status::Partial => PARTIAL,
+        Status::Failed => FAILED,
+        Status::NoSource => {
+            eprintln!("ferrobase: {}", import::NO_SOURCE);
+            FAILED
+        }
+    }
+}

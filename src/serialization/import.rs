@@ -1,0 +1,370 @@
+//! Import (serialization.md §3, §5): read the entity files, order them by dependency, load each
+//! in its own transaction, and write the import log (§7).
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde_json::{Map, Value};
+
+use super::load::{self, Loader, Outcome};
+use super::unpack::{self, Files};
+use crate::store::DynStore;
+
+/// How an import ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Everything loaded.
+    Ok,
+    /// continue_on_error and some entities failed.
+    Partial,
+    /// Stopped at a failing entity (`400`).
+    Failed,
+    /// No source directory (`400`).
+    NoSource,
+}
+
+pub struct ImportResult {
+    pub status: Status,
+    pub log: String,
+}
+
+pub const NO_SOURCE: &str =
+    "No source dir detected. Please make sure the serialization files are in the top level dir.";
+
+/// One entity of the archive.
+pub struct Entity {
+    pub model: String,
+    /// Entity id, or name for databases, or the key for settings.
+    pub id: String,
+    pub doc: Map<String, Value>,
+}
+
+/// Who imports: the creator of new objects without `creator_id` (§5.2).
+pub struct ImportOptions {
+    pub continue_on_error: bool,
+    pub full_stacktrace: bool,
+    /// `None` when there is nobody (a fresh database imported by the CLI).
+    pub default_creator: Option<i64>,
+}
+
+const SUPPORTED: &[&str] = &["Collection", "Card", "Dashboard", "Database"];
+
+/// Imports the unpacked `files`; `log` may already hold unpacking warnings.
+pub async fn run(
+    store: &DynStore,
+    files: &Files,
+    opts: &ImportOptions,
+    mut log: Vec<String>,
+    now: i64,
+) -> ImportResult {
+    let Some(source) = unpack::source_dir(files) else {
+        return ImportResult {
+            status: Status::NoSource,
+            log: NO_SOURCE.to_string(),
+        };
+    };
+    let mut counts = Counts::default();
+    let mut entities: Vec<Entity> = Vec::new();
+    let mut settings: Vec<(String, Value)> = Vec::new();
+    let mut versions: BTreeSet<String> = BTreeSet::new();
+    let mut failed_early = false;
+    for (path, data) in unpack::entity_files(files, &source) {
+        let parsed = std::str::from_utf8(&data)
+            .map_err(|e| e.to_string())
+            .and_then(super::yaml::parse);
+        let doc = match parsed {
+            Ok(Value::Object(m)) => m,
+            Ok(_) => {
+                counts.failed += 1;
+                log.push(format!("failed File {path}: the top level is not a map"));
+                failed_early = true;
+                continue;
+            }
+            Err(e) => {
+                counts.failed += 1;
+                log.push(format!("failed File {path}: {e}"));
+                failed_early = true;
+                continue;
+            }
+        };
+        if path == "settings.yaml" {
+            settings.extend(doc);
+            continue;
+        }
+        let Some((model, meta_id)) = meta_of(&doc) else {
+            counts.skipped += 1;
+            log.push(format!("skipped File {path}: no serdes/meta"));
+            continue;
+        };
+        let id = meta_id
+            .or_else(|| {
+                doc.get("entity_id")
+                    .and_then(Value::as_str)
+                    .map(String::from)
+            })
+            .or_else(|| doc.get("name").and_then(Value::as_str).map(String::from))
+            .unwrap_or_default();
+        if !SUPPORTED.contains(&model.as_str()) {
+            counts.skipped += 1;
+            log.push(format!("skipped {model} {id}: not supported by ferrobase"));
+            continue;
+        }
+        if let Some(v) = doc.get("metabase_version").and_then(Value::as_str) {
+            versions.insert(v.to_string());
+        }
+        entities.push(Entity { model, id, doc });
+    }
+    if failed_early && !opts.continue_on_error {
+        log.push(counts.summary());
+        return ImportResult {
+            status: Status::Failed,
+            log: join(&log),
+        };
+    }
+    if let Some(v) = versions.iter().find(|v| major(v).is_some_and(|m| m != 58)) {
+        let v = v.split(' ').next().unwrap_or(v);
+        log.push(format!(
+            "warning: archive was written by {v}; this server speaks {}",
+            crate::config::METABASE_TAG
+        ));
+    }
+    let mut loader = Loader::new(store.clone(), opts.default_creator, now);
+    let mut stopped = false;
+    // Settings first (sorted by key), then the ordered entities.
+    settings.sort_by(|a, b| a.0.cmp(&b.0));
+    for (key, value) in settings {
+        let out = loader.setting(&key, &value).await;
+        if !record(&mut log, &mut counts, "Setting", &key, out, opts) {
+            stopped = true;
+            break;
+        }
+    }
+    if !stopped {
+        let (order, cycles) = order(entities);
+        for (eid, msg) in cycles {
+            counts.failed += 1;
+            log.push(format!("failed Card {eid}: {msg}"));
+            if !opts.continue_on_error {
+                stopped = true;
+            }
+        }
+        if !stopped {
+            for step in order {
+                let out = loader.load(&step).await;
+                let (model, id) = step.label();
+                if !record(&mut log, &mut counts, &model, &id, out, opts) {
+                    stopped = true;
+                    break;
+                }
+            }
+        }
+    }
+    log.extend(loader.warnings.drain(..).map(|w| format!("warning: {w}")));
+    log.push(counts.summary());
+    let status = if stopped {
+        Status::Failed
+    } else if counts.failed > 0 {
+        Status::Partial
+    } else {
+        Status::Ok
+    };
+    ImportResult {
+        status,
+        log: join(&log),
+    }
+}
+
+fn join(lines: &[String]) -> String {
+    let mut s = lines.join("\n");
+    s.push('\n');
+    s
+}
+
+#[derive(Default)]
+struct Counts {
+    created: usize,
+    updated: usize,
+    unchanged: usize,
+    skipped: usize,
+    failed: usize,
+}
+
+impl Counts {
+    fn summary(&self) -> String {
+        format!(
+            "summary: {} created, {} updated, {} unchanged, {} skipped, {} failed",
+            self.created, self.updated, self.unchanged, self.skipped, self.failed
+        )
+    }
+}
+
+/// Logs one outcome; `false` when loading must stop.
+fn record(
+    log: &mut Vec<String>,
+    counts: &mut Counts,
+    model: &str,
+    id: &str,
+    out: Result<Outcome, load::LoadError>,
+    opts: &ImportOptions,
+) -> bool {
+    match out {
+        Ok(Outcome::Created) => {
+            counts.created += 1;
+            log.push(format!("created {model} {id}"));
+        }
+        Ok(Outcome::Updated) => {
+            counts.updated += 1;
+            log.push(format!("updated {model} {id}"));
+        }
+        Ok(Outcome::Unchanged) => {
+            counts.unchanged += 1;
+            log.push(format!("unchanged {model} {id}"));
+        }
+        Ok(Outcome::Skipped(reason)) => {
+            counts.skipped += 1;
+            log.push(format!("skipped {model} {id}: {reason}"));
+        }
+        Err(e) => {
+            counts.failed += 1;
+            log.push(format!("failed {model} {id}: {}", e.message));
+            if opts.full_stacktrace {
+                for c in &e.causes {
+                    log.push(format!("  caused by: {c}"));
+                }
+            }
+            return opts.continue_on_error;
+        }
+    }
+    true
+}
+
+/// The model and id of the last `serdes/meta` element.
+fn meta_of(doc: &Map<String, Value>) -> Option<(String, Option<String>)> {
+    let last = doc.get("serdes/meta")?.as_array()?.last()?;
+    let model = last.get("model")?.as_str()?.to_string();
+    let id = last.get("id").and_then(Value::as_str).map(String::from);
+    Some((model, id))
+}
+
+/// The Metabase major version named by a `metabase_version` (52 in `v0.52.3`).
+fn major(v: &str) -> Option<u32> {
+    let rest = v.strip_prefix("v0.").or_else(|| v.strip_prefix("v1."))?;
+    rest.split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// One loading step.
+pub enum Step {
+    Database(Entity),
+    Collection(Entity),
+    DashboardFields(Entity),
+    Card(Entity),
+    DashboardLayout(Entity),
+}
+
+impl Step {
+    pub fn entity(&self) -> &Entity {
+        match self {
+            Step::Database(e)
+            | Step::Collection(e)
+            | Step::DashboardFields(e)
+            | Step::Card(e)
+            | Step::DashboardLayout(e) => e,
+        }
+    }
+    fn label(&self) -> (String, String) {
+        let e = self.entity();
+        (e.model.clone(), e.id.clone())
+    }
+}
+
+/// §5.1 step 4: databases → collections (parents first) → dashboards → cards (sources first) →
+/// dashboard layouts. Returns the steps and the cards on cycles with their messages.
+fn order(entities: Vec<Entity>) -> (Vec<Step>, Vec<(String, String)>) {
+    let mut dbs = Vec::new();
+    let mut colls = Vec::new();
+    let mut dashes = Vec::new();
+    let mut cards = Vec::new();
+    for e in entities {
+        match e.model.as_str() {
+            "Database" => dbs.push(e),
+            "Collection" => colls.push(e),
+            "Dashboard" => dashes.push(e),
+            _ => cards.push(e),
+        }
+    }
+    // Collections: by depth of the parent chain inside the archive.
+    let parent_of: HashMap<String, String> = colls
+        .iter()
+        .filter_map(|c| Some((c.id.clone(), c.doc.get("parent_id")?.as_str()?.to_string())))
+        .collect();
+    let depth = |id: &str| {
+        let mut d = 0;
+        let mut cur = id.to_string();
+        while let Some(p) = parent_of.get(&cur) {
+            d += 1;
+            if d > 1000 {
+                break;
+            }
+            cur = p.clone();
+        }
+        d
+    };
+    colls.sort_by_key(|c| depth(&c.id));
+    // Cards: topological by source cards within the archive.
+    let ids: BTreeSet<String> = cards.iter().map(|c| c.id.clone()).collect();
+    let mut deps: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for c in &cards {
+        let d: BTreeSet<String> = load::card_source_refs(&c.doc)
+            .into_iter()
+            .filter(|s| ids.contains(s) && *s != c.id)
+            .collect();
+        deps.insert(c.id.clone(), d);
+    }
+    let mut by_id: BTreeMap<String, Entity> =
+        cards.into_iter().map(|c| (c.id.clone(), c)).collect();
+    let mut sorted = Vec::new();
+    let mut done: BTreeSet<String> = BTreeSet::new();
+    loop {
+        let ready: Vec<String> = by_id
+            .keys()
+            .filter(|k| {
+                deps.get(*k)
+                    .is_none_or(|d| d.iter().all(|x| done.contains(x)))
+            })
+            .cloned()
+            .collect();
+        if ready.is_empty() {
+            break;
+        }
+        for k in ready {
+            if let Some(e) = by_id.remove(&k) {
+                done.insert(k);
+                sorted.push(e);
+            }
+        }
+    }
+    let mut cycles = Vec::new();
+    let stuck: Vec<String> = by_id.keys().cloned().collect();
+    if !stuck.is_empty() {
+        let msg = format!("dependency cycle: {}", stuck.join(", "));
+        for k in &stuck {
+            cycles.push((k.clone(), msg.clone()));
+        }
+    }
+    let mut steps: Vec<Step> = Vec::new();
+    steps.extend(dbs.into_iter().map(Step::Database));
+    steps.extend(colls.into_iter().map(Step::Collection));
+    let layouts: Vec<Entity> = dashes
+        .iter()
+        .map(|d| Entity {
+            model: d.model.clone(),
+            id: d.id.clone(),
+            doc: d.doc.clone(),
+        })
+        .collect();
+    steps.extend(dashes.into_iter().map(Step::DashboardFields));
+    steps.extend(sorted.into_iter().map(Step::Card));
+    steps.extend(layouts.into_iter().map(Step::DashboardLayout));
+    (steps, cycles)
+}

@@ -1,0 +1,357 @@
+//! Loading one entity (serialization.md §5.2, §5.4): references resolved to local ids, upsert
+//! by entity id, `unchanged` when the stored values already equal the file's, one transaction
+//! per entity with retries on transient database errors.
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{json, Map, Value};
+
+use super::import::{Entity, Step};
+use crate::clock::Timestamp;
+use crate::collections::store::CollectionRow;
+use crate::store::{DynStore, StoreError, Tx};
+
+pub enum Outcome {
+    Created,
+    Updated,
+    Unchanged,
+    Skipped(String),
+}
+
+#[derive(Debug)]
+pub struct LoadError {
+    pub message: String,
+    pub causes: Vec<String>,
+}
+
+impl LoadError {
+    pub fn new(message: impl Into<String>) -> Self {
+        LoadError {
+            message: message.into(),
+            causes: Vec::new(),
+        }
+    }
+    pub fn not_found(model: &str, reference: &str) -> Self {
+        LoadError {
+            message: format!("{model} '{reference}' was not found"),
+            causes: vec![format!(
+                "no {model} named '{reference}' is in the archive or on this server"
+            )],
+        }
+    }
+}
+
+impl From<StoreError> for LoadError {
+    fn from(e: StoreError) -> Self {
+        LoadError {
+            message: "the application database refused the write".into(),
+            causes: vec![e.to_string()],
+        }
+    }
+}
+
+pub type LoadResult<T> = Result<T, LoadError>;
+
+pub struct Loader {
+    store: DynStore,
+    default_creator: Option<i64>,
+    now: i64,
+    /// Archive entity id → local collection id (personal collections matched by owner).
+    pub aliases: BTreeMap<String, i64>,
+    /// Placeholder users created by this import.
+    pub placeholders: BTreeSet<i64>,
+    pub warnings: Vec<String>,
+}
+
+/// The settings `settings.yaml` may set (§4.7).
+const KNOWN_SETTINGS: &[&str] = super::export::EXPORTED_SETTINGS;
+
+/// Entity ids of the cards a card's query uses (`source-table` and `card-id` references).
+pub fn card_source_refs(doc: &Map<String, Value>) -> Vec<String> {
+    let mut out = Vec::new();
+    fn walk(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                for (k, x) in m {
+                    match (k.as_str(), x) {
+                        ("source-table", Value::String(s)) | ("card-id", Value::String(s))
+                            if !s.starts_with("card__") =>
+                        {
+                            out.push(s.clone())
+                        }
+                        _ => walk(x, out),
+                    }
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    if let Some(q) = doc.get("dataset_query") {
+        walk(q, &mut out);
+    }
+    out
+}
+
+pub(super) fn text(doc: &Map<String, Value>, key: &str) -> Option<String> {
+    doc.get(key).and_then(Value::as_str).map(String::from)
+}
+
+pub(super) fn boolean(doc: &Map<String, Value>, key: &str, default: bool) -> bool {
+    doc.get(key).and_then(Value::as_bool).unwrap_or(default)
+}
+
+pub(super) fn int(doc: &Map<String, Value>, key: &str) -> Option<i64> {
+    doc.get(key).and_then(Value::as_i64)
+}
+
+/// A JSON-valued column as stored text; absent or null takes `default`.
+pub(super) fn json_text(doc: &Map<String, Value>, key: &str, default: &str) -> String {
+    match doc.get(key) {
+        None | Some(Value::Null) => default.to_string(),
+        Some(v) => v.to_string(),
+    }
+}
+
+/// Two stored JSON texts with the same value.
+pub(super) fn same_json(a: &str, b: &str) -> bool {
+    a == b || serde_json::from_str::<Value>(a).ok() == serde_json::from_str::<Value>(b).ok()
+}
+
+impl Loader {
+    pub fn new(store: DynStore, default_creator: Option<i64>, now: i64) -> Loader {
+        Loader {
+            store,
+            default_creator,
+            now,
+            aliases: BTreeMap::new(),
+            placeholders: BTreeSet::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    pub fn now(&self) -> i64 {
+        self.now
+    }
+
+    /// Runs one step in its own transaction, retrying transient errors up to three times.
+    pub async fn load(&mut self, step: &Step) -> LoadResult<Outcome> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut tx = self.store.begin().await?;
+            let result = match step {
+                Step::Database(e) => self.database(tx.as_mut(), e).await,
+                Step::Collection(e) => self.collection(tx.as_mut(), e).await,
+                Step::DashboardFields(e) => self.dashboard_fields(tx.as_mut(), e).await,
+                Step::Card(e) => self.card(tx.as_mut(), e).await,
+                Step::DashboardLayout(e) => self.dashboard_layout(tx.as_mut(), e).await,
+            };
+            match result {
+                Ok(out) => match tx.commit().await {
+                    Ok(()) => return Ok(out),
+                    Err(StoreError::Busy) if attempt < 4 => continue,
+                    Err(e) => return Err(e.into()),
+                },
+                Err(e) => {
+                    drop(tx);
+                    let transient = e.causes.iter().any(|c| c == "database busy");
+                    if transient && attempt < 4 {
+                        continue;
+                    }
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    /// A `settings.yaml` entry.
+    pub async fn setting(&mut self, key: &str, value: &Value) -> LoadResult<Outcome> {
+        if !KNOWN_SETTINGS.contains(&key) {
+            return Ok(Outcome::Skipped("unknown setting".into()));
+        }
+        let stored = match (key.ends_with("row-limit"), value) {
+            (true, Value::Number(n)) if n.as_i64().is_some_and(|i| i > 0) => n.to_string(),
+            (true, _) => return Err(LoadError::new("value must be a positive integer")),
+            (false, Value::String(s)) if !s.trim().is_empty() => s.clone(),
+            (false, _) => return Err(LoadError::new("value must be a non-blank string")),
+        };
+        let mut tx = self.store.begin().await?;
+        if tx.setting_get(key).await?.as_deref() == Some(stored.as_str()) {
+            return Ok(Outcome::Unchanged);
+        }
+        tx.setting_set(key, Some(&stored)).await?;
+        tx.commit().await?;
+        Ok(Outcome::Updated)
+    }
+
+    /// The entity id of a document: `entity_id`, which must match the `serdes/meta` id; empty
+    /// or missing means a fresh one.
+    pub(super) fn entity_id(e: &Entity) -> LoadResult<String> {
+        let file = text(&e.doc, "entity_id").filter(|s| !s.is_empty());
+        let meta = e
+            .doc
+            .get("serdes/meta")
+            .and_then(Value::as_array)
+            .and_then(|a| a.last())
+            .and_then(|m| m.get("id"))
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(String::from);
+        match (file, meta) {
+            (Some(a), Some(b)) if a != b => Err(LoadError::new(format!(
+                "serdes/meta id {b} does not match entity_id {a}"
+            ))),
+            (Some(a), _) | (None, Some(a)) => Ok(a),
+            (None, None) => Ok(crate::entity_id::new_entity_id()),
+        }
+    }
+
+    pub(super) fn created_at(&self, doc: &Map<String, Value>) -> i64 {
+        text(doc, "created_at")
+            .and_then(|s| Timestamp::parse_rfc3339(&s))
+            .map(|t| t.0)
+            .unwrap_or(self.now)
+    }
+
+    /// A user reference (an email); unknown emails create a placeholder user (§5.2).
+    pub(super) async fn user(&mut self, tx: &mut dyn Tx, email: &str) -> LoadResult<i64> {
+        let lower = email.to_lowercase();
+        if let Some(u) = tx.user_get_by_email(&lower).await? {
+            return Ok(u.id);
+        }
+        let new = crate::users::store::NewUser {
+            email: lower,
+            first_name: None,
+            last_name: None,
+            password_hash: None,
+            key_user: false,
+            is_superuser: false,
+            is_installer: false,
+            locale: None,
+            login_attributes: None,
+            now: self.now,
+        };
+        let user = crate::users::service::insert_person(tx, None, &new, &[1], false)
+            .await
+            .map_err(|e| LoadError::new(format!("cannot create user {email}: {e}")))?;
+        tx.user_set_active(user.id, false, self.now).await?;
+        self.placeholders.insert(user.id);
+        Ok(user.id)
+    }
+
+    /// The creator of `doc` (`creator_id`), or the importing user.
+    pub(super) async fn creator(
+        &mut self,
+        tx: &mut dyn Tx,
+        doc: &Map<String, Value>,
+    ) -> LoadResult<i64> {
+        match text(doc, "creator_id") {
+            Some(email) => self.user(tx, &email).await,
+            None => self
+                .default_creator
+                .ok_or_else(|| LoadError::new("creator_id is missing and there is no superuser")),
+        }
+    }
+
+    /// A collection reference (entity id) → the local collection.
+    pub(super) async fn collection_ref(
+        &self,
+        tx: &mut dyn Tx,
+        eid: &str,
+    ) -> LoadResult<CollectionRow> {
+        if let Some(id) = self.aliases.get(eid) {
+            if let Some(c) = tx.collection_get(*id).await? {
+                return Ok(c);
+            }
+        }
+        tx.collection_by_entity_id(eid)
+            .await?
+            .filter(|c| !c.is_trash())
+            .ok_or_else(|| LoadError::not_found("Collection", eid))
+    }
+
+    pub(super) async fn database_ref(&self, tx: &mut dyn Tx, name: &str) -> LoadResult<i64> {
+        tx.serdes_database_by_name(name)
+            .await?
+            .map(|d| d.id)
+            .ok_or_else(|| LoadError::not_found("Database", name))
+    }
+
+    pub(super) async fn card_ref(&self, tx: &mut dyn Tx, eid: &str) -> LoadResult<i64> {
+        tx.card_get_by_entity_id(eid)
+            .await?
+            .map(|c| c.id)
+            .ok_or_else(|| LoadError::not_found("Card", eid))
+    }
+
+    pub(super) async fn dashboard_ref(&self, tx: &mut dyn Tx, eid: &str) -> LoadResult<i64> {
+        tx.dashboard_get_by_entity_id(eid)
+            .await?
+            .map(|d| d.id)
+            .ok_or_else(|| LoadError::not_found("Dashboard", eid))
+    }
+
+    /// `dataset_query` with names and entity ids replaced by local ids.
+    pub(super) async fn import_query(&self, tx: &mut dyn Tx, q: &Value) -> LoadResult<Value> {
+        let mut out = q.clone();
+        if let Some(m) = out.as_object_mut() {
+            if let Some(Value::String(name)) = m.get("database").cloned() {
+                let id = self.database_ref(tx, &name).await?;
+                m.insert("database".into(), json!(id));
+            }
+        }
+        let mut refs = Vec::new();
+        collect_card_refs(&out, &mut refs);
+        let mut ids = BTreeMap::new();
+        for r in refs {
+            let id = self.card_ref(tx, &r).await?;
+            ids.insert(r, id);
+        }
+        replace_card_refs(&mut out, &ids);
+        Ok(out)
+    }
+}
+
+fn collect_card_refs(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                match (k.as_str(), x) {
+                    ("source-table", Value::String(s)) | ("card-id", Value::String(s))
+                        if !s.starts_with("card__") =>
+                    {
+                        out.push(s.clone())
+                    }
+                    _ => collect_card_refs(x, out),
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| collect_card_refs(x, out)),
+        _ => {}
+    }
+}
+
+fn replace_card_refs(v: &mut Value, ids: &BTreeMap<String, i64>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m.iter_mut() {
+                let key = k.as_str();
+                if let Value::String(s) = x {
+                    if let Some(id) = ids.get(s.as_str()) {
+                        if key == "source-table" {
+                            *x = json!(format!("card__{id}"));
+                            continue;
+                        }
+                        if key == "card-id" {
+                            *x = json!(id);
+                            continue;
+                        }
+                    }
+                }
+                replace_card_refs(x, ids);
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| replace_card_refs(x, ids)),
+        _ => {}
+    }
+}

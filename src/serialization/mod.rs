@@ -1,0 +1,17 @@
+//! Serialization (serialization.md): YAML export and import of collections, cards, dashboards,
+//! databases and settings, over HTTP (`/api/ee/serialization/*`) and the command line.
+pub mod api;
+pub mod archive;
+pub mod cli;
+pub mod entities;
+pub mod export;
+pub mod import;
+pub mod import_api;
+pub mod load;
+mod load_content;
+mod load_meta;
+pub mod select;
+pub mod server_mark;
+pub mod store;
+pub mod unpack;
+pub mod yaml;
