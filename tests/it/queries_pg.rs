@@ -525,3 +525,29 @@ both!(queries_53_unreachable_warehouse, |t| async move {
         .json();
     assert_eq!(v["status"], "error");
 });
+
+both!(
+    queries_53_dead_pooled_connections_are_replaced,
+    |t| async move {
+        let Some(s) = Scratch::create().await else {
+            return;
+        };
+        let admin = t.setup().await;
+        let w = add_pg(&t, &admin, "W", &s.details).await;
+        t.post("/api/dataset", &admin, native_on(w, "SELECT 1"))
+            .await
+            .assert(202);
+        // As after a server restart: every pooled connection is dead.
+        s.exec(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let r = t
+            .post("/api/dataset", &admin, native_on(w, "SELECT 2"))
+            .await;
+        r.assert(202);
+        assert_eq!(r.json()["data"]["rows"], json!([[2]]));
+    }
+);
