@@ -339,6 +339,9 @@ async fn run(conn: &mut PgConnection, exec: &Exec, tx: &mpsc::Sender<Event>) -> 
             Bound::Bool(b) => q.bind(*b),
         };
     }
+    let zone = (exec.timezone != "UTC")
+        .then(|| super::tz::Zone::named(&exec.timezone))
+        .flatten();
     let mut rows = q.fetch(&mut *conn);
     let mut batch = Batcher::new();
     let mut count = 0usize;
@@ -356,7 +359,7 @@ async fn run(conn: &mut PgConnection, exec: &Exec, tx: &mpsc::Sender<Event>) -> 
                 Ok(v) => {
                     let format = v.format();
                     match v.as_bytes() {
-                        Ok(bytes) => pgdecode::decode(kind, format, bytes),
+                        Ok(bytes) => pgdecode::decode(kind, format, bytes, zone.as_deref()),
                         Err(_) => Cell::Null,
                     }
                 }

@@ -551,3 +551,39 @@ both!(
         assert_eq!(r.json()["data"]["rows"], json!([[2]]));
     }
 );
+
+both!(queries_58_report_timezone, |t| async move {
+    let Some(s) = Scratch::create().await else {
+        return;
+    };
+    let admin = t.setup().await;
+    let w = add_pg(&t, &admin, "W", &s.details).await;
+    t.put(
+        "/api/setting/report-timezone",
+        &admin,
+        json!({"value": "Europe/Paris"}),
+    )
+    .await
+    .assert(204);
+    let sql = "SELECT now()::timestamptz AS t, current_setting('TimeZone') AS z, \
+               '2024-01-15T12:00:00Z'::timestamptz AS winter, '2024-07-15T12:00:00Z'::timestamptz AS summer";
+    let v = t
+        .post("/api/dataset", &admin, native_on(w, sql))
+        .await
+        .json();
+    assert_eq!(v["data"]["results_timezone"], "Europe/Paris");
+    let row = &v["data"]["rows"][0];
+    let now = row[0].as_str().unwrap();
+    assert!(now.ends_with("+01:00") || now.ends_with("+02:00"), "{now}");
+    assert_eq!(row[1], "Europe/Paris");
+    if std::path::Path::new("/usr/share/zoneinfo/Europe/Paris").is_file() {
+        assert_eq!(row[2], "2024-01-15T13:00:00+01:00");
+        assert_eq!(row[3], "2024-07-15T14:00:00+02:00");
+    }
+    // The Sample Database (SQLite) reports UTC.
+    let v = t
+        .post("/api/dataset", &admin, native_on(1, "SELECT 1"))
+        .await
+        .json();
+    assert_eq!(v["data"]["results_timezone"], "UTC");
+});
