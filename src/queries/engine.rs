@@ -95,7 +95,7 @@ pub struct Exec {
 /// A warehouse database ferrobase connects to.
 pub enum Warehouse {
     Sqlite(SqliteWarehouse),
-    Postgres(PgWarehouse),
+    Postgres(Box<PgWarehouse>),
 }
 
 pub struct SqliteWarehouse {
@@ -266,7 +266,9 @@ impl Target {
                 path: path.clone(),
                 pool: Pool::new(pool_size),
             }),
-            Target::Postgres(t) => Warehouse::Postgres(PgWarehouse::new((**t).clone(), pool_size)),
+            Target::Postgres(t) => {
+                Warehouse::Postgres(Box::new(PgWarehouse::new((**t).clone(), pool_size)))
+            }
         }
     }
 }

@@ -14,3 +14,4 @@ pub mod service;
 pub mod sqlite;
 pub mod sqltext;
 pub mod template;
+pub mod tz;

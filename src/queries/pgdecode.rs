@@ -6,6 +6,7 @@ use sqlx::postgres::{PgTypeInfo, PgTypeKind, PgValueFormat};
 use sqlx::TypeInfo;
 
 use super::cell::{base64, Cell};
+use super::tz::Zone;
 
 /// How a column's values decode.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,15 +80,15 @@ fn builtin(oid: u32) -> Option<(&'static str, &'static str)> {
     })
 }
 
-/// Decodes one non-null value.
-pub fn decode(kind: &Kind, format: PgValueFormat, bytes: &[u8]) -> Cell {
+/// Decodes one non-null value; `zone` is the session time zone (`None` = UTC).
+pub fn decode(kind: &Kind, format: PgValueFormat, bytes: &[u8], zone: Option<&Zone>) -> Cell {
     if format == PgValueFormat::Text {
         return Cell::Text(String::from_utf8_lossy(bytes).into_owned());
     }
     match kind {
         Kind::Enum | Kind::Text => Cell::Text(String::from_utf8_lossy(bytes).into_owned()),
-        Kind::Array(_) => decode_array(bytes).unwrap_or_else(|| fallback(bytes)),
-        Kind::Oid(oid) => decode_oid(*oid, bytes).unwrap_or_else(|| fallback(bytes)),
+        Kind::Array(_) => decode_array(bytes, zone).unwrap_or_else(|| fallback(bytes)),
+        Kind::Oid(oid) => decode_oid(*oid, bytes, zone).unwrap_or_else(|| fallback(bytes)),
     }
 }
 
@@ -113,7 +114,7 @@ fn i64_at(b: &[u8], at: usize) -> Option<i64> {
     be::<8>(b, at).map(i64::from_be_bytes)
 }
 
-fn decode_oid(oid: u32, b: &[u8]) -> Option<Cell> {
+fn decode_oid(oid: u32, b: &[u8], zone: Option<&Zone>) -> Option<Cell> {
     Some(match oid {
         16 => Cell::Bool(*b.first()? != 0),
         20 => Cell::Int(i64_at(b, 0)?),
@@ -132,7 +133,7 @@ fn decode_oid(oid: u32, b: &[u8]) -> Option<Cell> {
         1184 => Cell::Text(match i64_at(b, 0)? {
             i64::MAX => "infinity".into(),
             i64::MIN => "-infinity".into(),
-            t => format!("{}Z", timestamp(t)?),
+            t => timestamptz(t, zone)?,
         }),
         1266 => {
             let t = time(i64_at(b, 0)?)?;
@@ -253,6 +254,18 @@ fn timestamp(micros: i64) -> Option<String> {
     ))
 }
 
+/// Seconds from the Unix epoch to Postgres' epoch (2000-01-01).
+const PG_EPOCH_SECS: i64 = 946_684_800;
+
+/// A `timestamptz` in the session zone: RFC 3339 with its offset (`Z` for UTC).
+fn timestamptz(micros: i64, zone: Option<&Zone>) -> Option<String> {
+    let east = zone.map_or(0, |z| {
+        z.offset_at(micros.div_euclid(1_000_000) + PG_EPOCH_SECS)
+    });
+    let local = micros.checked_add(i64::from(east) * 1_000_000)?;
+    Some(format!("{}{}", timestamp(local)?, offset(east)))
+}
+
 /// `Z`, or `±HH:MM[:SS]` for an offset in seconds east of UTC.
 fn offset(east: i32) -> String {
     if east == 0 {
@@ -325,7 +338,7 @@ fn inet(b: &[u8], is_cidr: bool) -> Option<String> {
 }
 
 /// The binary array format: dimensions, element OID, then the elements.
-fn decode_array(b: &[u8]) -> Option<Cell> {
+fn decode_array(b: &[u8], zone: Option<&Zone>) -> Option<Cell> {
     let ndim = usize::try_from(i32_at(b, 0)?).ok()?;
     let elem = u32::from_be_bytes(be::<4>(b, 8)?);
     if ndim == 0 {
@@ -347,7 +360,7 @@ fn decode_array(b: &[u8]) -> Option<Cell> {
             let len = usize::try_from(len).ok()?;
             let v = b.get(at..at + len)?;
             at += len;
-            flat.push(decode_oid(elem, v).unwrap_or_else(|| fallback(v)));
+            flat.push(decode_oid(elem, v, zone).unwrap_or_else(|| fallback(v)));
         }
     }
     // Nest the flat elements by dimension, innermost first.

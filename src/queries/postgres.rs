@@ -180,6 +180,44 @@ impl PgWarehouse {
         r.map_err(|e| query_error(&e))
     }
 
+    /// A connection inside `BEGIN READ ONLY`: the pooled one, or a new one when there is none
+    /// or the pooled one turns out to be dead (the server restarted since it was opened).
+    async fn ready(&self, pooled: Option<PgConn>, exec: &Exec) -> Result<PgConn, QueryError> {
+        let mut pooled = pooled;
+        loop {
+            let reused = pooled.is_some();
+            let mut c = match pooled.take() {
+                Some(c) => c,
+                None => {
+                    let budget = exec
+                        .deadline
+                        .saturating_duration_since(tokio::time::Instant::now())
+                        .min(CONNECT_BUDGET);
+                    match self.connect(budget).await {
+                        Ok(c) => c,
+                        Err(sqlx::Error::PoolTimedOut) => {
+                            return Err(QueryError::timed_out(exec.timeout_secs))
+                        }
+                        Err(e) => {
+                            let mut err = query_error(&e);
+                            err.error_type = ErrorType::Db;
+                            return Err(err);
+                        }
+                    }
+                }
+            };
+            match c.conn.execute("BEGIN READ ONLY").await {
+                Ok(_) => return Ok(c),
+                Err(e) if reused && (query_error(&e).error_type == ErrorType::Db) => continue,
+                Err(e) => {
+                    let mut err = query_error(&e);
+                    err.error_type = ErrorType::Db;
+                    return Err(err);
+                }
+            }
+        }
+    }
+
     pub async fn execute(&self, exec: Exec, tx: mpsc::Sender<Event>, shutdown: CancellationToken) {
         let timeout = QueryError::timed_out(exec.timeout_secs);
         let mut lease = match self.pool.lease(exec.deadline).await {
@@ -189,26 +227,11 @@ impl PgWarehouse {
                 return;
             }
         };
-        let mut conn = match lease.conn.take() {
-            Some(c) => c,
-            None => {
-                let budget = exec
-                    .deadline
-                    .saturating_duration_since(tokio::time::Instant::now())
-                    .min(CONNECT_BUDGET);
-                match self.connect(budget).await {
-                    Ok(c) => c,
-                    Err(sqlx::Error::PoolTimedOut) => {
-                        let _ = tx.send(Event::Failed(timeout)).await;
-                        return;
-                    }
-                    Err(e) => {
-                        let mut err = query_error(&e);
-                        err.error_type = ErrorType::Db;
-                        let _ = tx.send(Event::Failed(err)).await;
-                        return;
-                    }
-                }
+        let mut conn = match self.ready(lease.conn.take(), &exec).await {
+            Ok(c) => c,
+            Err(e) => {
+                let _ = tx.send(Event::Failed(e)).await;
+                return;
             }
         };
         let done = CancellationToken::new();
@@ -297,7 +320,6 @@ fn columns_of(cols: &[sqlx::postgres::PgColumn]) -> (Vec<Column>, Vec<Kind>) {
 
 /// Runs the statement; `Ok(true)` when rows were left unread (truncated).
 async fn run(conn: &mut PgConnection, exec: &Exec, tx: &mpsc::Sender<Event>) -> Result<bool, Stop> {
-    conn.execute("BEGIN READ ONLY").await?;
     sqlx::query("SELECT set_config('TimeZone', $1, true)")
         .bind(&exec.timezone)
         .execute(&mut *conn)
@@ -317,6 +339,9 @@ async fn run(conn: &mut PgConnection, exec: &Exec, tx: &mpsc::Sender<Event>) -> 
             Bound::Bool(b) => q.bind(*b),
         };
     }
+    let zone = (exec.timezone != "UTC")
+        .then(|| super::tz::Zone::named(&exec.timezone))
+        .flatten();
     let mut rows = q.fetch(&mut *conn);
     let mut batch = Batcher::new();
     let mut count = 0usize;
@@ -334,7 +359,7 @@ async fn run(conn: &mut PgConnection, exec: &Exec, tx: &mpsc::Sender<Event>) -> 
                 Ok(v) => {
                     let format = v.format();
                     match v.as_bytes() {
-                        Ok(bytes) => pgdecode::decode(kind, format, bytes),
+                        Ok(bytes) => pgdecode::decode(kind, format, bytes, zone.as_deref()),
                         Err(_) => Cell::Null,
                     }
                 }

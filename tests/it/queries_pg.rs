@@ -1,8 +1,8 @@
-//! Postgres warehouses (queries.md §1.5, §4): scenarios 11–13, 27 (Postgres half), 39–42, 51,
-//! 53, and scenario 41 (SQLite cancellation). Each test queries a scratch Postgres database
+//! Postgres warehouses (queries.md §1.5, §4): scenarios 11–13, 27 (Postgres half), 42, 51, 53,
+//! 58. Each test queries a scratch Postgres database
 //! of its own, dropped afterwards.
 use std::str::FromStr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{json, Value};
 use sqlx::postgres::PgConnectOptions;
@@ -336,106 +336,6 @@ both!(queries_42_postgres_types, |t| async move {
     );
 });
 
-both!(
-    queries_39_timeout,
-    config = |c: &mut ferrobase::config::Config| c.query_timeout_secs = 2,
-    |t| async move {
-        let Some(s) = Scratch::create().await else {
-            return;
-        };
-        let admin = t.setup().await;
-        let w = add_pg(&t, &admin, "W", &s.details).await;
-        let started = Instant::now();
-        let r = t
-            .post("/api/dataset", &admin, native_on(w, "SELECT pg_sleep(10)"))
-            .await;
-        let took = started.elapsed();
-        r.assert(504);
-        let v = r.json();
-        assert_eq!(v["error_type"], "timed-out");
-        assert_eq!(v["error"], "Query timed out after 2 seconds.");
-        assert!(
-            took >= Duration::from_millis(1900) && took < Duration::from_secs(5),
-            "{took:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        assert_eq!(s.active("pg_sleep(10)").await, 0);
-        // The pool still works.
-        t.post("/api/dataset", &admin, native_on(w, "SELECT 1"))
-            .await
-            .assert(202);
-        // SQLite: interrupted the same way.
-        let started = Instant::now();
-        let sql =
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n) SELECT count(*) FROM n";
-        let r = t.post("/api/dataset", &admin, native_on(1, sql)).await;
-        r.assert(504);
-        assert!(started.elapsed() < Duration::from_secs(5));
-    }
-);
-
-/// Sends `sql` and abandons the request after one second (closing the connection).
-async fn abandon(t: &TestApp, admin: &Auth, database: i64, sql: &str) {
-    let Auth::Session(session) = admin else {
-        panic!("a session")
-    };
-    let client = reqwest::Client::new();
-    let r = client
-        .post(format!("{}/api/dataset", t.base))
-        .header("X-Metabase-Session", session)
-        .json(&native_on(database, sql))
-        .timeout(Duration::from_secs(1))
-        .send()
-        .await;
-    assert!(r.is_err(), "the query should still be running");
-    drop(client);
-}
-
-both!(
-    queries_40_client_disconnect_cancels_postgres,
-    |t| async move {
-        let Some(s) = Scratch::create().await else {
-            return;
-        };
-        let admin = t.setup().await;
-        let w = add_pg(&t, &admin, "W", &s.details).await;
-        abandon(&t, &admin, w, "SELECT pg_sleep(60)").await;
-        let gone = Instant::now();
-        loop {
-            if s.active("pg_sleep(60)").await == 0 {
-                break;
-            }
-            assert!(gone.elapsed() < Duration::from_secs(2), "still running");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        t.post("/api/dataset", &admin, native_on(w, "SELECT 1"))
-            .await
-            .assert(202);
-    }
-);
-
-both!(
-    queries_41_client_disconnect_interrupts_sqlite,
-    config = |c: &mut ferrobase::config::Config| c.warehouse_pool_size = 1,
-    |t| async move {
-        let admin = t.setup().await;
-        let sql =
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n) SELECT count(*) FROM n";
-        abandon(&t, &admin, 1, sql).await;
-        // The only pooled connection is free again within a second.
-        let started = Instant::now();
-        let r = t
-            .post("/api/dataset", &admin, native_on(1, "SELECT 1"))
-            .await;
-        r.assert(202);
-        assert!(
-            started.elapsed() < Duration::from_millis(1500),
-            "{:?}",
-            started.elapsed()
-        );
-    }
-);
-
 both!(queries_51_failure_after_streaming_began, |t| async move {
     let Some(s) = Scratch::create().await else {
         return;
@@ -524,4 +424,66 @@ both!(queries_53_unreachable_warehouse, |t| async move {
         .await
         .json();
     assert_eq!(v["status"], "error");
+});
+
+both!(
+    queries_53_dead_pooled_connections_are_replaced,
+    |t| async move {
+        let Some(s) = Scratch::create().await else {
+            return;
+        };
+        let admin = t.setup().await;
+        let w = add_pg(&t, &admin, "W", &s.details).await;
+        t.post("/api/dataset", &admin, native_on(w, "SELECT 1"))
+            .await
+            .assert(202);
+        // As after a server restart: every pooled connection is dead.
+        s.exec(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let r = t
+            .post("/api/dataset", &admin, native_on(w, "SELECT 2"))
+            .await;
+        r.assert(202);
+        assert_eq!(r.json()["data"]["rows"], json!([[2]]));
+    }
+);
+
+both!(queries_58_report_timezone, |t| async move {
+    let Some(s) = Scratch::create().await else {
+        return;
+    };
+    let admin = t.setup().await;
+    let w = add_pg(&t, &admin, "W", &s.details).await;
+    t.put(
+        "/api/setting/report-timezone",
+        &admin,
+        json!({"value": "Europe/Paris"}),
+    )
+    .await
+    .assert(204);
+    let sql = "SELECT now()::timestamptz AS t, current_setting('TimeZone') AS z, \
+               '2024-01-15T12:00:00Z'::timestamptz AS winter, '2024-07-15T12:00:00Z'::timestamptz AS summer";
+    let v = t
+        .post("/api/dataset", &admin, native_on(w, sql))
+        .await
+        .json();
+    assert_eq!(v["data"]["results_timezone"], "Europe/Paris");
+    let row = &v["data"]["rows"][0];
+    let now = row[0].as_str().unwrap();
+    assert!(now.ends_with("+01:00") || now.ends_with("+02:00"), "{now}");
+    assert_eq!(row[1], "Europe/Paris");
+    if std::path::Path::new("/usr/share/zoneinfo/Europe/Paris").is_file() {
+        assert_eq!(row[2], "2024-01-15T13:00:00+01:00");
+        assert_eq!(row[3], "2024-07-15T14:00:00+02:00");
+    }
+    // The Sample Database (SQLite) reports UTC.
+    let v = t
+        .post("/api/dataset", &admin, native_on(1, "SELECT 1"))
+        .await
+        .json();
+    assert_eq!(v["data"]["results_timezone"], "UTC");
 });
