@@ -1,18 +1,17 @@
 //! `/api/card` routes (content.md §2).
-use axum::extract::{FromRequestParts, Path, State};
-use axum::http::request::Parts;
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use serde_json::Value;
 
-use super::service::{self, CardRef, Filter};
+use super::service::{self, Filter};
 use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::Caller;
 use crate::http::query::QueryParams;
 use crate::http::validate::ValidationErrors;
-use crate::http::{no_content, parse_path_id, ApiJson, JsonBody};
+use crate::http::{no_content, ApiJson, JsonBody};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -20,41 +19,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/card/{id}", get(get_one).put(update).delete(delete))
 }
 
-/// A path segment that is an integer id or a 21-character entity id; anything else matches no
-/// route (content.md §0.2). Refusing `0` waits for [`RawRef::resolve`], after authentication.
-pub enum RawRef {
-    Digits(String),
-    Entity(String),
-}
-
-impl RawRef {
-    pub fn resolve(self) -> ApiResult<CardRef> {
-        match self {
-            RawRef::Digits(d) => parse_path_id("id", &d).map(CardRef::Id),
-            RawRef::Entity(e) => Ok(CardRef::EntityId(e)),
-        }
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for RawRef {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let Path(raw) = Path::<String>::from_request_parts(parts, state)
-            .await
-            .map_err(|_| ApiError::NotFound)?;
-        if !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()) {
-            if raw.parse::<i64>().is_err() {
-                return Err(ApiError::NotFound);
-            }
-            Ok(RawRef::Digits(raw))
-        } else if super::input::is_entity_id(&raw) {
-            Ok(RawRef::Entity(raw))
-        } else {
-            Err(ApiError::NotFound)
-        }
-    }
-}
+pub use crate::http::path_ref::RawRef;
 
 async fn create(
     State(app): State<AppState>,

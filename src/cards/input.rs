@@ -132,11 +132,7 @@ pub fn check(body: &Map<String, Value>, create: bool, errs: &mut ValidationError
     }
 }
 
-pub fn is_entity_id(s: &str) -> bool {
-    s.len() == 21
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-}
+pub use crate::http::path_ref::is_entity_id;
 
 /// JSON text of an optional array/object field, or `default`.
 pub fn json_text(body: &Map<String, Value>, key: &str, default: &str) -> String {

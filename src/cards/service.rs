@@ -25,6 +25,15 @@ pub enum CardRef {
     EntityId(String),
 }
 
+impl From<crate::http::path_ref::ObjectRef> for CardRef {
+    fn from(r: crate::http::path_ref::ObjectRef) -> Self {
+        match r {
+            crate::http::path_ref::ObjectRef::Id(id) => CardRef::Id(id),
+            crate::http::path_ref::ObjectRef::EntityId(e) => CardRef::EntityId(e),
+        }
+    }
+}
+
 pub(super) fn curate() -> ApiError {
     ApiError::JsonBody(StatusCode::FORBIDDEN, json!({ "message": CURATE }))
 }

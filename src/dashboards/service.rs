@@ -28,6 +28,15 @@ pub enum DashRef {
     EntityId(String),
 }
 
+impl From<crate::http::path_ref::ObjectRef> for DashRef {
+    fn from(r: crate::http::path_ref::ObjectRef) -> Self {
+        match r {
+            crate::http::path_ref::ObjectRef::Id(id) => DashRef::Id(id),
+            crate::http::path_ref::ObjectRef::EntityId(e) => DashRef::EntityId(e),
+        }
+    }
+}
+
 pub fn curate() -> ApiError {
     ApiError::JsonBody(StatusCode::FORBIDDEN, json!({ "message": CURATE }))
 }

@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by every feature: body and path extractors that fail in Metabase's
 //! shapes, JSON responses with an explicit charset, query-parameter parsing and the client IP.
 pub mod auth;
+pub mod path_ref;
 pub mod query;
 pub mod validate;
 
