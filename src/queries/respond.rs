@@ -398,7 +398,9 @@ pub async fn export(app: &App, plan: Plan, opts: ExportOptions) -> Response {
             "json",
         ),
     };
-    let stamp = chrono::Utc::now().format("%Y-%m-%dT%H%M%SZ");
+    let requested = chrono::DateTime::from_timestamp_micros(plan.ctx.started_at.micros())
+        .unwrap_or_else(chrono::Utc::now);
+    let stamp = requested.format("%Y-%m-%dT%H%M%SZ");
     let disposition = format!("attachment; filename=\"query_result_{stamp}.{ext}\"");
     let mut r = Response::new(body);
     let h = r.headers_mut();
