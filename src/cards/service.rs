@@ -87,6 +87,11 @@ pub async fn render(tx: &mut dyn Tx, caller: &Principal, c: &CardRow) -> ApiResu
         },
     };
     let mut v = view::card(c, &ctx, caller);
+    if let Some(db) = c.database_id {
+        let a = crate::permissions::access(tx, caller, db).await?;
+        let native = c.query_type.as_deref() == Some("native");
+        v["can_run_adhoc_query"] = json!(if native { a.native } else { a.query_builder });
+    }
     let count: i64 = tx.card_dashboard_count(c.id).await?;
     v["dashboard_count"] = json!(count);
     Ok(v)

@@ -202,7 +202,11 @@ pub async fn update(
     if body.contains_key("cache_ttl") {
         new.cache_ttl = body.get("cache_ttl").and_then(Value::as_i64);
     }
-    let stored: Value = serde_json::from_str(&old.details).unwrap_or_else(|_| json!({}));
+    let mut stored: Value = serde_json::from_str(&old.details).unwrap_or_else(|_| json!({}));
+    if old.is_sample {
+        // What GET shows, so a client can send back the object it read.
+        stored["db"] = json!(details::sample_path(&app.config).to_string_lossy());
+    }
     if let Some(e) = text(body, "engine") {
         new.engine = e;
     }

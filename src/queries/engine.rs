@@ -219,7 +219,15 @@ impl SqliteWarehouse {
                         timed_out.store(true, Ordering::SeqCst);
                     }
                 }
-                interrupter.interrupt(run);
+                // SQLite forgets an interrupt that arrives before the statement starts
+                // stepping, so repeat it until the run is over.
+                loop {
+                    interrupter.interrupt(run);
+                    tokio::select! {
+                        _ = done.cancelled() => return,
+                        _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+                    }
+                }
             })
         };
         let sender = tx.clone();

@@ -254,7 +254,15 @@ impl PgWarehouse {
                     _ = tokio::time::sleep_until(deadline) => timed_out.store(true, Ordering::SeqCst),
                 }
                 fired.store(true, Ordering::SeqCst);
-                this.cancel(pid).await;
+                // A cancel that reaches the server between statements is ignored, so repeat it
+                // until the run is over (the connection is closed afterwards either way).
+                loop {
+                    this.cancel(pid).await;
+                    tokio::select! {
+                        _ = done.cancelled() => return,
+                        _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                    }
+                }
             })
         };
         let result = run(&mut conn.conn, &exec, &tx).await;

@@ -76,8 +76,14 @@ fn body<F: Format>(format: F, pending: VecDeque<Event>, rx: mpsc::Receiver<Event
         }
         let mut out = Vec::new();
         loop {
+            // Events already waiting join the same chunk (fewer, larger writes); otherwise the
+            // chunk goes out as soon as it has content.
             let ev = match st.pending.pop_front() {
                 Some(e) => Some(e),
+                None if !out.is_empty() => match st.rx.try_recv() {
+                    Ok(e) => Some(e),
+                    Err(_) => return Some((Ok(Bytes::from(out)), st)),
+                },
                 None => st.rx.recv().await,
             };
             if let Some(Event::Columns(c)) = ev {
@@ -89,7 +95,12 @@ fn body<F: Format>(format: F, pending: VecDeque<Event>, rx: mpsc::Receiver<Event
                 st.format.start(&st.columns, &mut out);
             }
             match ev {
-                Some(Event::Rows(rows)) => st.format.rows(&rows, &mut out),
+                Some(Event::Rows(rows)) => {
+                    st.format.rows(&rows, &mut out);
+                    if out.len() < 64 * 1024 {
+                        continue;
+                    }
+                }
                 Some(Event::Done { columns, truncated }) => {
                     st.columns = columns;
                     st.format.done(&st.columns, truncated, &mut out);
@@ -398,7 +409,9 @@ pub async fn export(app: &App, plan: Plan, opts: ExportOptions) -> Response {
             "json",
         ),
     };
-    let stamp = chrono::Utc::now().format("%Y-%m-%dT%H%M%SZ");
+    let requested = chrono::DateTime::from_timestamp_micros(plan.ctx.started_at.micros())
+        .unwrap_or_else(chrono::Utc::now);
+    let stamp = requested.format("%Y-%m-%dT%H%M%SZ");
     let disposition = format!("attachment; filename=\"query_result_{stamp}.{ext}\"");
     let mut r = Response::new(body);
     let h = r.headers_mut();

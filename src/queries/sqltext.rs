@@ -60,6 +60,14 @@ pub fn single_statement(sql: &str, dialect: Dialect) -> Option<String> {
                 i = skip_quoted(bytes, i, b'`', false);
                 saw_token = true;
             }
+            b'[' if dialect == Dialect::Sqlite => {
+                // `[identifier]`, a SQLite quoting style.
+                i = bytes[i..]
+                    .iter()
+                    .position(|b| *b == b']')
+                    .map_or(bytes.len(), |p| i + p + 1);
+                saw_token = true;
+            }
             b'$' if dialect == Dialect::Postgres => {
                 i = skip_dollar(bytes, i);
                 saw_token = true;
@@ -183,5 +191,9 @@ mod tests {
             Some("SELECT `a;b` FROM t")
         );
         assert!(q("DELETE FROM ORDERS; --\nSELECT 1").is_none());
+        assert_eq!(
+            q("SELECT [a;b] FROM t").as_deref(),
+            Some("SELECT [a;b] FROM t")
+        );
     }
 }

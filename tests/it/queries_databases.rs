@@ -227,6 +227,10 @@ both!(
             .await;
         r.assert(400);
         assert!(r.json()["errors"]["details"].is_string());
+        // Sending back what GET showed changes nothing.
+        let shown = t.get("/api/database/1", &admin).await.json();
+        let body = json!({"details": shown["details"], "engine": "sqlite"});
+        t.put("/api/database/1", &admin, body).await.assert(200);
     }
 );
 

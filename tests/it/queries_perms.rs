@@ -223,6 +223,14 @@ both!(
             .await;
         r.assert(403);
         assert_eq!(r.json(), json!({"message": CANNOT_SAVE}));
+        // Cards alice can read say she cannot run their kind of query ad hoc.
+        let r = t
+            .post("/api/card", &admin, native_card("Q", "SELECT 1", Some(a)))
+            .await;
+        assert_eq!(r.json()["can_run_adhoc_query"], true);
+        let id = r.json()["id"].as_i64().unwrap();
+        let v = t.get(&format!("/api/card/{id}"), &alice).await.json();
+        assert_eq!(v["can_run_adhoc_query"], false);
         set_data(
             &t,
             &admin,
