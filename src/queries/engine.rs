@@ -174,8 +174,7 @@ impl Warehouse {
 }
 
 fn open(path: &std::path::Path) -> Result<SqliteConn, QueryError> {
-    let p = path.to_string_lossy();
-    SqliteConn::open(&p).map_err(|(code, msg)| super::sqlite::error(code, msg))
+    SqliteConn::open(path)
 }
 
 impl SqliteWarehouse {
