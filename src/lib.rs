@@ -2,6 +2,7 @@
 //!
 //! Layers point one way: `api` (thin axum handlers) → `service` (rules and permissions) →
 //! `store` (SQL, one portable statement per query for SQLite and PostgreSQL).
+#![forbid(unsafe_code)]
 pub mod api_keys;
 pub mod app;
 pub mod audit;

@@ -1,4 +1,5 @@
 //! The `ferrobase` binary: parse the configuration, then run the chosen command.
+#![forbid(unsafe_code)]
 use clap::Parser;
 use ferrobase::config::{Cli, Command, Config, ServeArgs};
 
