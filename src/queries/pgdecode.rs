@@ -281,38 +281,53 @@ fn offset(east: i32) -> String {
     }
 }
 
-/// Postgres' default interval style: `1 year 2 mons 3 days 04:05:06`.
+/// Postgres' default interval style (`IntervalStyle = postgres`), as Postgres writes it:
+/// `1 year 2 mons 3 days 04:05:06`, `-1 years +2 mons`, `-00:00:01.5`. A field after a negative
+/// one carries an explicit `+`; units are singular only for exactly 1; hours do not roll over
+/// into days; trailing zeros of the fraction are dropped.
 fn interval(micros: i64, days: i32, months: i32) -> String {
-    let mut parts = Vec::new();
-    let plural =
-        |n: i64, one: &str, many: &str| format!("{n} {}", if n.abs() == 1 { one } else { many });
-    let (years, mons) = (months / 12, months % 12);
-    if years != 0 {
-        parts.push(plural(i64::from(years), "year", "years"));
-    }
-    if mons != 0 {
-        parts.push(plural(i64::from(mons), "mon", "mons"));
-    }
-    if days != 0 {
-        parts.push(plural(i64::from(days), "day", "days"));
-    }
-    if micros != 0 || parts.is_empty() {
-        let sign = if micros < 0 { "-" } else { "" };
+    let mut out = String::new();
+    let mut is_zero = true;
+    let mut is_before = false;
+    let mut part = |value: i64, unit: &str, out: &mut String| {
+        if value == 0 {
+            return;
+        }
+        let space = if is_zero { "" } else { " " };
+        let plus = if is_before && value > 0 { "+" } else { "" };
+        let s = if value != 1 { "s" } else { "" };
+        out.push_str(&format!("{space}{plus}{value} {unit}{s}"));
+        is_before = value < 0;
+        is_zero = false;
+    };
+    part(i64::from(months / 12), "year", &mut out);
+    part(i64::from(months % 12), "mon", &mut out);
+    part(i64::from(days), "day", &mut out);
+    if is_zero || micros != 0 {
+        let sign = if micros < 0 {
+            "-"
+        } else if is_before {
+            "+"
+        } else {
+            ""
+        };
         let a = micros.unsigned_abs();
         let secs = a / 1_000_000;
-        let frac = a % 1_000_000;
-        let mut t = format!(
-            "{sign}{:02}:{:02}:{:02}",
+        let space = if is_zero { "" } else { " " };
+        out.push_str(&format!(
+            "{space}{sign}{:02}:{:02}:{:02}",
             secs / 3600,
             (secs / 60) % 60,
             secs % 60
-        );
+        ));
+        let frac = a % 1_000_000;
         if frac != 0 {
-            t.push_str(&format!(".{frac:06}"));
+            let f = format!("{frac:06}");
+            out.push('.');
+            out.push_str(f.trim_end_matches('0'));
         }
-        parts.push(t);
     }
-    parts.join(" ")
+    out
 }
 
 fn inet(b: &[u8], is_cidr: bool) -> Option<String> {
@@ -418,5 +433,10 @@ mod tests {
             "1 year 2 mons 3 days 01:00:00"
         );
         assert_eq!(interval(0, 0, 0), "00:00:00");
+        assert_eq!(interval(0, 0, -12), "-1 years");
+        assert_eq!(interval(0, 0, -10), "-10 mons");
+        assert_eq!(interval(1_500_000, -2, 3), "3 mons -2 days +00:00:01.5");
+        assert_eq!(interval(-1_000, 1, 0), "1 day -00:00:00.001");
+        assert_eq!(interval(360_000_000_000, 0, 0), "100:00:00");
     }
 }
