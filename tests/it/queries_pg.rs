@@ -336,9 +336,9 @@ both!(queries_42_postgres_types, |t| async move {
     );
 });
 
-/// Values decoded from Postgres' binary format agree with Postgres' own text output, over
-/// thousands of random numerics (all weights and scales), intervals (mixed signs, fractions,
-/// hours past a day), dates and timestamps (§4.5).
+// Values decoded from Postgres' binary format agree with Postgres' own text output, over
+// thousands of random numerics (all weights and scales), intervals (mixed signs, fractions,
+// hours past a day), dates and timestamps (§4.5).
 both!(
     queries_42_decoding_agrees_with_postgres_text,
     |t| async move {
