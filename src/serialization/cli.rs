@@ -131,9 +131,18 @@ pub async fn import_cmd(config: &Config, args: &ImportArgs) -> u8 {
             return USAGE;
         }
     };
-    let Some(_guard) = super::import_api::ImportGuard::try_acquire(&store) else {
-        eprintln!("ferrobase: {}", super::import_api::BUSY);
-        return USAGE;
+    let lock = match store.try_import_lock().await {
+        Ok(Some(l)) => l,
+        Ok(None) => {
+            store.close().await;
+            eprintln!("ferrobase: {}", super::import_api::BUSY);
+            return USAGE;
+        }
+        Err(e) => {
+            store.close().await;
+            eprintln!("ferrobase: {e}");
+            return USAGE;
+        }
     };
     let creator = match store.read().await {
         Ok(mut tx) => tx.serdes_oldest_admin().await.ok().flatten(),
@@ -146,6 +155,7 @@ pub async fn import_cmd(config: &Config, args: &ImportArgs) -> u8 {
     };
     let now = chrono::Utc::now().timestamp_micros();
     let result = import::run(&store, &files, &opts, log, now).await;
+    lock.release().await;
     store.close().await;
     print!("{}", result.log);
     match result.status {

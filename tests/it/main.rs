@@ -36,6 +36,7 @@ mod search_and_stubs;
 mod serialization;
 mod serialization_cli;
 mod serialization_import;
+mod serialization_lock;
 mod serialization_rules;
 mod setup_and_sessions;
 mod store_contract;
