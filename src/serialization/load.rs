@@ -60,6 +60,11 @@ pub struct Loader {
     /// Placeholder users created by this import.
     pub placeholders: BTreeSet<i64>,
     pub warnings: Vec<String>,
+    /// Dashboard entity id → the tab entity ids its archive file holds.
+    pub archive_tabs: BTreeMap<String, BTreeSet<String>>,
+    /// Dashboard entity id → (card entity id, tab entity id) of dashboard questions whose tab
+    /// is created later, by the dashboard's tabs-and-dashcards step (§5.1 step 4).
+    pub pending_tabs: BTreeMap<String, Vec<(String, String)>>,
 }
 
 /// The settings `settings.yaml` may set (§4.7).
@@ -126,6 +131,8 @@ impl Loader {
             aliases: BTreeMap::new(),
             placeholders: BTreeSet::new(),
             warnings: Vec::new(),
+            archive_tabs: BTreeMap::new(),
+            pending_tabs: BTreeMap::new(),
         }
     }
 

@@ -35,6 +35,7 @@ mod queries_run;
 mod search_and_stubs;
 mod serialization;
 mod serialization_cli;
+mod serialization_entities;
 mod serialization_import;
 mod serialization_lock;
 mod serialization_rules;

@@ -68,14 +68,14 @@ pub async fn import(t: &TestApp, auth: &Auth, query: &str, part: Option<(&str, &
 }
 
 /// B's admin session and an Administrators key.
-async fn setup_b(b: &TestApp) -> (Auth, Auth) {
+pub async fn setup_b(b: &TestApp) -> (Auth, Auth) {
     let admin = b.setup().await;
     let key = create_key(b, &admin, "Admin key", 2).await.auth();
     (admin, key)
 }
 
 /// The files of an exported archive (relative to its top directory).
-fn files_of(gz: &[u8]) -> BTreeMap<String, Vec<u8>> {
+pub fn files_of(gz: &[u8]) -> BTreeMap<String, Vec<u8>> {
     unpack(gz)
         .into_iter()
         .filter(|(k, _)| !k.ends_with('/'))
@@ -83,7 +83,7 @@ fn files_of(gz: &[u8]) -> BTreeMap<String, Vec<u8>> {
         .collect()
 }
 
-fn log_lines(r: &Raw) -> Vec<String> {
+pub fn log_lines(r: &Raw) -> Vec<String> {
     r.text().lines().map(String::from).collect()
 }
 

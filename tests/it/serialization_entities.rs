@@ -1,0 +1,144 @@
+//! serialization.md: dashboard questions on tabs (§5.1 step 4), export failures (§2.1),
+//! placeholder users (§5.2) and settings (§4.7), on both backends.
+use serde_json::json;
+
+use crate::api_keys::create_key;
+use crate::both;
+use crate::cards::native;
+use crate::dashboards::{dashboard, put_ok};
+use crate::serialization::{eid, export};
+use crate::serialization_import::{files_of, import, log_lines, setup_b, with_b};
+
+both!(
+    dashboard_questions_keep_their_tab_through_a_round_trip,
+    |t| async move {
+        let admin = t.setup().await;
+        let key = create_key(&t, &admin, "Admin key", 2).await.auth();
+        let d = dashboard(&t, &admin, "Board", None).await;
+        let v = put_ok(
+            &t,
+            &admin,
+            &d,
+            json!({"tabs": [{"id": -1, "name": "One"}, {"id": -2, "name": "Two"}]}),
+        )
+        .await;
+        let tabs = v["tabs"].clone();
+        let r = t
+            .post(
+                "/api/card",
+                &admin,
+                json!({"name": "Inside", "dataset_query": native("select 1"), "display": "table",
+                       "visualization_settings": {}, "dashboard_id": d["id"],
+                       "dashboard_tab_id": tabs[1]["id"]}),
+            )
+            .await;
+        r.assert(200);
+        let q = r.json();
+        put_ok(
+            &t,
+            &admin,
+            &d,
+            json!({"tabs": tabs,
+                   "dashcards": [{"id": -1, "card_id": q["id"], "dashboard_tab_id": tabs[1]["id"],
+                                  "row": 0, "col": 0, "size_x": 4, "size_y": 4}]}),
+        )
+        .await;
+        let archive = export(&t, &key, "?dirname=x").await;
+        assert_eq!(archive.status, 200);
+        let files = files_of(&archive.body);
+        let card_file = files
+            .iter()
+            .find(|(k, _)| k.contains(&eid(&q)))
+            .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+            .expect("card file");
+        let two = tabs[1]["entity_id"].as_str().expect("tab eid").to_string();
+        assert!(card_file.contains(&two), "{card_file}");
+
+        with_b(t.backend, |b| async move {
+            let (badmin, bkey) = setup_b(&b).await;
+            let r = import(&b, &bkey, "", Some(("file", &archive.body))).await;
+            assert_eq!(r.status, 200, "{}", r.text());
+            let bq = b
+                .get(&format!("/api/card/{}", eid(&q)), &badmin)
+                .await
+                .json();
+            let bd = b
+                .get(&format!("/api/dashboard/{}", bq["dashboard_id"]), &badmin)
+                .await
+                .json();
+            let btwo = bd["tabs"]
+                .as_array()
+                .expect("tabs")
+                .iter()
+                .find(|x| x["entity_id"] == two.as_str())
+                .cloned()
+                .expect("tab Two on B");
+            assert_eq!(bq["dashboard_tab_id"], btwo["id"]);
+            assert_eq!(bd["dashcards"][0]["card_id"], bq["id"]);
+            assert_eq!(bd["dashcards"][0]["dashboard_tab_id"], btwo["id"]);
+            // The export from B equals A's, and a second import changes nothing.
+            let again = export(&b, &bkey, "?dirname=x").await;
+            let fb = files_of(&again.body);
+            for (k, v) in &files {
+                if k == "settings.yaml" {
+                    continue;
+                }
+                assert_eq!(
+                    String::from_utf8_lossy(v),
+                    String::from_utf8_lossy(fb.get(k).expect(k)),
+                    "{k}"
+                );
+            }
+            let r = import(&b, &bkey, "", Some(("file", &archive.body))).await;
+            assert_eq!(r.status, 200);
+            let lines = log_lines(&r);
+            assert!(
+                lines[..lines.len() - 1]
+                    .iter()
+                    .all(|l| l.starts_with("unchanged ")),
+                "{lines:?}"
+            );
+        })
+        .await;
+    }
+);
+
+// A dashboard question naming a tab that is neither on the server nor in the archive fails.
+both!(
+    a_dashboard_question_on_an_unknown_tab_fails,
+    |t| async move {
+        let admin = t.setup().await;
+        let key = create_key(&t, &admin, "Admin key", 2).await.auth();
+        let d = dashboard(&t, &admin, "Board", None).await;
+        let r = t
+            .post(
+                "/api/card",
+                &admin,
+                json!({"name": "Inside", "dataset_query": native("select 1"), "display": "table",
+                       "visualization_settings": {}, "dashboard_id": d["id"]}),
+            )
+            .await;
+        r.assert(200);
+        let q = r.json();
+        let archive = export(&t, &key, "?dirname=x").await;
+        let mut files = files_of(&archive.body);
+        let (path, text) = files
+            .iter()
+            .find(|(k, _)| k.contains(&eid(&q)))
+            .map(|(k, v)| (k.clone(), String::from_utf8_lossy(v).into_owned()))
+            .expect("card file");
+        let bad = text.replace(
+            "dashboard_tab_id: null",
+            &format!("dashboard_tab_id:\n- {}\n- NoSuchTabNoSuchTab000", eid(&d)),
+        );
+        assert_ne!(bad, text);
+        files.insert(path, bad.into_bytes());
+        let tgz = ferrobase::serialization::archive::pack("x", &files).expect("pack");
+        let r = import(&t, &key, "", Some(("file", &tgz))).await;
+        assert_eq!(r.status, 400, "{}", r.text());
+        assert!(r.text().contains(&format!(
+            "failed Card {}: DashboardTab 'NoSuchTabNoSuchTab000' was not found",
+            eid(&q)
+        )));
+    }
+);
