@@ -8,6 +8,7 @@ use crate::cards::native;
 use crate::dashboards::{dashboard, put_ok};
 use crate::serialization::{eid, export};
 use crate::serialization_import::{files_of, import, log_lines, setup_b, with_b};
+use crate::support::TestApp;
 
 both!(
     dashboard_questions_keep_their_tab_through_a_round_trip,
@@ -140,5 +141,102 @@ both!(
             "failed Card {}: DashboardTab 'NoSuchTabNoSuchTab000' was not found",
             eid(&q)
         )));
+    }
+);
+
+/// Stores `text` as a card's `visualization_settings` without any check, as a damaged database
+/// would hold it.
+async fn corrupt_card(t: &TestApp, id: i64, text: &str) {
+    let mut tx = t.app.store.begin().await.expect("tx");
+    let mut row = tx.card_get(id).await.expect("read").expect("card");
+    row.visualization_settings = text.into();
+    tx.card_update(&row).await.expect("write");
+    tx.commit().await.expect("commit");
+}
+
+fn cli_export(t: &TestApp, dir: &std::path::Path, extra: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_ferrobase"))
+        .args(["export", dir.to_str().expect("utf-8")])
+        .arg(crate::serialization_lock::database_arg(t))
+        .args(extra)
+        .env_remove("FERROBASE_DATABASE_URL")
+        .env_remove("MB_DB_CONNECTION_URI")
+        .output()
+        .expect("run ferrobase")
+}
+
+both!(
+    s2_1_unreadable_stored_data_fails_the_export_with_500_and_the_log,
+    config = crate::serialization_lock::file_database,
+    |t| async move {
+        let admin = t.setup().await;
+        let key = create_key(&t, &admin, "Admin key", 2).await.auth();
+        let good = crate::cards::card(&t, &admin, "Good", None).await;
+        let bad = crate::cards::card(&t, &admin, "Bad", None).await;
+        corrupt_card(&t, bad["id"].as_i64().expect("id"), "{not json").await;
+        let failed = format!(
+            "failed Card {}: the stored visualization_settings is not valid JSON",
+            eid(&bad)
+        );
+
+        let r = export(&t, &key, "?dirname=x").await;
+        assert_eq!(r.status, 500, "{}", r.text());
+        assert!(r.headers["content-type"]
+            .to_str()
+            .unwrap_or("")
+            .starts_with("text/plain"));
+        let log = r.text();
+        let lines: Vec<&str> = log.lines().collect();
+        assert!(lines.contains(&failed.as_str()), "{log}");
+        assert!(!log.contains("caused by:"), "{log}");
+        assert!(
+            lines
+                .last()
+                .is_some_and(|l| l.starts_with("summary: ") && l.ends_with(", 0 skipped, 1 failed")),
+            "{log}"
+        );
+        assert!(
+            log.contains(&format!("exported Card {}", eid(&good))),
+            "{log}"
+        );
+        // full_stacktrace adds the cause.
+        let r = export(&t, &key, "?dirname=x&full_stacktrace=true").await;
+        assert_eq!(r.status, 500);
+        let log = r.text();
+        let at = log.find(&failed).expect("failed line");
+        assert!(
+            log[at..]
+                .lines()
+                .nth(1)
+                .is_some_and(|l| l.starts_with("  caused by: ")),
+            "{log}"
+        );
+        // continue_on_error: the card is left out and logged; everything else is exported.
+        let r = export(&t, &key, "?dirname=x&continue_on_error=true").await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        let files = files_of(&r.body);
+        assert!(files.keys().any(|k| k.contains(&eid(&good))));
+        assert!(!files.keys().any(|k| k.contains(&eid(&bad))));
+        let log = String::from_utf8_lossy(&files["export.log"]).into_owned();
+        assert!(log.lines().any(|l| l == failed), "{log}");
+        assert!(log.ends_with(", 0 skipped, 1 failed\n"), "{log}");
+
+        // The command line: exit 1 and nothing written; with -e, exit 3 and the tree.
+        let tmp = tempfile::tempdir().expect("tmp");
+        let out = tmp.path().join("out");
+        let o = cli_export(&t, &out, &[]);
+        assert_eq!(o.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&o.stdout).contains(&failed));
+        assert!(!out.join("export.log").exists());
+        let o = cli_export(&t, &out, &["-e"]);
+        assert_eq!(
+            o.status.code(),
+            Some(3),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(std::fs::read_to_string(out.join("export.log"))
+            .expect("export.log")
+            .contains(&failed));
     }
 );

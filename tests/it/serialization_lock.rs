@@ -25,7 +25,7 @@ pub fn file_database(c: &mut Config) {
     }
 }
 
-fn database_arg(t: &TestApp) -> String {
+pub fn database_arg(t: &TestApp) -> String {
     match &t.app.config.database {
         DatabaseUrl::SqliteFile(p) => format!("--database=sqlite://{}", p.display()),
         DatabaseUrl::Postgres(u) => format!("--database={u}"),
