@@ -39,6 +39,7 @@ mod serialization_entities;
 mod serialization_import;
 mod serialization_lock;
 mod serialization_rules;
+mod serialization_unpack;
 mod setup_and_sessions;
 mod store_contract;
 mod users;

@@ -292,7 +292,7 @@ both!(
 );
 
 /// A tar with one entry whose raw name is `name` (no path checks).
-fn raw_tar(name: &str, data: &[u8]) -> Vec<u8> {
+pub fn raw_tar(name: &str, data: &[u8]) -> Vec<u8> {
     let mut h = tar::Header::new_ustar();
     {
         let bytes = h.as_mut_bytes();
