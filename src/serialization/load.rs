@@ -226,11 +226,19 @@ impl Loader {
         if let Some(u) = tx.user_get_by_email(&lower).await? {
             return Ok(u.id);
         }
+        // A random password nobody knows (§5.2): an admin must reactivate the person and set
+        // a password before anyone can log in as them.
+        let hash = crate::passwords::unusable_hash()
+            .await
+            .map_err(|e| LoadError {
+                message: format!("cannot create user {email}"),
+                causes: vec![e.to_string()],
+            })?;
         let new = crate::users::store::NewUser {
             email: lower,
             first_name: None,
             last_name: None,
-            password_hash: None,
+            password_hash: Some(hash),
             key_user: false,
             is_superuser: false,
             is_installer: false,

@@ -240,3 +240,73 @@ both!(
             .contains(&failed));
     }
 );
+
+both!(
+    s20_placeholder_users_get_an_unusable_random_password,
+    |t| async move {
+        let admin = t.setup().await;
+        let key = create_key(&t, &admin, "Admin key", 2).await.auth();
+        let mut f = std::collections::BTreeMap::new();
+        for (eid, email) in [
+            ("GGGGGGGGGGGGGGGGGGGGG", "ghost@example.com"),
+            ("HHHHHHHHHHHHHHHHHHHHH", "shade@example.com"),
+        ] {
+            f.insert(
+                format!("collections/cards/{eid}_x.yaml"),
+                crate::serialization_import::card_yaml(eid, "Ghostly", "null", email).into_bytes(),
+            );
+        }
+        let tgz = ferrobase::serialization::archive::pack("x", &f).expect("pack");
+        let r = import(&t, &key, "", Some(("file", &tgz))).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        let mut hashes = Vec::new();
+        for email in ["ghost@example.com", "shade@example.com"] {
+            let mut tx = t.app.store.read().await.expect("tx");
+            let u = tx
+                .user_get_by_email(email)
+                .await
+                .expect("read")
+                .expect("placeholder");
+            tx.commit().await.expect("commit");
+            assert!(!u.is_active);
+            let hash = u.password_hash.clone().expect("a password hash, not null");
+            assert!(hash.starts_with("$argon2id$"), "{hash}");
+            hashes.push((u.id, hash));
+        }
+        assert_ne!(
+            hashes[0].1, hashes[1].1,
+            "each placeholder has its own random hash"
+        );
+        // Nobody can log in as a placeholder: not while inactive, and not after an admin
+        // reactivates it without setting a password.
+        let login = |password: &'static str| {
+            let t = t.clone();
+            async move {
+                t.post(
+                    "/api/session",
+                    &crate::support::Auth::None,
+                    json!({"username": "ghost@example.com", "password": password}),
+                )
+                .await
+            }
+        };
+        assert_eq!(login("anything-at-all").await.status, 401);
+        t.put(
+            &format!("/api/user/{}/reactivate", hashes[0].0),
+            &admin,
+            json!({}),
+        )
+        .await
+        .assert(200);
+        for password in ["", "password", "ghost@example.com"] {
+            let r = login(password).await;
+            assert_ne!(r.status, 200, "{password:?} logged in");
+        }
+        let r = login("blue7-ferret-orbit").await;
+        assert_eq!(r.status, 401);
+        assert_eq!(
+            r.json()["errors"]["password"],
+            "did not match stored password"
+        );
+    }
+);

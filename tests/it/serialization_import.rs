@@ -185,7 +185,7 @@ both!(s17_s18_s19_round_trip_and_idempotency, |t| async move {
 });
 
 /// A YAML card file referring to `collection` (entity id).
-fn card_yaml(eid: &str, name: &str, collection: &str, creator: &str) -> String {
+pub fn card_yaml(eid: &str, name: &str, collection: &str, creator: &str) -> String {
     format!(
         "name: {name}\nentity_id: {eid}\ncreated_at: '2025-01-01T00:00:00Z'\ncreator_id: {creator}\n\
          display: table\ncollection_id: {collection}\n\
