@@ -310,3 +310,102 @@ both!(
         );
     }
 );
+
+/// A `settings.yaml`-only archive.
+fn settings_archive(yaml: &str) -> Vec<u8> {
+    let mut f = std::collections::BTreeMap::new();
+    f.insert("settings.yaml".to_string(), yaml.as_bytes().to_vec());
+    ferrobase::serialization::archive::pack("x", &f).expect("pack")
+}
+
+both!(
+    s41_imported_settings_are_validated_like_put_api_setting,
+    |t| async move {
+        let admin = t.setup().await;
+        let key = create_key(&t, &admin, "Admin key", 2).await.auth();
+        let put = |k: &'static str, v: serde_json::Value| {
+            let t = t.clone();
+            let admin = admin.clone();
+            async move {
+                t.put(&format!("/api/setting/{k}"), &admin, json!({ "value": v }))
+                    .await
+            }
+        };
+        let get = |k: &'static str| {
+            let t = t.clone();
+            let admin = admin.clone();
+            async move { t.get(&format!("/api/setting/{k}"), &admin).await.json() }
+        };
+        put("site-locale", json!("fr")).await.assert(204);
+        let archive = settings_archive(
+            "aggregated-query-row-limit: 0\nbogus-setting: 1\ndownload-row-limit: 5000\n\
+             humanization-strategy: fancy\nreport-timezone: not a zone\nsite-locale: null\n\
+             site-name: Acme Two\nstart-of-week: monday\nunaggregated-query-row-limit: '2000'\n",
+        );
+        let r = import(
+            &t,
+            &key,
+            "?continue_on_error=true",
+            Some(("file", &archive)),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        let lines = log_lines(&r);
+        // Each invalid value fails with the message PUT /api/setting/:key gives for it.
+        for (k, v) in [
+            ("aggregated-query-row-limit", json!(0)),
+            ("humanization-strategy", json!("fancy")),
+            ("report-timezone", json!("not a zone")),
+            ("unaggregated-query-row-limit", json!("2000")),
+        ] {
+            let p = put(k, v).await;
+            assert_eq!(p.status, 400, "{k}");
+            let message = p.json()["errors"]["value"]
+                .as_str()
+                .expect("message")
+                .to_string();
+            let line = format!("failed Setting {k}: {message}");
+            assert!(lines.contains(&line), "{line} missing from {lines:?}");
+        }
+        for l in [
+            "skipped Setting bogus-setting: unknown setting",
+            "updated Setting download-row-limit",
+            "updated Setting site-locale",
+            "updated Setting site-name",
+            "updated Setting start-of-week",
+        ] {
+            assert!(lines.contains(&l.to_string()), "{l} missing from {lines:?}");
+        }
+        assert_eq!(
+            lines.last().map(String::as_str),
+            Some("summary: 0 created, 4 updated, 0 unchanged, 1 skipped, 4 failed")
+        );
+        assert_eq!(get("download-row-limit").await, json!(5000));
+        assert_eq!(get("site-name").await, json!("Acme Two"));
+        assert_eq!(get("start-of-week").await, json!("monday"));
+        assert_eq!(
+            get("site-locale").await,
+            json!("en"),
+            "null restores the default"
+        );
+        assert_eq!(get("aggregated-query-row-limit").await, json!(10000));
+        assert_eq!(get("humanization-strategy").await, json!("simple"));
+        // Again: the valid ones are unchanged now.
+        let r = import(
+            &t,
+            &key,
+            "?continue_on_error=true",
+            Some(("file", &archive)),
+        )
+        .await;
+        assert!(log_lines(&r).contains(&"unchanged Setting site-name".to_string()));
+        // Without continue_on_error the first invalid setting stops the import.
+        put("download-row-limit", json!(null)).await.assert(204);
+        let r = import(&t, &key, "", Some(("file", &archive))).await;
+        assert_eq!(r.status, 400, "{}", r.text());
+        let lines = log_lines(&r);
+        assert!(lines[0].starts_with("failed Setting aggregated-query-row-limit: "));
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert_eq!(get("download-row-limit").await, json!(null));
+    }
+);
