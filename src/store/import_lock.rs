@@ -68,10 +68,11 @@ impl SqliteLock {
                 .truncate(false)
                 .write(true)
                 .open(path)?;
-            match file.try_lock() {
+            use rustix::fs::{flock, FlockOperation};
+            match flock(&file, FlockOperation::NonBlockingLockExclusive) {
                 Ok(()) => lock._file = Some(file),
-                Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
-                Err(std::fs::TryLockError::Error(e)) => return Err(e),
+                Err(e) if e == rustix::io::Errno::WOULDBLOCK => return Ok(None),
+                Err(e) => return Err(e.into()),
             }
         }
         Ok(Some(lock))
