@@ -118,6 +118,9 @@ impl Store for SpyStore {
             .listen_key_events(tx, shutdown)
             .await
     }
+    async fn try_import_lock(&self) -> StoreResult<Option<crate::store::import_lock::ImportLock>> {
+        self.inner("try_import_lock").try_import_lock().await
+    }
     async fn close(&self) {
         if let Some(s) = &self.inner {
             s.close().await;

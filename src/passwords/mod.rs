@@ -215,6 +215,15 @@ pub async fn hash_password(password: SecretString) -> Result<String, PasswordErr
     tokio::task::spawn_blocking(move || hash_blocking(password.expose_secret().as_bytes())).await?
 }
 
+/// An unusable password (placeholder people, people-and-groups.md §4.1): a well-formed
+/// Argon2id hash of 32 random bytes that are never stored or shown, so no password matches it,
+/// and each placeholder's hash differs.
+pub async fn unusable_hash() -> Result<String, PasswordError> {
+    let mut secret = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut secret);
+    tokio::task::spawn_blocking(move || hash_blocking(&secret)).await?
+}
+
 /// A fixed Argon2id hash with the current parameters, verified against when there is no real
 /// hash, so that a missing person or password costs the same time as a wrong password.
 static DUMMY_HASH: LazyLock<Option<String>> = LazyLock::new(|| {

@@ -90,9 +90,9 @@ async fn export_handler(
         data_model: p.boolean(&mut errs, "data_model", true),
         database_secrets: p.boolean(&mut errs, "database_secrets", false),
         continue_on_error: p.boolean(&mut errs, "continue_on_error", false),
+        full_stacktrace: p.boolean(&mut errs, "full_stacktrace", false),
     };
     p.boolean(&mut errs, "field_values", false);
-    p.boolean(&mut errs, "full_stacktrace", false);
     let dirname = match p.last("dirname") {
         Some(d) => {
             if !valid_dirname(d) {
@@ -124,6 +124,13 @@ async fn export_handler(
         }
         Err(ExportError::Personal(m)) => return Err(ApiError::bad_request_text(m)),
         Err(ExportError::Store(e)) => return Err(e.into()),
+        // A fault inside ferrobase (unreadable stored data): the log says which entity (§2.1).
+        Err(ExportError::Failed(log)) => {
+            return Ok(crate::error::text_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                log,
+            ))
+        }
     };
     let body = super::archive::pack(&dirname, &tree.files).map_err(ApiError::internal)?;
     let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{dirname}.tar.gz\""))

@@ -32,6 +32,7 @@ pub async fn export_cmd(config: &Config, args: &ExportArgs) -> u8 {
         data_model: !args.no_data_model,
         database_secrets: args.include_database_secrets,
         continue_on_error: args.continue_on_error,
+        full_stacktrace: args.full_stacktrace,
     };
     let store = match crate::store::open(&config.database).await {
         Ok(s) => s,
@@ -52,13 +53,22 @@ pub async fn export_cmd(config: &Config, args: &ExportArgs) -> u8 {
             eprintln!("ferrobase: {e}");
             return FAILED;
         }
+        Err(ExportError::Failed(log)) => {
+            print!("{log}");
+            eprintln!("ferrobase: the export failed; nothing was written");
+            return FAILED;
+        }
     };
     if let Err(e) = write_tree(&args.dir, &tree.files) {
         eprintln!("ferrobase: cannot write {}: {e}", args.dir.display());
         return FAILED;
     }
     print!("{}", tree.log);
-    if tree.log.lines().any(|l| l.starts_with("skipped ")) {
+    if tree
+        .log
+        .lines()
+        .any(|l| l.starts_with("skipped ") || l.starts_with("failed "))
+    {
         PARTIAL
     } else {
         OK
@@ -131,9 +141,18 @@ pub async fn import_cmd(config: &Config, args: &ImportArgs) -> u8 {
             return USAGE;
         }
     };
-    let Some(_guard) = super::import_api::ImportGuard::try_acquire(&store) else {
-        eprintln!("ferrobase: {}", super::import_api::BUSY);
-        return USAGE;
+    let lock = match store.try_import_lock().await {
+        Ok(Some(l)) => l,
+        Ok(None) => {
+            store.close().await;
+            eprintln!("ferrobase: {}", super::import_api::BUSY);
+            return USAGE;
+        }
+        Err(e) => {
+            store.close().await;
+            eprintln!("ferrobase: {e}");
+            return USAGE;
+        }
     };
     let creator = match store.read().await {
         Ok(mut tx) => tx.serdes_oldest_admin().await.ok().flatten(),
@@ -146,6 +165,7 @@ pub async fn import_cmd(config: &Config, args: &ImportArgs) -> u8 {
     };
     let now = chrono::Utc::now().timestamp_micros();
     let result = import::run(&store, &files, &opts, log, now).await;
+    lock.release().await;
     store.close().await;
     print!("{}", result.log);
     match result.status {

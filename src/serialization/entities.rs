@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Map, Value};
 
 use super::export::label;
-use super::select::{parse_json, Snapshot};
+use super::select::Snapshot;
 use crate::cards::store::CardRow;
 use crate::clock::Timestamp;
 use crate::collections::perms::location_ids;
@@ -40,6 +40,25 @@ impl Refs {
             None => Value::Null,
         }
     }
+}
+
+/// A stored value that cannot be read back (a JSON column that does not parse): the entity
+/// cannot be exported (§2.1).
+#[derive(Debug)]
+pub struct Unreadable {
+    pub message: String,
+    /// The cause chain, for `full_stacktrace`.
+    pub causes: Vec<String>,
+}
+
+pub type Rendered = Result<Map<String, Value>, Unreadable>;
+
+/// A stored JSON column as a value.
+fn stored(column: &str, text: &str) -> Result<Value, Unreadable> {
+    serde_json::from_str(text).map_err(|e| Unreadable {
+        message: format!("the stored {column} is not valid JSON"),
+        causes: vec![e.to_string()],
+    })
 }
 
 pub fn metabase_version() -> String {
@@ -118,8 +137,8 @@ pub fn export_query(q: &Value, refs: &Refs) -> Value {
 }
 
 /// Parameter mappings with numeric `card_id`s written as entity ids.
-fn export_mappings(text: &str, refs: &Refs) -> Value {
-    let mut v = parse_json(text);
+fn export_mappings(column: &str, text: &str, refs: &Refs) -> Result<Value, Unreadable> {
+    let mut v = stored(column, text)?;
     if let Value::Array(items) = &mut v {
         for item in items.iter_mut() {
             if let Some(m) = item.as_object_mut() {
@@ -129,17 +148,16 @@ fn export_mappings(text: &str, refs: &Refs) -> Value {
             }
         }
     }
-    v
+    Ok(v)
 }
 
-pub fn card(c: &CardRow, refs: &Refs) -> Map<String, Value> {
-    let query = export_query(&parse_json(&c.dataset_query), refs);
-    let result_metadata = c
-        .result_metadata
-        .as_deref()
-        .map(parse_json)
-        .unwrap_or(Value::Null);
-    obj(vec![
+pub fn card(c: &CardRow, refs: &Refs) -> Rendered {
+    let query = export_query(&stored("dataset_query", &c.dataset_query)?, refs);
+    let result_metadata = match c.result_metadata.as_deref() {
+        Some(t) => stored("result_metadata", t)?,
+        None => Value::Null,
+    };
+    Ok(obj(vec![
         ("name", json!(c.name)),
         ("description", json!(c.description)),
         ("entity_id", json!(c.entity_id)),
@@ -161,22 +179,22 @@ pub fn card(c: &CardRow, refs: &Refs) -> Map<String, Value> {
         ("table_id", Value::Null),
         ("query_type", json!(c.query_type)),
         ("dataset_query", query),
-        ("parameters", parse_json(&c.parameters)),
+        ("parameters", stored("parameters", &c.parameters)?),
         (
             "parameter_mappings",
-            export_mappings(&c.parameter_mappings, refs),
+            export_mappings("parameter_mappings", &c.parameter_mappings, refs)?,
         ),
         ("result_metadata", result_metadata),
         (
             "visualization_settings",
-            parse_json(&c.visualization_settings),
+            stored("visualization_settings", &c.visualization_settings)?,
         ),
         ("cache_ttl", json!(c.cache_ttl)),
         ("enable_embedding", json!(false)),
         ("embedding_params", Value::Null),
         ("serdes/meta", meta("Card", &c.entity_id, &c.name)),
         ("metabase_version", json!(metabase_version())),
-    ])
+    ]))
 }
 
 pub fn dashboard(
@@ -184,7 +202,7 @@ pub fn dashboard(
     tabs: &[TabRow],
     dashcards: &[DashcardRow],
     refs: &Refs,
-) -> Map<String, Value> {
+) -> Rendered {
     let dash_meta = json!({"id": d.entity_id, "model": "Dashboard"});
     let tab_values: Vec<Value> = tabs
         .iter()
@@ -217,14 +235,14 @@ pub fn dashboard(
     });
     let dc_values: Vec<Value> = dcs
         .iter()
-        .map(|dc| {
+        .map(|dc| -> Result<Value, Unreadable> {
             let series: Vec<Value> = dc
                 .series_ids()
                 .iter()
                 .enumerate()
                 .map(|(i, id)| json!({"card_id": Refs::get(&refs.cards, Some(*id)), "position": i}))
                 .collect();
-            Value::Object(obj(vec![
+            Ok(Value::Object(obj(vec![
                 ("entity_id", json!(dc.entity_id)),
                 ("card_id", Refs::get(&refs.cards, dc.card_id)),
                 ("action_id", Value::Null),
@@ -235,23 +253,29 @@ pub fn dashboard(
                 ("size_y", json!(dc.size_y)),
                 (
                     "parameter_mappings",
-                    export_mappings(&dc.parameter_mappings, refs),
+                    export_mappings("dashcard parameter_mappings", &dc.parameter_mappings, refs)?,
                 ),
                 (
                     "visualization_settings",
-                    parse_json(&dc.visualization_settings),
+                    stored(
+                        "dashcard visualization_settings",
+                        &dc.visualization_settings,
+                    )?,
                 ),
-                ("inline_parameters", parse_json(&dc.inline_parameters)),
+                (
+                    "inline_parameters",
+                    stored("dashcard inline_parameters", &dc.inline_parameters)?,
+                ),
                 ("series", Value::Array(series)),
                 ("created_at", ts(dc.created_at)),
                 (
                     "serdes/meta",
                     json!([dash_meta, {"id": dc.entity_id, "model": "DashboardCard"}]),
                 ),
-            ]))
+            ])))
         })
-        .collect();
-    obj(vec![
+        .collect::<Result<_, _>>()?;
+    Ok(obj(vec![
         ("name", json!(d.name)),
         ("description", json!(d.description)),
         ("entity_id", json!(d.entity_id)),
@@ -264,7 +288,7 @@ pub fn dashboard(
             Refs::get(&refs.collections, d.collection_id),
         ),
         ("collection_position", json!(d.collection_position)),
-        ("parameters", parse_json(&d.parameters)),
+        ("parameters", stored("parameters", &d.parameters)?),
         ("width", json!(d.width)),
         ("auto_apply_filters", json!(d.auto_apply_filters)),
         ("cache_ttl", json!(d.cache_ttl)),
@@ -278,17 +302,17 @@ pub fn dashboard(
         ("dashcards", Value::Array(dc_values)),
         ("serdes/meta", meta("Dashboard", &d.entity_id, &d.name)),
         ("metabase_version", json!(metabase_version())),
-    ])
+    ]))
 }
 
-pub fn database(d: &DatabaseRow, refs: &Refs, secrets: bool) -> Map<String, Value> {
+pub fn database(d: &DatabaseRow, refs: &Refs, secrets: bool) -> Rendered {
     let mut pairs = vec![
         ("name", json!(d.name)),
         ("description", json!(d.description)),
         ("engine", json!(d.engine)),
     ];
     if secrets && !d.is_sample {
-        pairs.push(("details", parse_json(&d.details)));
+        pairs.push(("details", stored("details", &d.details)?));
     }
     pairs.extend([
         ("is_sample", json!(d.is_sample)),
@@ -300,5 +324,5 @@ pub fn database(d: &DatabaseRow, refs: &Refs, secrets: bool) -> Map<String, Valu
         ("serdes/meta", json!([{"id": d.name, "model": "Database"}])),
         ("metabase_version", json!(metabase_version())),
     ]);
-    obj(pairs)
+    Ok(obj(pairs))
 }

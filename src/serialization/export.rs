@@ -19,6 +19,7 @@ pub struct ExportOptions {
     pub data_model: bool,
     pub database_secrets: bool,
     pub continue_on_error: bool,
+    pub full_stacktrace: bool,
 }
 
 /// The rendered tree: paths relative to the top-level directory, sorted; `export.log` included.
@@ -35,6 +36,10 @@ pub enum ExportError {
     Personal(String),
     #[error("{0}")]
     Store(#[from] StoreError),
+    /// An entity could not be exported and `continue_on_error` is off: the export log, with
+    /// its `failed` lines (§2.1: `500`, the log as the body).
+    #[error("the export failed")]
+    Failed(String),
 }
 
 /// The settings `settings.yaml` may hold (§4.7).
@@ -188,10 +193,20 @@ pub async fn run(store: &DynStore, opts: &ExportOptions) -> Result<ExportTree, E
 
     let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     let mut lines: Vec<(String, String)> = Vec::new();
-    let mut add = |path: String, model: &str, id: &str, text: String| {
-        lines.push((path.clone(), format!("exported {model} {id} {path}")));
-        files.insert(path, text.into_bytes());
-    };
+    let mut failed: Vec<String> = Vec::new();
+    let mut add =
+        |path: String, model: &str, id: &str, doc: entities::Rendered, nested: &[&str]| match doc {
+            Ok(doc) => {
+                lines.push((path.clone(), format!("exported {model} {id} {path}")));
+                files.insert(path, yaml::emit_document(&doc, nested).into_bytes());
+            }
+            Err(e) => {
+                failed.push(format!("failed {model} {id}: {}", e.message));
+                if opts.full_stacktrace {
+                    failed.extend(e.causes.iter().map(|c| format!("  caused by: {c}")));
+                }
+            }
+        };
     let dir_of = |cid: Option<i64>| -> String {
         let mut p = String::from("collections/");
         if let Some(c) = cid.and_then(|id| snap.collections.get(&id)) {
@@ -214,12 +229,7 @@ pub async fn run(store: &DynStore, opts: &ExportOptions) -> Result<ExportTree, E
             c.entity_id,
             label(&c.name)
         );
-        add(
-            path,
-            "Collection",
-            &c.entity_id,
-            yaml::emit_document(&doc, &[]),
-        );
+        add(path, "Collection", &c.entity_id, Ok(doc), &[]);
     }
     for id in &sel.cards {
         let Some(c) = snap.cards.get(id) else {
@@ -232,7 +242,7 @@ pub async fn run(store: &DynStore, opts: &ExportOptions) -> Result<ExportTree, E
             c.entity_id,
             label(&c.name)
         );
-        add(path, "Card", &c.entity_id, yaml::emit_document(&doc, &[]));
+        add(path, "Card", &c.entity_id, doc, &[]);
     }
     for id in &sel.dashboards {
         let Some(d) = snap.dashboards.get(id) else {
@@ -247,28 +257,20 @@ pub async fn run(store: &DynStore, opts: &ExportOptions) -> Result<ExportTree, E
             d.entity_id,
             label(&d.name)
         );
-        add(
-            path,
-            "Dashboard",
-            &d.entity_id,
-            yaml::emit_document(&doc, &["tabs", "dashcards"]),
-        );
+        add(path, "Dashboard", &d.entity_id, doc, &["tabs", "dashcards"]);
     }
     if opts.data_model {
         for d in &databases {
             let doc = entities::database(d, &refs, opts.database_secrets);
             let dir = database_dir(&d.name);
             let path = format!("databases/{dir}/{dir}.yaml");
-            add(path, "Database", &d.name, yaml::emit_document(&doc, &[]));
+            add(path, "Database", &d.name, doc, &[]);
         }
     }
     if opts.settings {
-        add(
-            "settings.yaml".into(),
-            "Setting",
-            "settings",
-            yaml::emit_sorted(&settings),
-        );
+        let path = "settings.yaml".to_string();
+        lines.push((path.clone(), format!("exported Setting settings {path}")));
+        files.insert(path, yaml::emit_sorted(&settings).into_bytes());
     }
     lines.sort();
     let mut log = String::new();
@@ -276,15 +278,19 @@ pub async fn run(store: &DynStore, opts: &ExportOptions) -> Result<ExportTree, E
         log.push_str(l);
         log.push('\n');
     }
-    for s in &sel.skipped {
+    for s in sel.skipped.iter().chain(&failed) {
         log.push_str(s);
         log.push('\n');
     }
+    let failures = failed.iter().filter(|l| l.starts_with("failed ")).count();
     log.push_str(&format!(
-        "summary: {} exported, {} skipped, 0 failed\n",
+        "summary: {} exported, {} skipped, {failures} failed\n",
         lines.len(),
         sel.skipped.len()
     ));
+    if failures > 0 && !opts.continue_on_error {
+        return Err(ExportError::Failed(log));
+    }
     files.insert("export.log".into(), log.clone().into_bytes());
     Ok(ExportTree { files, log })
 }

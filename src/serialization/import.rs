@@ -127,6 +127,17 @@ pub async fn run(
         ));
     }
     let mut loader = Loader::new(store.clone(), opts.default_creator, now);
+    for e in entities.iter().filter(|e| e.model == "Dashboard") {
+        let tabs = e
+            .doc
+            .get("tabs")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t.get("entity_id")?.as_str().map(String::from))
+            .collect();
+        loader.archive_tabs.insert(e.id.clone(), tabs);
+    }
     let mut stopped = false;
     // Settings first (sorted by key), then the ordered entities.
     settings.sort_by(|a, b| a.0.cmp(&b.0));

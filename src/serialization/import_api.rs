@@ -1,5 +1,6 @@
 //! `POST /api/ee/serialization/import` (serialization.md §3): a multipart `file` part, read with
-//! the upload limit, unpacked safely, imported under the one-import-at-a-time lock.
+//! the upload limit into a private directory under `tmp/`, unpacked there safely, and imported
+//! under the one-import-at-a-time lock.
 use axum::extract::{DefaultBodyLimit, Multipart, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -17,31 +18,6 @@ pub const BUSY: &str = "Another import is already running.";
 const NOT_A_FILE: &str = "value must be a file.";
 const TOO_LARGE: &str = "Request body too large.";
 
-/// Application databases (by store instance) with an import in progress (§5.6).
-static RUNNING: parking_lot::Mutex<Vec<usize>> = parking_lot::Mutex::new(Vec::new());
-
-/// Held while an import runs; released on drop.
-pub struct ImportGuard(usize);
-
-impl ImportGuard {
-    /// `None` when an import is already running on this store.
-    pub fn try_acquire(store: &crate::store::DynStore) -> Option<ImportGuard> {
-        let key = std::sync::Arc::as_ptr(store) as *const () as usize;
-        let mut running = RUNNING.lock();
-        if running.contains(&key) {
-            return None;
-        }
-        running.push(key);
-        Some(ImportGuard(key))
-    }
-}
-
-impl Drop for ImportGuard {
-    fn drop(&mut self) {
-        RUNNING.lock().retain(|k| *k != self.0);
-    }
-}
-
 pub fn routes() -> Router<AppState> {
     Router::new().route(
         "/api/ee/serialization/import",
@@ -49,44 +25,59 @@ pub fn routes() -> Router<AppState> {
     )
 }
 
+/// Streams the multipart part `file` into `dest`, refusing more than `limit` bytes.
 async fn read_file(
     mp: Result<Multipart, axum::extract::multipart::MultipartRejection>,
     limit: u64,
-) -> ApiResult<Vec<u8>> {
+    dest: &std::path::Path,
+) -> ApiResult<()> {
+    use tokio::io::AsyncWriteExt;
+    let too_large = || ApiError::Text(StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE.into());
     let mut mp = mp.map_err(|_| ApiError::field("file", NOT_A_FILE))?;
     loop {
         let field = match mp.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => return Err(ApiError::field("file", NOT_A_FILE)),
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                return Err(ApiError::Text(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    TOO_LARGE.into(),
-                ))
-            }
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
             Err(_) => return Err(ApiError::field("file", NOT_A_FILE)),
         };
         if field.name() != Some("file") {
             continue;
         }
         let mut field = field;
-        let mut buf = Vec::new();
+        let mut out = tokio::fs::File::create(dest)
+            .await
+            .map_err(ApiError::internal)?;
+        let mut written: u64 = 0;
         loop {
             match field.chunk().await {
                 Ok(Some(c)) => {
-                    if (buf.len() + c.len()) as u64 > limit {
-                        return Err(ApiError::Text(
-                            StatusCode::PAYLOAD_TOO_LARGE,
-                            TOO_LARGE.into(),
-                        ));
+                    written += c.len() as u64;
+                    if written > limit {
+                        return Err(too_large());
                     }
-                    buf.extend_from_slice(&c);
+                    out.write_all(&c).await.map_err(ApiError::internal)?;
                 }
-                Ok(None) => return Ok(buf),
+                Ok(None) => {
+                    out.flush().await.map_err(ApiError::internal)?;
+                    return Ok(());
+                }
                 Err(_) => return Err(ApiError::field("file", NOT_A_FILE)),
             }
         }
     }
+}
+
+/// A private directory under the data directory's `tmp/` (README.md §3.1), created for one
+/// upload and removed, with everything in it, when dropped.
+fn work_dir(data_dir: &std::path::Path) -> ApiResult<tempfile::TempDir> {
+    let tmp = data_dir.join("tmp");
+    std::fs::create_dir_all(&tmp).map_err(ApiError::internal)?;
+    // tempfile creates it with mode 0700 under a random name.
+    tempfile::Builder::new()
+        .prefix("import-")
+        .tempdir_in(&tmp)
+        .map_err(ApiError::internal)
 }
 
 async fn import_handler(
@@ -106,27 +97,46 @@ async fn import_handler(
     p.boolean(&mut errs, "reindex", false);
     errs.into_result()?;
     let limit = app.config.max_upload_bytes;
-    let data = read_file(mp, limit).await?;
-    let Some(_guard) = ImportGuard::try_acquire(&app.store) else {
+    let work = work_dir(&app.config.data_dir)?;
+    let upload = work.path().join("upload");
+    read_file(mp, limit, &upload).await?;
+    // Held across processes until the import ends (serialization.md §5.6).
+    let Some(lock) = app.store.try_import_lock().await? else {
         return Ok(text_response(StatusCode::CONFLICT, BUSY));
     };
     let max_unpacked = limit.saturating_mul(10);
+    // The directory travels with the blocking task, so a dropped request cannot remove it while
+    // the task still writes into it; it is removed when the task's result is dropped.
     let unpacked = tokio::task::spawn_blocking(move || {
         let mut log = Vec::new();
-        super::unpack::unpack(&data, max_unpacked, &mut log).map(|f| (f, log))
+        let tree = work.path().join("tree");
+        let result = std::fs::create_dir(&tree)
+            .map_err(|e| super::unpack::UnpackError::Unreadable(e.to_string()))
+            .and_then(|()| super::unpack::unpack_to_dir(&upload, &tree, max_unpacked, &mut log))
+            .and_then(|()| {
+                super::unpack::read_dir(&tree, max_unpacked)
+                    .map_err(|e| super::unpack::UnpackError::Unreadable(e.to_string()))
+            });
+        (work, result.map(|files| (files, log)))
     })
     .await
     .map_err(ApiError::internal)?;
+    let (work, unpacked) = unpacked;
     let (files, log) = match unpacked {
         Ok(x) => x,
         Err(e) => {
+            drop(work);
+            lock.release().await;
             return Ok(text_response(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 format!("{e}\n"),
-            ))
+            ));
         }
     };
+    // Everything the import reads is in `files` now.
+    drop(work);
     let result = import::run(&app.store, &files, &opts, log, app.clock.now().0).await;
+    lock.release().await;
     let status = match result.status {
         Status::Ok | Status::Partial => StatusCode::OK,
         Status::Failed | Status::NoSource => StatusCode::BAD_REQUEST,

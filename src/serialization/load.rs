@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 use super::import::{Entity, Step};
 use crate::clock::Timestamp;
 use crate::collections::store::CollectionRow;
-use crate::store::{DynStore, StoreError, Tx};
+use crate::store::{DynStore, StoreError, StoreResult, Tx};
 
 pub enum Outcome {
     Created,
@@ -60,6 +60,11 @@ pub struct Loader {
     /// Placeholder users created by this import.
     pub placeholders: BTreeSet<i64>,
     pub warnings: Vec<String>,
+    /// Dashboard entity id → the tab entity ids its archive file holds.
+    pub archive_tabs: BTreeMap<String, BTreeSet<String>>,
+    /// Dashboard entity id → (card entity id, tab entity id) of dashboard questions whose tab
+    /// is created later, by the dashboard's tabs-and-dashcards step (§5.1 step 4).
+    pub pending_tabs: BTreeMap<String, Vec<(String, String)>>,
 }
 
 /// The settings `settings.yaml` may set (§4.7).
@@ -126,6 +131,8 @@ impl Loader {
             aliases: BTreeMap::new(),
             placeholders: BTreeSet::new(),
             warnings: Vec::new(),
+            archive_tabs: BTreeMap::new(),
+            pending_tabs: BTreeMap::new(),
         }
     }
 
@@ -164,22 +171,38 @@ impl Loader {
         }
     }
 
-    /// A `settings.yaml` entry.
+    /// A `settings.yaml` entry, checked as `PUT /api/setting/:key` checks it (§4.7); `null`
+    /// restores the default, as it does there.
     pub async fn setting(&mut self, key: &str, value: &Value) -> LoadResult<Outcome> {
         if !KNOWN_SETTINGS.contains(&key) {
             return Ok(Outcome::Skipped("unknown setting".into()));
         }
-        let stored = match (key.ends_with("row-limit"), value) {
-            (true, Value::Number(n)) if n.as_i64().is_some_and(|i| i > 0) => n.to_string(),
-            (true, _) => return Err(LoadError::new("value must be a positive integer")),
-            (false, Value::String(s)) if !s.trim().is_empty() => s.clone(),
-            (false, _) => return Err(LoadError::new("value must be a non-blank string")),
+        let stored = match crate::settings::instance::validate(key, value) {
+            None => return Ok(Outcome::Skipped("unknown setting".into())),
+            Some(Err(message)) => {
+                return Err(LoadError {
+                    message,
+                    causes: vec![format!("{key} cannot be {value}")],
+                })
+            }
+            Some(Ok(stored)) => stored,
         };
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.write_setting(key, stored.as_deref()).await {
+                Err(StoreError::Busy) if attempt < 4 => continue,
+                result => return Ok(result?),
+            }
+        }
+    }
+
+    async fn write_setting(&self, key: &str, stored: Option<&str>) -> StoreResult<Outcome> {
         let mut tx = self.store.begin().await?;
-        if tx.setting_get(key).await?.as_deref() == Some(stored.as_str()) {
+        if tx.setting_get(key).await?.as_deref() == stored {
             return Ok(Outcome::Unchanged);
         }
-        tx.setting_set(key, Some(&stored)).await?;
+        tx.setting_set(key, stored).await?;
         tx.commit().await?;
         Ok(Outcome::Updated)
     }
@@ -219,11 +242,19 @@ impl Loader {
         if let Some(u) = tx.user_get_by_email(&lower).await? {
             return Ok(u.id);
         }
+        // A random password nobody knows (§5.2): an admin must reactivate the person and set
+        // a password before anyone can log in as them.
+        let hash = crate::passwords::unusable_hash()
+            .await
+            .map_err(|e| LoadError {
+                message: format!("cannot create user {email}"),
+                causes: vec![e.to_string()],
+            })?;
         let new = crate::users::store::NewUser {
             email: lower,
             first_name: None,
             last_name: None,
-            password_hash: None,
+            password_hash: Some(hash),
             key_user: false,
             is_superuser: false,
             is_installer: false,

@@ -93,19 +93,35 @@ impl Loader {
             Some(q) if q.is_object() => self.import_query(tx, q).await?,
             _ => return Err(LoadError::new("dataset_query is missing")),
         };
-        let dashboard_id = match text(d, "dashboard_id") {
-            Some(x) => Some(self.dashboard_ref(tx, &x).await?),
+        let dashboard_eid = text(d, "dashboard_id");
+        let dashboard_id = match &dashboard_eid {
+            Some(x) => Some(self.dashboard_ref(tx, x).await?),
             None => None,
         };
+        // A tab that exists here already, or one the dashboard's file in this archive creates
+        // after the cards are loaded: the card is then placed on it by that step.
         let mut dashboard_tab_id = None;
-        if let Some(tab) = tab_eid(d.get("dashboard_tab_id")) {
-            if let (Some(dash), true) = (dashboard_id, true) {
-                dashboard_tab_id = tx
-                    .tab_list(dash)
-                    .await?
-                    .into_iter()
-                    .find(|t| t.entity_id == tab)
-                    .map(|t| t.id);
+        let mut later_tab = None;
+        if let (Some(tab), Some(dash), Some(dash_eid)) = (
+            tab_eid(d.get("dashboard_tab_id")),
+            dashboard_id,
+            &dashboard_eid,
+        ) {
+            dashboard_tab_id = tx
+                .tab_list(dash)
+                .await?
+                .into_iter()
+                .find(|t| t.entity_id == tab)
+                .map(|t| t.id);
+            if dashboard_tab_id.is_none() {
+                let in_archive = self
+                    .archive_tabs
+                    .get(dash_eid)
+                    .is_some_and(|tabs| tabs.contains(&tab));
+                if !in_archive {
+                    return Err(LoadError::not_found("DashboardTab", &tab));
+                }
+                later_tab = Some((dash_eid.clone(), tab));
             }
         }
         let table_id = query
@@ -144,6 +160,12 @@ impl Loader {
             created_at: self.created_at(d),
             updated_at: self.now(),
         };
+        if let Some((dash_eid, tab)) = later_tab {
+            let pending = self.pending_tabs.entry(dash_eid).or_default();
+            if !pending.contains(&(eid.clone(), tab.clone())) {
+                pending.push((eid.clone(), tab));
+            }
+        }
         match tx.card_get_by_entity_id(&eid).await? {
             None => {
                 tx.card_insert(&row).await?;
@@ -267,6 +289,20 @@ impl Loader {
                 }
             }
             tab_ids.insert(teid, row.id);
+        }
+        // Dashboard questions whose tab did not exist when they were loaded.
+        let pending = self.pending_tabs.get(&eid).cloned().unwrap_or_default();
+        for (card_eid, tab) in pending {
+            let (Some(card), Some(tab_id)) = (
+                tx.card_get_by_entity_id(&card_eid).await?,
+                tab_ids.get(&tab),
+            ) else {
+                continue;
+            };
+            if card.dashboard_id == Some(dash) && card.dashboard_tab_id != Some(*tab_id) {
+                tx.serdes_card_tab(card.id, *tab_id).await?;
+                changed = true;
+            }
         }
         let mut keep: Vec<i64> = Vec::new();
         for dc in dcs_in {

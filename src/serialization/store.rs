@@ -27,6 +27,8 @@ pub trait SerdesTx {
         created_at: i64,
         creator: i64,
     ) -> StoreResult<()>;
+    /// Places dashboard question `id` on tab `tab` of its dashboard.
+    async fn serdes_card_tab(&mut self, id: i64, tab: i64) -> StoreResult<()>;
     /// Writes `created_at` and `creator_id` of a dashboard.
     async fn serdes_dashboard_origin(
         &mut self,
@@ -179,6 +181,19 @@ macro_rules! impl_serdes_tx {
                     .bind(id)
                     .bind(created_at)
                     .bind(creator)
+                    .execute(self.conn())
+                    .await?;
+                Ok(())
+            }
+
+            async fn serdes_card_tab(
+                &mut self,
+                id: i64,
+                tab: i64,
+            ) -> $crate::store::StoreResult<()> {
+                sqlx::query("UPDATE report_card SET dashboard_tab_id = $2 WHERE id = $1")
+                    .bind(id)
+                    .bind(tab)
                     .execute(self.conn())
                     .await?;
                 Ok(())

@@ -1,6 +1,8 @@
-//! Safe unpacking of an uploaded archive (serialization.md §3.1) and the source-directory search
-//! (§3.2). Archives are read into memory, never onto disk: an entry cannot land outside the
-//! unpack area because there is none, and the unpacked size is capped as it is read.
+//! Safe unpacking of an archive (serialization.md §3.1) and the source-directory search (§3.2).
+//! An upload is unpacked into a private directory under the data directory's `tmp/`
+//! ([`unpack_to_dir`]); `ferrobase import FILE` unpacks into memory ([`unpack`]). Both share one
+//! entry walk: absolute paths and `..` make the archive invalid before anything is written,
+//! links and devices are never created, and the unpacked size is capped as it is read.
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::{Component, Path};
@@ -33,14 +35,68 @@ pub const LEGAL_DIRS: &[&str] = &[
 /// Reads a `.tar.gz` or `.tar` (detected from the content) into memory. Links and devices are
 /// skipped with a `warning:` line in `log`.
 pub fn unpack(data: &[u8], max_unpacked: u64, log: &mut Vec<String>) -> Result<Files, UnpackError> {
-    let reader: Box<dyn Read + '_> = if data.starts_with(&[0x1f, 0x8b]) {
-        Box::new(flate2::read::GzDecoder::new(data))
+    let mut files = Files::new();
+    walk(data, max_unpacked, log, |rel, entry, cap| {
+        let mut buf = Vec::new();
+        entry
+            .take(cap)
+            .read_to_end(&mut buf)
+            .map_err(|e| UnpackError::Unreadable(e.to_string()))?;
+        let n = buf.len() as u64;
+        if !rel.is_empty() {
+            files.insert(rel.to_string(), buf);
+        }
+        Ok(n)
+    })?;
+    Ok(files)
+}
+
+/// Unpacks the archive in `archive` (a file) into the existing, empty directory `root`; only
+/// directories and regular files are created, every one of them under `root`.
+pub fn unpack_to_dir(
+    archive: &Path,
+    root: &Path,
+    max_unpacked: u64,
+    log: &mut Vec<String>,
+) -> Result<(), UnpackError> {
+    let io = |e: std::io::Error| UnpackError::Unreadable(e.to_string());
+    let file = std::fs::File::open(archive).map_err(io)?;
+    let mut reader = std::io::BufReader::new(file);
+    walk(&mut reader, max_unpacked, log, |rel, entry, cap| {
+        if rel.is_empty() {
+            return std::io::copy(&mut entry.take(cap), &mut std::io::sink()).map_err(io);
+        }
+        // `rel` has only normal components (`safe_path`), and nothing but directories and
+        // regular files is ever created here, so no component can redirect the write.
+        let path = root.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(io)?;
+        }
+        let mut out = std::fs::File::create(&path).map_err(io)?;
+        std::io::copy(&mut entry.take(cap), &mut out).map_err(io)
+    })
+}
+
+/// Walks the entries of a `.tar.gz` or `.tar`, handing each regular file to `on_file` with its
+/// safe relative path and how many bytes it may still produce; `on_file` returns how many it
+/// read. On an error the files handed over before it are the caller's to discard.
+fn walk<R: std::io::BufRead>(
+    mut input: R,
+    max_unpacked: u64,
+    log: &mut Vec<String>,
+    mut on_file: impl FnMut(&str, &mut dyn Read, u64) -> Result<u64, UnpackError>,
+) -> Result<(), UnpackError> {
+    let gzip = input
+        .fill_buf()
+        .map(|b| b.starts_with(&[0x1f, 0x8b]))
+        .unwrap_or(false);
+    let reader: Box<dyn Read + '_> = if gzip {
+        Box::new(flate2::bufread::GzDecoder::new(input))
     } else {
-        Box::new(data)
+        Box::new(input)
     };
     // The cap applies to the decompressed stream, so a decompression bomb stops early.
     let mut limited = reader.take(max_unpacked.saturating_add(1));
-    let mut files = Files::new();
     let result = (|| -> Result<(), UnpackError> {
         let mut archive = tar::Archive::new(&mut limited);
         let entries = archive
@@ -65,16 +121,11 @@ pub fn unpack(data: &[u8], max_unpacked: u64, log: &mut Vec<String>) -> Result<F
                 log.push(format!("warning: ignored {display}: not a regular file"));
                 continue;
             }
-            let mut buf = Vec::new();
-            entry
-                .read_to_end(&mut buf)
-                .map_err(|e| UnpackError::Unreadable(e.to_string()))?;
-            total = total.saturating_add(buf.len() as u64);
+            let cap = max_unpacked.saturating_sub(total).saturating_add(1);
+            let n = on_file(&rel, &mut entry, cap)?;
+            total = total.saturating_add(n);
             if total > max_unpacked {
                 return Err(UnpackError::TooLarge(max_unpacked));
-            }
-            if !rel.is_empty() {
-                files.insert(rel, buf);
             }
         }
         if !any {
@@ -85,7 +136,7 @@ pub fn unpack(data: &[u8], max_unpacked: u64, log: &mut Vec<String>) -> Result<F
     if limited.limit() == 0 {
         return Err(UnpackError::TooLarge(max_unpacked));
     }
-    result.map(|()| files)
+    result
 }
 
 /// The entry path with `.` components removed, or `None` when it is absolute or has `..`.
@@ -101,7 +152,9 @@ fn safe_path(p: &Path) -> Option<String> {
     Some(parts.join("/"))
 }
 
-/// Reads a directory tree from disk (the CLI's `import DIR`) with the same cap.
+/// Reads a directory tree from disk (the CLI's `import DIR`, an unpacked upload) with the same
+/// cap. Only the files an import reads (`.yaml`/`.yml`) are loaded; the others are listed with
+/// empty content, since the source-directory search needs their names only.
 pub fn read_dir(root: &Path, max_unpacked: u64) -> std::io::Result<Files> {
     let mut files = Files::new();
     let mut total = 0u64;
@@ -115,6 +168,10 @@ pub fn read_dir(root: &Path, max_unpacked: u64) -> std::io::Result<Files> {
             if ft.is_dir() {
                 stack.push((e.path(), format!("{rel}/")));
             } else if ft.is_file() {
+                if !(name.ends_with(".yaml") || name.ends_with(".yml")) {
+                    files.insert(rel, Vec::new());
+                    continue;
+                }
                 let data = std::fs::read(e.path())?;
                 total += data.len() as u64;
                 if total > max_unpacked {

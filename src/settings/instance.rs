@@ -186,6 +186,14 @@ fn checked(d: &Def, v: &Value) -> Result<Option<String>, String> {
     }))
 }
 
+/// What `PUT /api/setting/:key` with `{"value": value}` would store, for other writers of
+/// settings (an import, serialization.md §4.7): `None` for an unknown key, `Some(Ok(None))` when
+/// the value restores the default, `Some(Err(message))` when it is invalid.
+pub fn validate(key: &str, value: &Value) -> Option<Result<Option<String>, String>> {
+    let d = DEFS.iter().find(|d| d.key == key)?;
+    Some(checked(d, value))
+}
+
 fn invalid(msg: String) -> ApiError {
     ApiError::JsonBody(
         axum::http::StatusCode::BAD_REQUEST,

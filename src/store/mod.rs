@@ -3,6 +3,7 @@
 //! rolls back as a whole); the SQL lives in each feature's `store.rs` as portable statements that
 //! a macro implements for both backends, so SQLite and PostgreSQL run the very same queries.
 pub mod generation;
+pub mod import_lock;
 pub mod postgres;
 pub mod sqlite;
 
@@ -145,6 +146,9 @@ pub trait Store: Send + Sync + 'static {
         tx: KeyInvalidation,
         shutdown: tokio_util::sync::CancellationToken,
     ) -> StoreResult<()>;
+    /// The one-import-at-a-time lock (serialization.md §5.6), across processes
+    /// ([`import_lock`]): `None` while another import holds it.
+    async fn try_import_lock(&self) -> StoreResult<Option<import_lock::ImportLock>>;
     async fn close(&self);
 }
 

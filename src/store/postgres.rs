@@ -10,6 +10,7 @@ use sqlx::{PgPool, Postgres};
 use tokio_util::sync::CancellationToken;
 
 use super::generation::WriteGeneration;
+use super::import_lock::{ImportLock, PgLock};
 use super::{Backend, KeyEvent, KeyInvalidation, LockKey, Store, StoreResult, Tx};
 use crate::api_keys::store::KeyAuthRow;
 use crate::sessions::store::SessionAuthRow;
@@ -160,6 +161,11 @@ impl Store for PgStore {
                 return Ok(());
             }
         }
+    }
+
+    async fn try_import_lock(&self) -> StoreResult<Option<ImportLock>> {
+        let lock = PgLock::try_acquire(&self.pool.connect_options()).await?;
+        Ok(lock.map(|l| ImportLock::new(Box::new(l))))
     }
 
     async fn close(&self) {

@@ -9,6 +9,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Sqlite, SqlitePool};
 
 use super::generation::WriteGeneration;
+use super::import_lock::{ImportLock, SqliteLock};
 use super::{Backend, DatabaseUrl, KeyInvalidation, LockKey, Store, StoreResult, Tx};
 use crate::api_keys::store::KeyAuthRow;
 use crate::sessions::store::SessionAuthRow;
@@ -17,6 +18,9 @@ pub struct SqliteStore {
     pool: SqlitePool,
     /// Trusted from the start: one instance per SQLite file, so every write happens here.
     generation: Arc<WriteGeneration>,
+    /// `<db file>.import.lock` (file databases only) and the in-process import flag.
+    import_lock_file: Option<std::path::PathBuf>,
+    importing: Arc<std::sync::atomic::AtomicBool>,
 }
 
 pub struct SqliteTx {
@@ -79,9 +83,19 @@ impl SqliteStore {
             .run(&pool)
             .await
             .map_err(|e| anyhow::anyhow!("database migration failed: {e}"))?;
+        let import_lock_file = match url {
+            DatabaseUrl::SqliteFile(p) => {
+                let mut s = p.as_os_str().to_owned();
+                s.push(".import.lock");
+                Some(s.into())
+            }
+            _ => None,
+        };
         Ok(SqliteStore {
             pool,
             generation: Arc::new(WriteGeneration::new(true)),
+            import_lock_file,
+            importing: Arc::new(std::sync::atomic::AtomicBool::new(false)),
         })
     }
 }
@@ -145,6 +159,12 @@ impl Store for SqliteStore {
     ) -> StoreResult<()> {
         // One instance per SQLite file: every write happens here and evicts locally.
         Ok(())
+    }
+
+    async fn try_import_lock(&self) -> StoreResult<Option<ImportLock>> {
+        let lock = SqliteLock::try_acquire(&self.importing, self.import_lock_file.as_deref())
+            .map_err(|e| super::StoreError::Other(format!("cannot take the import lock: {e}")))?;
+        Ok(lock.map(|l| ImportLock::new(Box::new(l))))
     }
 
     async fn close(&self) {

@@ -218,7 +218,12 @@ crate::both!(
             .text()
             .contains("warning: ignored x/collections/link.yaml"));
         // 33: another import running on this database.
-        let guard = ferrobase::serialization::import_api::ImportGuard::try_acquire(&t.app.store)
+        let guard = t
+            .app
+            .store
+            .try_import_lock()
+            .await
+            .expect("lock")
             .expect("free");
         let good = export(&t, &a.key, "?dirname=x").await.body;
         let r = import(&t, &a.key, "", Some(("file", &good))).await;
@@ -226,7 +231,7 @@ crate::both!(
             (r.status, r.text().as_str()),
             (409, "Another import is already running.")
         );
-        drop(guard);
+        guard.release().await;
         assert_eq!(
             import(&t, &a.key, "", Some(("file", &good))).await.status,
             200

@@ -68,14 +68,14 @@ pub async fn import(t: &TestApp, auth: &Auth, query: &str, part: Option<(&str, &
 }
 
 /// B's admin session and an Administrators key.
-async fn setup_b(b: &TestApp) -> (Auth, Auth) {
+pub async fn setup_b(b: &TestApp) -> (Auth, Auth) {
     let admin = b.setup().await;
     let key = create_key(b, &admin, "Admin key", 2).await.auth();
     (admin, key)
 }
 
 /// The files of an exported archive (relative to its top directory).
-fn files_of(gz: &[u8]) -> BTreeMap<String, Vec<u8>> {
+pub fn files_of(gz: &[u8]) -> BTreeMap<String, Vec<u8>> {
     unpack(gz)
         .into_iter()
         .filter(|(k, _)| !k.ends_with('/'))
@@ -83,7 +83,7 @@ fn files_of(gz: &[u8]) -> BTreeMap<String, Vec<u8>> {
         .collect()
 }
 
-fn log_lines(r: &Raw) -> Vec<String> {
+pub fn log_lines(r: &Raw) -> Vec<String> {
     r.text().lines().map(String::from).collect()
 }
 
@@ -185,7 +185,7 @@ both!(s17_s18_s19_round_trip_and_idempotency, |t| async move {
 });
 
 /// A YAML card file referring to `collection` (entity id).
-fn card_yaml(eid: &str, name: &str, collection: &str, creator: &str) -> String {
+pub fn card_yaml(eid: &str, name: &str, collection: &str, creator: &str) -> String {
     format!(
         "name: {name}\nentity_id: {eid}\ncreated_at: '2025-01-01T00:00:00Z'\ncreator_id: {creator}\n\
          display: table\ncollection_id: {collection}\n\
@@ -292,7 +292,7 @@ both!(
 );
 
 /// A tar with one entry whose raw name is `name` (no path checks).
-fn raw_tar(name: &str, data: &[u8]) -> Vec<u8> {
+pub fn raw_tar(name: &str, data: &[u8]) -> Vec<u8> {
     let mut h = tar::Header::new_ustar();
     {
         let bytes = h.as_mut_bytes();
