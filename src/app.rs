@@ -220,6 +220,16 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let tmp = config.data_dir.join("tmp");
     std::fs::create_dir_all(&tmp)
         .map_err(|e| anyhow::anyhow!("cannot create the data directory {}: {e}", tmp.display()))?;
+    let swept = crate::serialization::import_api::sweep_stale_work_dirs(
+        &config.data_dir,
+        Duration::from_secs(24 * 3600),
+    );
+    if swept > 0 {
+        tracing::info!(
+            swept,
+            "removed upload directories left by an interrupted import"
+        );
+    }
     let store = crate::store::open(&config.database).await?;
     // Tells `ferrobase import` that a server holds this SQLite file (serialization.md §6).
     let _mark = crate::serialization::server_mark::ServerMark::create(&config.database);

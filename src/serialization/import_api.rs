@@ -80,6 +80,29 @@ fn work_dir(data_dir: &std::path::Path) -> ApiResult<tempfile::TempDir> {
         .map_err(ApiError::internal)
 }
 
+/// Removes upload directories left under `tmp/` by a server that stopped mid-import (a crash
+/// or a kill: a clean stop removes them) and last touched more than `older_than` ago. Run at
+/// start; the age guard keeps it away from another instance's running import when several
+/// servers share one data directory.
+pub fn sweep_stale_work_dirs(data_dir: &std::path::Path, older_than: std::time::Duration) -> usize {
+    let Ok(entries) = std::fs::read_dir(data_dir.join("tmp")) else {
+        return 0;
+    };
+    let now = std::time::SystemTime::now();
+    let mut removed = 0;
+    for e in entries.flatten() {
+        let stale = e.file_name().to_string_lossy().starts_with("import-")
+            && e.file_type().is_ok_and(|t| t.is_dir())
+            && e.metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|m| now.duration_since(m).unwrap_or_default() >= older_than);
+        if stale && std::fs::remove_dir_all(e.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
 async fn import_handler(
     State(app): State<AppState>,
     Caller(c): Caller,
@@ -142,4 +165,32 @@ async fn import_handler(
         Status::Failed | Status::NoSource => StatusCode::BAD_REQUEST,
     };
     Ok(text_response(status, result.log))
+}
+
+#[cfg(test)]
+mod sweep_tests {
+    use std::time::Duration;
+
+    use super::{sweep_stale_work_dirs, work_dir};
+
+    #[test]
+    fn sweeps_only_old_upload_directories() {
+        let data = tempfile::tempdir().unwrap();
+        let upload = work_dir(data.path()).unwrap().keep();
+        std::fs::write(upload.join("x.yaml"), "a: 1").unwrap();
+        let other = data.path().join("tmp").join("export-1");
+        std::fs::create_dir_all(&other).unwrap();
+        // A fresh directory may belong to an import running right now.
+        assert_eq!(
+            sweep_stale_work_dirs(data.path(), Duration::from_secs(86_400)),
+            0
+        );
+        assert!(upload.exists());
+        assert_eq!(sweep_stale_work_dirs(data.path(), Duration::ZERO), 1);
+        assert!(!upload.exists());
+        assert!(other.exists(), "only import-* directories are swept");
+        // No tmp/ at all is fine.
+        let empty = tempfile::tempdir().unwrap();
+        assert_eq!(sweep_stale_work_dirs(empty.path(), Duration::ZERO), 0);
+    }
 }
