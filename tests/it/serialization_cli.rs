@@ -163,6 +163,20 @@ async fn s17_sqlite_to_postgres_round_trip() {
 }
 
 /// A `.tar.gz` from raw tar bytes.
+/// A gzipped tar holding one 11 MiB file of zeros: small compressed, too large unpacked for an
+/// upload limit of 1 MiB (the unpacking cap is ten times the limit).
+pub fn decompression_bomb() -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    let zeros = vec![0u8; 11 << 20];
+    let mut h = tar::Header::new_ustar();
+    h.set_path("x/collections/big.yaml").expect("path");
+    h.set_size(zeros.len() as u64);
+    h.set_mode(0o644);
+    h.set_cksum();
+    b.append(&h, zeros.as_slice()).expect("append");
+    gzip(&b.into_inner().expect("tar"))
+}
+
 fn gzip(tar_bytes: &[u8]) -> Vec<u8> {
     use std::io::Write;
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
@@ -177,15 +191,7 @@ crate::both!(
         use crate::serialization_import::import;
         let a = server_a(&t).await;
         // A decompression bomb: 11 MiB of zeros (the cap is ten times the 1 MiB upload limit).
-        let mut b = tar::Builder::new(Vec::new());
-        let zeros = vec![0u8; 11 << 20];
-        let mut h = tar::Header::new_ustar();
-        h.set_path("x/collections/big.yaml").expect("path");
-        h.set_size(zeros.len() as u64);
-        h.set_mode(0o644);
-        h.set_cksum();
-        b.append(&h, zeros.as_slice()).expect("append");
-        let bomb = gzip(&b.into_inner().expect("tar"));
+        let bomb = decompression_bomb();
         assert!(bomb.len() < 1 << 20);
         let r = import(&t, &a.key, "", Some(("file", &bomb))).await;
         assert_eq!(r.status, 422, "{}", r.text());

@@ -112,17 +112,8 @@ serdes/meta:\n  - id: ZZZZZZZZZZZZZZZZZZZZZ\n    label: bad\n    model: Card\n"
         let r = import(&t, &a.key, "", Some(("file", &vec![7u8; 2 << 20]))).await;
         assert_eq!(r.status, 413);
         assert_tmp_empty(&t);
-        let mut b = tar::Builder::new(Vec::new());
-        let zeros = vec![0u8; 11 << 20];
-        let mut h = tar::Header::new_ustar();
-        h.set_path("x/collections/big.yaml").expect("path");
-        h.set_size(zeros.len() as u64);
-        h.set_mode(0o644);
-        h.set_cksum();
-        b.append(&h, zeros.as_slice()).expect("append");
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        std::io::Write::write_all(&mut gz, &b.into_inner().expect("tar")).expect("gzip");
-        let r = import(&t, &a.key, "", Some(("file", &gz.finish().expect("gzip")))).await;
+        let bomb = crate::serialization_cli::decompression_bomb();
+        let r = import(&t, &a.key, "", Some(("file", &bomb))).await;
         assert_eq!(r.status, 422, "{}", r.text());
         assert_tmp_empty(&t);
         // Another import running (409).
