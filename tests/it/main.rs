@@ -31,6 +31,7 @@ mod queries_databases;
 mod queries_exports;
 mod queries_perms;
 mod queries_pg;
+mod queries_pg_matrix;
 mod queries_run;
 mod search_and_stubs;
 mod serialization;

@@ -21,14 +21,19 @@ pub async fn card_with(t: &TestApp, admin: &Auth, query: Value, extra: Value) ->
 }
 
 fn tagged(sql: &str, tags: Value) -> Value {
-    json!({"database": 1, "type": "native", "native": {"query": sql, "template-tags": tags}})
+    tagged_on(1, sql, tags)
 }
 
-fn param(tag: &str, value: Value) -> Value {
+/// A native query on `database` with template tags.
+pub fn tagged_on(database: i64, sql: &str, tags: Value) -> Value {
+    json!({"database": database, "type": "native", "native": {"query": sql, "template-tags": tags}})
+}
+
+pub fn param(tag: &str, value: Value) -> Value {
     json!({"type": "category", "target": ["variable", ["template-tag", tag]], "value": value})
 }
 
-async fn run(t: &TestApp, auth: &Auth, card: i64, parameters: Value) -> Resp {
+pub async fn run(t: &TestApp, auth: &Auth, card: i64, parameters: Value) -> Resp {
     t.post(
         &format!("/api/card/{card}/query"),
         auth,
