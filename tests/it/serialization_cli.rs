@@ -1,4 +1,5 @@
-//! serialization.md §6 and §10: `ferrobase export` / `ferrobase import` (scenarios 35, 36, 45),
+//! serialization.md §6 and §10: `ferrobase export` / `ferrobase import` (scenarios 35, 36, 45,
+//! on SQLite files and PostgreSQL application databases),
 //! the SQLite → PostgreSQL round trip, and hostile uploads (bomb, symlink, busy).
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -131,6 +132,35 @@ serdes/meta:\n  - id: ZZZZZZZZZZZZZZZZZZZZZ\n    label: bad\n    model: Card\n"
         .contains("failed Card ZZZZZZZZZZZZZZZZZZZZZ: Collection 'DoesNotExist' was not found"));
     let o = run(&["import", tgz.to_str().expect("utf-8"), &db_arg(&db_c)]);
     assert_eq!(o.status.code(), Some(1));
+
+    // 35 and 45 with PostgreSQL application databases: the SQLite export imports into a fresh
+    // PostgreSQL database and exports back byte for byte; the failing archive gives 3, then 1.
+    let Some(pg) = crate::support::PgDb::create().await else {
+        return;
+    };
+    let pg_arg = format!("--database={}", pg.url);
+    let o = run(&["import", out.to_str().expect("utf-8"), &pg_arg]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let out3 = tmp.path().join("out3");
+    let o = run(&["export", out3.to_str().expect("utf-8"), &pg_arg]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(read_tree(&out3), exported2);
+    pg.drop_db().await;
+    let pg = crate::support::PgDb::create().await.expect("postgres");
+    let pg_arg = format!("--database={}", pg.url);
+    let o = run(&["import", tgz.to_str().expect("utf-8"), "-e", &pg_arg]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&o.stdout)
+        .contains("failed Card ZZZZZZZZZZZZZZZZZZZZZ: Collection 'DoesNotExist' was not found"));
+    let o = run(&["import", tgz.to_str().expect("utf-8"), &pg_arg]);
+    assert_eq!(o.status.code(), Some(1));
+    pg.drop_db().await;
 }
 
 /// The round trip from a SQLite server A to a PostgreSQL server B (skipped without PostgreSQL).
@@ -162,7 +192,6 @@ async fn s17_sqlite_to_postgres_round_trip() {
     .await;
 }
 
-/// A `.tar.gz` from raw tar bytes.
 /// A gzipped tar holding one 11 MiB file of zeros: small compressed, too large unpacked for an
 /// upload limit of 1 MiB (the unpacking cap is ten times the limit).
 pub fn decompression_bomb() -> Vec<u8> {
@@ -177,6 +206,7 @@ pub fn decompression_bomb() -> Vec<u8> {
     gzip(&b.into_inner().expect("tar"))
 }
 
+/// A `.tar.gz` from raw tar bytes.
 fn gzip(tar_bytes: &[u8]) -> Vec<u8> {
     use std::io::Write;
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
