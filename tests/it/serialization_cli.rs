@@ -21,6 +21,17 @@ fn run(args: &[&str]) -> Output {
         .expect("run ferrobase")
 }
 
+/// Asserts the exit code of a `ferrobase` run, showing its output when it differs.
+pub fn assert_exit(o: &Output, code: i32) {
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
 /// Every file under `dir`: relative path → content.
 fn read_tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut out = BTreeMap::new();
@@ -65,12 +76,7 @@ async fn s35_s36_s45_cli_export_import_round_trip() {
     std::fs::write(out.join(".git/HEAD"), "ref").expect("write");
     std::fs::create_dir_all(out.join("collections/xyz")).expect("mkdir");
     let o = run(&["export", out.to_str().expect("utf-8"), &db_arg(&db_a)]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_exit(&o, 0);
     assert!(String::from_utf8_lossy(&o.stdout).contains("summary: "));
     assert!(out.join(".git/HEAD").is_file());
     assert!(!out.join("collections/xyz").exists());
@@ -92,16 +98,10 @@ async fn s35_s36_s45_cli_export_import_round_trip() {
     // Import into a fresh database, export again: identical.
     let db_b = tmp.path().join("b.db");
     let o = run(&["import", out.to_str().expect("utf-8"), &db_arg(&db_b)]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_exit(&o, 0);
     let out2 = tmp.path().join("out2");
     let o = run(&["export", out2.to_str().expect("utf-8"), &db_arg(&db_b)]);
-    assert_eq!(o.status.code(), Some(0));
+    assert_exit(&o, 0);
     let exported2 = read_tree(&out2);
     for (k, v) in &exported {
         assert_eq!(
@@ -127,11 +127,11 @@ serdes/meta:\n  - id: ZZZZZZZZZZZZZZZZZZZZZ\n    label: bad\n    model: Card\n"
     std::fs::write(&tgz, pack("x", &files).expect("pack")).expect("write");
     let db_c = tmp.path().join("c.db");
     let o = run(&["import", tgz.to_str().expect("utf-8"), "-e", &db_arg(&db_c)]);
-    assert_eq!(o.status.code(), Some(3));
+    assert_exit(&o, 3);
     assert!(String::from_utf8_lossy(&o.stdout)
         .contains("failed Card ZZZZZZZZZZZZZZZZZZZZZ: Collection 'DoesNotExist' was not found"));
     let o = run(&["import", tgz.to_str().expect("utf-8"), &db_arg(&db_c)]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_exit(&o, 1);
 
     // 35 and 45 with PostgreSQL application databases: the SQLite export imports into a fresh
     // PostgreSQL database and exports back byte for byte; the failing archive gives 3, then 1.
@@ -140,26 +140,20 @@ serdes/meta:\n  - id: ZZZZZZZZZZZZZZZZZZZZZ\n    label: bad\n    model: Card\n"
     };
     let pg_arg = format!("--database={}", pg.url);
     let o = run(&["import", out.to_str().expect("utf-8"), &pg_arg]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_exit(&o, 0);
     let out3 = tmp.path().join("out3");
     let o = run(&["export", out3.to_str().expect("utf-8"), &pg_arg]);
-    assert_eq!(o.status.code(), Some(0));
+    assert_exit(&o, 0);
     assert_eq!(read_tree(&out3), exported2);
     pg.drop_db().await;
     let pg = crate::support::PgDb::create().await.expect("postgres");
     let pg_arg = format!("--database={}", pg.url);
     let o = run(&["import", tgz.to_str().expect("utf-8"), "-e", &pg_arg]);
-    assert_eq!(o.status.code(), Some(3));
+    assert_exit(&o, 3);
     assert!(String::from_utf8_lossy(&o.stdout)
         .contains("failed Card ZZZZZZZZZZZZZZZZZZZZZ: Collection 'DoesNotExist' was not found"));
     let o = run(&["import", tgz.to_str().expect("utf-8"), &pg_arg]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_exit(&o, 1);
     pg.drop_db().await;
 }
 
@@ -290,7 +284,7 @@ fn s37_import_refuses_a_database_held_by_a_server() {
         dir.to_str().expect("utf-8"),
         &format!("--database={url}"),
     ]);
-    assert_eq!(o.status.code(), Some(2));
+    assert_exit(&o, 2);
     assert!(String::from_utf8_lossy(&o.stderr).contains(
         "The application database is in use by a running ferrobase server; stop it or use POST /api/ee/serialization/import."
     ));
@@ -300,12 +294,7 @@ fn s37_import_refuses_a_database_held_by_a_server() {
         out.to_str().expect("utf-8"),
         &format!("--database={url}"),
     ]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_exit(&o, 0);
     drop(server);
 }
 

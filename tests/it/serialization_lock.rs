@@ -12,6 +12,7 @@ use ferrobase::store::DatabaseUrl;
 
 use crate::both;
 use crate::serialization::{export, server_a, unpack};
+use crate::serialization_cli::assert_exit;
 use crate::serialization_import::import;
 use crate::support::TestApp;
 
@@ -136,12 +137,7 @@ both!(
             .unwrap_or("")
             .starts_with("text/plain"));
         let o = cli_import(&t, cli_dir.path());
-        assert_eq!(
-            o.status.code(),
-            Some(2),
-            "{}",
-            String::from_utf8_lossy(&o.stdout)
-        );
+        assert_exit(&o, 2);
         assert!(String::from_utf8_lossy(&o.stderr).contains(BUSY));
         assert!(
             !first.is_finished(),
@@ -157,13 +153,7 @@ both!(
         let r = import(&t, &a.key, "", Some(("file", &small))).await;
         assert_eq!(r.status, 200, "{}", r.text());
         let o = cli_import(&t, cli_dir.path());
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{}{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        );
+        assert_exit(&o, 0);
     }
 );
 
@@ -184,17 +174,12 @@ both!(
         let r = import(&t, &a.key, "", Some(("file", &small))).await;
         assert_eq!((r.status, r.text().as_str()), (409, BUSY));
         let o = cli_import(&t, cli_dir.path());
-        assert_eq!(o.status.code(), Some(2));
+        assert_exit(&o, 2);
         assert!(String::from_utf8_lossy(&o.stderr).contains(BUSY));
         held.release().await;
         other.close().await;
         let o = cli_import(&t, cli_dir.path());
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+        assert_exit(&o, 0);
         let r = import(&t, &a.key, "", Some(("file", &small))).await;
         assert_eq!(r.status, 200, "{}", r.text());
     }
