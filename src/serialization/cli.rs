@@ -4,6 +4,7 @@ use std::path::Path;
 
 use super::export::{self, ExportError, ExportOptions};
 use super::import::{self, ImportOptions, Status};
+use super::progress::{Progress, TerminalBar};
 use super::select::CollectionRef;
 use crate::config::{Config, ExportArgs, ImportArgs};
 use crate::store::DynStore;
@@ -59,7 +60,7 @@ pub async fn export_cmd(config: &Config, args: &ExportArgs) -> u8 {
             return FAILED;
         }
     };
-    if let Err(e) = write_tree(&args.dir, &tree.files) {
+    if let Err(e) = write_tree(&args.dir, &tree.files, &TerminalBar::new()) {
         eprintln!("ferrobase: cannot write {}: {e}", args.dir.display());
         return FAILED;
     }
@@ -79,6 +80,7 @@ pub async fn export_cmd(config: &Config, args: &ExportArgs) -> u8 {
 pub fn write_tree(
     dir: &Path,
     files: &std::collections::BTreeMap<String, Vec<u8>>,
+    progress: &dyn Progress,
 ) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     for d in ["collections", "databases"] {
@@ -93,14 +95,18 @@ pub fn write_tree(
             std::fs::remove_file(&p)?;
         }
     }
-    for (rel, data) in files {
+    progress.start("writing", files.len() as u64);
+    let written = files.iter().try_for_each(|(rel, data)| {
         let p = dir.join(rel);
         if let Some(parent) = p.parent() {
             std::fs::create_dir_all(parent)?;
         }
         std::fs::write(&p, data)?;
-    }
-    Ok(())
+        progress.advance(rel);
+        Ok(())
+    });
+    progress.finish();
+    written
 }
 
 pub async fn import_cmd(config: &Config, args: &ImportArgs) -> u8 {
@@ -164,7 +170,7 @@ pub async fn import_cmd(config: &Config, args: &ImportArgs) -> u8 {
         default_creator: creator,
     };
     let now = chrono::Utc::now().timestamp_micros();
-    let result = import::run(&store, &files, &opts, log, now).await;
+    let result = import::run(&store, &files, &opts, log, now, &TerminalBar::new()).await;
     lock.release().await;
     store.close().await;
     print!("{}", result.log);

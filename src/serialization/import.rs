@@ -54,6 +54,7 @@ pub async fn run(
     opts: &ImportOptions,
     mut log: Vec<String>,
     now: i64,
+    progress: &dyn super::progress::Progress,
 ) -> ImportResult {
     let Some(source) = unpack::source_dir(files) else {
         return ImportResult {
@@ -158,14 +159,17 @@ pub async fn run(
             }
         }
         if !stopped {
+            progress.start("importing", order.len() as u64);
             for step in order {
                 let out = loader.load(&step).await;
                 let (model, id) = step.label();
+                progress.advance(&format!("{model} {id}"));
                 if !record(&mut log, &mut counts, &model, &id, out, opts) {
                     stopped = true;
                     break;
                 }
             }
+            progress.finish();
         }
     }
     log.extend(loader.warnings.drain(..).map(|w| format!("warning: {w}")));

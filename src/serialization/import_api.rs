@@ -158,7 +158,15 @@ async fn import_handler(
     };
     // Everything the import reads is in `files` now.
     drop(work);
-    let result = import::run(&app.store, &files, &opts, log, app.clock.now().0).await;
+    let result = import::run(
+        &app.store,
+        &files,
+        &opts,
+        log,
+        app.clock.now().0,
+        &super::progress::Silent,
+    )
+    .await;
     lock.release().await;
     let status = match result.status {
         Status::Ok | Status::Partial => StatusCode::OK,

@@ -10,6 +10,7 @@ pub mod import_api;
 pub mod load;
 mod load_content;
 mod load_meta;
+pub mod progress;
 pub mod select;
 pub mod server_mark;
 pub mod store;

@@ -370,3 +370,70 @@ async fn bench_10000_cards() {
     b.stop().await;
     t.stop().await;
 }
+
+/// Records what a command would draw in its progress bar.
+#[derive(Default)]
+struct Recorded {
+    phases: std::sync::Mutex<Vec<(&'static str, u64)>>,
+    steps: std::sync::Mutex<Vec<String>>,
+    finished: std::sync::atomic::AtomicUsize,
+}
+
+impl ferrobase::serialization::progress::Progress for Recorded {
+    fn start(&self, phase: &'static str, total: u64) {
+        self.phases.lock().unwrap().push((phase, total));
+    }
+    fn advance(&self, label: &str) {
+        self.steps.lock().unwrap().push(label.to_string());
+    }
+    fn finish(&self) {
+        self.finished
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+// §6: the command line reports progress per entity (a bar on a terminal): import counts every
+// loaded entity against the announced total, and writing an export counts every file.
+crate::both!(cli_progress_counts_every_entity_and_file, |t| async move {
+    use ferrobase::serialization::{cli::write_tree, import, unpack};
+    let a = server_a(&t).await;
+    let archive = export(&t, &a.key, "?dirname=x").await.body;
+    let files = unpack::unpack(&archive, 1 << 30, &mut Vec::new()).expect("unpack");
+    let opts = import::ImportOptions {
+        continue_on_error: false,
+        full_stacktrace: false,
+        default_creator: None,
+    };
+    let rec = Recorded::default();
+    let r = import::run(&t.app.store, &files, &opts, Vec::new(), 0, &rec).await;
+    assert!(matches!(r.status, import::Status::Ok), "{}", r.log);
+    let phases = rec.phases.lock().unwrap().clone();
+    let steps = rec.steps.lock().unwrap().clone();
+    assert_eq!(phases.len(), 1);
+    assert_eq!(phases[0].0, "importing");
+    assert_eq!(phases[0].1 as usize, steps.len());
+    let cards = files
+        .keys()
+        .filter(|k| k.contains("/cards/") && k.ends_with(".yaml"))
+        .count();
+    assert!(cards > 0);
+    assert_eq!(
+        steps.iter().filter(|s| s.starts_with("Card ")).count(),
+        cards
+    );
+    assert_eq!(rec.finished.load(std::sync::atomic::Ordering::SeqCst), 1);
+
+    let rec = Recorded::default();
+    let dir = tempfile::tempdir().expect("tmp");
+    let tree: BTreeMap<String, Vec<u8>> = files
+        .into_iter()
+        .filter(|(k, _)| !k.ends_with('/'))
+        .map(|(k, v)| (k.trim_start_matches("x/").to_string(), v))
+        .collect();
+    write_tree(dir.path(), &tree, &rec).expect("write");
+    assert_eq!(
+        rec.phases.lock().unwrap().clone(),
+        vec![("writing", tree.len() as u64)]
+    );
+    assert_eq!(rec.steps.lock().unwrap().len(), tree.len());
+});
