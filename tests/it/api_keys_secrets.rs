@@ -274,7 +274,9 @@ async fn s86_no_key_or_bad_key_appears_in_debug_logs() {
         uuid::Uuid::new_v4().simple()
     ));
     bad.push(format!("Bearer {k2}"));
-    bad.push(format!("{}X", &k2[..48]));
+    // K2 with its last checksum character changed (to a character it does not already have).
+    let other = if k2.ends_with('X') { 'Y' } else { 'X' };
+    bad.push(format!("{}{other}", &k2[..48]));
     bad.push(format!("secret-{}", uuid::Uuid::new_v4()));
     bad.push(k1.clone()); // retired
     bad.push(format!("MB_{}", &k2[3..]));
