@@ -17,6 +17,7 @@ pub mod error;
 pub mod groups;
 pub mod health;
 pub mod http;
+pub mod json_fields;
 pub mod logging;
 pub mod passwords;
 pub mod permissions;

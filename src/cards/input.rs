@@ -134,10 +134,4 @@ pub fn check(body: &Map<String, Value>, create: bool, errs: &mut ValidationError
 
 pub use crate::http::path_ref::is_entity_id;
 
-/// JSON text of an optional array/object field, or `default`.
-pub fn json_text(body: &Map<String, Value>, key: &str, default: &str) -> String {
-    match body.get(key) {
-        None | Some(Value::Null) => default.to_string(),
-        Some(v) => v.to_string(),
-    }
-}
+pub use crate::json_fields::json_text;

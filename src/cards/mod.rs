@@ -2,6 +2,7 @@
 //! collection-permission checks of §5.
 pub mod api;
 pub mod input;
+pub mod placement;
 pub mod service;
 pub mod store;
 pub mod update;

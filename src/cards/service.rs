@@ -7,6 +7,7 @@ use super::store::CardRow;
 use super::view::{self, CardContext};
 use crate::app::App;
 use crate::collections::perms::{self, Level};
+use crate::collections::service::ARCHIVED_PARENT;
 use crate::entity_id::new_entity_id;
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::Principal;
@@ -15,7 +16,6 @@ use crate::store::{StoreError, Tx};
 
 pub(super) const TRASH: &str = "You cannot modify the Trash Collection.";
 pub(super) const CURATE: &str = "You do not have curate permissions for this Collection.";
-pub(super) const ARCHIVED_COLLECTION: &str = "You cannot add items to an archived collection.";
 const ENTITY_ID_USED: &str = "An item with this entity_id already exists.";
 
 /// A card addressed by integer id or entity id (content.md §0.2).
@@ -108,13 +108,7 @@ pub(super) async fn check_database(tx: &mut dyn Tx, d: &Derived) -> ApiResult<()
     Ok(())
 }
 
-pub(super) fn opt_i64(body: &Map<String, Value>, key: &str) -> Option<i64> {
-    body.get(key).and_then(Value::as_i64)
-}
-
-pub(super) fn opt_text(body: &Map<String, Value>, key: &str) -> Option<String> {
-    body.get(key).and_then(Value::as_str).map(str::to_owned)
-}
+pub(super) use crate::json_fields::{opt_i64, opt_text};
 
 /// `result_metadata`: a non-empty array is stored; nothing, `null` or `[]` store `null`, and
 /// the query engine then computes it for native queries (§2.3, `queries::metadata`).
@@ -198,7 +192,7 @@ pub async fn create(app: &App, caller: &Principal, body: &Map<String, Value>) ->
     }
     let target_archived = target_row.as_ref().is_some_and(|c| c.archived);
     if target_archived {
-        return Err(ApiError::field("collection_id", ARCHIVED_COLLECTION));
+        return Err(ApiError::field("collection_id", ARCHIVED_PARENT));
     }
     if dashboard.is_some_and(|(_, archived)| archived) {
         return Err(archived_object());

@@ -2,9 +2,10 @@
 use serde_json::{Map, Value};
 
 use super::input;
+use super::placement::{place, requested_collection, Placement};
 use super::service::{
     check_database, curate, level, opt_i64, opt_text, render, resolve, result_metadata, CardRef,
-    ARCHIVED_COLLECTION, TRASH,
+    TRASH,
 };
 use super::store::CardRow;
 use crate::app::App;
@@ -14,7 +15,13 @@ use crate::http::auth::Principal;
 use crate::http::validate::ValidationErrors;
 use crate::store::Tx;
 
-const INVALID_REQUEST: &str = "Invalid Request.";
+fn placement(c: &CardRow) -> Placement {
+    Placement {
+        archived: c.archived,
+        archived_directly: c.archived_directly,
+        collection_id: c.collection_id,
+    }
+}
 
 pub async fn update(
     app: &App,
@@ -28,31 +35,10 @@ pub async fn update(
     let mut tx = app.store.begin().await?;
     let old = resolve(tx.as_mut(), r).await?;
     let mut new = old.clone();
-    let trash_id = tx.content_trash_id().await?;
 
     let archive = body.get("archived").and_then(Value::as_bool);
-    // With `archived: true` the body's `collection_id` is ignored.
-    let wanted_collection = if archive == Some(true) {
-        None
-    } else if body.contains_key("collection_id") {
-        let wanted = opt_i64(body, "collection_id");
-        // The Trash id on an archived card is what a GET showed: unchanged (§2.7).
-        if old.archived && wanted.is_some() && wanted == trash_id {
-            None
-        } else {
-            Some(wanted)
-        }
-    } else {
-        None
-    };
     // Existence of referenced objects before permissions (§0.4).
-    let target = match wanted_collection {
-        Some(Some(id)) => Some(Some(
-            tx.content_collection(id).await?.ok_or(ApiError::NotFound)?,
-        )),
-        Some(None) => Some(None),
-        None => None,
-    };
+    let target = requested_collection(tx.as_mut(), body, old.archived).await?;
     if let Some(Some(d)) = body.get("dashboard_id").map(Value::as_i64) {
         tx.content_dashboard(d).await?.ok_or(ApiError::NotFound)?;
     }
@@ -109,39 +95,9 @@ pub async fn update(
     let follow = dashboard_move(tx.as_mut(), caller, &old, body).await?;
 
     // Archiving state (§4.2).
-    match archive {
-        Some(true) if !old.archived => {
-            new.archived = true;
-            new.archived_directly = true;
-        }
-        Some(false) if old.archived => {
-            let dest = match &target {
-                Some(t) => t.clone(),
-                None => match old.collection_id {
-                    Some(id) => tx.content_collection(id).await?,
-                    None => None,
-                },
-            };
-            if dest.as_ref().is_some_and(|c| c.archived || c.is_trash()) {
-                return Err(ApiError::bad_request_text(INVALID_REQUEST));
-            }
-            new.archived = false;
-            new.archived_directly = false;
-            new.collection_id = dest.map(|c| c.id);
-        }
-        _ => {
-            if moving {
-                if target
-                    .as_ref()
-                    .and_then(|t| t.as_ref())
-                    .is_some_and(|c| c.archived)
-                {
-                    return Err(ApiError::field("collection_id", ARCHIVED_COLLECTION));
-                }
-                new.collection_id = target_id.flatten();
-            }
-        }
-    }
+    let p = place(tx.as_mut(), placement(&old), archive, &target).await?;
+    (new.archived, new.archived_directly, new.collection_id) =
+        (p.archived, p.archived_directly, p.collection_id);
 
     apply_fields(&mut new, body, query, derived.as_ref());
     if let Some(c) = follow {

@@ -174,21 +174,8 @@ async fn dashcards(tx: &mut dyn Tx, caller: &Principal, dash: i64) -> ApiResult<
     Ok(out)
 }
 
-pub(super) fn opt_i64(body: &Map<String, Value>, key: &str) -> Option<i64> {
-    body.get(key).and_then(Value::as_i64)
-}
-
-pub(super) fn opt_text(body: &Map<String, Value>, key: &str) -> Option<String> {
-    body.get(key).and_then(Value::as_str).map(str::to_owned)
-}
-
-/// JSON text of a present, non-null field, or `default`.
-pub fn json_text(body: &Map<String, Value>, key: &str, default: &str) -> String {
-    match body.get(key) {
-        None | Some(Value::Null) => default.to_string(),
-        Some(v) => v.to_string(),
-    }
-}
+pub use crate::json_fields::json_text;
+pub(super) use crate::json_fields::{opt_i64, opt_text};
 
 /// `POST /api/dashboard` (§3.2).
 pub async fn create(app: &App, caller: &Principal, body: &Map<String, Value>) -> ApiResult<Value> {

@@ -9,13 +9,20 @@ use super::service::{
 };
 use super::store::DashboardRow;
 use crate::app::App;
+use crate::cards::placement::{place, requested_collection, Placement};
 use crate::collections::perms::Level;
-use crate::collections::service::{ARCHIVED_PARENT, TRASH_MODIFY};
+use crate::collections::service::TRASH_MODIFY;
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::Principal;
 use crate::http::validate::ValidationErrors;
 
-const INVALID_REQUEST: &str = "Invalid Request.";
+fn placement(d: &DashboardRow) -> Placement {
+    Placement {
+        archived: d.archived,
+        archived_directly: d.archived_directly,
+        collection_id: d.collection_id,
+    }
+}
 
 pub async fn update(
     app: &App,
@@ -30,29 +37,10 @@ pub async fn update(
     let mut tx = app.store.begin().await?;
     let old = resolve(tx.as_mut(), r).await?;
     let mut new = old.clone();
-    let trash_id = tx.content_trash_id().await?;
 
     let archive = body.get("archived").and_then(Value::as_bool);
-    // With `archived: true` the body's `collection_id` is ignored; the Trash id on an archived
-    // dashboard is what a GET showed, so it means "unchanged" (§2.7, §3.4).
-    let wanted = if archive == Some(true) || !body.contains_key("collection_id") {
-        None
-    } else {
-        let w = opt_i64(body, "collection_id");
-        if old.archived && w.is_some() && w == trash_id {
-            None
-        } else {
-            Some(w)
-        }
-    };
     // Existence of every referenced object before permissions (§0.4).
-    let target = match wanted {
-        Some(Some(id)) => Some(Some(
-            tx.content_collection(id).await?.ok_or(ApiError::NotFound)?,
-        )),
-        Some(None) => Some(None),
-        None => None,
-    };
+    let target = requested_collection(tx.as_mut(), body, old.archived).await?;
     let stored = if layout.is_present() {
         tx.dashcard_list(old.id).await?
     } else {
@@ -91,38 +79,9 @@ pub async fn update(
 
     // Archiving state (§4.2).
     let now = app.clock.now().0;
-    match archive {
-        Some(true) if !old.archived => {
-            new.archived = true;
-            new.archived_directly = true;
-        }
-        Some(false) if old.archived => {
-            let dest = match &target {
-                Some(t) => t.clone(),
-                None => match old.collection_id {
-                    Some(id) => tx.content_collection(id).await?,
-                    None => None,
-                },
-            };
-            if dest.as_ref().is_some_and(|c| c.archived || c.is_trash()) {
-                return Err(ApiError::bad_request_text(INVALID_REQUEST));
-            }
-            new.archived = false;
-            new.archived_directly = false;
-            new.collection_id = dest.map(|c| c.id);
-        }
-        _ if moving => {
-            if target
-                .as_ref()
-                .and_then(|t| t.as_ref())
-                .is_some_and(|c| c.archived)
-            {
-                return Err(ApiError::field("collection_id", ARCHIVED_PARENT));
-            }
-            new.collection_id = target_id.flatten();
-        }
-        _ => {}
-    }
+    let p = place(tx.as_mut(), placement(&old), archive, &target).await?;
+    (new.archived, new.archived_directly, new.collection_id) =
+        (p.archived, p.archived_directly, p.collection_id);
     apply_fields(&mut new, body);
 
     let layout_changed = apply_layout(&mut *tx, caller, &old, &layout, &stored, now).await?;

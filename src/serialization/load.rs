@@ -97,25 +97,9 @@ pub fn card_source_refs(doc: &Map<String, Value>) -> Vec<String> {
     out
 }
 
-pub(super) fn text(doc: &Map<String, Value>, key: &str) -> Option<String> {
-    doc.get(key).and_then(Value::as_str).map(String::from)
-}
-
-pub(super) fn boolean(doc: &Map<String, Value>, key: &str, default: bool) -> bool {
-    doc.get(key).and_then(Value::as_bool).unwrap_or(default)
-}
-
-pub(super) fn int(doc: &Map<String, Value>, key: &str) -> Option<i64> {
-    doc.get(key).and_then(Value::as_i64)
-}
-
-/// A JSON-valued column as stored text; absent or null takes `default`.
-pub(super) fn json_text(doc: &Map<String, Value>, key: &str, default: &str) -> String {
-    match doc.get(key) {
-        None | Some(Value::Null) => default.to_string(),
-        Some(v) => v.to_string(),
-    }
-}
+pub(super) use crate::json_fields::{
+    bool_or as boolean, json_text, opt_i64 as int, opt_text as text,
+};
 
 /// Two stored JSON texts with the same value.
 pub(super) fn same_json(a: &str, b: &str) -> bool {
@@ -302,7 +286,7 @@ impl Loader {
     }
 
     pub(super) async fn database_ref(&self, tx: &mut dyn Tx, name: &str) -> LoadResult<i64> {
-        tx.serdes_database_by_name(name)
+        tx.database_get_by_name(name)
             .await?
             .map(|d| d.id)
             .ok_or_else(|| LoadError::not_found("Database", name))

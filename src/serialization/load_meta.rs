@@ -35,7 +35,7 @@ impl Loader {
             created_at: self.created_at(d),
             updated_at: self.now(),
         };
-        match tx.serdes_database_by_name(&name).await? {
+        match tx.database_get_by_name(&name).await? {
             Some(local) => {
                 if !(supported && details.is_some()) {
                     if engine != local.engine {
@@ -66,7 +66,7 @@ impl Loader {
                 "Database '{name}' uses engine '{engine}', which ferrobase does not support."
             ))),
             None => {
-                tx.serdes_database_insert(&row).await?;
+                tx.database_insert(&row, None).await?;
                 Ok(Outcome::Created)
             }
         }

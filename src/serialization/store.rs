@@ -9,11 +9,8 @@ use crate::store::StoreResult;
 
 #[async_trait]
 pub trait SerdesTx {
-    async fn serdes_database_by_name(&mut self, name: &str) -> StoreResult<Option<DatabaseRow>>;
     /// The oldest active superuser (a person), the creator of CLI-imported objects.
     async fn serdes_oldest_admin(&mut self) -> StoreResult<Option<i64>>;
-    /// Inserts `d` (its `id` is ignored) and returns the new id.
-    async fn serdes_database_insert(&mut self, d: &DatabaseRow) -> StoreResult<i64>;
     /// Writes every column of `d` except `id` and `name`.
     async fn serdes_database_update(&mut self, d: &DatabaseRow) -> StoreResult<()>;
     /// Inserts `c` (its `id` is ignored) and returns the new id.
@@ -43,20 +40,6 @@ macro_rules! impl_serdes_tx {
     ($t:ty) => {
         #[async_trait::async_trait]
         impl $crate::serialization::store::SerdesTx for $t {
-            async fn serdes_database_by_name(
-                &mut self,
-                name: &str,
-            ) -> $crate::store::StoreResult<Option<$crate::databases::store::DatabaseRow>> {
-                Ok(sqlx::query_as(
-                    "SELECT id, name, description, engine, details, is_sample, auto_run_queries, \
-                     cache_ttl, creator_id, created_at, updated_at \
-                     FROM metabase_database WHERE name = $1",
-                )
-                .bind(name)
-                .fetch_optional(self.conn())
-                .await?)
-            }
-
             async fn serdes_oldest_admin(&mut self) -> $crate::store::StoreResult<Option<i64>> {
                 let row: Option<(i64,)> = sqlx::query_as(
                     "SELECT id FROM core_user WHERE is_superuser AND is_active \
@@ -65,30 +48,6 @@ macro_rules! impl_serdes_tx {
                 .fetch_optional(self.conn())
                 .await?;
                 Ok(row.map(|r| r.0))
-            }
-
-            async fn serdes_database_insert(
-                &mut self,
-                d: &$crate::databases::store::DatabaseRow,
-            ) -> $crate::store::StoreResult<i64> {
-                let (id,): (i64,) = sqlx::query_as(
-                    "INSERT INTO metabase_database (name, description, engine, details, \
-                     is_sample, auto_run_queries, cache_ttl, creator_id, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-                )
-                .bind(&d.name)
-                .bind(&d.description)
-                .bind(&d.engine)
-                .bind(&d.details)
-                .bind(d.is_sample)
-                .bind(d.auto_run_queries)
-                .bind(d.cache_ttl)
-                .bind(d.creator_id)
-                .bind(d.created_at)
-                .bind(d.updated_at)
-                .fetch_one(self.conn())
-                .await?;
-                Ok(id)
             }
 
             async fn serdes_database_update(

@@ -87,19 +87,22 @@ pub async fn server_a(t: &TestApp) -> A {
     let mine = card(t, &alice, "Mine", Some(personal)).await;
     // A Postgres database with a password.
     let mut tx = t.app.store.begin().await.expect("tx");
-    tx.serdes_database_insert(&DatabaseRow {
-        id: 0,
-        name: "Warehouse".into(),
-        description: None,
-        engine: "postgres".into(),
-        details: r#"{"host":"db","password":"hunter2","user":"wh"}"#.into(),
-        is_sample: false,
-        auto_run_queries: true,
-        cache_ttl: None,
-        creator_id: None,
-        created_at: 1_700_000_000_000_000,
-        updated_at: 1_700_000_000_000_000,
-    })
+    tx.database_insert(
+        &DatabaseRow {
+            id: 0,
+            name: "Warehouse".into(),
+            description: None,
+            engine: "postgres".into(),
+            details: r#"{"host":"db","password":"hunter2","user":"wh"}"#.into(),
+            is_sample: false,
+            auto_run_queries: true,
+            cache_ttl: None,
+            creator_id: None,
+            created_at: 1_700_000_000_000_000,
+            updated_at: 1_700_000_000_000_000,
+        },
+        None,
+    )
     .await
     .expect("insert");
     tx.commit().await.expect("commit");
