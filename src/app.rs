@@ -35,6 +35,8 @@ pub struct App {
     pub key_events: tokio::sync::broadcast::Sender<KeyEvent>,
     /// Connection pools of the warehouse databases queries run on.
     pub warehouses: crate::queries::engine::Warehouses,
+    /// Queries running at once, and the bounded queue before `503`.
+    pub queries: crate::queries::limits::Admission,
 }
 
 pub type AppState = Arc<App>;
@@ -47,6 +49,7 @@ impl App {
             sessions: SessionService::new(&config),
             api_keys: KeyAuthenticator::new(!config.disable_api_key_throttle, trusted),
             current_users: CurrentUserCache::default(),
+            queries: crate::queries::limits::Admission::new(&config.query_limits),
             store,
             config,
             clock,

@@ -113,6 +113,42 @@ pub struct ServeArgs {
     /// Maximum connections per warehouse database [default: 15]
     #[arg(long, env = "FERROBASE_WAREHOUSE_POOL_SIZE")]
     pub warehouse_pool_size: Option<String>,
+    /// Largest value (cell) a query may return, in bytes [default: 4194304]
+    #[arg(long, env = "FERROBASE_QUERY_MAX_CELL_BYTES")]
+    pub query_max_cell_bytes: Option<String>,
+    /// Largest interactive query result, and largest row of a download, in bytes [default: 67108864]
+    #[arg(long, env = "FERROBASE_QUERY_MAX_RESULT_BYTES")]
+    pub query_max_result_bytes: Option<String>,
+    /// Queries running at once on this instance [default: 8]
+    #[arg(long, env = "FERROBASE_QUERY_CONCURRENCY")]
+    pub query_concurrency: Option<String>,
+    /// Queries waiting for a free slot before new ones get 503 [default: 32]
+    #[arg(long, env = "FERROBASE_QUERY_QUEUE")]
+    pub query_queue: Option<String>,
+}
+
+/// Bounds on what one query may make the process hold (docs/security.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueryLimits {
+    /// Largest cell, in bytes (also SQLite's `SQLITE_LIMIT_LENGTH`).
+    pub max_cell_bytes: u64,
+    /// Largest interactive result (sum of its cells), and largest row of a download.
+    pub max_result_bytes: u64,
+    /// Queries running at once.
+    pub concurrency: u32,
+    /// Queries waiting for a slot; one more gets `503`.
+    pub queue: u32,
+}
+
+impl Default for QueryLimits {
+    fn default() -> Self {
+        QueryLimits {
+            max_cell_bytes: 4 << 20,
+            max_result_bytes: 64 << 20,
+            concurrency: 8,
+            queue: 32,
+        }
+    }
 }
 
 /// The resolved configuration the application runs with.
@@ -137,6 +173,8 @@ pub struct Config {
     pub sqlite_allowed_dirs: Vec<PathBuf>,
     /// Maximum connections per warehouse database.
     pub warehouse_pool_size: u32,
+    /// Per-query memory bounds and the admission limit.
+    pub query_limits: QueryLimits,
 }
 
 impl Config {
@@ -158,6 +196,7 @@ impl Config {
             sample_database: true,
             sqlite_allowed_dirs: Vec::new(),
             warehouse_pool_size: 15,
+            query_limits: QueryLimits::default(),
         }
     }
 
@@ -274,7 +313,9 @@ impl Config {
         } else {
             args.sqlite_allowed_dir.clone()
         };
+        let query_limits = query_limits(args)?;
         Ok(Config {
+            query_limits,
             query_timeout_secs,
             sample_database,
             sqlite_allowed_dirs,
@@ -305,6 +346,47 @@ fn env_bool(env: &impl Fn(&str) -> Option<String>, name: &str) -> Result<Option<
             _ => Err(format!("{name}: {v:?} must be true or false")),
         },
     }
+}
+
+/// The query limits of `args`; each must be a positive integer (a cell cap also at most the
+/// result cap, and both within what SQLite's length limit can express).
+fn query_limits(args: &ServeArgs) -> Result<QueryLimits, String> {
+    let d = QueryLimits::default();
+    let num = |name: &str, v: &Option<String>, default: u64, max: u64| match v {
+        None => Ok(default),
+        Some(v) => positive(v)
+            .filter(|n| *n <= max)
+            .ok_or_else(|| format!("{name}: {v:?} must be an integer from 1 to {max}")),
+    };
+    let i32_max = i32::MAX as u64;
+    let l = QueryLimits {
+        max_cell_bytes: num(
+            "--query-max-cell-bytes",
+            &args.query_max_cell_bytes,
+            d.max_cell_bytes,
+            i32_max,
+        )?,
+        max_result_bytes: num(
+            "--query-max-result-bytes",
+            &args.query_max_result_bytes,
+            d.max_result_bytes,
+            u64::from(u32::MAX),
+        )?,
+        concurrency: num(
+            "--query-concurrency",
+            &args.query_concurrency,
+            u64::from(d.concurrency),
+            10_000,
+        )? as u32,
+        queue: num("--query-queue", &args.query_queue, u64::from(d.queue), 100_000)? as u32,
+    };
+    if l.max_cell_bytes > l.max_result_bytes {
+        return Err(format!(
+            "--query-max-cell-bytes: {} must not exceed --query-max-result-bytes ({})",
+            l.max_cell_bytes, l.max_result_bytes
+        ));
+    }
+    Ok(l)
 }
 
 fn positive(v: &str) -> Option<u64> {

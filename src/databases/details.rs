@@ -1,6 +1,7 @@
 //! Connection details (queries.md §1.1): validation, the SQLite path rules, secrets masking,
 //! and the resolved [`Target`] the query engine connects to.
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
 use sqlx::postgres::{PgConnectOptions, PgSslMode};
@@ -8,12 +9,16 @@ use sqlx::postgres::{PgConnectOptions, PgSslMode};
 use crate::config::Config;
 use crate::queries::engine::Target;
 use crate::queries::postgres::PgTarget;
+use crate::queries::sqlite::SqliteFile;
+use crate::queries::sqlite_guard::PathPolicy;
 use crate::store::DatabaseUrl;
 
 pub const ENGINES: &[&str] = &["sqlite", "postgres"];
 /// The secret keys of `details`, masked in responses.
 pub const SECRETS: &[&str] = &["password"];
 pub const MASK: &str = "**MetabasePass**";
+/// `details` key by which an admin accepts a privileged PostgreSQL role (queries.md §1.5).
+pub const ALLOW_PRIVILEGED: &str = "allow-privileged-role";
 pub const NON_BLANK: &str = "value must be a non-blank string.";
 
 /// Field errors keyed by `details` key.
@@ -55,16 +60,10 @@ pub fn unmask(sent: &Map<String, Value>, stored: &Value) -> Map<String, Value> {
 pub fn sample_path(config: &Config) -> PathBuf {
     match config.database {
         DatabaseUrl::SqliteMemory => crate::databases::sample::cache_path(),
-        _ => absolute(&config.data_dir).join(crate::databases::sample::FILE_NAME),
+        _ => std::path::absolute(&config.data_dir)
+            .unwrap_or_else(|_| config.data_dir.clone())
+            .join(crate::databases::sample::FILE_NAME),
     }
-}
-
-fn absolute(p: &Path) -> PathBuf {
-    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
-}
-
-fn canonical(p: &Path) -> PathBuf {
-    std::fs::canonicalize(p).unwrap_or_else(|_| absolute(p))
 }
 
 fn text<'a>(d: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
@@ -81,44 +80,34 @@ fn required(d: &Map<String, Value>, key: &str, errs: &mut FieldErrors) -> Option
     }
 }
 
+/// The SQLite path policy of this configuration (queries.md §1.1), applied when details are
+/// saved and again at every open of the file.
+pub fn path_policy(config: &Config) -> PathPolicy {
+    let app_db = match &config.database {
+        DatabaseUrl::SqliteFile(p) => Some(p.as_path()),
+        _ => None,
+    };
+    PathPolicy::new(&config.data_dir, app_db, &config.sqlite_allowed_dirs)
+}
+
 /// The SQLite path rules of §1.1 (the connection test checks the file's content).
 fn sqlite_path(config: &Config, d: &Map<String, Value>, errs: &mut FieldErrors) -> Option<PathBuf> {
     let raw = required(d, "db", errs)?;
     let path = PathBuf::from(&raw);
-    let fail = |errs: &mut FieldErrors, msg: &str| {
-        errs.push(("db".into(), msg.into()));
-        None
-    };
-    if !path.is_absolute() {
-        return fail(errs, "The SQLite file path must be absolute.");
+    match path_policy(config).check(&path) {
+        Ok(_) => Some(path),
+        Err(msg) => {
+            errs.push(("db".into(), msg.into()));
+            None
+        }
     }
-    if !path.is_file() {
-        return fail(errs, "No readable SQLite file exists at this path.");
+}
+
+fn sqlite_file(config: &Config, path: PathBuf) -> SqliteFile {
+    SqliteFile::Registered {
+        path,
+        policy: Arc::new(path_policy(config)),
     }
-    let real = canonical(&path);
-    let data_dir = canonical(&config.data_dir);
-    let app_db = match &config.database {
-        DatabaseUrl::SqliteFile(p) => Some(canonical(p)),
-        _ => None,
-    };
-    if app_db.as_ref() == Some(&real) || real.starts_with(&data_dir) {
-        return fail(
-            errs,
-            "The file must not be ferrobase's application database or lie in its data directory.",
-        );
-    }
-    if !config.sqlite_allowed_dirs.is_empty()
-        && !config
-            .sqlite_allowed_dirs
-            .iter()
-            .any(|dir| real.starts_with(canonical(dir)))
-    {
-        return fail(
-            errs,
-            "The file must lie in a directory allowed by --sqlite-allowed-dir.",
-        );
-    }
-    Some(real)
 }
 
 fn postgres(d: &Map<String, Value>, errs: &mut FieldErrors) -> Option<PgTarget> {
@@ -176,6 +165,14 @@ fn postgres(d: &Map<String, Value>, errs: &mut FieldErrors) -> Option<PgTarget> 
             }
         },
     };
+    let allow_privileged = match d.get(ALLOW_PRIVILEGED) {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => {
+            errs.push((ALLOW_PRIVILEGED.into(), "value must be a boolean.".into()));
+            false
+        }
+    };
     let (host, dbname, user, port) = (host?, dbname?, user?, port?);
     let mut opts = PgConnectOptions::new()
         .host(&host)
@@ -190,7 +187,10 @@ fn postgres(d: &Map<String, Value>, errs: &mut FieldErrors) -> Option<PgTarget> 
     if let Some(cert) = text(d, "ssl-root-cert").filter(|c| !c.trim().is_empty()) {
         opts = opts.ssl_root_cert_from_pem(cert.as_bytes().to_vec());
     }
-    Some(PgTarget { opts })
+    Some(PgTarget {
+        opts,
+        allow_privileged,
+    })
 }
 
 /// Validates `details` for `engine` and resolves them. The Sample Database's file is where
@@ -203,12 +203,12 @@ pub fn target(
 ) -> Result<Target, FieldErrors> {
     let mut errs = FieldErrors::new();
     if is_sample {
-        return Ok(Target::Sqlite(sample_path(config)));
+        return Ok(Target::Sqlite(SqliteFile::Sample(sample_path(config))));
     }
     let empty = Map::new();
     let d = details.as_object().unwrap_or(&empty);
     let t = match engine {
-        "sqlite" => sqlite_path(config, d, &mut errs).map(Target::Sqlite),
+        "sqlite" => sqlite_path(config, d, &mut errs).map(|p| Target::Sqlite(sqlite_file(config, p))),
         "postgres" => postgres(d, &mut errs).map(|t| Target::Postgres(Box::new(t))),
         _ => None,
     };
@@ -218,8 +218,8 @@ pub fn target(
     }
 }
 
-/// The target of a stored database when running a query: no path rules (they were checked when
-/// the details were saved), so a vanished file fails at the database (`db`, 502).
+/// The target of a stored database when running a query. The path rules run again at every
+/// open (a file swapped or moved since it was saved fails there, `db`, 502).
 pub fn stored_target(
     config: &Config,
     engine: &str,
@@ -227,11 +227,12 @@ pub fn stored_target(
     is_sample: bool,
 ) -> Option<Target> {
     if is_sample {
-        return Some(Target::Sqlite(sample_path(config)));
+        return Some(Target::Sqlite(SqliteFile::Sample(sample_path(config))));
     }
     let details: Value = serde_json::from_str(details).ok()?;
     match engine {
-        "sqlite" => text(details.as_object()?, "db").map(|p| Target::Sqlite(PathBuf::from(p))),
+        "sqlite" => text(details.as_object()?, "db")
+            .map(|p| Target::Sqlite(sqlite_file(config, PathBuf::from(p)))),
         "postgres" => {
             let mut errs = FieldErrors::new();
             postgres(details.as_object()?, &mut errs).map(|t| Target::Postgres(Box::new(t)))

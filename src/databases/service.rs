@@ -8,11 +8,13 @@ use serde_json::{json, Map, Value};
 use super::details::{self, FieldErrors};
 use super::store::DatabaseRow;
 use crate::app::App;
+use crate::audit::AuditEvent;
+use crate::clock::Timestamp;
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::Principal;
 use crate::http::validate::{Fields, ValidationErrors};
 use crate::permissions::{self, Access};
-use crate::queries::engine::{ConnectFailure, Target};
+use crate::queries::engine::{ConnectFailure, Target, WarehouseOptions};
 use crate::store::StoreError;
 
 const NAME_TAKEN: &str = "A database with this name already exists.";
@@ -37,11 +39,25 @@ fn hint(key: &str) -> &'static str {
     }
 }
 
+fn refused(message: &str) -> bool {
+    message == crate::queries::sqlite_guard::OWN_DATABASE
+        || message == crate::queries::postgres::PRIVILEGED
+}
+
 fn connect_error(f: ConnectFailure) -> ApiError {
     let errors: Map<String, Value> = f
         .keys
         .iter()
-        .map(|k| ((*k).to_string(), Value::String(hint(k).into())))
+        .map(|k| {
+            // A refusal by ferrobase's own rules says what to change; a connection error
+            // gets a generic hint.
+            let h = if refused(&f.message) {
+                f.message.as_str()
+            } else {
+                hint(k)
+            };
+            ((*k).to_string(), Value::String(h.into()))
+        })
         .collect();
     ApiError::JsonBody(
         StatusCode::BAD_REQUEST,
@@ -55,7 +71,7 @@ async fn checked_target(app: &App, engine: &str, d: &Value) -> ApiResult<Target>
         return Err(ApiError::field("engine", BAD_ENGINE));
     }
     let target = details::target(&app.config, engine, d, false).map_err(field_errors)?;
-    let wh = target.build(1);
+    let wh = target.build(WarehouseOptions::single(&app.config));
     wh.test().await.map_err(connect_error)?;
     Ok(target)
 }
@@ -125,6 +141,28 @@ pub fn check_body(body: &Map<String, Value>, create: bool) -> ApiResult<()> {
     errs.into_result()
 }
 
+/// The audit event of a created or changed database: what it is, and whether the admin
+/// accepted a privileged PostgreSQL role (queries.md §1.5). Secrets never enter the log.
+fn database_event(topic: &'static str, actor: i64, row: &DatabaseRow, now: i64) -> AuditEvent {
+    let details: Value = serde_json::from_str(&row.details).unwrap_or_else(|_| json!({}));
+    let allow = details
+        .get(details::ALLOW_PRIVILEGED)
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    AuditEvent {
+        topic,
+        timestamp: Timestamp(now),
+        user_id: Some(actor),
+        model: "Database",
+        model_id: Some(row.id),
+        details: json!({
+            "name": row.name,
+            "engine": row.engine,
+            details::ALLOW_PRIVILEGED: allow,
+        }),
+    }
+}
+
 fn text(body: &Map<String, Value>, key: &str) -> Option<String> {
     body.get(key).and_then(Value::as_str).map(str::to_owned)
 }
@@ -171,6 +209,8 @@ pub async fn create(app: &App, caller: &Principal, body: &Map<String, Value>) ->
         Err(e) => return Err(e.into()),
     };
     permissions::on_database_created(tx.as_mut(), row.id).await?;
+    tx.audit_insert(&database_event("database-create", admin.actor_id, &row, now))
+        .await?;
     tx.commit().await?;
     Ok(super::view(&row, caller, Access::ALL, &app.config))
 }
@@ -182,7 +222,7 @@ pub async fn update(
     body: &Map<String, Value>,
 ) -> ApiResult<Value> {
     check_body(body, false)?;
-    caller.require_superuser()?;
+    let admin = caller.require_superuser()?;
     let old = {
         let mut tx = app.store.read().await?;
         let r = tx.database_get(id).await?.ok_or(ApiError::NotFound)?;
@@ -246,6 +286,8 @@ pub async fn update(
             Err(StoreError::Conflict(_)) => return Err(ApiError::field("name", NAME_TAKEN)),
             Err(e) => return Err(e.into()),
         }
+        let event = database_event("database-update", admin.actor_id, &new, new.updated_at);
+        tx.audit_insert(&event).await?;
         tx.commit().await?;
         app.warehouses.forget(id);
     }
@@ -341,7 +383,7 @@ pub async fn healthcheck(app: &App, caller: &Principal, id: i64) -> ApiResult<Va
     else {
         return Ok(json!({"status": "error", "message": "The connection details are invalid."}));
     };
-    Ok(match target.build(1).test().await {
+    Ok(match target.build(WarehouseOptions::single(&app.config)).test().await {
         Ok(()) => json!({"status": "ok"}),
         Err(f) => json!({"status": "error", "message": f.message}),
     })

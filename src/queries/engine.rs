@@ -3,7 +3,6 @@
 //! memory stays flat however many rows stream), and a watchdog that cancels the statement at
 //! the database when the deadline passes, the receiver goes away or the server shuts down.
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,10 +13,11 @@ use tokio_util::sync::CancellationToken;
 
 use super::cell::{Cell, Column};
 use super::error::{QueryError, ONE_STATEMENT};
+use super::limits::{cell_bytes, ResultCaps, Slot};
 use super::pool::Pool;
 pub use super::postgres::ConnectFailure;
 use super::postgres::{PgTarget, PgWarehouse};
-use super::sqlite::{RunError, SqliteConn};
+use super::sqlite::{RunError, SqliteConn, SqliteFile};
 use super::sqltext::Dialect;
 use super::template::Bound;
 
@@ -36,12 +36,16 @@ pub enum Event {
 }
 
 /// Groups rows: the first alone (so the response status is known early), then up to 1,000
-/// rows or 25 ms at a time.
+/// rows, 1 MiB or 25 ms at a time (the byte bound keeps a channel of batches small however
+/// wide the rows are).
 pub struct Batcher {
     rows: Vec<Vec<Cell>>,
+    bytes: usize,
     started: Instant,
     sent_first: bool,
 }
+
+const BATCH_BYTES: usize = 1 << 20;
 
 impl Default for Batcher {
     fn default() -> Self {
@@ -53,6 +57,7 @@ impl Batcher {
     pub fn new() -> Batcher {
         Batcher {
             rows: Vec::new(),
+            bytes: 0,
             started: Instant::now(),
             sent_first: false,
         }
@@ -62,18 +67,22 @@ impl Batcher {
         if self.rows.is_empty() {
             self.started = Instant::now();
         }
+        self.bytes += row.iter().map(cell_bytes).sum::<usize>();
         self.rows.push(row);
         if !self.sent_first
             || self.rows.len() >= 1000
+            || self.bytes >= BATCH_BYTES
             || self.started.elapsed() >= Duration::from_millis(25)
         {
             self.sent_first = true;
+            self.bytes = 0;
             return Some(std::mem::take(&mut self.rows));
         }
         None
     }
 
     pub fn finish(&mut self) -> Option<Vec<Vec<Cell>>> {
+        self.bytes = 0;
         (!self.rows.is_empty()).then(|| std::mem::take(&mut self.rows))
     }
 }
@@ -86,6 +95,8 @@ pub struct Exec {
     pub params: Vec<Bound>,
     /// At most this many rows are returned (`cap + 1` are read to detect truncation).
     pub cap: usize,
+    /// Byte caps on cells, rows and the whole result.
+    pub caps: ResultCaps,
     pub deadline: tokio::time::Instant,
     pub timeout_secs: u64,
     /// Postgres session time zone.
@@ -99,8 +110,37 @@ pub enum Warehouse {
 }
 
 pub struct SqliteWarehouse {
-    pub path: PathBuf,
+    pub file: SqliteFile,
+    max_cell: usize,
     pool: Arc<Pool<SqliteConn>>,
+}
+
+/// How warehouse connections are opened and kept (from the configuration).
+#[derive(Debug, Clone, Copy)]
+pub struct WarehouseOptions {
+    pub pool_size: u32,
+    /// Largest string or blob (SQLite's `SQLITE_LIMIT_LENGTH`).
+    pub max_cell: usize,
+    /// Postgres `statement_timeout` and `idle_in_transaction_session_timeout`, in seconds.
+    pub timeout_secs: u64,
+}
+
+impl WarehouseOptions {
+    pub fn from_config(c: &crate::config::Config) -> WarehouseOptions {
+        WarehouseOptions {
+            pool_size: c.warehouse_pool_size,
+            max_cell: usize::try_from(c.query_limits.max_cell_bytes).unwrap_or(usize::MAX),
+            timeout_secs: c.query_timeout_secs,
+        }
+    }
+
+    /// One connection at a time (connection tests, column descriptions).
+    pub fn single(c: &crate::config::Config) -> WarehouseOptions {
+        WarehouseOptions {
+            pool_size: 1,
+            ..WarehouseOptions::from_config(c)
+        }
+    }
 }
 
 /// Numbers query runs, so a late interrupt never reaches the next query on a connection.
@@ -115,10 +155,12 @@ impl Warehouse {
     }
 
     /// Starts `exec`; events arrive on the returned channel. Dropping the receiver cancels.
+    /// The admission `slot` is held until the run is over.
     pub fn execute(
         self: &Arc<Self>,
         exec: Exec,
         shutdown: CancellationToken,
+        slot: Slot,
     ) -> mpsc::Receiver<Event> {
         let (tx, rx) = mpsc::channel(4);
         let wh = self.clone();
@@ -127,6 +169,7 @@ impl Warehouse {
                 Warehouse::Sqlite(s) => s.execute(exec, tx, shutdown).await,
                 Warehouse::Postgres(p) => p.execute(exec, tx, shutdown).await,
             }
+            drop(slot);
         });
         rx
     }
@@ -135,8 +178,9 @@ impl Warehouse {
     pub async fn test(&self) -> Result<(), ConnectFailure> {
         match self {
             Warehouse::Sqlite(s) => {
-                let path = s.path.clone();
-                let r = tokio::task::spawn_blocking(move || open(&path)?.check()).await;
+                let (file, max_cell) = (s.file.clone(), s.max_cell);
+                let r = tokio::task::spawn_blocking(move || SqliteConn::open(&file, max_cell)?.check())
+                    .await;
                 match r {
                     Ok(Ok(())) => Ok(()),
                     Ok(Err(e)) => Err(ConnectFailure {
@@ -163,18 +207,14 @@ impl Warehouse {
             .ok_or_else(|| QueryError::invalid(ONE_STATEMENT))?;
         match self {
             Warehouse::Sqlite(s) => {
-                let path = s.path.clone();
-                tokio::task::spawn_blocking(move || open(&path)?.describe(&sql))
+                let (file, max_cell) = (s.file.clone(), s.max_cell);
+                tokio::task::spawn_blocking(move || SqliteConn::open(&file, max_cell)?.describe(&sql))
                     .await
                     .map_err(|_| QueryError::invalid("The query could not be prepared."))?
             }
             Warehouse::Postgres(p) => p.describe(&sql, &params).await,
         }
     }
-}
-
-fn open(path: &std::path::Path) -> Result<SqliteConn, QueryError> {
-    SqliteConn::open(path)
 }
 
 impl SqliteWarehouse {
@@ -191,8 +231,8 @@ impl SqliteWarehouse {
         let conn = match lease.conn.take() {
             Some(c) => c,
             None => {
-                let path = self.path.clone();
-                match tokio::task::spawn_blocking(move || open(&path)).await {
+                let (file, max_cell) = (self.file.clone(), self.max_cell);
+                match tokio::task::spawn_blocking(move || SqliteConn::open(&file, max_cell)).await {
                     Ok(Ok(c)) => c,
                     Ok(Err(e)) => {
                         let _ = tx.send(Event::Failed(e)).await;
@@ -232,16 +272,20 @@ impl SqliteWarehouse {
         let sender = tx.clone();
         let worker = tokio::task::spawn_blocking(move || {
             let mut sink = |e: Event| sender.blocking_send(e).is_ok();
-            let r = conn.run(run, &exec.sql, &exec.params, exec.cap, &mut sink);
-            (conn, r, exec.timeout_secs)
+            let r = conn.run(run, &exec.sql, &exec.params, exec.cap, exec.caps, &mut sink);
+            // A connection goes back to the pool only when its state is proven clean.
+            let clean = conn.is_clean();
+            (conn, r, clean, exec.timeout_secs)
         });
         let outcome = worker.await;
         done.cancel();
         let _ = watchdog.await;
-        let Ok((conn, result, secs)) = outcome else {
+        let Ok((conn, result, clean, secs)) = outcome else {
             return;
         };
-        lease.conn = Some(conn);
+        if clean {
+            lease.conn = Some(conn);
+        }
         match result {
             Ok(()) | Err(RunError::Gone) => {}
             Err(RunError::Interrupted) => {
@@ -250,7 +294,9 @@ impl SqliteWarehouse {
                 }
             }
             Err(RunError::Query(e)) => {
-                if e.error_type == super::error::ErrorType::Db {
+                if e.error_type == super::error::ErrorType::Db
+                    || e.state.as_deref() == Some("SQLITE_NOMEM")
+                {
                     lease.discard();
                 }
                 let _ = tx.send(Event::Failed(e)).await;
@@ -262,20 +308,19 @@ impl SqliteWarehouse {
 /// Where a database's details point, resolved (queries.md §1.1).
 #[derive(Debug, Clone)]
 pub enum Target {
-    Sqlite(PathBuf),
+    Sqlite(SqliteFile),
     Postgres(Box<PgTarget>),
 }
 
 impl Target {
-    pub fn build(&self, pool_size: u32) -> Warehouse {
+    pub fn build(&self, o: WarehouseOptions) -> Warehouse {
         match self {
-            Target::Sqlite(path) => Warehouse::Sqlite(SqliteWarehouse {
-                path: path.clone(),
-                pool: Pool::new(pool_size),
+            Target::Sqlite(file) => Warehouse::Sqlite(SqliteWarehouse {
+                file: file.clone(),
+                max_cell: o.max_cell,
+                pool: Pool::new(o.pool_size),
             }),
-            Target::Postgres(t) => {
-                Warehouse::Postgres(Box::new(PgWarehouse::new((**t).clone(), pool_size)))
-            }
+            Target::Postgres(t) => Warehouse::Postgres(Box::new(PgWarehouse::new((**t).clone(), o))),
         }
     }
 }
@@ -288,14 +333,14 @@ pub struct Warehouses {
 
 impl Warehouses {
     /// The warehouse for database `id` whose stored details are `key`.
-    pub fn get(&self, id: i64, key: &str, target: &Target, pool_size: u32) -> Arc<Warehouse> {
+    pub fn get(&self, id: i64, key: &str, target: &Target, o: WarehouseOptions) -> Arc<Warehouse> {
         let mut map = self.map.lock();
         if let Some((k, w)) = map.get(&id) {
             if k == key {
                 return w.clone();
             }
         }
-        let w = Arc::new(target.build(pool_size));
+        let w = Arc::new(target.build(o));
         map.insert(id, (key.to_string(), w.clone()));
         w
     }

@@ -39,7 +39,7 @@ async fn compute(app: &App, query: &Value) -> ApiResult<Option<Value>> {
     let Ok(statement) = resolver.resolve(&native.sql, &native.tags, &Default::default()) else {
         return Ok(None);
     };
-    let warehouse = target.build(1);
+    let warehouse = target.build(super::engine::WarehouseOptions::single(&app.config));
     let (sql, params) = statement.render(warehouse.dialect());
     let columns = match tokio::time::timeout(BUDGET, warehouse.describe(sql, params)).await {
         Ok(Ok(c)) => c,

@@ -1,6 +1,14 @@
-//! Postgres warehouses (queries.md §1.1, §4.1, §4.7): every statement runs inside
+//! Postgres warehouses (queries.md §1.1, §1.5, §4.1, §4.7): every statement runs inside
 //! `BEGIN READ ONLY … ROLLBACK` with the session time zone set; a statement is stopped with
 //! `pg_cancel_backend` from a second connection when its deadline passes or its client leaves.
+//!
+//! The sandbox (docs/security.md): every new connection starts with
+//! `default_transaction_read_only`, `statement_timeout` and `idle_in_transaction_session_timeout`
+//! set by the startup packet, is refused when its role is privileged (superuser, or a member of
+//! the roles that run server programs or read and write server files) unless the admin opted in,
+//! and is refused when the database is ferrobase's own application database. Every connection
+//! going back to the pool is reset with `DISCARD ALL` (temp tables, session settings, advisory
+//! locks, prepared statements), so nothing one query leaves behind reaches the next.
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,7 +21,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::cell::{Cell, Column};
 use super::engine::{Batcher, Event, Exec};
+use super::engine::WarehouseOptions;
 use super::error::{Class, ErrorType, QueryError};
+use super::limits::Meter;
 use super::pgdecode::{self, Kind};
 use super::pool::Pool;
 use super::template::Bound;
@@ -22,6 +32,70 @@ use super::template::Bound;
 #[derive(Debug, Clone)]
 pub struct PgTarget {
     pub opts: PgConnectOptions,
+    /// `details."allow-privileged-role"`: the admin accepts a privileged role.
+    pub allow_privileged: bool,
+}
+
+pub const PRIVILEGED: &str = "Connect with a role that is not a superuser and cannot run server programs or read server files.";
+
+/// SQL: whether the connected role may reach beyond the database (its server's programs and
+/// files): a superuser, or a member of the roles that grant it.
+macro_rules! privileged_sql {
+    () => {
+        "coalesce((SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user), false) \
+         OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname IN \
+         ('pg_execute_server_program', 'pg_read_server_files', 'pg_write_server_files') \
+         AND pg_catalog.pg_has_role(current_user, r.oid, 'MEMBER'))"
+    };
+}
+
+/// SQL: whether the database holds ferrobase's identity table (an application database).
+macro_rules! identity_sql {
+    ($param:literal) => {
+        concat!(
+            "EXISTS (SELECT 1 FROM pg_catalog.pg_class WHERE relname = ",
+            $param,
+            " AND relkind IN ('r', 'p'))"
+        )
+    };
+}
+
+/// The checks of a new connection.
+const VET: &str = concat!("SELECT ", privileged_sql!(), ", ", identity_sql!("$1"));
+
+/// First statement of every run: the session time zone, and both checks again.
+const RUN_PREAMBLE: &str = concat!(
+    "SELECT set_config('TimeZone', $1, true), ",
+    privileged_sql!(),
+    ", ",
+    identity_sql!("$2")
+);
+
+/// Why a connection was not usable.
+#[derive(Debug)]
+pub enum ConnectError {
+    Sql(sqlx::Error),
+    /// Connected, but ferrobase refuses to use it: the message and the `details` key to blame.
+    Refused(&'static str, &'static [&'static str]),
+}
+
+impl From<sqlx::Error> for ConnectError {
+    fn from(e: sqlx::Error) -> Self {
+        ConnectError::Sql(e)
+    }
+}
+
+impl ConnectError {
+    fn query_error(&self) -> QueryError {
+        match self {
+            ConnectError::Sql(e) => {
+                let mut err = query_error(e);
+                err.error_type = ErrorType::Db;
+                err
+            }
+            ConnectError::Refused(m, _) => QueryError::db(Class::Ferrobase, *m),
+        }
+    }
 }
 
 pub struct PgConn {
@@ -31,6 +105,7 @@ pub struct PgConn {
 
 pub struct PgWarehouse {
     target: PgTarget,
+    options: WarehouseOptions,
     pool: Arc<Pool<PgConn>>,
 }
 
@@ -102,10 +177,11 @@ fn param_type(b: &Bound) -> PgTypeInfo {
 }
 
 impl PgWarehouse {
-    pub fn new(target: PgTarget, size: u32) -> PgWarehouse {
+    pub fn new(target: PgTarget, options: WarehouseOptions) -> PgWarehouse {
         PgWarehouse {
             target,
-            pool: Pool::new(size),
+            options,
+            pool: Pool::new(options.pool_size),
         }
     }
 
@@ -121,29 +197,71 @@ impl PgWarehouse {
         }
     }
 
-    async fn connect(&self, budget: Duration) -> Result<PgConn, sqlx::Error> {
-        let mut conn = self.connect_raw(budget).await?;
+    /// A connection for queries: session guards set by the startup packet (so `DISCARD ALL`
+    /// returns to them), and the role and database checked.
+    async fn connect(&self, budget: Duration) -> Result<PgConn, ConnectError> {
+        let ms = self.options.timeout_secs.saturating_mul(1000).to_string();
+        let opts = self
+            .target
+            .opts
+            .clone()
+            .disable_statement_logging()
+            .options([
+                ("default_transaction_read_only", "on"),
+                ("statement_timeout", ms.as_str()),
+                ("idle_in_transaction_session_timeout", ms.as_str()),
+            ]);
+        let mut conn = match tokio::time::timeout(budget, opts.connect()).await {
+            Ok(r) => r?,
+            Err(_) => return Err(sqlx::Error::PoolTimedOut.into()),
+        };
+        if let Err(e) = self.vet(&mut conn).await {
+            let _ = conn.close().await;
+            return Err(e);
+        }
         let (pid,): (i32,) = sqlx::query_as("SELECT pg_backend_pid()")
             .fetch_one(&mut conn)
             .await?;
         Ok(PgConn { conn, pid })
     }
 
-    /// The connection test of §1.5: connect and run `SELECT 1` within 10 s.
+    /// Refuses a privileged role (unless allowed) and ferrobase's own application database.
+    async fn vet(&self, conn: &mut PgConnection) -> Result<(), ConnectError> {
+        let (privileged, own): (bool, bool) = sqlx::query_as(VET)
+            .bind(super::sqlite_guard::IDENTITY_TABLE)
+            .fetch_one(&mut *conn)
+            .await?;
+        if own {
+            return Err(ConnectError::Refused(
+                super::sqlite_guard::OWN_DATABASE,
+                &["dbname"],
+            ));
+        }
+        if privileged && !self.target.allow_privileged {
+            return Err(ConnectError::Refused(PRIVILEGED, &["user"]));
+        }
+        Ok(())
+    }
+
+    /// The connection test of §1.5: connect, vet and run `SELECT 1` within 10 s.
     pub async fn test(&self) -> Result<(), ConnectFailure> {
         let attempt = async {
-            let mut c = self.connect_raw(CONNECT_BUDGET).await?;
-            sqlx::query("SELECT 1").execute(&mut c).await?;
-            let _ = c.close().await;
-            Ok::<(), sqlx::Error>(())
+            let mut c = self.connect(CONNECT_BUDGET).await?;
+            sqlx::query("SELECT 1").execute(&mut c.conn).await?;
+            let _ = c.conn.close().await;
+            Ok::<(), ConnectError>(())
         };
         match tokio::time::timeout(CONNECT_BUDGET, attempt).await {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(sqlx::Error::PoolTimedOut)) | Err(_) => Err(ConnectFailure {
+            Ok(Err(ConnectError::Sql(sqlx::Error::PoolTimedOut))) | Err(_) => Err(ConnectFailure {
                 message: "No answer from the database server within 10 seconds.".into(),
                 keys: &["host"],
             }),
-            Ok(Err(e)) => Err(classify(&e)),
+            Ok(Err(ConnectError::Sql(e))) => Err(classify(&e)),
+            Ok(Err(ConnectError::Refused(message, keys))) => Err(ConnectFailure {
+                message: message.into(),
+                keys,
+            }),
         }
     }
 
@@ -168,7 +286,7 @@ impl PgWarehouse {
         let mut c = self
             .connect(CONNECT_BUDGET)
             .await
-            .map_err(|e| query_error(&e))?;
+            .map_err(|e| e.query_error())?;
         let types: Vec<PgTypeInfo> = params.iter().map(param_type).collect();
         let r = async {
             c.conn.execute("BEGIN READ ONLY").await?;
@@ -195,14 +313,10 @@ impl PgWarehouse {
                         .min(CONNECT_BUDGET);
                     match self.connect(budget).await {
                         Ok(c) => c,
-                        Err(sqlx::Error::PoolTimedOut) => {
+                        Err(ConnectError::Sql(sqlx::Error::PoolTimedOut)) => {
                             return Err(QueryError::timed_out(exec.timeout_secs))
                         }
-                        Err(e) => {
-                            let mut err = query_error(&e);
-                            err.error_type = ErrorType::Db;
-                            return Err(err);
-                        }
+                        Err(e) => return Err(e.query_error()),
                     }
                 }
             };
@@ -244,6 +358,7 @@ impl PgWarehouse {
             let pid = conn.pid;
             let this = PgWarehouse {
                 target: self.target.clone(),
+                options: self.options,
                 pool: self.pool.clone(),
             };
             tokio::spawn(async move {
@@ -265,7 +380,7 @@ impl PgWarehouse {
                 }
             })
         };
-        let result = run(&mut conn.conn, &exec, &tx).await;
+        let result = run(&mut conn.conn, &exec, self.target.allow_privileged, &tx).await;
         done.cancel();
         let _ = watchdog.await;
         let mut healthy = !fired.load(Ordering::SeqCst);
@@ -276,6 +391,14 @@ impl PgWarehouse {
                 self.cancel(conn.pid).await;
             }
             Err(Stop::Gone) => {}
+            Err(Stop::Limit(e)) => {
+                self.cancel(conn.pid).await;
+                let _ = tx.send(Event::Failed(e)).await;
+            }
+            Err(Stop::Refused(e)) => {
+                healthy = false;
+                let _ = tx.send(Event::Failed(e)).await;
+            }
             Err(Stop::Error(e)) if is_cancel(&e) || fired.load(Ordering::SeqCst) => {
                 if timed_out.load(Ordering::SeqCst) {
                     let _ = tx.send(Event::Failed(timeout)).await;
@@ -290,9 +413,17 @@ impl PgWarehouse {
             }
         }
         // Cancelling never leaves a transaction open: roll back, or drop the connection.
+        // Then the session goes back to how it was opened (temp tables, settings, advisory
+        // locks, prepared statements: `DISCARD ALL`), or the connection is dropped.
         if healthy {
-            let rb = tokio::time::timeout(Duration::from_secs(30), conn.conn.execute("ROLLBACK"));
-            healthy = matches!(rb.await, Ok(Ok(_)));
+            let reset = async {
+                conn.conn.execute("ROLLBACK").await?;
+                conn.conn.clear_cached_statements().await?;
+                conn.conn.execute("DISCARD ALL").await?;
+                Ok::<(), sqlx::Error>(())
+            };
+            let r = tokio::time::timeout(Duration::from_secs(30), reset).await;
+            healthy = matches!(r, Ok(Ok(())));
         }
         if healthy {
             lease.conn = Some(conn);
@@ -303,6 +434,10 @@ impl PgWarehouse {
 enum Stop {
     Gone,
     Error(sqlx::Error),
+    /// A byte cap was reached (rows are left unread).
+    Limit(QueryError),
+    /// The role or database may not be used (the connection is dropped).
+    Refused(QueryError),
 }
 
 impl From<sqlx::Error> for Stop {
@@ -327,11 +462,28 @@ fn columns_of(cols: &[sqlx::postgres::PgColumn]) -> (Vec<Column>, Vec<Kind>) {
 }
 
 /// Runs the statement; `Ok(true)` when rows were left unread (truncated).
-async fn run(conn: &mut PgConnection, exec: &Exec, tx: &mpsc::Sender<Event>) -> Result<bool, Stop> {
-    sqlx::query("SELECT set_config('TimeZone', $1, true)")
+async fn run(
+    conn: &mut PgConnection,
+    exec: &Exec,
+    allow_privileged: bool,
+    tx: &mpsc::Sender<Event>,
+) -> Result<bool, Stop> {
+    // The role and database are vetted again on every run, in the round trip that sets the
+    // time zone: a role granted superuser while its connection sat in the pool is caught too.
+    let (_, privileged, own): (String, bool, bool) = sqlx::query_as(RUN_PREAMBLE)
         .bind(&exec.timezone)
-        .execute(&mut *conn)
+        .bind(super::sqlite_guard::IDENTITY_TABLE)
+        .fetch_one(&mut *conn)
         .await?;
+    if own {
+        return Err(Stop::Refused(QueryError::db(
+            Class::Ferrobase,
+            super::sqlite_guard::OWN_DATABASE,
+        )));
+    }
+    if privileged && !allow_privileged {
+        return Err(Stop::Refused(QueryError::db(Class::Ferrobase, PRIVILEGED)));
+    }
     let types: Vec<PgTypeInfo> = exec.params.iter().map(param_type).collect();
     let stmt = conn.prepare_with(&exec.sql, &types).await?;
     let (columns, kinds) = columns_of(stmt.columns());
@@ -354,6 +506,7 @@ async fn run(conn: &mut PgConnection, exec: &Exec, tx: &mpsc::Sender<Event>) -> 
     let mut batch = Batcher::new();
     let mut count = 0usize;
     let mut truncated = false;
+    let mut meter = Meter::new(exec.caps);
     while let Some(row) = rows.try_next().await? {
         if count == exec.cap {
             truncated = true;
@@ -367,14 +520,19 @@ async fn run(conn: &mut PgConnection, exec: &Exec, tx: &mpsc::Sender<Event>) -> 
                 Ok(v) => {
                     let format = v.format();
                     match v.as_bytes() {
-                        Ok(bytes) => pgdecode::decode(kind, format, bytes, zone.as_deref()),
+                        Ok(bytes) => {
+                            meter.precheck(bytes.len()).map_err(Stop::Limit)?;
+                            pgdecode::decode(kind, format, bytes, zone.as_deref())
+                        }
                         Err(_) => Cell::Null,
                     }
                 }
                 Err(_) => Cell::Null,
             };
+            meter.cell(&cell).map_err(Stop::Limit)?;
             cells.push(cell);
         }
+        meter.end_row();
         if let Some(b) = batch.push(cells) {
             if tx.send(Event::Rows(b)).await.is_err() {
                 return Err(Stop::Gone);

@@ -35,9 +35,17 @@ async fn begin(
     app: &App,
     plan: &Plan,
 ) -> Result<(VecDeque<Event>, mpsc::Receiver<Event>), Response> {
+    let slot = match app.queries.enter(plan.exec.deadline).await {
+        Ok(Some(slot)) => slot,
+        Ok(None) => {
+            let e = QueryError::timed_out(plan.exec.timeout_secs);
+            return Err(plan.ctx.failure(&e).into_response());
+        }
+        Err(super::limits::Busy) => return Err(busy()),
+    };
     let mut rx = plan
         .warehouse
-        .execute(plan.exec.clone(), app.shutdown.child_token());
+        .execute(plan.exec.clone(), app.shutdown.child_token(), slot);
     let mut first = VecDeque::new();
     loop {
         match rx.recv().await {
@@ -50,6 +58,14 @@ async fn begin(
             None => return Err(plan.ctx.failure(&interrupted()).into_response()),
         }
     }
+}
+
+/// `503` with `Retry-After` when the query queue is full (docs/security.md).
+fn busy() -> Response {
+    let mut r = (StatusCode::SERVICE_UNAVAILABLE, super::limits::BUSY).into_response();
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    r
 }
 
 struct Stream<F> {

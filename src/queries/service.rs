@@ -271,7 +271,7 @@ async fn plan_native(
         db.id,
         &format!("{}\u{0}{}", db.engine, db.details),
         &target,
-        app.config.warehouse_pool_size,
+        super::engine::WarehouseOptions::from_config(&app.config),
     );
     let dialect = warehouse.dialect();
     let (sql, params) = statement.render(dialect);
@@ -295,6 +295,12 @@ async fn plan_native(
             sql,
             params,
             cap,
+            caps: match mode {
+                Mode::Download => super::limits::ResultCaps::download(&app.config.query_limits),
+                Mode::Interactive(_) => {
+                    super::limits::ResultCaps::interactive(&app.config.query_limits)
+                }
+            },
             deadline,
             timeout_secs: secs,
             timezone: tz.clone(),

@@ -1,7 +1,9 @@
 //! SQLite warehouses through rusqlite (on the same SQLite library sqlx links): files opened
-//! read-only with `ATTACH` disabled, declared column types (queries.md §4.5), and SQLite's
-//! interrupt to stop a running statement from another thread (§4.7).
-use std::path::Path;
+//! read-only through the sandbox of `sqlite_guard` (path rules re-checked on the canonical path,
+//! identity marker, authorizer), `ATTACH` disabled, values capped by `SQLITE_LIMIT_LENGTH`,
+//! declared column types (queries.md §4.5), and SQLite's interrupt to stop a running statement
+//! from another thread (§4.7).
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,7 +14,33 @@ use rusqlite::{Connection, ErrorCode, InterruptHandle, OpenFlags, Statement};
 
 use super::cell::{base64, Cell, Column};
 use super::error::{Class, ErrorType, QueryError};
+use super::limits::{Meter, ResultCaps, SQLITE_HEAP_LIMIT};
+use super::sqlite_guard::{self, PathPolicy};
 use super::template::Bound;
+
+/// Which file a warehouse connection opens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SqliteFile {
+    /// The Sample Database, which ferrobase writes itself.
+    Sample(PathBuf),
+    /// A registered file: its stored path, checked against the policy at every open.
+    Registered {
+        path: PathBuf,
+        policy: Arc<PathPolicy>,
+    },
+}
+
+impl SqliteFile {
+    /// The canonical path to open, or why it may not be opened.
+    fn resolve(&self) -> Result<PathBuf, QueryError> {
+        match self {
+            SqliteFile::Sample(p) => Ok(p.clone()),
+            SqliteFile::Registered { path, policy } => policy
+                .check(path)
+                .map_err(|m| QueryError::db(Class::Ferrobase, m)),
+        }
+    }
+}
 
 /// An open, read-only connection.
 pub struct SqliteConn {
@@ -101,13 +129,36 @@ fn interrupted(e: &rusqlite::Error) -> bool {
 }
 
 impl SqliteConn {
-    /// Opens `path` read-only.
-    pub fn open(path: &Path) -> Result<SqliteConn, QueryError> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(failure)?;
+    /// Opens `file` read-only inside the sandbox; `max_cell` bytes is the largest string or
+    /// blob any expression may build.
+    pub fn open(file: &SqliteFile, max_cell: usize) -> Result<SqliteConn, QueryError> {
+        let path = file.resolve()?;
+        // The canonical path has no symlink left; NOFOLLOW refuses one planted since.
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_NOFOLLOW;
+        let conn = Connection::open_with_flags(&path, flags).map_err(failure)?;
+        // Process-wide: SQLite answers NOMEM past it instead of exhausting the process.
+        conn.pragma_update(None, "hard_heap_limit", SQLITE_HEAP_LIMIT)
+            .map_err(failure)?;
         // No ATTACH (nor VACUUM INTO): SQL may read this file and nothing else.
         conn.set_limit(Limit::SQLITE_LIMIT_ATTACHED, 0);
+        conn.set_limit(
+            Limit::SQLITE_LIMIT_LENGTH,
+            i32::try_from(max_cell).unwrap_or(i32::MAX),
+        );
         conn.busy_timeout(Duration::from_secs(5)).map_err(failure)?;
+        let marked: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND lower(name) = ?1",
+                [sqlite_guard::IDENTITY_TABLE],
+                |r| r.get(0),
+            )
+            .map_err(failure)?;
+        if marked > 0 {
+            return Err(QueryError::db(Class::Ferrobase, sqlite_guard::OWN_DATABASE));
+        }
+        sqlite_guard::install(&conn);
         let interrupter = Arc::new(Interrupter {
             handle: conn.get_interrupt_handle(),
             running: Mutex::new(0),
@@ -121,6 +172,18 @@ impl SqliteConn {
 
     fn set_running(&self, run: u64) {
         *self.interrupter.running.lock() = run;
+    }
+
+    /// Whether the connection is as it was opened: no transaction left open (the authorizer
+    /// refuses transaction control and temp objects; this proves it before reuse).
+    pub fn is_clean(&self) -> bool {
+        self.conn.is_autocommit()
+            && self
+                .conn
+                .query_row("SELECT count(*) FROM temp.sqlite_master", [], |r| {
+                    r.get::<_, i64>(0)
+                })
+                .is_ok_and(|n| n == 0)
     }
 
     /// Checks that the file is a readable SQLite database (the connection test of §1.5).
@@ -144,12 +207,16 @@ impl SqliteConn {
         sql: &str,
         params: &[Bound],
         cap: usize,
+        caps: ResultCaps,
         sink: &mut dyn FnMut(super::engine::Event) -> bool,
     ) -> Result<(), RunError> {
         self.set_running(run);
-        let result = self.run_statement(sql, params, cap, sink);
+        let result = self.run_statement(sql, params, cap, caps, sink);
         self.set_running(0);
-        result
+        result.map_err(|e| match e {
+            RunError::Query(q) => RunError::Query(explain_limits(q, caps)),
+            other => other,
+        })
     }
 
     fn run_statement(
@@ -157,6 +224,7 @@ impl SqliteConn {
         sql: &str,
         params: &[Bound],
         cap: usize,
+        caps: ResultCaps,
         sink: &mut dyn FnMut(super::engine::Event) -> bool,
     ) -> Result<(), RunError> {
         use super::engine::Event;
@@ -178,6 +246,7 @@ impl SqliteConn {
         let mut batch = super::engine::Batcher::new();
         let mut count = 0usize;
         let mut truncated = false;
+        let mut meter = Meter::new(caps);
         while let Some(row) = rows.next().map_err(stepped)? {
             if count == cap {
                 truncated = true;
@@ -186,6 +255,9 @@ impl SqliteConn {
             let mut cells = Vec::with_capacity(width);
             for i in 0..width {
                 let value = row.get_ref(i).map_err(|e| RunError::Query(failure(e)))?;
+                if let ValueRef::Text(b) | ValueRef::Blob(b) = value {
+                    meter.precheck(b.len()).map_err(RunError::Query)?;
+                }
                 if !typed[i] {
                     if let Some((base, db)) = storage_class(&value) {
                         typed[i] = true;
@@ -193,8 +265,11 @@ impl SqliteConn {
                         columns[i].database_type = db.into();
                     }
                 }
-                cells.push(cell(value));
+                let c = cell(value);
+                meter.cell(&c).map_err(RunError::Query)?;
+                cells.push(c);
             }
+            meter.end_row();
             count += 1;
             if let Some(rows) = batch.push(cells) {
                 if !sink(Event::Rows(rows)) {
@@ -210,6 +285,27 @@ impl SqliteConn {
         sink(Event::Done { columns, truncated });
         Ok(())
     }
+}
+
+/// SQLite's own refusals of a limit, reworded to name the setting behind them.
+fn explain_limits(mut e: QueryError, caps: ResultCaps) -> QueryError {
+    match e.state.as_deref() {
+        Some("SQLITE_TOOBIG") => {
+            e.message = format!(
+                "{}: a value may hold at most {} bytes (--query-max-cell-bytes).",
+                e.message, caps.cell
+            );
+        }
+        Some("SQLITE_NOMEM") => {
+            e.message = format!(
+                "{}: the statement needs more memory than the {} MiB ferrobase allows SQLite.",
+                e.message,
+                SQLITE_HEAP_LIMIT >> 20
+            );
+        }
+        _ => {}
+    }
+    e
 }
 
 /// Why a run stopped early.

@@ -40,6 +40,7 @@ mod serialization_entities;
 mod serialization_import;
 mod serialization_lock;
 mod serialization_rules;
+mod sandbox_queries;
 mod serialization_unpack;
 mod setup_and_sessions;
 mod store_contract;

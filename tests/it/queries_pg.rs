@@ -12,24 +12,43 @@ use crate::queries_perms::group_with_alice;
 use crate::queries_run::native_on;
 use crate::support::{Auth, PgDb, TestApp};
 
-/// A scratch Postgres database to query; dropped when this value is dropped.
+/// A scratch Postgres database to query; dropped when this value is dropped. ferrobase reaches
+/// it as a role of its own that may only read (a superuser is refused, queries.md §1.5); the
+/// test itself writes through `pool` as the cluster's superuser.
 pub struct Scratch {
     db: Option<PgDb>,
     pub pool: sqlx::PgPool,
+    /// Connection details for ferrobase: the read-only role.
     pub details: Value,
+    /// The same database as the cluster's superuser (for tests of the privileged-role rules).
+    pub superuser_details: Value,
+    pub role: String,
 }
 
 impl Scratch {
     pub async fn create() -> Option<Scratch> {
         let db = PgDb::create().await?;
         let opts = PgConnectOptions::from_str(&db.url).expect("url");
+        let role = format!("{}_wh", db.name);
         let details = json!({"host": opts.get_host(), "port": opts.get_port(),
+                             "dbname": db.name, "user": role});
+        let superuser_details = json!({"host": opts.get_host(), "port": opts.get_port(),
                              "dbname": db.name, "user": opts.get_username()});
         let pool = sqlx::PgPool::connect(&db.url).await.expect("connect");
+        for sql in [
+            format!("CREATE ROLE {role} LOGIN"),
+            format!("GRANT CONNECT ON DATABASE {} TO {role}", db.name),
+            format!("GRANT USAGE ON SCHEMA public TO {role}"),
+            format!("ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO {role}"),
+        ] {
+            sqlx::query(&sql).execute(&pool).await.expect(&sql);
+        }
         Some(Scratch {
             db: Some(db),
             pool,
             details,
+            superuser_details,
+            role,
         })
     }
 
@@ -53,6 +72,7 @@ impl Scratch {
 impl Drop for Scratch {
     fn drop(&mut self) {
         if let Some(db) = self.db.take() {
+            let self_role = self.role.clone();
             // A thread with its own runtime and connection, joined, so the database is gone
             // when the test ends (`WITH (FORCE)` closes the connections still open to it).
             let _ = std::thread::spawn(move || {
@@ -60,7 +80,16 @@ impl Drop for Scratch {
                     .enable_all()
                     .build()
                 {
-                    rt.block_on(db.drop_db());
+                    let role = self_role;
+                    rt.block_on(async move {
+                        db.drop_db().await;
+                        if let Ok(pool) = sqlx::PgPool::connect(&db.admin_url).await {
+                            let _ = sqlx::query(&format!("DROP ROLE IF EXISTS {role}"))
+                                .execute(&pool)
+                                .await;
+                            pool.close().await;
+                        }
+                    });
                 }
             })
             .join();
