@@ -378,7 +378,18 @@ fn query_limits(args: &ServeArgs) -> Result<QueryLimits, String> {
             u64::from(d.concurrency),
             10_000,
         )? as u32,
-        queue: num("--query-queue", &args.query_queue, u64::from(d.queue), 100_000)? as u32,
+        // 0 is a valid queue: no waiting at all, a full instance answers 503 at once.
+        queue: match &args.query_queue {
+            None => d.queue,
+            Some(v) => v
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n <= 100_000)
+                .ok_or_else(|| {
+                    format!("--query-queue: {v:?} must be an integer from 0 to 100000")
+                })?,
+        },
     };
     if l.max_cell_bytes > l.max_result_bytes {
         return Err(format!(
@@ -410,6 +421,63 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         Config::resolve(&args, |k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn query_limits_have_defaults_and_reject_bad_values() {
+        let base = || ServeArgs {
+            data_dir: ".".into(),
+            ..Default::default()
+        };
+        let c = resolve(base(), &[]).unwrap();
+        assert_eq!(c.query_limits, QueryLimits::default());
+        let c = resolve(
+            ServeArgs {
+                query_max_cell_bytes: Some("1000".into()),
+                query_max_result_bytes: Some("5000".into()),
+                query_concurrency: Some("2".into()),
+                query_queue: Some("3".into()),
+                ..base()
+            },
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            c.query_limits,
+            QueryLimits {
+                max_cell_bytes: 1000,
+                max_result_bytes: 5000,
+                concurrency: 2,
+                queue: 3
+            }
+        );
+        for (args, name) in [
+            (
+                ServeArgs {
+                    query_max_cell_bytes: Some("0".into()),
+                    ..base()
+                },
+                "--query-max-cell-bytes",
+            ),
+            (
+                ServeArgs {
+                    query_concurrency: Some("many".into()),
+                    ..base()
+                },
+                "--query-concurrency",
+            ),
+            (
+                ServeArgs {
+                    query_max_cell_bytes: Some("9000".into()),
+                    query_max_result_bytes: Some("8000".into()),
+                    ..base()
+                },
+                "--query-max-cell-bytes",
+            ),
+        ] {
+            let e = resolve(args, &[]).unwrap_err();
+            assert!(e.starts_with(name), "{e}");
+        }
     }
 
     #[test]

@@ -208,7 +208,9 @@ pub fn target(
     let empty = Map::new();
     let d = details.as_object().unwrap_or(&empty);
     let t = match engine {
-        "sqlite" => sqlite_path(config, d, &mut errs).map(|p| Target::Sqlite(sqlite_file(config, p))),
+        "sqlite" => {
+            sqlite_path(config, d, &mut errs).map(|p| Target::Sqlite(sqlite_file(config, p)))
+        }
         "postgres" => postgres(d, &mut errs).map(|t| Target::Postgres(Box::new(t))),
         _ => None,
     };

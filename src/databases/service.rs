@@ -209,8 +209,13 @@ pub async fn create(app: &App, caller: &Principal, body: &Map<String, Value>) ->
         Err(e) => return Err(e.into()),
     };
     permissions::on_database_created(tx.as_mut(), row.id).await?;
-    tx.audit_insert(&database_event("database-create", admin.actor_id, &row, now))
-        .await?;
+    tx.audit_insert(&database_event(
+        "database-create",
+        admin.actor_id,
+        &row,
+        now,
+    ))
+    .await?;
     tx.commit().await?;
     Ok(super::view(&row, caller, Access::ALL, &app.config))
 }
@@ -383,10 +388,16 @@ pub async fn healthcheck(app: &App, caller: &Principal, id: i64) -> ApiResult<Va
     else {
         return Ok(json!({"status": "error", "message": "The connection details are invalid."}));
     };
-    Ok(match target.build(WarehouseOptions::single(&app.config)).test().await {
-        Ok(()) => json!({"status": "ok"}),
-        Err(f) => json!({"status": "error", "message": f.message}),
-    })
+    Ok(
+        match target
+            .build(WarehouseOptions::single(&app.config))
+            .test()
+            .await
+        {
+            Ok(()) => json!({"status": "ok"}),
+            Err(f) => json!({"status": "error", "message": f.message}),
+        },
+    )
 }
 
 /// Superuser endpoints that have no effect but need the database to exist.

@@ -179,8 +179,9 @@ impl Warehouse {
         match self {
             Warehouse::Sqlite(s) => {
                 let (file, max_cell) = (s.file.clone(), s.max_cell);
-                let r = tokio::task::spawn_blocking(move || SqliteConn::open(&file, max_cell)?.check())
-                    .await;
+                let r =
+                    tokio::task::spawn_blocking(move || SqliteConn::open(&file, max_cell)?.check())
+                        .await;
                 match r {
                     Ok(Ok(())) => Ok(()),
                     Ok(Err(e)) => Err(ConnectFailure {
@@ -208,9 +209,11 @@ impl Warehouse {
         match self {
             Warehouse::Sqlite(s) => {
                 let (file, max_cell) = (s.file.clone(), s.max_cell);
-                tokio::task::spawn_blocking(move || SqliteConn::open(&file, max_cell)?.describe(&sql))
-                    .await
-                    .map_err(|_| QueryError::invalid("The query could not be prepared."))?
+                tokio::task::spawn_blocking(move || {
+                    SqliteConn::open(&file, max_cell)?.describe(&sql)
+                })
+                .await
+                .map_err(|_| QueryError::invalid("The query could not be prepared."))?
             }
             Warehouse::Postgres(p) => p.describe(&sql, &params).await,
         }
@@ -320,7 +323,9 @@ impl Target {
                 max_cell: o.max_cell,
                 pool: Pool::new(o.pool_size),
             }),
-            Target::Postgres(t) => Warehouse::Postgres(Box::new(PgWarehouse::new((**t).clone(), o))),
+            Target::Postgres(t) => {
+                Warehouse::Postgres(Box::new(PgWarehouse::new((**t).clone(), o)))
+            }
         }
     }
 }

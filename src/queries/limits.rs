@@ -236,8 +236,15 @@ mod tests {
             m.end_row();
         }
         let e = m.cell(&Cell::Text("x".repeat(6))).unwrap_err();
-        assert!(e.message.contains("--query-max-result-bytes"), "{}", e.message);
-        let mut dl = Meter::new(ResultCaps { total: None, ..caps });
+        assert!(
+            e.message.contains("--query-max-result-bytes"),
+            "{}",
+            e.message
+        );
+        let mut dl = Meter::new(ResultCaps {
+            total: None,
+            ..caps
+        });
         for _ in 0..100 {
             dl.cell(&Cell::Text("x".repeat(10))).unwrap();
             dl.end_row();

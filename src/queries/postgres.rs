@@ -20,8 +20,8 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::cell::{Cell, Column};
-use super::engine::{Batcher, Event, Exec};
 use super::engine::WarehouseOptions;
+use super::engine::{Batcher, Event, Exec};
 use super::error::{Class, ErrorType, QueryError};
 use super::limits::Meter;
 use super::pgdecode::{self, Kind};

@@ -33,9 +33,28 @@ impl Server {
         log: PathBuf,
         envs: &[(&str, &str)],
     ) -> Server {
+        Server::start_under(&[], database, data_dir, log, envs).await
+    }
+
+    /// As [`Server::start`], run through `wrapper` (e.g. `["prlimit", "--as=…", "--"]`).
+    pub async fn start_under(
+        wrapper: &[&str],
+        database: &str,
+        data_dir: &Path,
+        log: PathBuf,
+        envs: &[(&str, &str)],
+    ) -> Server {
         let port = free_port();
         let stderr = std::fs::File::create(&log).expect("log file");
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferrobase"));
+        let bin = env!("CARGO_BIN_EXE_ferrobase");
+        let mut cmd = match wrapper.split_first() {
+            Some((first, rest)) => {
+                let mut c = Command::new(first);
+                c.args(rest).arg(bin);
+                c
+            }
+            None => Command::new(bin),
+        };
         cmd.arg("serve")
             .arg("--bind")
             .arg(format!("127.0.0.1:{port}"))
@@ -93,6 +112,10 @@ impl Server {
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
     }
 
     pub fn log_text(&self) -> String {

@@ -92,12 +92,22 @@ both!(queries_9_add_a_sqlite_file, |t| async move {
         .await;
     r.assert(202);
     assert_eq!(r.json()["data"]["rows"], json!([[2500]]));
-    // The file is opened read-only.
+    // Writes never run: the sandbox's authorizer refuses them when the statement is compiled
+    // (SQLITE_AUTH), before the read-only file would (docs/security.md).
     let r = t
         .post("/api/dataset", &admin, native_on(id, "DELETE FROM PEOPLE"))
         .await;
     r.assert(400);
-    assert_eq!(r.json()["state"], "SQLITE_READONLY");
+    assert_eq!(r.json()["state"], "SQLITE_AUTH");
+    assert_eq!(r.json()["error"], "not authorized");
+    let r = t
+        .post(
+            "/api/dataset",
+            &admin,
+            native_on(id, "SELECT COUNT(*) FROM PEOPLE"),
+        )
+        .await;
+    assert_eq!(r.json()["data"]["rows"], json!([[2500]]));
 });
 
 both!(queries_10_invalid_databases_are_refused, |t| async move {

@@ -48,83 +48,89 @@ async fn attacker(t: &TestApp, admin: &Auth) -> Auth {
 
 // --- Row 1 and 2: privileged PostgreSQL roles -----------------------------------------------
 
-both!(pg_superuser_roles_are_refused_at_registration, |t| async move {
-    let Some(s) = Scratch::create().await else {
-        return;
-    };
-    let admin = t.setup().await;
-    let r = t
-        .post(
-            "/api/database",
-            &admin,
-            json!({"name": "P", "engine": "postgres", "details": s.superuser_details}),
-        )
-        .await;
-    r.assert(400);
-    let v = r.json();
-    let msg = "Connect with a role that is not a superuser and cannot run server programs or read server files.";
-    assert_eq!(v["message"], msg, "{v}");
-    assert_eq!(v["errors"]["user"], msg, "{v}");
-    let list = t.get("/api/database", &admin).await.json();
-    assert_eq!(list["total"], 1, "nothing stored: {list}");
-    // Membership of a role that runs server programs counts as privileged too.
-    for role in [
-        "pg_execute_server_program",
-        "pg_read_server_files",
-        "pg_write_server_files",
-    ] {
-        s.exec(&format!("GRANT {role} TO {}", s.role)).await;
+both!(
+    pg_superuser_roles_are_refused_at_registration,
+    |t| async move {
+        let Some(s) = Scratch::create().await else {
+            return;
+        };
+        let admin = t.setup().await;
         let r = t
             .post(
                 "/api/database",
                 &admin,
-                json!({"name": "P", "engine": "postgres", "details": s.details}),
+                json!({"name": "P", "engine": "postgres", "details": s.superuser_details}),
             )
             .await;
         r.assert(400);
-        assert_eq!(r.json()["errors"]["user"], msg, "{role}");
-        s.exec(&format!("REVOKE {role} FROM {}", s.role)).await;
+        let v = r.json();
+        let msg = "Connect with a role that is not a superuser and cannot run server programs or read server files.";
+        assert_eq!(v["message"], msg, "{v}");
+        assert_eq!(v["errors"]["user"], msg, "{v}");
+        let list = t.get("/api/database", &admin).await.json();
+        assert_eq!(list["total"], 1, "nothing stored: {list}");
+        // Membership of a role that runs server programs counts as privileged too.
+        for role in [
+            "pg_execute_server_program",
+            "pg_read_server_files",
+            "pg_write_server_files",
+        ] {
+            s.exec(&format!("GRANT {role} TO {}", s.role)).await;
+            let r = t
+                .post(
+                    "/api/database",
+                    &admin,
+                    json!({"name": "P", "engine": "postgres", "details": s.details}),
+                )
+                .await;
+            r.assert(400);
+            assert_eq!(r.json()["errors"]["user"], msg, "{role}");
+            s.exec(&format!("REVOKE {role} FROM {}", s.role)).await;
+        }
+        // /validate runs the same check.
+        let r = t
+            .post(
+                "/api/database/validate",
+                &admin,
+                json!({"details": {"engine": "postgres", "details": s.superuser_details}}),
+            )
+            .await;
+        r.assert(400);
     }
-    // /validate runs the same check.
-    let r = t
-        .post(
-            "/api/database/validate",
-            &admin,
-            json!({"details": {"engine": "postgres", "details": s.superuser_details}}),
-        )
-        .await;
-    r.assert(400);
-});
+);
 
-both!(pg_allow_privileged_role_is_explicit_and_audited, |t| async move {
-    let Some(s) = Scratch::create().await else {
-        return;
-    };
-    let admin = t.setup().await;
-    let mut details = s.superuser_details.clone();
-    details["allow-privileged-role"] = json!(true);
-    let id = add_pg(&t, &admin, "P", &details).await;
-    assert_eq!(
-        scalar_on(&t, &admin, id, "SELECT current_setting('is_superuser')").await,
-        json!("on")
-    );
-    let events = t.audit(&admin, "topic=database-create").await;
-    assert_eq!(events.len(), 1, "{events:?}");
-    assert_eq!(events[0]["details"]["allow-privileged-role"], true);
-    let text = serde_json::to_string(&events).unwrap();
-    assert!(!text.contains("password"), "no secrets in the audit log");
-    // A non-boolean flag is a validation error.
-    details["allow-privileged-role"] = json!("yes");
-    let r = t
-        .post(
-            "/api/database",
-            &admin,
-            json!({"name": "Q", "engine": "postgres", "details": details}),
-        )
-        .await;
-    r.assert(400);
-    assert!(r.json()["errors"]["allow-privileged-role"].is_string());
-});
+both!(
+    pg_allow_privileged_role_is_explicit_and_audited,
+    |t| async move {
+        let Some(s) = Scratch::create().await else {
+            return;
+        };
+        let admin = t.setup().await;
+        let mut details = s.superuser_details.clone();
+        details["allow-privileged-role"] = json!(true);
+        let id = add_pg(&t, &admin, "P", &details).await;
+        assert_eq!(
+            scalar_on(&t, &admin, id, "SELECT current_setting('is_superuser')").await,
+            json!("on")
+        );
+        let events = t.audit(&admin, "topic=database-create").await;
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!(events[0]["details"]["allow-privileged-role"], true);
+        let text = serde_json::to_string(&events).unwrap();
+        assert!(!text.contains("password"), "no secrets in the audit log");
+        // A non-boolean flag is a validation error.
+        details["allow-privileged-role"] = json!("yes");
+        let r = t
+            .post(
+                "/api/database",
+                &admin,
+                json!({"name": "Q", "engine": "postgres", "details": details}),
+            )
+            .await;
+        r.assert(400);
+        assert!(r.json()["errors"]["allow-privileged-role"].is_string());
+    }
+);
 
 async fn scalar_on(t: &TestApp, auth: &Auth, db: i64, sql: &str) -> Value {
     let r = query(t, auth, db, sql).await;
@@ -134,59 +140,67 @@ async fn scalar_on(t: &TestApp, auth: &Auth, db: i64, sql: &str) -> Value {
     v["data"]["rows"][0][0].clone()
 }
 
-both!(pg_role_made_superuser_after_registration_fails_its_queries, |t| async move {
-    let Some(s) = Scratch::create().await else {
-        return;
-    };
-    let admin = t.setup().await;
-    let key = attacker(&t, &admin).await;
-    let id = add_pg(&t, &admin, "P", &s.details).await;
-    assert_eq!(scalar_on(&t, &key, id, "SELECT 1").await, json!(1));
-    // The pooled connection was vetted as a plain role; it is vetted again on every run.
-    s.exec(&format!("ALTER ROLE {} SUPERUSER", s.role)).await;
-    let v = refused(&t, &key, id, "SELECT 1").await;
-    assert!(
-        v["error"].as_str().unwrap().starts_with("Connect with a role"),
-        "{v}"
-    );
-    s.exec(&format!("ALTER ROLE {} NOSUPERUSER", s.role)).await;
-    assert_eq!(scalar_on(&t, &key, id, "SELECT 1").await, json!(1));
-});
-
-both!(pg_server_programs_and_files_are_out_of_reach, |t| async move {
-    let Some(s) = Scratch::create().await else {
-        return;
-    };
-    let admin = t.setup().await;
-    let key = attacker(&t, &admin).await;
-    let id = add_pg(&t, &admin, "P", &s.details).await;
-    let dir = tempfile::tempdir().unwrap();
-    let target = dir.path().join("owned");
-    let t_path = target.display();
-    for sql in [
-        format!("COPY (SELECT 1) TO PROGRAM 'id > {t_path}'"),
-        format!("COPY (SELECT 1) TO '{t_path}'"),
-        "SELECT pg_read_file('/etc/passwd')".to_string(),
-        "SELECT lo_import('/etc/passwd')".to_string(),
-        "SELECT pg_reload_conf()".to_string(),
-        "CREATE TABLE owned (i int)".to_string(),
-    ] {
-        refused(&t, &key, id, &sql).await;
+both!(
+    pg_role_made_superuser_after_registration_fails_its_queries,
+    |t| async move {
+        let Some(s) = Scratch::create().await else {
+            return;
+        };
+        let admin = t.setup().await;
+        let key = attacker(&t, &admin).await;
+        let id = add_pg(&t, &admin, "P", &s.details).await;
+        assert_eq!(scalar_on(&t, &key, id, "SELECT 1").await, json!(1));
+        // The pooled connection was vetted as a plain role; it is vetted again on every run.
+        s.exec(&format!("ALTER ROLE {} SUPERUSER", s.role)).await;
+        let v = refused(&t, &key, id, "SELECT 1").await;
+        assert!(
+            v["error"]
+                .as_str()
+                .unwrap()
+                .starts_with("Connect with a role"),
+            "{v}"
+        );
+        s.exec(&format!("ALTER ROLE {} NOSUPERUSER", s.role)).await;
+        assert_eq!(scalar_on(&t, &key, id, "SELECT 1").await, json!(1));
     }
-    assert!(!target.exists(), "nothing was written on the host");
-    let tables: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM pg_catalog.pg_class WHERE relname = 'owned'",
-    )
-    .fetch_one(&s.pool)
-    .await
-    .unwrap();
-    assert_eq!(tables, 0);
-    // The session guards hold on every connection.
-    assert_eq!(
-        scalar_on(&t, &key, id, "SHOW default_transaction_read_only").await,
-        json!("on")
-    );
-});
+);
+
+both!(
+    pg_server_programs_and_files_are_out_of_reach,
+    |t| async move {
+        let Some(s) = Scratch::create().await else {
+            return;
+        };
+        let admin = t.setup().await;
+        let key = attacker(&t, &admin).await;
+        let id = add_pg(&t, &admin, "P", &s.details).await;
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("owned");
+        let t_path = target.display();
+        for sql in [
+            format!("COPY (SELECT 1) TO PROGRAM 'id > {t_path}'"),
+            format!("COPY (SELECT 1) TO '{t_path}'"),
+            "SELECT pg_read_file('/etc/passwd')".to_string(),
+            "SELECT lo_import('/etc/passwd')".to_string(),
+            "SELECT pg_reload_conf()".to_string(),
+            "CREATE TABLE owned (i int)".to_string(),
+        ] {
+            refused(&t, &key, id, &sql).await;
+        }
+        assert!(!target.exists(), "nothing was written on the host");
+        let tables: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM pg_catalog.pg_class WHERE relname = 'owned'")
+                .fetch_one(&s.pool)
+                .await
+                .unwrap();
+        assert_eq!(tables, 0);
+        // The session guards hold on every connection.
+        assert_eq!(
+            scalar_on(&t, &key, id, "SHOW default_transaction_read_only").await,
+            json!("on")
+        );
+    }
+);
 
 /// Row 1: dblink from the warehouse into the application database. A read-only role cannot
 /// open a dblink connection without a password, and a superuser role is refused, so the
@@ -235,46 +249,53 @@ async fn pg_dblink_cannot_reach_the_application_database() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pg_application_database_cannot_be_registered() {
-    run(Backend::Postgres, |_| {}, |t| async move {
-        let Some(s) = Scratch::create().await else {
-            return;
-        };
-        let admin = t.setup().await;
-        let app_url = match &t.app.config.database {
-            ferrobase::store::DatabaseUrl::Postgres(u) => u.clone(),
-            other => panic!("{other:?}"),
-        };
-        let o = PgConnectOptions::from_str(&app_url).unwrap();
-        let mut details = s.details.clone();
-        details["dbname"] = json!(o.get_database().unwrap());
-        let r = t
-            .post(
-                "/api/database",
-                &admin,
-                json!({"name": "App", "engine": "postgres", "details": details}),
-            )
-            .await;
-        r.assert(400);
-        let v = r.json();
-        assert_eq!(v["message"], "This is ferrobase's own application database.");
-        assert!(v["errors"]["dbname"].is_string(), "{v}");
-        // Even with the privileged-role flag and a superuser.
-        let mut details = s.superuser_details.clone();
-        details["dbname"] = json!(o.get_database().unwrap());
-        details["allow-privileged-role"] = json!(true);
-        let r = t
-            .post(
-                "/api/database",
-                &admin,
-                json!({"name": "App", "engine": "postgres", "details": details}),
-            )
-            .await;
-        r.assert(400);
-        assert_eq!(
-            r.json()["message"],
-            "This is ferrobase's own application database."
-        );
-    })
+    run(
+        Backend::Postgres,
+        |_| {},
+        |t| async move {
+            let Some(s) = Scratch::create().await else {
+                return;
+            };
+            let admin = t.setup().await;
+            let app_url = match &t.app.config.database {
+                ferrobase::store::DatabaseUrl::Postgres(u) => u.clone(),
+                other => panic!("{other:?}"),
+            };
+            let o = PgConnectOptions::from_str(&app_url).unwrap();
+            let mut details = s.details.clone();
+            details["dbname"] = json!(o.get_database().unwrap());
+            let r = t
+                .post(
+                    "/api/database",
+                    &admin,
+                    json!({"name": "App", "engine": "postgres", "details": details}),
+                )
+                .await;
+            r.assert(400);
+            let v = r.json();
+            assert_eq!(
+                v["message"],
+                "This is ferrobase's own application database."
+            );
+            assert!(v["errors"]["dbname"].is_string(), "{v}");
+            // Even with the privileged-role flag and a superuser.
+            let mut details = s.superuser_details.clone();
+            details["dbname"] = json!(o.get_database().unwrap());
+            details["allow-privileged-role"] = json!(true);
+            let r = t
+                .post(
+                    "/api/database",
+                    &admin,
+                    json!({"name": "App", "engine": "postgres", "details": details}),
+                )
+                .await;
+            r.assert(400);
+            assert_eq!(
+                r.json()["message"],
+                "This is ferrobase's own application database."
+            );
+        },
+    )
     .await;
 }
 
@@ -303,8 +324,14 @@ async fn sqlite_application_database_is_recognised_by_its_marker_not_its_path() 
             .await;
         r.assert(400);
         let v = r.json();
-        assert_eq!(v["message"], "This is ferrobase's own application database.");
-        assert_eq!(v["errors"]["db"], "This is ferrobase's own application database.");
+        assert_eq!(
+            v["message"],
+            "This is ferrobase's own application database."
+        );
+        assert_eq!(
+            v["errors"]["db"],
+            "This is ferrobase's own application database."
+        );
         // The file itself is refused by the path rules before it is even opened.
         let r = t
             .post(
@@ -360,33 +387,40 @@ async fn sqlite_swapped_symlink_is_refused_at_use_time() {
 
 // --- Rows 4 and 5: state left on pooled connections -----------------------------------------
 
-both!(sqlite_temp_objects_cannot_poison_other_users, |t| async move {
-    let admin = t.setup().await;
-    let key = attacker(&t, &admin).await;
-    for sql in [
-        "CREATE TEMP TABLE PRODUCTS AS SELECT 1 AS ID, 'POISONED' AS TITLE",
-        "CREATE TEMP VIEW PRODUCTS AS SELECT 1 AS ID, 'POISONED' AS TITLE",
-        "CREATE TEMP TABLE x (i INTEGER)",
-        "INSERT INTO PRODUCTS (ID) VALUES (999)",
-        "ATTACH DATABASE ':memory:' AS other",
-        "PRAGMA temp_store = MEMORY",
-        "PRAGMA database_list",
-        "SELECT load_extension('/tmp/x')",
-    ] {
-        for _ in 0..3 {
-            let v = refused(&t, &key, 1, sql).await;
-            assert_eq!(v["class"], "sqlite", "{sql}: {v}");
+both!(
+    sqlite_temp_objects_cannot_poison_other_users,
+    |t| async move {
+        let admin = t.setup().await;
+        let key = attacker(&t, &admin).await;
+        for sql in [
+            "CREATE TEMP TABLE PRODUCTS AS SELECT 1 AS ID, 'POISONED' AS TITLE",
+            "CREATE TEMP VIEW PRODUCTS AS SELECT 1 AS ID, 'POISONED' AS TITLE",
+            "CREATE TEMP TABLE x (i INTEGER)",
+            "INSERT INTO PRODUCTS (ID) VALUES (999)",
+            "ATTACH DATABASE ':memory:' AS other",
+            "PRAGMA temp_store = MEMORY",
+            "PRAGMA database_list",
+            "SELECT load_extension('/tmp/x')",
+        ] {
+            for _ in 0..3 {
+                let v = refused(&t, &key, 1, sql).await;
+                assert_eq!(v["class"], "sqlite", "{sql}: {v}");
+            }
         }
-    }
-    let v = dataset(&t, &admin, "SELECT TITLE FROM PRODUCTS WHERE ID = 1").await;
-    v.assert(202);
-    assert_ne!(v.json()["data"]["rows"][0][0], "POISONED");
-    // Reading stays possible, including schema pragmas and recursive CTEs.
-    assert_eq!(
-        scalar(&t, &key, "SELECT count(*) FROM pragma_table_info('PRODUCTS')").await,
-        json!(8)
-    );
-    assert_eq!(
+        let v = dataset(&t, &admin, "SELECT TITLE FROM PRODUCTS WHERE ID = 1").await;
+        v.assert(202);
+        assert_ne!(v.json()["data"]["rows"][0][0], "POISONED");
+        // Reading stays possible, including schema pragmas and recursive CTEs.
+        assert_eq!(
+            scalar(
+                &t,
+                &key,
+                "SELECT count(*) FROM pragma_table_info('PRODUCTS')"
+            )
+            .await,
+            json!(8)
+        );
+        assert_eq!(
         scalar(
             &t,
             &key,
@@ -395,37 +429,41 @@ both!(sqlite_temp_objects_cannot_poison_other_users, |t| async move {
         .await,
         json!(55)
     );
-});
-
-both!(sqlite_transaction_control_is_refused_and_the_file_stays_writable, |t| async move {
-    let admin = t.setup().await;
-    let key = attacker(&t, &admin).await;
-    let (_dir, file) = sqlite_copy();
-    let id = add_sqlite(&t, &admin, "W", &file).await;
-    for sql in [
-        "BEGIN",
-        "BEGIN IMMEDIATE",
-        "SAVEPOINT s",
-        "COMMIT",
-        "ROLLBACK",
-        "RELEASE s",
-    ] {
-        for _ in 0..3 {
-            refused(&t, &key, id, sql).await;
-        }
     }
-    // Another process writes to the file: no lock is left behind.
-    let w = rusqlite::Connection::open(&file).unwrap();
-    w.busy_timeout(Duration::from_millis(200)).unwrap();
-    w.execute("UPDATE PRODUCTS SET TITLE = 'changed' WHERE ID = 1", [])
-        .unwrap();
-    drop(w);
-    // And every reader sees the change (no frozen snapshot).
-    assert_eq!(
-        scalar_on(&t, &key, id, "SELECT TITLE FROM PRODUCTS WHERE ID = 1").await,
-        json!("changed")
-    );
-});
+);
+
+both!(
+    sqlite_transaction_control_is_refused_and_the_file_stays_writable,
+    |t| async move {
+        let admin = t.setup().await;
+        let key = attacker(&t, &admin).await;
+        let (_dir, file) = sqlite_copy();
+        let id = add_sqlite(&t, &admin, "W", &file).await;
+        for sql in [
+            "BEGIN",
+            "BEGIN IMMEDIATE",
+            "SAVEPOINT s",
+            "COMMIT",
+            "ROLLBACK",
+            "RELEASE s",
+        ] {
+            for _ in 0..3 {
+                refused(&t, &key, id, sql).await;
+            }
+        }
+        // Another process writes to the file: no lock is left behind.
+        let w = rusqlite::Connection::open(&file).unwrap();
+        w.busy_timeout(Duration::from_millis(200)).unwrap();
+        w.execute("UPDATE PRODUCTS SET TITLE = 'changed' WHERE ID = 1", [])
+            .unwrap();
+        drop(w);
+        // And every reader sees the change (no frozen snapshot).
+        assert_eq!(
+            scalar_on(&t, &key, id, "SELECT TITLE FROM PRODUCTS WHERE ID = 1").await,
+            json!("changed")
+        );
+    }
+);
 
 both!(pg_session_state_does_not_survive_a_query, |t| async move {
     let Some(s) = Scratch::create().await else {
@@ -436,7 +474,13 @@ both!(pg_session_state_does_not_survive_a_query, |t| async move {
     let id = add_pg(&t, &admin, "P", &s.details).await;
     // An advisory lock taken at session level outlives a ROLLBACK; the reset releases it.
     scalar_on(&t, &key, id, "SELECT pg_advisory_lock(424242)").await;
-    scalar_on(&t, &key, id, "SELECT set_config('search_path', 'evil', false)").await;
+    scalar_on(
+        &t,
+        &key,
+        id,
+        "SELECT set_config('search_path', 'evil', false)",
+    )
+    .await;
     scalar_on(
         &t,
         &key,
@@ -463,25 +507,28 @@ both!(pg_session_state_does_not_survive_a_query, |t| async move {
 
 // --- Row 6 and the limits -------------------------------------------------------------------
 
-both!(sqlite_huge_values_fail_with_the_cell_limit, |t| async move {
-    let admin = t.setup().await;
-    let key = attacker(&t, &admin).await;
-    let mut runs = Vec::new();
-    for _ in 0..3 {
-        let (t, key) = (t.clone(), key.clone());
-        runs.push(tokio::spawn(async move {
-            refused(&t, &key, 1, "SELECT hex(randomblob(450000000))").await
-        }));
+both!(
+    sqlite_huge_values_fail_with_the_cell_limit,
+    |t| async move {
+        let admin = t.setup().await;
+        let key = attacker(&t, &admin).await;
+        let mut runs = Vec::new();
+        for _ in 0..3 {
+            let (t, key) = (t.clone(), key.clone());
+            runs.push(tokio::spawn(async move {
+                refused(&t, &key, 1, "SELECT hex(randomblob(450000000))").await
+            }));
+        }
+        for r in runs {
+            let v = r.await.unwrap();
+            let msg = v["error"].as_str().unwrap();
+            assert!(msg.contains("--query-max-cell-bytes"), "{v}");
+            assert_eq!(v["error_type"], "invalid-query");
+        }
+        let r = t.get("/api/health", &Auth::None).await;
+        r.assert(200);
     }
-    for r in runs {
-        let v = r.await.unwrap();
-        let msg = v["error"].as_str().unwrap();
-        assert!(msg.contains("--query-max-cell-bytes"), "{v}");
-        assert_eq!(v["error_type"], "invalid-query");
-    }
-    let r = t.get("/api/health", &Auth::None).await;
-    r.assert(200);
-});
+);
 
 both!(
     results_over_the_byte_cap_fail_naming_the_limit,
@@ -564,3 +611,75 @@ both!(
         assert_eq!(scalar(&t, &admin, "SELECT 1").await, json!(1));
     }
 );
+
+/// Row 6 under a 1 GiB address-space cap: the real binary, limited by `prlimit --as`, answers
+/// hostile queries (huge values, three at once, a result far over the cap, a wide download)
+/// with query errors and is still healthy afterwards — a process that allocated past the cap
+/// would have aborted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn big_results_under_a_one_gib_address_space_cap() {
+    use crate::api_keys_process::Server;
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("app.db").display());
+    let server = Server::start_under(
+        &["prlimit", "--as=1073741824", "--"],
+        &db,
+        dir.path(),
+        dir.path().join("server.log"),
+        &[],
+    )
+    .await;
+    let admin = server.setup().await;
+    let post = |sql: String, path: &'static str| {
+        let admin = admin.clone();
+        let server = &server;
+        async move {
+            let body = if path == "/api/dataset" {
+                native_on(1, &sql)
+            } else {
+                json!({"query": native_on(1, &sql)})
+            };
+            server.request("POST", path, &admin, Some(body)).await
+        }
+    };
+    let huge = "SELECT hex(randomblob(450000000))".to_string();
+    let (a, b, c) = tokio::join!(
+        post(huge.clone(), "/api/dataset"),
+        post(huge.clone(), "/api/dataset"),
+        post(huge, "/api/dataset"),
+    );
+    for r in [a, b, c] {
+        assert_eq!(r.status, 400, "{}", r.text);
+        assert!(r.text.contains("--query-max-cell-bytes"), "{}", r.text);
+    }
+    // 2,000 rows of 3.9 MB each: far over the 64 MiB interactive cap, and over 1 GiB in all.
+    let wide = "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < 2000) \
+                SELECT i, hex(zeroblob(1950000)) FROM r"
+        .to_string();
+    let r = post(wide, "/api/dataset").await;
+    assert!(r.text.contains("--query-max-result-bytes"), "{}", r.text);
+    // As a download, 300 such rows (1.17 GB, more than the whole address space) stream to
+    // the end; the test counts the bytes without keeping them.
+    let tall = "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < 300) \
+                SELECT i, hex(zeroblob(1950000)) FROM r";
+    let Auth::Session(session) = &admin else {
+        panic!("session expected")
+    };
+    let mut resp = reqwest::Client::new()
+        .post(format!("{}/api/dataset/csv", server.base()))
+        .header("X-Metabase-Session", session)
+        .json(&json!({"query": native_on(1, tall)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let (mut bytes, mut lines) = (0usize, 0usize);
+    while let Some(chunk) = resp.chunk().await.unwrap() {
+        bytes += chunk.len();
+        lines += chunk.iter().filter(|b| **b == b'\n').count();
+    }
+    assert_eq!(lines, 301);
+    assert!(bytes > 1_170_000_000, "{bytes}");
+    let h = server.get("/api/health", &Auth::None).await;
+    assert_eq!(h.status, 200, "{}", server.log_text());
+}
