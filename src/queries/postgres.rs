@@ -39,12 +39,14 @@ pub struct PgTarget {
 pub const PRIVILEGED: &str = "Connect with a role that is not a superuser and cannot run server programs or read server files.";
 
 /// SQL: whether the connected role may reach beyond the database (its server's programs and
-/// files): a superuser, or a member of the roles that grant it.
+/// files): it is, or is a member of (so may `SET ROLE` to), a superuser role or one of the
+/// roles that grant server programs and files. `pg_has_role(…, 'MEMBER')` counts indirect and
+/// `NOINHERIT` memberships too, and every role is a member of itself.
 macro_rules! privileged_sql {
     () => {
-        "coalesce((SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user), false) \
-         OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname IN \
-         ('pg_execute_server_program', 'pg_read_server_files', 'pg_write_server_files') \
+        "EXISTS (SELECT 1 FROM pg_catalog.pg_roles r \
+         WHERE (r.rolsuper OR r.rolname IN \
+         ('pg_execute_server_program', 'pg_read_server_files', 'pg_write_server_files')) \
          AND pg_catalog.pg_has_role(current_user, r.oid, 'MEMBER'))"
     };
 }

@@ -87,6 +87,24 @@ both!(
             assert_eq!(r.json()["errors"]["user"], msg, "{role}");
             s.exec(&format!("REVOKE {role} FROM {}", s.role)).await;
         }
+        // So does membership of a superuser role, even without inheritance (`SET ROLE`
+        // reaches it).
+        let boss = format!("{}_boss", s.role);
+        s.exec(&format!("CREATE ROLE {boss} SUPERUSER NOLOGIN")).await;
+        s.exec(&format!("ALTER ROLE {} NOINHERIT", s.role)).await;
+        s.exec(&format!("GRANT {boss} TO {}", s.role)).await;
+        let r = t
+            .post(
+                "/api/database",
+                &admin,
+                json!({"name": "P", "engine": "postgres", "details": s.details}),
+            )
+            .await;
+        s.exec(&format!("REVOKE {boss} FROM {}", s.role)).await;
+        s.exec(&format!("DROP ROLE {boss}")).await;
+        s.exec(&format!("ALTER ROLE {} INHERIT", s.role)).await;
+        r.assert(400);
+        assert_eq!(r.json()["errors"]["user"], msg);
         // /validate runs the same check.
         let r = t
             .post(
