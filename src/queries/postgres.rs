@@ -524,7 +524,7 @@ async fn run(
                     match v.as_bytes() {
                         Ok(bytes) => {
                             meter.precheck(bytes.len()).map_err(Stop::Limit)?;
-                            pgdecode::decode(kind, format, bytes, zone.as_deref())
+                            pgdecode::decode(kind, format, bytes, zone.as_ref())
                         }
                         Err(_) => Cell::Null,
                     }

@@ -1,144 +1,31 @@
-//! UTC offsets of IANA time zones, read from the system's compiled zone files (TZif), so that
-//! `timestamptz` values render in the `report-timezone` session zone (queries.md §4.1, §4.5)
-//! without bundling a zone database. Instants after a file's last transition keep the last
-//! offset (the system's files list transitions up to 2037).
-use std::collections::HashMap;
-use std::path::Path;
-use std::sync::{Arc, OnceLock};
+//! UTC offsets of IANA time zones for `timestamptz` values rendered in the `report-timezone`
+//! session zone (queries.md §4.1, §4.5): a thin adapter over `jiff` with its bundled copy of the
+//! time-zone database, so offsets (including each zone's rule for instants after its last listed
+//! transition) are the same on every machine and never depend on `/usr/share/zoneinfo`.
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
 
-use parking_lot::Mutex;
-
-#[derive(Debug)]
-pub struct Zone {
-    /// Transition instants (seconds since the epoch, UTC), ascending.
-    times: Vec<i64>,
-    /// The offset (seconds east of UTC) that starts at each transition.
-    offsets: Vec<i32>,
-    /// The offset before the first transition.
-    initial: i32,
-}
+#[derive(Debug, Clone)]
+pub struct Zone(TimeZone);
 
 impl Zone {
-    /// The offset in seconds east of UTC at `utc_secs`.
+    /// The zone named `name`, or `None` when the bundled database has no such zone.
+    pub fn named(name: &str) -> Option<Zone> {
+        jiff::tz::db().get(name).ok().map(Zone)
+    }
+
+    /// Whether `name` is a zone of the bundled database (the check where the setting is written).
+    pub fn exists(name: &str) -> bool {
+        Zone::named(name).is_some()
+    }
+
+    /// The offset in seconds east of UTC at `utc_secs` (clamped to the years jiff covers,
+    /// -9999 to 9999; beyond them the offset of the nearest end applies).
     pub fn offset_at(&self, utc_secs: i64) -> i32 {
-        match self.times.partition_point(|t| *t <= utc_secs) {
-            0 => self.initial,
-            i => self.offsets[i - 1],
-        }
+        let clamped = utc_secs.clamp(Timestamp::MIN.as_second(), Timestamp::MAX.as_second());
+        let ts = Timestamp::from_second(clamped).unwrap_or(Timestamp::UNIX_EPOCH);
+        self.0.to_offset(ts).seconds()
     }
-
-    /// Parses a TZif file (version 2 or later uses its 64-bit section).
-    pub fn parse(b: &[u8]) -> Option<Zone> {
-        let (version, counts) = header_at(b, 0)?;
-        let v1_len = block_len(&counts, 4);
-        if version >= b'2' {
-            let start = 44 + v1_len;
-            let (_, counts2) = header_at(b, start)?;
-            return data(b, start + 44, &counts2, 8);
-        }
-        data(b, 44, &counts, 4)
-    }
-
-    /// The zone named `name` (cached), or `None` when the system has no such zone.
-    pub fn named(name: &str) -> Option<Arc<Zone>> {
-        static CACHE: OnceLock<Mutex<HashMap<String, Option<Arc<Zone>>>>> = OnceLock::new();
-        let cache = CACHE.get_or_init(Default::default);
-        if let Some(z) = cache.lock().get(name) {
-            return z.clone();
-        }
-        let valid = !name.is_empty()
-            && !name.starts_with('/')
-            && !name.contains("..")
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'-' | b'+'));
-        let zone = valid
-            .then(|| std::fs::read(Path::new("/usr/share/zoneinfo").join(name)).ok())
-            .flatten()
-            .and_then(|bytes| Zone::parse(&bytes))
-            .map(Arc::new);
-        cache.lock().insert(name.to_string(), zone.clone());
-        zone
-    }
-}
-
-struct Counts {
-    isut: usize,
-    isstd: usize,
-    leap: usize,
-    time: usize,
-    types: usize,
-    chars: usize,
-}
-
-fn be32(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
-}
-
-fn header_at(b: &[u8], at: usize) -> Option<(u8, Counts)> {
-    if b.get(at..at + 4)? != b"TZif" {
-        return None;
-    }
-    let version = *b.get(at + 4)?;
-    let c = |i: usize| be32(b, at + 20 + 4 * i).and_then(|n| usize::try_from(n).ok());
-    Some((
-        version,
-        Counts {
-            isut: c(0)?,
-            isstd: c(1)?,
-            leap: c(2)?,
-            time: c(3)?,
-            types: c(4)?,
-            chars: c(5)?,
-        },
-    ))
-}
-
-fn block_len(c: &Counts, time_size: usize) -> usize {
-    c.time * time_size
-        + c.time
-        + c.types * 6
-        + c.chars
-        + c.leap * (time_size + 4)
-        + c.isstd
-        + c.isut
-}
-
-fn data(b: &[u8], start: usize, c: &Counts, time_size: usize) -> Option<Zone> {
-    let mut at = start;
-    let mut times = Vec::with_capacity(c.time);
-    for _ in 0..c.time {
-        let t = if time_size == 8 {
-            i64::from_be_bytes(b.get(at..at + 8)?.try_into().ok()?)
-        } else {
-            i64::from(i32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
-        };
-        times.push(t);
-        at += time_size;
-    }
-    let indices = b.get(at..at + c.time)?.to_vec();
-    at += c.time;
-    let mut types = Vec::with_capacity(c.types);
-    for i in 0..c.types {
-        let off = i32::from_be_bytes(b.get(at + 6 * i..at + 6 * i + 4)?.try_into().ok()?);
-        let dst = *b.get(at + 6 * i + 4)? != 0;
-        types.push((off, dst));
-    }
-    let offsets = indices
-        .iter()
-        .map(|i| types.get(usize::from(*i)).map(|t| t.0))
-        .collect::<Option<Vec<i32>>>()?;
-    let initial = types
-        .iter()
-        .find(|t| !t.1)
-        .or(types.first())
-        .map(|t| t.0)
-        .unwrap_or(0);
-    Some(Zone {
-        times,
-        offsets,
-        initial,
-    })
 }
 
 #[cfg(test)]
@@ -147,12 +34,34 @@ mod tests {
 
     #[test]
     fn paris_offsets() {
-        let Some(z) = Zone::named("Europe/Paris") else {
-            return; // no zone files on this system
-        };
+        let z = Zone::named("Europe/Paris").expect("bundled");
         assert_eq!(z.offset_at(1_704_067_200), 3600); // 2024-01-01 winter
         assert_eq!(z.offset_at(1_719_792_000), 7200); // 2024-07-01 summer
         assert!(Zone::named("../../etc/passwd").is_none());
         assert!(Zone::named("Nowhere/Special").is_none());
+        assert!(!Zone::exists(""));
+    }
+
+    #[test]
+    fn offsets_after_2037_follow_the_zone_rule() {
+        // 2040-07-01 and 2040-01-01: daylight saving time still alternates (the TZif footer
+        // rule), where a reader of the listed transitions alone freezes the last offset.
+        let ny = Zone::named("America/New_York").expect("bundled");
+        assert_eq!(ny.offset_at(2_224_713_600), -4 * 3600);
+        assert_eq!(ny.offset_at(2_209_017_600), -5 * 3600);
+        let paris = Zone::named("Europe/Paris").expect("bundled");
+        assert_eq!(paris.offset_at(4_102_444_800 + 182 * 86_400), 7200); // 2100-07-02
+        // Far outside jiff's range: clamped, no panic.
+        let _ = paris.offset_at(i64::MAX);
+        let _ = paris.offset_at(i64::MIN);
+    }
+
+    #[test]
+    fn a_recent_rule_change_is_known() {
+        // Mexico City stopped observing daylight saving time in October 2022: July 2023 is
+        // UTC-6, as is January, where July 2022 was still UTC-5.
+        let mx = Zone::named("America/Mexico_City").expect("bundled");
+        assert_eq!(mx.offset_at(1_656_633_600), -5 * 3600); // 2022-07-01
+        assert_eq!(mx.offset_at(1_688_169_600), -6 * 3600); // 2023-07-01
     }
 }
