@@ -156,22 +156,8 @@ pub fn write_csv_field(s: &str, out: &mut Vec<u8>) {
 
 /// Standard base64 with padding (binary values, §4.5).
 pub fn base64(bytes: &[u8]) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut s = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        let idx = |shift: u32| T[((n >> shift) & 63) as usize] as char;
-        s.push(idx(18));
-        s.push(idx(12));
-        s.push(if chunk.len() > 1 { idx(6) } else { '=' });
-        s.push(if chunk.len() > 2 { idx(0) } else { '=' });
-    }
-    s
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 /// One result column (§4.4).

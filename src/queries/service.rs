@@ -46,12 +46,17 @@ pub struct Plan {
     pub visualization_settings: Value,
 }
 
-fn context(json_query: Value, database_id: Option<i64>, context: &'static str) -> RunContext {
+fn context(
+    app: &App,
+    json_query: Value,
+    database_id: Option<i64>,
+    context: &'static str,
+) -> RunContext {
     RunContext {
         json_query,
         database_id,
         context,
-        started_at: crate::clock::Timestamp(chrono::Utc::now().timestamp_micros()),
+        started_at: app.clock.now(),
         started: Instant::now(),
     }
 }
@@ -64,7 +69,7 @@ pub async fn plan_adhoc(
     download: bool,
 ) -> ApiResult<Plan> {
     let q = request::parse(body).map_err(ApiError::Validation)?;
-    let ctx = context(Value::Object(body.clone()), Some(q.database), "ad-hoc");
+    let ctx = context(app, Value::Object(body.clone()), Some(q.database), "ad-hoc");
     let mode = if download {
         Mode::Download
     } else {
@@ -123,7 +128,7 @@ pub async fn plan_card(
     if let Value::Object(m) = &mut json_query {
         m.insert("parameters".into(), Value::Array(parameters.clone()));
     }
-    let ctx = context(json_query, card.database_id, "question");
+    let ctx = context(app, json_query, card.database_id, "question");
     let db = match card.database_id {
         Some(id) => tx.database_get(id).await?,
         None => None,

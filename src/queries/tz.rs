@@ -51,7 +51,7 @@ mod tests {
         assert_eq!(ny.offset_at(2_209_017_600), -5 * 3600);
         let paris = Zone::named("Europe/Paris").expect("bundled");
         assert_eq!(paris.offset_at(4_102_444_800 + 182 * 86_400), 7200); // 2100-07-02
-        // Far outside jiff's range: clamped, no panic.
+                                                                         // Far outside jiff's range: clamped, no panic.
         let _ = paris.offset_at(i64::MAX);
         let _ = paris.offset_at(i64::MIN);
     }

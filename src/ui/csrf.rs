@@ -79,7 +79,8 @@ fn origin_matches_host(origin: &str, headers: &HeaderMap) -> bool {
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    use subtle::ConstantTimeEq;
+    a.ct_eq(b).into()
 }
 
 /// Why a request is refused, or `None` when it may go on.

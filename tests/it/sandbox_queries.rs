@@ -90,7 +90,8 @@ both!(
         // So does membership of a superuser role, even without inheritance (`SET ROLE`
         // reaches it).
         let boss = format!("{}_boss", s.role);
-        s.exec(&format!("CREATE ROLE {boss} SUPERUSER NOLOGIN")).await;
+        s.exec(&format!("CREATE ROLE {boss} SUPERUSER NOLOGIN"))
+            .await;
         s.exec(&format!("ALTER ROLE {} NOINHERIT", s.role)).await;
         s.exec(&format!("GRANT {boss} TO {}", s.role)).await;
         let r = t
