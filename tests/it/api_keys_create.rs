@@ -344,7 +344,7 @@ both!(s32_expired_keys_stay_listed_and_counted, |t| async move {
         json!({"name": "short", "group_id": 1, "expires_at": expires}),
     )
     .await;
-    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    t.clock.advance_seconds(3);
     let listed = listed(&t, &admin, k.id).await;
     assert_eq!(micros(&listed["expires_at"]), micros(&json!(expires)));
     assert_eq!(count_keys(&t, &admin).await, 1);

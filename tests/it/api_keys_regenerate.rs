@@ -1,5 +1,4 @@
 //! api-keys.md §11, scenarios 44–57: expiry, regenerate with grace periods, and delete.
-use std::time::Duration;
 
 use serde_json::{json, Value};
 
@@ -36,7 +35,7 @@ both!(
         )
         .await;
         t.get("/api/user/current", &k.auth()).await.assert(200);
-        tokio::time::sleep(Duration::from_secs(3)).await;
+        t.clock.advance_seconds(3);
         t.get("/api/user/current", &k.auth())
             .await
             .assert_text(401, "Unauthenticated");
@@ -142,7 +141,7 @@ both!(
             listed(&t, &admin, k1.id).await["previous_key_valid_until"],
             r["previous_key_valid_until"]
         );
-        tokio::time::sleep(Duration::from_secs(6)).await;
+        t.clock.advance_seconds(6);
         t.get("/api/user/current", &k1.auth())
             .await
             .assert_text(401, "Unauthenticated");
@@ -267,7 +266,7 @@ both!(
             json!({"name": "short", "group_id": 1, "expires_at": from_now(1)}),
         )
         .await;
-        tokio::time::sleep(Duration::from_millis(1500)).await;
+        t.clock.advance_seconds(2);
         let r = regenerate(&t, &admin, k.id, None).await;
         assert_eq!(r["expires_at"], k.body["expires_at"]);
         assert_eq!(status(&t, &r["unmasked_key"]).await, 401);

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use ferrobase::app::{App, AppState, Running};
-use ferrobase::clock::SystemClock;
+use ferrobase::clock::ShiftedClock;
 use ferrobase::config::Config;
 use ferrobase::store::DatabaseUrl;
 use serde_json::{json, Value};
@@ -97,6 +97,8 @@ pub struct TestApp {
     running: Option<Running>,
     /// The data directory (a fresh temporary directory unless the test chose one).
     pub data_dir: std::sync::Arc<tempfile::TempDir>,
+    /// The app's clock: real time plus a shift a test moves instead of sleeping.
+    pub clock: Arc<ShiftedClock>,
 }
 
 /// Credentials for a request.
@@ -170,7 +172,8 @@ impl TestApp {
         let store = ferrobase::store::open(&config.database)
             .await
             .expect("open store");
-        let app = App::new(store, config, Arc::new(SystemClock));
+        let clock = ShiftedClock::new();
+        let app = App::new(store, config, clock.clone());
         let running = ferrobase::app::start(app.clone()).await.expect("start");
         let base = format!("http://{}", running.addr);
         let client = reqwest::Client::builder()
@@ -185,6 +188,7 @@ impl TestApp {
                 client,
                 running: Some(running),
                 data_dir,
+                clock,
             },
             pg,
         ))
