@@ -16,3 +16,4 @@ pub mod server_mark;
 pub mod store;
 pub mod unpack;
 pub mod yaml;
+pub mod yaml_read;
