@@ -13,6 +13,7 @@ mod load_meta;
 pub mod progress;
 pub mod select;
 pub mod server_mark;
+pub mod source;
 pub mod store;
 pub mod unpack;
 pub mod yaml;
