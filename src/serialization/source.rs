@@ -41,6 +41,11 @@ impl Source {
         &self.files
     }
 
+    /// The size of an entity file on disk (0 when it cannot be read; [`Source::read`] says why).
+    pub fn size(&self, rel: &str) -> u64 {
+        std::fs::metadata(self.dir.join(rel)).map_or(0, |m| m.len())
+    }
+
     /// One entity file parsed: `Err` (the message of a `failed File` line) when it cannot be
     /// read, is larger than [`MAX_FILE_BYTES`], is not UTF-8 or not YAML within the reader's
     /// limits, or its top level is not a map.
