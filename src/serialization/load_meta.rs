@@ -336,3 +336,97 @@ impl Loader<'_> {
         Ok(Outcome::Updated)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn local(engine: &str, details: &str, is_sample: bool) -> DatabaseRow {
+        DatabaseRow {
+            id: 7,
+            name: "Db".into(),
+            description: None,
+            engine: engine.into(),
+            details: details.into(),
+            is_sample,
+            auto_run_queries: true,
+            cache_ttl: None,
+            creator_id: None,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    fn file(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap()
+    }
+
+    #[test]
+    fn only_a_new_or_changed_connection_is_tested() {
+        let db = local("sqlite", r#"{"db":"/data/a.sqlite"}"#, false);
+        let same = file(json!({"engine": "sqlite", "details": {"db": "/data/a.sqlite"}}));
+        assert_eq!(plan(&same, "Db", Some(&db)).unwrap(), Plan::Same);
+        let moved = file(json!({"engine": "sqlite", "details": {"db": "/data/b.sqlite"}}));
+        assert_eq!(
+            plan(&moved, "Db", Some(&db)).unwrap(),
+            Plan::Set {
+                engine: "sqlite".into(),
+                details: json!({"db": "/data/b.sqlite"})
+            }
+        );
+        let engine = file(json!({"engine": "postgres", "details": {"db": "/data/a.sqlite"}}));
+        assert!(matches!(
+            plan(&engine, "Db", Some(&db)).unwrap(),
+            Plan::Set { .. }
+        ));
+        // No details in the file (a default export): the local connection stays.
+        let bare = file(json!({"engine": "sqlite"}));
+        assert_eq!(plan(&bare, "Db", Some(&db)).unwrap(), Plan::Keep(None));
+        // New databases: tested when the file brings details, disconnected otherwise.
+        assert!(matches!(
+            plan(&moved, "Db", None).unwrap(),
+            Plan::Set { .. }
+        ));
+        assert_eq!(plan(&bare, "Db", None).unwrap(), Plan::Disconnected);
+        let unknown = file(json!({"engine": "mysql", "details": {"host": "x"}}));
+        assert!(plan(&unknown, "Db", None).is_err());
+        assert!(matches!(
+            plan(&unknown, "Db", Some(&db)).unwrap(),
+            Plan::Keep(Some(_))
+        ));
+    }
+
+    #[test]
+    fn the_sample_database_is_never_re_targeted() {
+        let sample = local("sqlite", r#"{"db":"sample-database.sqlite"}"#, true);
+        let elsewhere = file(json!({"engine": "sqlite", "is_sample": true,
+                                    "details": {"db": "/etc/passwd"}}));
+        assert!(matches!(
+            plan(&elsewhere, "Sample Database", Some(&sample)).unwrap(),
+            Plan::Keep(Some(w)) if w.contains("never changed by an archive")
+        ));
+        let other_engine = file(json!({"engine": "postgres", "details": {"host": "x"}}));
+        assert!(matches!(
+            plan(&other_engine, "Sample Database", Some(&sample)).unwrap(),
+            Plan::Keep(Some(w)) if w.contains("keeps its local engine")
+        ));
+        // A new sample database reads ferrobase's own file, whatever the archive says.
+        assert_eq!(
+            plan(&elsewhere, "Sample Database", None).unwrap(),
+            Plan::Sample
+        );
+    }
+
+    #[test]
+    fn the_shape_checks_of_post_database_apply() {
+        assert!(check_shape(&file(json!({"engine": "sqlite"})), "Db").is_ok());
+        let e = check_shape(&file(json!({"engine": "sqlite"})), " ").unwrap_err();
+        assert!(e.message.starts_with("name: "), "{}", e.message);
+        let e = check_shape(&file(json!({"engine": "sqlite"})), "a\0b").unwrap_err();
+        assert!(e.message.contains("NUL"), "{}", e.message);
+        let e = check_shape(&file(json!({"details": "x"})), "Db").unwrap_err();
+        assert!(e.message.starts_with("details: "), "{}", e.message);
+        let e = check_shape(&file(json!({"cache_ttl": -1})), "Db").unwrap_err();
+        assert!(e.message.starts_with("cache_ttl: "), "{}", e.message);
+    }
+}
