@@ -116,28 +116,40 @@ pub async fn import_cmd(config: &Config, args: &ImportArgs) -> u8 {
     }
     let max = config.max_upload_bytes.saturating_mul(10);
     let mut log = Vec::new();
-    let files = if args.path.is_dir() {
-        match super::unpack::read_dir(&args.path, max) {
-            Ok(f) => f,
-            Err(e) => {
-                eprintln!("ferrobase: cannot read {}: {e}", args.path.display());
-                return USAGE;
-            }
-        }
+    // An archive is unpacked into a private directory (mode 0700) under the system's temporary
+    // directory (`TMPDIR`), removed when the command ends: not under the data directory, which
+    // defaults to the working directory, where a stray `tmp/` would be left behind.
+    let mut unpacked: Option<tempfile::TempDir> = None;
+    let root = if args.path.is_dir() {
+        args.path.clone()
     } else {
-        let data = match std::fs::read(&args.path) {
+        let dir = match tempfile::Builder::new()
+            .prefix("ferrobase-import-")
+            .tempdir()
+        {
             Ok(d) => d,
             Err(e) => {
-                eprintln!("ferrobase: cannot read {}: {e}", args.path.display());
+                eprintln!("ferrobase: cannot create a temporary directory: {e}");
                 return USAGE;
             }
         };
-        match super::unpack::unpack(&data, max, &mut log) {
-            Ok(f) => f,
-            Err(e) => {
-                eprintln!("ferrobase: {e}");
-                return FAILED;
-            }
+        if let Err(e) = std::fs::File::open(&args.path) {
+            eprintln!("ferrobase: cannot read {}: {e}", args.path.display());
+            return USAGE;
+        }
+        if let Err(e) = super::unpack::unpack_to_dir(&args.path, dir.path(), max, &mut log) {
+            eprintln!("ferrobase: {e}");
+            return FAILED;
+        }
+        let root = dir.path().to_path_buf();
+        unpacked = Some(dir);
+        root
+    };
+    let source = match super::source::Source::find(&root, max) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("ferrobase: cannot read {}: {e}", args.path.display());
+            return USAGE;
         }
     };
     let store: DynStore = match crate::store::open(&config.database).await {
@@ -170,9 +182,15 @@ pub async fn import_cmd(config: &Config, args: &ImportArgs) -> u8 {
         default_creator: creator,
     };
     let now = chrono::Utc::now().timestamp_micros();
-    let result = import::run(&store, &files, &opts, log, now, &TerminalBar::new()).await;
+    let result = match source {
+        None => import::ImportResult::no_source(),
+        Some(source) => {
+            import::run(&store, config, source, &opts, log, now, &TerminalBar::new()).await
+        }
+    };
     lock.release().await;
     store.close().await;
+    drop(unpacked);
     print!("{}", result.log);
     match result.status {
         Status::Ok => OK,

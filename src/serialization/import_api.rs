@@ -1,6 +1,6 @@
 //! `POST /api/ee/serialization/import` (serialization.md §3): a multipart `file` part, read with
 //! the upload limit into a private directory under `tmp/`, unpacked there safely, and imported
-//! under the one-import-at-a-time lock.
+//! from there, file by file, under the one-import-at-a-time lock.
 use axum::extract::{DefaultBodyLimit, Multipart, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -9,6 +9,8 @@ use axum::Router;
 
 use super::api::params;
 use super::import::{self, ImportOptions, Status};
+use super::source::Source;
+use super::unpack::UnpackError;
 use crate::app::AppState;
 use crate::error::{text_response, ApiError, ApiResult};
 use crate::http::auth::Caller;
@@ -129,23 +131,26 @@ async fn import_handler(
     };
     let max_unpacked = limit.saturating_mul(10);
     // The directory travels with the blocking task, so a dropped request cannot remove it while
-    // the task still writes into it; it is removed when the task's result is dropped.
+    // the task still writes into it; it comes back with the result and lives until the import
+    // has read the last file from it.
     let unpacked = tokio::task::spawn_blocking(move || {
         let mut log = Vec::new();
         let tree = work.path().join("tree");
         let result = std::fs::create_dir(&tree)
-            .map_err(|e| super::unpack::UnpackError::Unreadable(e.to_string()))
+            .map_err(|e| UnpackError::Unreadable(e.to_string()))
             .and_then(|()| super::unpack::unpack_to_dir(&upload, &tree, max_unpacked, &mut log))
             .and_then(|()| {
-                super::unpack::read_dir(&tree, max_unpacked)
-                    .map_err(|e| super::unpack::UnpackError::Unreadable(e.to_string()))
+                // The upload is no longer needed: the unpacked tree is what the import reads.
+                let _ = std::fs::remove_file(&upload);
+                Source::find(&tree, max_unpacked)
+                    .map_err(|e| UnpackError::Unreadable(e.to_string()))
             });
-        (work, result.map(|files| (files, log)))
+        (work, result.map(|source| (source, log)))
     })
     .await
     .map_err(ApiError::internal)?;
     let (work, unpacked) = unpacked;
-    let (files, log) = match unpacked {
+    let (source, log) = match unpacked {
         Ok(x) => x,
         Err(e) => {
             drop(work);
@@ -156,18 +161,27 @@ async fn import_handler(
             ));
         }
     };
-    // Everything the import reads is in `files` now.
+    let result = match source {
+        None => import::ImportResult::no_source(),
+        Some(source) => {
+            import::run(
+                &app.store,
+                &app.config,
+                source,
+                &opts,
+                log,
+                app.clock.now().0,
+                &super::progress::Silent,
+            )
+            .await
+        }
+    };
     drop(work);
-    let result = import::run(
-        &app.store,
-        &files,
-        &opts,
-        log,
-        app.clock.now().0,
-        &super::progress::Silent,
-    )
-    .await;
     lock.release().await;
+    // Queries must not keep using pools opened with the replaced details.
+    for id in &result.changed_databases {
+        app.warehouses.forget(*id);
+    }
     let status = match result.status {
         Status::Ok | Status::Partial => StatusCode::OK,
         Status::Failed | Status::NoSource => StatusCode::BAD_REQUEST,

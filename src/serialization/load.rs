@@ -5,10 +5,45 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Map, Value};
 
-use super::import::{Entity, Step};
+use super::import::{Entity, Kind};
 use crate::clock::Timestamp;
 use crate::collections::store::CollectionRow;
+use crate::config::Config;
 use crate::store::{DynStore, StoreError, StoreResult, Tx};
+
+/// The deepest JSON value an import stores (the nesting of the arrays and maps of one top-level
+/// key of an entity file). Stored JSON is read back with serde_json, whose reader stops at 128
+/// levels, and API responses wrap it a few levels deeper still; a deeper value would be stored
+/// fine and then break every later read of its object (and every whole-instance export).
+pub const MAX_VALUE_DEPTH: usize = 100;
+
+/// The nesting of `v`'s arrays and maps (0 for a scalar), computed without recursion.
+pub fn value_depth(v: &Value) -> usize {
+    let mut deepest = 0;
+    let mut stack = vec![(v, 0usize)];
+    while let Some((v, d)) = stack.pop() {
+        match v {
+            Value::Array(a) => {
+                deepest = deepest.max(d + 1);
+                stack.extend(a.iter().map(|x| (x, d + 1)));
+            }
+            Value::Object(m) => {
+                deepest = deepest.max(d + 1);
+                stack.extend(m.values().map(|x| (x, d + 1)));
+            }
+            _ => {}
+        }
+    }
+    deepest
+}
+
+/// The first top-level key of `doc` whose value is nested deeper than [`MAX_VALUE_DEPTH`].
+fn too_deep(doc: &Map<String, Value>) -> Option<LoadError> {
+    let (key, _) = doc.iter().find(|(_, v)| value_depth(v) > MAX_VALUE_DEPTH)?;
+    Some(LoadError::new(format!(
+        "{key} is nested deeper than {MAX_VALUE_DEPTH} levels"
+    )))
+}
 
 pub enum Outcome {
     Created,
@@ -51,8 +86,10 @@ impl From<StoreError> for LoadError {
 
 pub type LoadResult<T> = Result<T, LoadError>;
 
-pub struct Loader {
-    store: DynStore,
+pub struct Loader<'a> {
+    pub(super) store: DynStore,
+    /// The rules connection details must pass (databases::details).
+    pub(super) config: &'a Config,
     default_creator: Option<i64>,
     now: i64,
     /// Archive entity id → local collection id (personal collections matched by owner).
@@ -65,6 +102,8 @@ pub struct Loader {
     /// Dashboard entity id → (card entity id, tab entity id) of dashboard questions whose tab
     /// is created later, by the dashboard's tabs-and-dashcards step (§5.1 step 4).
     pub pending_tabs: BTreeMap<String, Vec<(String, String)>>,
+    /// Databases whose engine or connection details this import changed.
+    pub changed_databases: Vec<i64>,
 }
 
 /// The settings `settings.yaml` may set (§4.7).
@@ -106,10 +145,16 @@ pub(super) fn same_json(a: &str, b: &str) -> bool {
     a == b || serde_json::from_str::<Value>(a).ok() == serde_json::from_str::<Value>(b).ok()
 }
 
-impl Loader {
-    pub fn new(store: DynStore, default_creator: Option<i64>, now: i64) -> Loader {
+impl<'a> Loader<'a> {
+    pub fn new(
+        store: DynStore,
+        config: &'a Config,
+        default_creator: Option<i64>,
+        now: i64,
+    ) -> Loader<'a> {
         Loader {
             store,
+            config,
             default_creator,
             now,
             aliases: BTreeMap::new(),
@@ -117,6 +162,7 @@ impl Loader {
             warnings: Vec::new(),
             archive_tabs: BTreeMap::new(),
             pending_tabs: BTreeMap::new(),
+            changed_databases: Vec::new(),
         }
     }
 
@@ -125,17 +171,26 @@ impl Loader {
     }
 
     /// Runs one step in its own transaction, retrying transient errors up to three times.
-    pub async fn load(&mut self, step: &Step) -> LoadResult<Outcome> {
+    pub async fn load(&mut self, kind: Kind, e: &Entity) -> LoadResult<Outcome> {
+        if let Some(err) = too_deep(&e.doc) {
+            return Err(err);
+        }
+        // A database's new connection is checked (and tested, which may take seconds) before
+        // the transaction opens, so the application database is not held meanwhile.
+        let checked = match kind {
+            Kind::Database => self.check_database(e).await?,
+            _ => None,
+        };
         let mut attempt = 0;
         loop {
             attempt += 1;
             let mut tx = self.store.begin().await?;
-            let result = match step {
-                Step::Database(e) => self.database(tx.as_mut(), e).await,
-                Step::Collection(e) => self.collection(tx.as_mut(), e).await,
-                Step::DashboardFields(e) => self.dashboard_fields(tx.as_mut(), e).await,
-                Step::Card(e) => self.card(tx.as_mut(), e).await,
-                Step::DashboardLayout(e) => self.dashboard_layout(tx.as_mut(), e).await,
+            let result = match kind {
+                Kind::Database => self.database(tx.as_mut(), e, checked.as_ref()).await,
+                Kind::Collection => self.collection(tx.as_mut(), e).await,
+                Kind::DashboardFields => self.dashboard_fields(tx.as_mut(), e).await,
+                Kind::Card => self.card(tx.as_mut(), e).await,
+                Kind::DashboardLayout => self.dashboard_layout(tx.as_mut(), e).await,
             };
             match result {
                 Ok(out) => match tx.commit().await {

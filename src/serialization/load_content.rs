@@ -43,7 +43,7 @@ fn same_card(a: &CardRow, b: &CardRow) -> bool {
 }
 
 /// Parameter mappings with entity-id `card_id`s resolved.
-async fn import_mappings(l: &Loader, tx: &mut dyn Tx, v: Option<&Value>) -> LoadResult<String> {
+async fn import_mappings(l: &Loader<'_>, tx: &mut dyn Tx, v: Option<&Value>) -> LoadResult<String> {
     let mut v = v.cloned().unwrap_or_else(|| Value::Array(Vec::new()));
     if let Value::Array(items) = &mut v {
         for item in items.iter_mut() {
@@ -71,7 +71,7 @@ fn tab_eid(v: Option<&Value>) -> Option<String> {
     }
 }
 
-impl Loader {
+impl Loader<'_> {
     async fn collection_id(
         &self,
         tx: &mut dyn Tx,

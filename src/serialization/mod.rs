@@ -13,6 +13,8 @@ mod load_meta;
 pub mod progress;
 pub mod select;
 pub mod server_mark;
+pub mod source;
 pub mod store;
 pub mod unpack;
 pub mod yaml;
+pub mod yaml_read;

@@ -1,14 +1,12 @@
 //! Safe unpacking of an archive (serialization.md §3.1) and the source-directory search (§3.2).
-//! An upload is unpacked into a private directory under the data directory's `tmp/`
-//! ([`unpack_to_dir`]); `ferrobase import FILE` unpacks into memory ([`unpack`]). Both share one
-//! entry walk: absolute paths and `..` make the archive invalid before anything is written,
-//! links and devices are never created, and the unpacked size is capped as it is read.
+//! An archive is unpacked to disk, entry by entry ([`unpack_to_dir`]): an upload into a private
+//! directory under the data directory's `tmp/`, `ferrobase import FILE` into a private directory
+//! under the system's temporary directory. Absolute paths and `..` make the archive invalid
+//! before anything is written, links and devices are never created, and the unpacked size is
+//! capped as it is read; memory stays flat whatever the archive holds.
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::{Component, Path};
-
-/// The regular files of an archive: normalised relative path → content.
-pub type Files = BTreeMap<String, Vec<u8>>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum UnpackError {
@@ -31,25 +29,6 @@ pub const LEGAL_DIRS: &[&str] = &[
     "python_libraries",
     "transforms",
 ];
-
-/// Reads a `.tar.gz` or `.tar` (detected from the content) into memory. Links and devices are
-/// skipped with a `warning:` line in `log`.
-pub fn unpack(data: &[u8], max_unpacked: u64, log: &mut Vec<String>) -> Result<Files, UnpackError> {
-    let mut files = Files::new();
-    walk(data, max_unpacked, log, |rel, entry, cap| {
-        let mut buf = Vec::new();
-        entry
-            .take(cap)
-            .read_to_end(&mut buf)
-            .map_err(|e| UnpackError::Unreadable(e.to_string()))?;
-        let n = buf.len() as u64;
-        if !rel.is_empty() {
-            files.insert(rel.to_string(), buf);
-        }
-        Ok(n)
-    })?;
-    Ok(files)
-}
 
 /// Unpacks the archive in `archive` (a file) into the existing, empty directory `root`; only
 /// directories and regular files are created, every one of them under `root`.
@@ -152,44 +131,12 @@ fn safe_path(p: &Path) -> Option<String> {
     Some(parts.join("/"))
 }
 
-/// Reads a directory tree from disk (the CLI's `import DIR`, an unpacked upload) with the same
-/// cap. Only the files an import reads (`.yaml`/`.yml`) are loaded; the others are listed with
-/// empty content, since the source-directory search needs their names only.
-pub fn read_dir(root: &Path, max_unpacked: u64) -> std::io::Result<Files> {
-    let mut files = Files::new();
-    let mut total = 0u64;
-    let mut stack = vec![(root.to_path_buf(), String::new())];
-    while let Some((dir, prefix)) = stack.pop() {
-        for e in std::fs::read_dir(&dir)? {
-            let e = e?;
-            let name = e.file_name().to_string_lossy().into_owned();
-            let ft = e.file_type()?;
-            let rel = format!("{prefix}{name}");
-            if ft.is_dir() {
-                stack.push((e.path(), format!("{rel}/")));
-            } else if ft.is_file() {
-                if !(name.ends_with(".yaml") || name.ends_with(".yml")) {
-                    files.insert(rel, Vec::new());
-                    continue;
-                }
-                let data = std::fs::read(e.path())?;
-                total += data.len() as u64;
-                if total > max_unpacked {
-                    return Err(std::io::Error::other("the directory is too large"));
-                }
-                files.insert(rel, data);
-            }
-        }
-    }
-    Ok(files)
-}
-
 /// The first directory (breadth-first, names in byte order, hidden and `__MACOSX` skipped) that
 /// directly holds a legal top-level directory or `settings.yaml`; `""` is the root.
-pub fn source_dir(files: &Files) -> Option<String> {
+pub fn source_dir(files: &[String]) -> Option<String> {
     let mut children: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut file_names: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for path in files.keys() {
+    for path in files {
         let parts: Vec<&str> = path.split('/').collect();
         let mut dir = String::new();
         for (i, p) in parts.iter().enumerate() {
@@ -234,16 +181,16 @@ pub fn source_dir(files: &Files) -> Option<String> {
     None
 }
 
-/// The entity files of the source directory: YAML files under the legal top-level directories
-/// (hidden entries skipped), plus `settings.yaml`, in path order.
-pub fn entity_files(files: &Files, source: &str) -> Vec<(String, Vec<u8>)> {
+/// The entity files of the source directory, relative to it: YAML files under the legal
+/// top-level directories (hidden entries skipped), plus `settings.yaml`, in the order of `files`.
+pub fn entity_files(files: &[String], source: &str) -> Vec<String> {
     let prefix = if source.is_empty() {
         String::new()
     } else {
         format!("{source}/")
     };
     let mut out = Vec::new();
-    for (path, data) in files {
+    for path in files {
         let Some(rel) = path.strip_prefix(&prefix) else {
             continue;
         };
@@ -255,7 +202,7 @@ pub fn entity_files(files: &Files, source: &str) -> Vec<(String, Vec<u8>)> {
         if rel == "settings.yaml"
             || (!hidden && yaml && LEGAL_DIRS.contains(&top) && rel.contains('/'))
         {
-            out.push((rel.to_string(), data.clone()));
+            out.push(rel.to_string());
         }
     }
     out

@@ -11,6 +11,7 @@ use serde_json::{json, Map, Value};
 use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::Caller;
+use crate::http::validate::NO_NUL;
 use crate::http::{no_content, ApiJson, JsonBody};
 use crate::store::Tx;
 
@@ -31,6 +32,12 @@ struct Def {
 
 const ROW_LIMIT: &str = "value must be an integer between 1 and 1048575.";
 
+/// The longest string setting, in characters. Settings such as `site-name` are served to
+/// anonymous callers (`/api/session/properties`) and embedded in every page, so an unbounded
+/// value would let one request make every later response of the instance arbitrarily large.
+pub const MAX_TEXT_CHARS: usize = 10_000;
+const TOO_LONG: &str = "value must be a string of at most 10000 characters.";
+
 fn row_limit(v: &Value) -> Result<(), String> {
     match v.as_i64() {
         Some(n) if (1..=1_048_575).contains(&n) && !v.is_f64() => Ok(()),
@@ -40,9 +47,23 @@ fn row_limit(v: &Value) -> Result<(), String> {
 
 fn non_blank(v: &Value) -> Result<(), String> {
     match v.as_str() {
-        Some(s) if !s.trim().is_empty() && !s.contains('\0') => Ok(()),
+        Some(s) if !s.trim().is_empty() => Ok(()),
         _ => Err("value must be a non-blank string.".into()),
     }
+}
+
+/// The checks every string setting shares, before its own: a length cap, and no U+0000
+/// (PostgreSQL cannot store it, so SQLite would accept what PostgreSQL refuses with a 500).
+fn text_bounds(v: &Value) -> Result<(), String> {
+    if let Some(s) = v.as_str() {
+        if s.contains('\0') {
+            return Err(NO_NUL.into());
+        }
+        if s.chars().count() > MAX_TEXT_CHARS {
+            return Err(TOO_LONG.into());
+        }
+    }
+    Ok(())
 }
 
 fn locale(v: &Value) -> Result<(), String> {
@@ -179,6 +200,9 @@ fn checked(d: &Def, v: &Value) -> Result<Option<String>, String> {
     if v.is_null() {
         return Ok(None);
     }
+    if matches!(d.kind, Kind::Text) {
+        text_bounds(v)?;
+    }
     (d.check)(v)?;
     Ok(Some(match v {
         Value::String(s) => s.clone(),
@@ -290,5 +314,28 @@ mod tests {
         assert_eq!(checked(d, &Value::Null).unwrap(), None);
         assert_eq!(env_name("site-name"), "MB_SITE_NAME");
         assert!(timezone(&json!("../etc/passwd")).is_err());
+    }
+
+    #[test]
+    fn string_settings_are_bounded_and_nul_free() {
+        let site = DEFS.iter().find(|d| d.key == "site-name").unwrap();
+        let at_cap = "é".repeat(MAX_TEXT_CHARS);
+        assert_eq!(
+            checked(site, &json!(at_cap)).unwrap().as_deref(),
+            Some(at_cap.as_str())
+        );
+        let over = "x".repeat(MAX_TEXT_CHARS + 1);
+        assert_eq!(checked(site, &json!(over)).unwrap_err(), TOO_LONG);
+        assert_eq!(checked(site, &json!("a\0b")).unwrap_err(), NO_NUL);
+        // Every string setting, not only the free-text one.
+        for key in ["site-locale", "report-timezone", "start-of-week"] {
+            let d = DEFS.iter().find(|d| d.key == key).unwrap();
+            assert_eq!(checked(d, &json!("x\0")).unwrap_err(), NO_NUL, "{key}");
+            assert_eq!(
+                checked(d, &json!("y".repeat(MAX_TEXT_CHARS + 1))).unwrap_err(),
+                TOO_LONG,
+                "{key}"
+            );
+        }
     }
 }

@@ -33,6 +33,8 @@ mod queries_perms;
 mod queries_pg;
 mod queries_pg_matrix;
 mod queries_run;
+mod sandbox_imports;
+mod sandbox_imports_process;
 mod sandbox_queries;
 mod search_and_stubs;
 mod serialization;

@@ -395,17 +395,35 @@ impl ferrobase::serialization::progress::Progress for Recorded {
 // §6: the command line reports progress per entity (a bar on a terminal): import counts every
 // loaded entity against the announced total, and writing an export counts every file.
 crate::both!(cli_progress_counts_every_entity_and_file, |t| async move {
-    use ferrobase::serialization::{cli::write_tree, import, unpack};
+    use ferrobase::serialization::{cli::write_tree, import, source::Source, unpack};
     let a = server_a(&t).await;
     let archive = export(&t, &a.key, "?dirname=x").await.body;
-    let files = unpack::unpack(&archive, 1 << 30, &mut Vec::new()).expect("unpack");
+    let files = crate::serialization::unpack(&archive);
+    let work = tempfile::tempdir().expect("tmp");
+    let gz = work.path().join("x.tar.gz");
+    std::fs::write(&gz, &archive).expect("write");
+    let tree_dir = work.path().join("tree");
+    std::fs::create_dir(&tree_dir).expect("mkdir");
+    unpack::unpack_to_dir(&gz, &tree_dir, 1 << 30, &mut Vec::new()).expect("unpack");
+    let source = Source::find(&tree_dir, 1 << 30)
+        .expect("list")
+        .expect("source dir");
     let opts = import::ImportOptions {
         continue_on_error: false,
         full_stacktrace: false,
         default_creator: None,
     };
     let rec = Recorded::default();
-    let r = import::run(&t.app.store, &files, &opts, Vec::new(), 0, &rec).await;
+    let r = import::run(
+        &t.app.store,
+        &t.app.config,
+        source,
+        &opts,
+        Vec::new(),
+        0,
+        &rec,
+    )
+    .await;
     assert!(matches!(r.status, import::Status::Ok), "{}", r.log);
     let phases = rec.phases.lock().unwrap().clone();
     let steps = rec.steps.lock().unwrap().clone();
