@@ -143,7 +143,12 @@ pub fn check_body(body: &Map<String, Value>, create: bool) -> ApiResult<()> {
 
 /// The audit event of a created or changed database: what it is, and whether the admin
 /// accepted a privileged PostgreSQL role (queries.md §1.5). Secrets never enter the log.
-fn database_event(topic: &'static str, actor: i64, row: &DatabaseRow, now: i64) -> AuditEvent {
+pub fn database_event(
+    topic: &'static str,
+    actor: Option<i64>,
+    row: &DatabaseRow,
+    now: i64,
+) -> AuditEvent {
     let details: Value = serde_json::from_str(&row.details).unwrap_or_else(|_| json!({}));
     let allow = details
         .get(details::ALLOW_PRIVILEGED)
@@ -152,7 +157,7 @@ fn database_event(topic: &'static str, actor: i64, row: &DatabaseRow, now: i64) 
     AuditEvent {
         topic,
         timestamp: Timestamp(now),
-        user_id: Some(actor),
+        user_id: actor,
         model: "Database",
         model_id: Some(row.id),
         details: json!({
@@ -211,7 +216,7 @@ pub async fn create(app: &App, caller: &Principal, body: &Map<String, Value>) ->
     permissions::on_database_created(tx.as_mut(), row.id).await?;
     tx.audit_insert(&database_event(
         "database-create",
-        admin.actor_id,
+        Some(admin.actor_id),
         &row,
         now,
     ))
@@ -291,7 +296,12 @@ pub async fn update(
             Err(StoreError::Conflict(_)) => return Err(ApiError::field("name", NAME_TAKEN)),
             Err(e) => return Err(e.into()),
         }
-        let event = database_event("database-update", admin.actor_id, &new, new.updated_at);
+        let event = database_event(
+            "database-update",
+            Some(admin.actor_id),
+            &new,
+            new.updated_at,
+        );
         tx.audit_insert(&event).await?;
         tx.commit().await?;
         app.warehouses.forget(id);

@@ -90,7 +90,7 @@ pub struct Loader<'a> {
     pub(super) store: DynStore,
     /// The rules connection details must pass (databases::details).
     pub(super) config: &'a Config,
-    default_creator: Option<i64>,
+    pub(super) default_creator: Option<i64>,
     now: i64,
     /// Archive entity id → local collection id (personal collections matched by owner).
     pub aliases: BTreeMap<String, i64>,

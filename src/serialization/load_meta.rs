@@ -127,7 +127,8 @@ fn check_shape(d: &Map<String, Value>, name: &str) -> LoadResult<()> {
 async fn check_connection(config: &Config, engine: &str, details: &Value) -> LoadResult<()> {
     let target = crate::databases::details::target(config, engine, details, false)
         .map_err(|errs| LoadError::new(field_messages(errs)))?;
-    target.build(1).test().await.map_err(|f| LoadError {
+    let options = crate::queries::engine::WarehouseOptions::single(config);
+    target.build(options).test().await.map_err(|f| LoadError {
         message: f.message,
         causes: f
             .keys
@@ -216,8 +217,18 @@ impl Loader<'_> {
                 }
             },
         }
+        // Databases an import creates or re-targets are audited as the API's are (the
+        // `allow-privileged-role` flag of queries.md §1.5 must never arrive unrecorded).
+        use crate::databases::service::database_event;
         let Some(local) = local else {
-            tx.database_insert(&row, None).await?;
+            row.id = tx.database_insert(&row, None).await?;
+            let event = database_event(
+                "database-create",
+                self.default_creator,
+                &row,
+                row.updated_at,
+            );
+            tx.audit_insert(&event).await?;
             return Ok(Outcome::Created);
         };
         row.id = local.id;
@@ -236,6 +247,13 @@ impl Loader<'_> {
         tx.serdes_database_update(&row).await?;
         if connection_changed {
             self.changed_databases.push(local.id);
+            let event = database_event(
+                "database-update",
+                self.default_creator,
+                &row,
+                row.updated_at,
+            );
+            tx.audit_insert(&event).await?;
         }
         Ok(Outcome::Updated)
     }

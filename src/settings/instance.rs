@@ -73,7 +73,7 @@ fn locale(v: &Value) -> Result<(), String> {
     }
 }
 
-/// An IANA time-zone name (checked against the system's zone database when it has one).
+/// An IANA time-zone name known to the bundled time-zone database.
 fn timezone(v: &Value) -> Result<(), String> {
     let msg = || "value must be a valid IANA time zone name, e.g. 'Europe/Paris'.".to_string();
     let s = v.as_str().ok_or_else(msg)?;
@@ -85,8 +85,9 @@ fn timezone(v: &Value) -> Result<(), String> {
     if !well_formed {
         return Err(msg());
     }
-    let zoneinfo = std::path::Path::new("/usr/share/zoneinfo");
-    if s != "UTC" && zoneinfo.is_dir() && !zoneinfo.join(s).is_file() {
+    // The bundled database of the time-zone library: the same answer on every machine, and the
+    // zone results are rendered in (queries::tz) — never a silent fall-back to UTC.
+    if jiff::tz::db().get(s).is_err() {
         return Err(msg());
     }
     Ok(())
@@ -314,6 +315,9 @@ mod tests {
         assert_eq!(checked(d, &Value::Null).unwrap(), None);
         assert_eq!(env_name("site-name"), "MB_SITE_NAME");
         assert!(timezone(&json!("../etc/passwd")).is_err());
+        assert!(timezone(&json!("Europe/Paris")).is_ok());
+        assert!(timezone(&json!("UTC")).is_ok());
+        assert!(timezone(&json!("Mars/Olympus_Mons")).is_err());
     }
 
     #[test]

@@ -702,3 +702,50 @@ async fn big_results_under_a_one_gib_address_space_cap() {
     let h = server.get("/api/health", &Auth::None).await;
     assert_eq!(h.status, 200, "{}", server.log_text());
 }
+
+// --- Databases created by an archive -------------------------------------------------------
+
+fn pg_database_yaml(name: &str, details: &Value) -> Vec<u8> {
+    format!(
+        "name: {name}\nengine: postgres\ndetails: {details}\ncreated_at: '2025-03-04T05:06:07Z'\n\
+         serdes/meta:\n  - id: {name}\n    model: Database\n"
+    )
+    .into_bytes()
+}
+
+/// An archive cannot bring a privileged PostgreSQL role in unnoticed: without the flag it is
+/// refused as `POST /api/database` refuses it; with the flag the database is created and the
+/// audit log records the flag.
+both!(
+    archives_get_the_privileged_role_rule_and_its_audit,
+    |t| async move {
+        let Some(s) = Scratch::create().await else {
+            return;
+        };
+        let admin = t.setup().await;
+        let body = crate::sandbox_imports::archive(&[(
+            "databases/P/P.yaml",
+            pg_database_yaml("P", &s.superuser_details),
+        )]);
+        let r = crate::serialization_import::import(&t, &admin, "", Some(("file", &body))).await;
+        let text = String::from_utf8_lossy(&r.body).to_string();
+        assert_eq!(r.status, 400, "{text}");
+        assert!(
+            text.contains("failed Database P: Connect with a role that is not a superuser"),
+            "{text}"
+        );
+        assert_eq!(t.get("/api/database", &admin).await.json()["total"], 1);
+        let mut details = s.superuser_details.clone();
+        details["allow-privileged-role"] = json!(true);
+        let body = crate::sandbox_imports::archive(&[(
+            "databases/P/P.yaml",
+            pg_database_yaml("P", &details),
+        )]);
+        let r = crate::serialization_import::import(&t, &admin, "", Some(("file", &body))).await;
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        let events = t.audit(&admin, "topic=database-create").await;
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!(events[0]["details"]["name"], "P");
+        assert_eq!(events[0]["details"]["allow-privileged-role"], true);
+    }
+);
