@@ -713,9 +713,9 @@ fn pg_database_yaml(name: &str, details: &Value) -> Vec<u8> {
     .into_bytes()
 }
 
-/// An archive cannot bring a privileged PostgreSQL role in unnoticed: without the flag it is
-/// refused as `POST /api/database` refuses it; with the flag the database is created and the
-/// audit log records the flag.
+// An archive cannot bring a privileged PostgreSQL role in unnoticed: without the flag it is
+// refused as `POST /api/database` refuses it; with the flag the database is created and the
+// audit log records the flag.
 both!(
     archives_get_the_privileged_role_rule_and_its_audit,
     |t| async move {
