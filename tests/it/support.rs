@@ -27,11 +27,31 @@ pub async fn postgres_admin_url() -> Option<String> {
     let url = explicit
         .clone()
         .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    match sqlx::PgPool::connect(&url).await {
-        Ok(pool) => {
-            pool.close().await;
-            Some(url)
+    // Probed once per test process, with a short timeout: a machine without PostgreSQL must
+    // not spend the pool's 30 s acquire timeout on each of hundreds of test halves.
+    static REACHABLE: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    let probe = match REACHABLE.get() {
+        Some(r) => r.clone(),
+        None => {
+            use sqlx::Connection;
+            let attempt = tokio::time::timeout(
+                std::time::Duration::from_secs(3),
+                sqlx::PgConnection::connect(&url),
+            )
+            .await;
+            let r = match attempt {
+                Ok(Ok(c)) => {
+                    let _ = c.close().await;
+                    Ok(())
+                }
+                Ok(Err(e)) => Err(e.to_string()),
+                Err(_) => Err("no answer within 3 s".to_string()),
+            };
+            REACHABLE.get_or_init(|| r).clone()
         }
+    };
+    match probe {
+        Ok(()) => Some(url),
         Err(e) => {
             if explicit.is_some() {
                 panic!("TEST_POSTGRES_URL is set but PostgreSQL is unreachable: {e}");
