@@ -217,18 +217,9 @@ impl Loader<'_> {
                 }
             },
         }
-        // Databases an import creates or re-targets are audited as the API's are (the
-        // `allow-privileged-role` flag of queries.md §1.5 must never arrive unrecorded).
-        use crate::databases::service::database_event;
         let Some(local) = local else {
             row.id = tx.database_insert(&row, None).await?;
-            let event = database_event(
-                "database-create",
-                self.default_creator,
-                &row,
-                row.updated_at,
-            );
-            tx.audit_insert(&event).await?;
+            self.audit_database(tx, "database-create", &row).await?;
             return Ok(Outcome::Created);
         };
         row.id = local.id;
@@ -247,15 +238,27 @@ impl Loader<'_> {
         tx.serdes_database_update(&row).await?;
         if connection_changed {
             self.changed_databases.push(local.id);
-            let event = database_event(
-                "database-update",
-                self.default_creator,
-                &row,
-                row.updated_at,
-            );
-            tx.audit_insert(&event).await?;
+            self.audit_database(tx, "database-update", &row).await?;
         }
         Ok(Outcome::Updated)
+    }
+
+    /// Databases an import creates or re-targets are audited as the API's are (the
+    /// `allow-privileged-role` flag of queries.md §1.5 must never arrive unrecorded).
+    async fn audit_database(
+        &self,
+        tx: &mut dyn Tx,
+        topic: &'static str,
+        row: &DatabaseRow,
+    ) -> LoadResult<()> {
+        let event = crate::databases::service::database_event(
+            topic,
+            self.default_creator,
+            row,
+            row.updated_at,
+        );
+        tx.audit_insert(&event).await?;
+        Ok(())
     }
 
     pub(super) async fn collection(&mut self, tx: &mut dyn Tx, e: &Entity) -> LoadResult<Outcome> {

@@ -118,6 +118,31 @@ impl Server {
         &self.base
     }
 
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// Alive and answering `/api/health` with `200` (panics with the log if the process died).
+    pub async fn healthy(&mut self) -> bool {
+        if let Ok(Some(status)) = self.child.try_wait() {
+            panic!("ferrobase died ({status}): {}", self.log_text());
+        }
+        let url = format!("{}/api/health", self.base);
+        matches!(self.client.get(url).send().await, Ok(r) if r.status() == 200)
+    }
+
+    /// The peak resident set size of the process, in bytes.
+    pub fn peak_rss(&self) -> u64 {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).expect("status");
+        let kb: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmHWM");
+        kb * 1024
+    }
+
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }

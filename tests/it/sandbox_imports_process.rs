@@ -5,14 +5,12 @@
 //! at a time, and the server's peak resident memory stays small.
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
 
-use serde_json::json;
-
+use crate::api_keys_process::Server;
 use crate::sandbox_imports::{archive, deep_card, yaml_bombs};
-use crate::support::{free_port, send, Auth, PASSWORD};
+use crate::support::Auth;
 
 const BIN: &str = env!("CARGO_BIN_EXE_ferrobase");
 const PRLIMIT: &str = "/usr/bin/prlimit";
@@ -99,140 +97,54 @@ fn assert_large_log(text: &str) {
     assert!(text.ends_with("4 skipped, 60 failed\n"), "{text}");
 }
 
-/// A `ferrobase serve` under the limit; killed when dropped.
-struct Server {
-    child: Child,
-    base: String,
-    client: reqwest::Client,
-    log: PathBuf,
+/// A `ferrobase serve` under the address-space limit.
+async fn start_limited(dir: &Path) -> Server {
+    let db = format!("sqlite://{}", dir.join("app.db").display());
+    Server::start_under(
+        &[PRLIMIT, ADDRESS_SPACE, "--"],
+        &db,
+        dir,
+        dir.join("server.log"),
+        &[],
+    )
+    .await
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    async fn start(dir: &Path) -> Server {
-        let port = free_port();
-        let log = dir.join("server.log");
-        let db = format!("sqlite://{}", dir.join("app.db").display());
-        let child = limited(&[
-            "serve",
-            "--bind",
-            &format!("127.0.0.1:{port}"),
-            "--database",
-            &db,
-            "--data-dir",
-            &dir.to_string_lossy(),
-        ])
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).expect("log"))
-        .spawn()
-        .expect("spawn");
-        let mut s = Server {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-            client: reqwest::Client::new(),
-            log,
-        };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !s.healthy().await {
-            assert!(Instant::now() < deadline, "not ready: {}", s.log_text());
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        s
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// Alive and answering `/api/health` with `200`.
-    async fn healthy(&mut self) -> bool {
-        if let Ok(Some(status)) = self.child.try_wait() {
-            panic!("ferrobase died ({status}): {}", self.log_text());
-        }
-        // Not `support::send`, which panics when nothing listens yet.
-        let url = format!("{}/api/health", self.base);
-        matches!(self.client.get(url).send().await, Ok(r) if r.status() == 200)
-    }
-
-    async fn setup(&self) -> Auth {
-        let props = send(
-            &self.client,
-            &self.base,
-            "GET",
-            "/api/session/properties",
-            &Auth::None,
-            None,
+/// `POST /api/ee/serialization/import` with `archive` as the part `file`.
+async fn import(server: &Server, auth: &Auth, query: &str, archive: Vec<u8>) -> (u16, String) {
+    let Auth::Session(session) = auth else {
+        panic!("a session")
+    };
+    let boundary = "sandboxBoundary7MA4YWxk";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; \
+         filename=\"x.tar.gz\"\r\nContent-Type: application/gzip\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(&archive);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let r = server
+        .client()
+        .post(format!(
+            "{}/api/ee/serialization/import{query}",
+            server.base()
+        ))
+        .header("X-Metabase-Session", session)
+        .header(
+            "Content-Type",
+            format!("multipart/form-data; boundary={boundary}"),
         )
+        .body(body)
+        .send()
         .await
-        .json();
-        let r = send(
-            &self.client,
-            &self.base,
-            "POST",
-            "/api/setup",
-            &Auth::None,
-            Some(
-                json!({"token": props["setup-token"], "prefs": {"site_name": "Acme"},
-                        "user": {"email": "ada@example.com", "password": PASSWORD,
-                                 "first_name": "Ada", "last_name": "Lovelace"}}),
-            ),
-        )
-        .await;
-        r.assert(200);
-        Auth::Session(r.json()["id"].as_str().expect("id").to_string())
-    }
-
-    /// `POST /api/ee/serialization/import` with `archive` as the part `file`.
-    async fn import(&self, auth: &Auth, query: &str, archive: Vec<u8>) -> (u16, String) {
-        let Auth::Session(session) = auth else {
-            panic!("a session")
-        };
-        let boundary = "sandboxBoundary7MA4YWxk";
-        let mut body = format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; \
-             filename=\"x.tar.gz\"\r\nContent-Type: application/gzip\r\n\r\n"
-        )
-        .into_bytes();
-        body.extend_from_slice(&archive);
-        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-        let r = self
-            .client
-            .post(format!("{}/api/ee/serialization/import{query}", self.base))
-            .header("X-Metabase-Session", session)
-            .header(
-                "Content-Type",
-                format!("multipart/form-data; boundary={boundary}"),
-            )
-            .body(body)
-            .send()
-            .await
-            .expect("request");
-        (r.status().as_u16(), r.text().await.expect("body"))
-    }
-
-    /// The peak resident set size of the server process, in bytes.
-    fn peak_rss(&self) -> u64 {
-        let status =
-            std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).expect("status");
-        let kb: u64 = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .expect("VmHWM");
-        kb * 1024
-    }
+        .expect("request");
+    (r.status().as_u16(), r.text().await.expect("body"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_under_1gib_survives_every_hostile_archive() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let mut server = Server::start(tmp.path()).await;
+    let mut server = start_limited(tmp.path()).await;
     let admin = server.setup().await;
     let mut hostile: Vec<(String, Vec<u8>, String)> = yaml_bombs()
         .into_iter()
@@ -248,7 +160,7 @@ async fn serve_under_1gib_survives_every_hostile_archive() {
         "nests deeper than 128 levels".into(),
     ));
     for (path, body, refusal) in hostile {
-        let (status, text) = server.import(&admin, "", body).await;
+        let (status, text) = import(&server, &admin, "", body).await;
         assert_eq!(status, 400, "{text}");
         assert!(
             text.contains(&format!("failed File {path}: ")) && text.contains(&refusal),
@@ -260,7 +172,7 @@ async fn serve_under_1gib_survives_every_hostile_archive() {
     let body = std::fs::read(large_archive()).expect("archive");
     // A hundredth of what it unpacks to.
     assert!(body.len() < 12 << 20, "{}", body.len());
-    let (status, text) = server.import(&admin, "?continue_on_error=true", body).await;
+    let (status, text) = import(&server, &admin, "?continue_on_error=true", body).await;
     assert_eq!(status, 200, "{text}");
     assert_large_log(&text);
     assert!(server.healthy().await);

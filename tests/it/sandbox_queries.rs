@@ -19,6 +19,22 @@ async fn query(t: &TestApp, auth: &Auth, db: i64, sql: &str) -> crate::support::
     t.post("/api/dataset", auth, native_on(db, sql)).await
 }
 
+/// `POST /api/database` for `engine` with `details`.
+async fn register(
+    t: &TestApp,
+    admin: &Auth,
+    name: &str,
+    engine: &str,
+    details: &Value,
+) -> crate::support::Resp {
+    t.post(
+        "/api/database",
+        admin,
+        json!({"name": name, "engine": engine, "details": details}),
+    )
+    .await
+}
+
 /// A query that must fail with a query-failure body: that body.
 async fn refused(t: &TestApp, auth: &Auth, db: i64, sql: &str) -> Value {
     let r = query(t, auth, db, sql).await;
@@ -55,13 +71,7 @@ both!(
             return;
         };
         let admin = t.setup().await;
-        let r = t
-            .post(
-                "/api/database",
-                &admin,
-                json!({"name": "P", "engine": "postgres", "details": s.superuser_details}),
-            )
-            .await;
+        let r = register(&t, &admin, "P", "postgres", &s.superuser_details).await;
         r.assert(400);
         let v = r.json();
         let msg = "Connect with a role that is not a superuser and cannot run server programs or read server files.";
@@ -76,13 +86,7 @@ both!(
             "pg_write_server_files",
         ] {
             s.exec(&format!("GRANT {role} TO {}", s.role)).await;
-            let r = t
-                .post(
-                    "/api/database",
-                    &admin,
-                    json!({"name": "P", "engine": "postgres", "details": s.details}),
-                )
-                .await;
+            let r = register(&t, &admin, "P", "postgres", &s.details).await;
             r.assert(400);
             assert_eq!(r.json()["errors"]["user"], msg, "{role}");
             s.exec(&format!("REVOKE {role} FROM {}", s.role)).await;
@@ -94,13 +98,7 @@ both!(
             .await;
         s.exec(&format!("ALTER ROLE {} NOINHERIT", s.role)).await;
         s.exec(&format!("GRANT {boss} TO {}", s.role)).await;
-        let r = t
-            .post(
-                "/api/database",
-                &admin,
-                json!({"name": "P", "engine": "postgres", "details": s.details}),
-            )
-            .await;
+        let r = register(&t, &admin, "P", "postgres", &s.details).await;
         s.exec(&format!("REVOKE {boss} FROM {}", s.role)).await;
         s.exec(&format!("DROP ROLE {boss}")).await;
         s.exec(&format!("ALTER ROLE {} INHERIT", s.role)).await;
@@ -139,13 +137,7 @@ both!(
         assert!(!text.contains("password"), "no secrets in the audit log");
         // A non-boolean flag is a validation error.
         details["allow-privileged-role"] = json!("yes");
-        let r = t
-            .post(
-                "/api/database",
-                &admin,
-                json!({"name": "Q", "engine": "postgres", "details": details}),
-            )
-            .await;
+        let r = register(&t, &admin, "Q", "postgres", &details).await;
         r.assert(400);
         assert!(r.json()["errors"]["allow-privileged-role"].is_string());
     }
@@ -283,13 +275,7 @@ async fn pg_application_database_cannot_be_registered() {
             let o = PgConnectOptions::from_str(&app_url).unwrap();
             let mut details = s.details.clone();
             details["dbname"] = json!(o.get_database().unwrap());
-            let r = t
-                .post(
-                    "/api/database",
-                    &admin,
-                    json!({"name": "App", "engine": "postgres", "details": details}),
-                )
-                .await;
+            let r = register(&t, &admin, "App", "postgres", &details).await;
             r.assert(400);
             let v = r.json();
             assert_eq!(
@@ -301,13 +287,7 @@ async fn pg_application_database_cannot_be_registered() {
             let mut details = s.superuser_details.clone();
             details["dbname"] = json!(o.get_database().unwrap());
             details["allow-privileged-role"] = json!(true);
-            let r = t
-                .post(
-                    "/api/database",
-                    &admin,
-                    json!({"name": "App", "engine": "postgres", "details": details}),
-                )
-                .await;
+            let r = register(&t, &admin, "App", "postgres", &details).await;
             r.assert(400);
             assert_eq!(
                 r.json()["message"],
@@ -334,13 +314,7 @@ async fn sqlite_application_database_is_recognised_by_its_marker_not_its_path() 
         src.execute("VACUUM INTO ?1", [copy.to_str().unwrap()])
             .unwrap();
         drop(src);
-        let r = t
-            .post(
-                "/api/database",
-                &admin,
-                json!({"name": "Copy", "engine": "sqlite", "details": {"db": copy}}),
-            )
-            .await;
+        let r = register(&t, &admin, "Copy", "sqlite", &json!({"db": copy})).await;
         r.assert(400);
         let v = r.json();
         assert_eq!(
@@ -352,13 +326,7 @@ async fn sqlite_application_database_is_recognised_by_its_marker_not_its_path() 
             "This is ferrobase's own application database."
         );
         // The file itself is refused by the path rules before it is even opened.
-        let r = t
-            .post(
-                "/api/database",
-                &admin,
-                json!({"name": "App", "engine": "sqlite", "details": {"db": app_file}}),
-            )
-            .await;
+        let r = register(&t, &admin, "App", "sqlite", &json!({"db": app_file})).await;
         r.assert(400);
         assert!(r.json()["errors"]["db"].is_string());
     })
