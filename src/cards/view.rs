@@ -4,8 +4,8 @@ use serde_json::{json, Value};
 use super::store::{CardRow, CollectionBrief};
 use crate::clock::rfc3339;
 use crate::collections::perms::Level;
-use crate::json_fields::parse_stored;
 use crate::http::auth::Principal;
+use crate::json_fields::parse_stored;
 use crate::users::store::UserRow;
 use crate::users::view::common_name;
 

@@ -137,7 +137,10 @@ mod tests {
     fn read_boolean_records_metabase_message_for_other_words() {
         let mut errs = ValidationErrors::new();
         assert_eq!(read_boolean(&mut errs, "archived", None), None);
-        assert_eq!(read_boolean(&mut errs, "archived", Some("TRUE")), Some(true));
+        assert_eq!(
+            read_boolean(&mut errs, "archived", Some("TRUE")),
+            Some(true)
+        );
         assert!(errs.into_result().is_ok());
         let mut errs = ValidationErrors::new();
         assert_eq!(read_boolean(&mut errs, "archived", Some("nope")), None);
