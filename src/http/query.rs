@@ -64,6 +64,22 @@ impl QueryParams {
         read_boolean(errs, name, self.get(name))
     }
 
+    /// A boolean flag accepted in kebab and snake case (content.md §0.1): the kebab name wins
+    /// when both are given; absent is `false`.
+    pub fn flag(
+        &self,
+        errs: &mut ValidationErrors,
+        kebab: &'static str,
+        snake: &'static str,
+    ) -> bool {
+        let name = if self.get(kebab).is_some() {
+            kebab
+        } else {
+            snake
+        };
+        self.boolean(errs, name).unwrap_or(false)
+    }
+
     fn int(
         &self,
         errs: &mut ValidationErrors,
