@@ -7,7 +7,7 @@ use crate::collections::perms::Level;
 use crate::http::auth::Principal;
 use crate::json_fields::parse_stored;
 use crate::users::store::UserRow;
-use crate::users::view::common_name;
+use crate::users::view::{last_edit_info, short};
 
 /// What a card view needs besides the row.
 pub struct CardContext<'a> {
@@ -48,24 +48,8 @@ pub fn collection_entry(c: &CollectionBrief) -> Value {
 
 pub fn card(c: &CardRow, ctx: &CardContext<'_>, caller: &Principal) -> Value {
     let can_write = ctx.level == Level::Write;
-    let creator = ctx.creator.map(|u| {
-        json!({
-            "id": u.id,
-            "email": u.email,
-            "first_name": u.first_name,
-            "last_name": u.last_name,
-            "common_name": common_name(&u.email, u.first_name.as_deref(), u.last_name.as_deref()),
-        })
-    });
-    let last_edit = ctx.editor.map(|u| {
-        json!({
-            "id": u.id,
-            "email": u.email,
-            "first_name": u.first_name,
-            "last_name": u.last_name,
-            "timestamp": rfc3339(c.updated_at),
-        })
-    });
+    let creator = ctx.creator.map(short);
+    let last_edit = ctx.editor.map(|u| last_edit_info(u, c.updated_at));
     let mut v = json!({
         "id": c.id,
         "entity_id": c.entity_id,

@@ -9,6 +9,7 @@ use crate::clock::rfc3339;
 use crate::collections::perms::Level;
 use crate::json_fields::parse_stored;
 use crate::users::store::UserRow;
+use crate::users::view::last_edit_info;
 
 /// What a dashboard view needs besides the row.
 pub struct DashContext<'a> {
@@ -23,15 +24,7 @@ pub struct DashContext<'a> {
 pub fn dashboard(d: &DashboardRow, ctx: &DashContext<'_>) -> Map<String, Value> {
     let can_write = ctx.level == Level::Write;
     let collection_archived = ctx.collection.is_some_and(|c| c.archived);
-    let last_edit = ctx.editor.map(|u| {
-        json!({
-            "id": u.id,
-            "email": u.email,
-            "first_name": u.first_name,
-            "last_name": u.last_name,
-            "timestamp": rfc3339(d.updated_at),
-        })
-    });
+    let last_edit = ctx.editor.map(|u| last_edit_info(u, d.updated_at));
     let collection_id = if d.archived_directly {
         ctx.trash_id.or(d.collection_id)
     } else {
