@@ -34,6 +34,12 @@ impl Timestamp {
     }
 }
 
+/// A stored column (microseconds) as the API renders it: shorthand for the views, which render
+/// many timestamp columns per object.
+pub fn rfc3339(micros: i64) -> String {
+    Timestamp(micros).to_rfc3339()
+}
+
 impl serde::Serialize for Timestamp {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.to_rfc3339())

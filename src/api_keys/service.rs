@@ -106,20 +106,9 @@ async fn set_group(
     user_id: i64,
     group_id: i64,
 ) -> ApiResult<bool> {
-    let target: BTreeSet<i64> = [ALL_USERS, group_id].into();
-    let current = tx.memberships_of_user(user_id).await?;
-    let mut changed = false;
-    for m in current.iter().filter(|m| !target.contains(&m.group_id)) {
-        membership::remove(tx, change, m).await?;
-        changed = true;
-    }
-    for g in &target {
-        if !current.iter().any(|m| m.group_id == *g) {
-            membership::add(tx, change, user_id, *g).await?;
-            changed = true;
-        }
-    }
-    Ok(changed)
+    // A set: `group_id` may be All Users itself.
+    let target: Vec<i64> = BTreeSet::from([ALL_USERS, group_id]).into_iter().collect();
+    Ok(membership::sync(tx, change, user_id, &target).await?)
 }
 
 async fn get_row(tx: &mut dyn Tx, id: i64) -> ApiResult<ApiKeyRow> {

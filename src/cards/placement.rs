@@ -13,12 +13,12 @@ use crate::store::Tx;
 /// for the root. With `archived: true` the body's `collection_id` is ignored, and the Trash id on
 /// an archived item is what a GET showed, so it means "unchanged". A named collection must
 /// exist (404 before any permission check, §0.4).
-pub async fn requested_collection(
+async fn requested_collection(
     tx: &mut dyn Tx,
     body: &Map<String, Value>,
+    archive: Option<bool>,
     archived: bool,
 ) -> ApiResult<Option<Option<CollectionBrief>>> {
-    let archive = body.get("archived").and_then(Value::as_bool);
     if archive == Some(true) || !body.contains_key("collection_id") {
         return Ok(None);
     }
@@ -34,6 +34,60 @@ pub async fn requested_collection(
     }
 }
 
+/// What a `PUT` body asks of an item's place.
+pub struct PlaceRequest {
+    /// `archived`, when given as a boolean.
+    pub archive: Option<bool>,
+    /// The collection the body moves the item to: `None` when it asks for no move, `Some(None)`
+    /// for the root.
+    pub target: Option<Option<CollectionBrief>>,
+}
+
+impl PlaceRequest {
+    /// Reads the body of a `PUT` on an item that is `archived` now.
+    pub async fn read(
+        tx: &mut dyn Tx,
+        body: &Map<String, Value>,
+        archived: bool,
+    ) -> ApiResult<PlaceRequest> {
+        let archive = body.get("archived").and_then(Value::as_bool);
+        let target = requested_collection(tx, body, archive, archived).await?;
+        Ok(PlaceRequest { archive, target })
+    }
+
+    /// Whether the body restores an item that is `archived` now.
+    pub fn restores(&self, archived: bool) -> bool {
+        self.archive == Some(false) && archived
+    }
+
+    /// The collection the body moves an item in `current` to, when that is a move (`Some(None)`:
+    /// to the root).
+    pub fn destination(&self, current: Option<i64>) -> Option<Option<i64>> {
+        let target_id = self.target.as_ref().map(|t| t.as_ref().map(|c| c.id));
+        target_id.filter(|t| *t != current)
+    }
+
+    /// Whether the body names the Trash, which nothing is moved into by name: archiving is how
+    /// items get there.
+    pub fn targets_trash(&self) -> bool {
+        self.target
+            .as_ref()
+            .and_then(|t| t.as_ref())
+            .is_some_and(|c| c.is_trash())
+    }
+}
+
+/// Embedding is not offered: a `PUT` turning it on is refused rather than silently ignored.
+pub fn refuse_embedding(body: &Map<String, Value>) -> ApiResult<()> {
+    if body.get("enable_embedding") == Some(&Value::Bool(true)) {
+        return Err(ApiError::field(
+            "enable_embedding",
+            "Embedding is not supported by ferrobase.",
+        ));
+    }
+    Ok(())
+}
+
 /// An item's archived state and collection.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Placement {
@@ -42,43 +96,37 @@ pub struct Placement {
     pub collection_id: Option<i64>,
 }
 
-/// The placement after a `PUT` with `archived` = `archive` and the requested `target`
-/// ([`requested_collection`]): archiving keeps the collection; restoring goes back to the target
-/// or the old collection, which must be live (else `400 Invalid Request.`); a move of a live item
-/// may not enter an archived collection.
-pub async fn place(
-    tx: &mut dyn Tx,
-    old: Placement,
-    archive: Option<bool>,
-    target: &Option<Option<CollectionBrief>>,
-) -> ApiResult<Placement> {
-    let target_id = target.as_ref().map(|t| t.as_ref().map(|c| c.id));
-    let moving = target_id.is_some_and(|t| t != old.collection_id);
-    match archive {
+/// The placement after a `PUT` asking `req`: archiving keeps the collection; restoring goes back
+/// to the target or the old collection, which must be live (else `400 Invalid Request.`); a move
+/// of a live item may not enter an archived collection.
+pub async fn place(tx: &mut dyn Tx, old: Placement, req: &PlaceRequest) -> ApiResult<Placement> {
+    let dest = req.destination(old.collection_id);
+    match req.archive {
         Some(true) if !old.archived => Ok(Placement {
             archived: true,
             archived_directly: true,
             ..old
         }),
         Some(false) if old.archived => {
-            let dest = match target {
+            let back = match &req.target {
                 Some(t) => t.clone(),
                 None => match old.collection_id {
                     Some(id) => tx.content_collection(id).await?,
                     None => None,
                 },
             };
-            if dest.as_ref().is_some_and(|c| c.archived || c.is_trash()) {
+            if back.as_ref().is_some_and(|c| c.archived || c.is_trash()) {
                 return Err(invalid_request());
             }
             Ok(Placement {
                 archived: false,
                 archived_directly: false,
-                collection_id: dest.map(|c| c.id),
+                collection_id: back.map(|c| c.id),
             })
         }
-        _ if moving => {
-            if target
+        _ if dest.is_some() => {
+            if req
+                .target
                 .as_ref()
                 .and_then(|t| t.as_ref())
                 .is_some_and(|c| c.archived)
@@ -86,7 +134,7 @@ pub async fn place(
                 return Err(ApiError::field("collection_id", ARCHIVED_PARENT));
             }
             Ok(Placement {
-                collection_id: target_id.flatten(),
+                collection_id: dest.flatten(),
                 ..old
             })
         }

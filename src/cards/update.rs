@@ -2,7 +2,7 @@
 use serde_json::{Map, Value};
 
 use super::input;
-use super::placement::{place, requested_collection, Placement};
+use super::placement::{place, refuse_embedding, PlaceRequest, Placement};
 use super::service::{
     check_database, curate, level, opt_i64, opt_text, render, resolve, result_metadata, CardRef,
     TRASH,
@@ -13,6 +13,7 @@ use crate::collections::perms::Level;
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::Principal;
 use crate::http::validate::ValidationErrors;
+use crate::json_fields::Patch;
 use crate::store::Tx;
 
 fn placement(c: &CardRow) -> Placement {
@@ -36,9 +37,8 @@ pub async fn update(
     let old = resolve(tx.as_mut(), r).await?;
     let mut new = old.clone();
 
-    let archive = body.get("archived").and_then(Value::as_bool);
     // Existence of referenced objects before permissions (§0.4).
-    let target = requested_collection(tx.as_mut(), body, old.archived).await?;
+    let req = PlaceRequest::read(tx.as_mut(), body, old.archived).await?;
     if let Some(Some(d)) = body.get("dashboard_id").map(Value::as_i64) {
         tx.content_dashboard(d).await?.ok_or(ApiError::NotFound)?;
     }
@@ -48,13 +48,8 @@ pub async fn update(
         check_database(tx.as_mut(), d).await?;
     }
 
-    let restoring = archive == Some(false) && old.archived;
-    if !restoring
-        && target
-            .as_ref()
-            .and_then(|t| t.as_ref())
-            .is_some_and(|c| c.is_trash())
-    {
+    let restoring = req.restores(old.archived);
+    if !restoring && req.targets_trash() {
         return Err(ApiError::bad_request_text(TRASH));
     }
     // Permissions.
@@ -77,17 +72,9 @@ pub async fn update(
             .await?;
         }
     }
-    if body.get("enable_embedding") == Some(&Value::Bool(true)) {
-        return Err(ApiError::field(
-            "enable_embedding",
-            "Embedding is not supported by ferrobase.",
-        ));
-    }
-    let target_id = target.as_ref().map(|t| t.as_ref().map(|c| c.id));
-    let moving = target_id.is_some_and(|t| t != old.collection_id);
-    if moving {
-        let t = target_id.flatten();
-        if level(tx.as_mut(), caller, t).await? != Level::Write {
+    refuse_embedding(body)?;
+    if let Some(dest) = req.destination(old.collection_id) {
+        if level(tx.as_mut(), caller, dest).await? != Level::Write {
             return Err(curate());
         }
     }
@@ -95,7 +82,7 @@ pub async fn update(
     let follow = dashboard_move(tx.as_mut(), caller, &old, body).await?;
 
     // Archiving state (§4.2).
-    let p = place(tx.as_mut(), placement(&old), archive, &target).await?;
+    let p = place(tx.as_mut(), placement(&old), &req).await?;
     (new.archived, new.archived_directly, new.collection_id) =
         (p.archived, p.archived_directly, p.collection_id);
 
@@ -186,12 +173,9 @@ fn apply_fields(
     query: Option<&Value>,
     derived: Option<&input::Derived>,
 ) {
-    if let Some(n) = opt_text(body, "name") {
-        new.name = n;
-    }
-    if body.contains_key("description") {
-        new.description = opt_text(body, "description");
-    }
+    let p = Patch(body);
+    p.text("name", &mut new.name);
+    p.nullable_text("description", &mut new.description);
     if let (Some(q), Some(d)) = (query, derived) {
         let stored: Option<Value> = serde_json::from_str(&new.dataset_query).ok();
         if stored.as_ref() != Some(q) {
@@ -201,27 +185,16 @@ fn apply_fields(
             new.table_id = d.table_id;
         }
     }
-    if let Some(d) = opt_text(body, "display") {
-        new.display = d;
-    }
+    p.text("display", &mut new.display);
     if let Some(t) = opt_text(body, "type") {
         if t == "model" && new.card_type != "model" && new.display != "list" {
             new.display = "table".into();
         }
         new.card_type = t;
     }
-    for (key, field) in [
-        ("visualization_settings", &mut new.visualization_settings),
-        ("parameters", &mut new.parameters),
-        ("parameter_mappings", &mut new.parameter_mappings),
-    ] {
-        if let Some(v) = body.get(key).filter(|v| !v.is_null()) {
-            let stored: Option<Value> = serde_json::from_str(field).ok();
-            if stored.as_ref() != Some(v) {
-                *field = v.to_string();
-            }
-        }
-    }
+    p.json("visualization_settings", &mut new.visualization_settings);
+    p.json("parameters", &mut new.parameters);
+    p.json("parameter_mappings", &mut new.parameter_mappings);
     if body.contains_key("result_metadata") {
         let rm = result_metadata(body);
         let same = match (&rm, &new.result_metadata) {
@@ -234,19 +207,9 @@ fn apply_fields(
             new.result_metadata = rm;
         }
     }
-    if body.contains_key("collection_position") {
-        new.collection_position = opt_i64(body, "collection_position");
-    }
-    if let Some(b) = body.get("collection_preview").and_then(Value::as_bool) {
-        new.collection_preview = b;
-    }
-    if body.contains_key("cache_ttl") {
-        new.cache_ttl = opt_i64(body, "cache_ttl");
-    }
-    if body.contains_key("dashboard_id") {
-        new.dashboard_id = opt_i64(body, "dashboard_id");
-    }
-    if body.contains_key("dashboard_tab_id") {
-        new.dashboard_tab_id = opt_i64(body, "dashboard_tab_id");
-    }
+    p.nullable_i64("collection_position", &mut new.collection_position);
+    p.boolean("collection_preview", &mut new.collection_preview);
+    p.nullable_i64("cache_ttl", &mut new.cache_ttl);
+    p.nullable_i64("dashboard_id", &mut new.dashboard_id);
+    p.nullable_i64("dashboard_tab_id", &mut new.dashboard_tab_id);
 }

@@ -2,11 +2,12 @@
 use serde_json::{json, Value};
 
 use super::store::{CardRow, CollectionBrief};
-use crate::clock::Timestamp;
+use crate::clock::rfc3339;
 use crate::collections::perms::Level;
 use crate::http::auth::Principal;
+use crate::json_fields::parse_stored;
 use crate::users::store::UserRow;
-use crate::users::view::common_name;
+use crate::users::view::{last_edit_info, short};
 
 /// What a card view needs besides the row.
 pub struct CardContext<'a> {
@@ -17,14 +18,6 @@ pub struct CardContext<'a> {
     pub collection_archived: bool,
     /// Shown as `collection_id` while the card is archived directly (§4.2).
     pub trash_id: Option<i64>,
-}
-
-fn parse(text: &str, default: Value) -> Value {
-    serde_json::from_str(text).unwrap_or(default)
-}
-
-fn ts(t: i64) -> String {
-    Timestamp(t).to_rfc3339()
 }
 
 /// `{id, name, ...}` of a collection as listed (content.md §1.2, the fields cards need).
@@ -49,30 +42,14 @@ pub fn collection_entry(c: &CollectionBrief) -> Value {
         "authority_level": null,
         "archived": c.archived,
         "is_sample": false,
-        "created_at": ts(c.created_at),
+        "created_at": rfc3339(c.created_at),
     })
 }
 
 pub fn card(c: &CardRow, ctx: &CardContext<'_>, caller: &Principal) -> Value {
     let can_write = ctx.level == Level::Write;
-    let creator = ctx.creator.map(|u| {
-        json!({
-            "id": u.id,
-            "email": u.email,
-            "first_name": u.first_name,
-            "last_name": u.last_name,
-            "common_name": common_name(&u.email, u.first_name.as_deref(), u.last_name.as_deref()),
-        })
-    });
-    let last_edit = ctx.editor.map(|u| {
-        json!({
-            "id": u.id,
-            "email": u.email,
-            "first_name": u.first_name,
-            "last_name": u.last_name,
-            "timestamp": ts(c.updated_at),
-        })
-    });
+    let creator = ctx.creator.map(short);
+    let last_edit = ctx.editor.map(|u| last_edit_info(u, c.updated_at));
     let mut v = json!({
         "id": c.id,
         "entity_id": c.entity_id,
@@ -80,14 +57,14 @@ pub fn card(c: &CardRow, ctx: &CardContext<'_>, caller: &Principal) -> Value {
         "description": c.description,
         "type": c.card_type,
         "display": c.display,
-        "dataset_query": parse(&c.dataset_query, json!({})),
+        "dataset_query": parse_stored(&c.dataset_query, json!({})),
         "query_type": c.query_type,
         "database_id": c.database_id,
         "table_id": c.table_id,
-        "visualization_settings": parse(&c.visualization_settings, json!({})),
-        "parameters": parse(&c.parameters, json!([])),
-        "parameter_mappings": parse(&c.parameter_mappings, json!([])),
-        "result_metadata": c.result_metadata.as_deref().map(|t| parse(t, Value::Null)),
+        "visualization_settings": parse_stored(&c.visualization_settings, json!({})),
+        "parameters": parse_stored(&c.parameters, json!([])),
+        "parameter_mappings": parse_stored(&c.parameter_mappings, json!([])),
+        "result_metadata": c.result_metadata.as_deref().map(|t| parse_stored(t, Value::Null)),
         "collection_id": if c.archived_directly { ctx.trash_id.or(c.collection_id) } else { c.collection_id },
         "collection_position": c.collection_position,
         "collection_preview": c.collection_preview,
@@ -108,10 +85,10 @@ pub fn card(c: &CardRow, ctx: &CardContext<'_>, caller: &Principal) -> Value {
         "made_public_by_id": null,
         "moderation_reviews": [],
         "average_query_time": null,
-        "last_used_at": c.last_used_at.map(ts),
+        "last_used_at": c.last_used_at.map(rfc3339),
         "view_count": 0,
-        "created_at": ts(c.created_at),
-        "updated_at": ts(c.updated_at),
+        "created_at": rfc3339(c.created_at),
+        "updated_at": rfc3339(c.updated_at),
         "last-edit-info": last_edit,
         "can_write": can_write,
         "can_restore": can_write && c.archived_directly && !ctx.collection_archived,

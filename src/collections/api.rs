@@ -30,17 +30,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/collection/{key}/items", get(key_items))
 }
 
-/// A boolean query flag accepted in kebab and snake case (content.md §0.1).
-fn flag(
-    q: &QueryParams,
-    errs: &mut ValidationErrors,
-    kebab: &'static str,
-    snake: &'static str,
-) -> bool {
-    let name = if q.get(kebab).is_some() { kebab } else { snake };
-    q.boolean(errs, name).unwrap_or(false)
-}
-
 fn default_namespace(q: &QueryParams) -> bool {
     q.get("namespace").is_none_or(str::is_empty)
 }
@@ -53,13 +42,12 @@ async fn list(
     let mut errs = ValidationErrors::new();
     let lq = ListQuery {
         archived: q.boolean(&mut errs, "archived").unwrap_or(false),
-        exclude_other_user_collections: flag(
-            &q,
+        exclude_other_user_collections: q.flag(
             &mut errs,
             "exclude-other-user-collections",
             "exclude_other_user_collections",
         ),
-        personal_only: flag(&q, &mut errs, "personal-only", "personal_only"),
+        personal_only: q.flag(&mut errs, "personal-only", "personal_only"),
         default_namespace: default_namespace(&q),
     };
     errs.into_result()?;
@@ -78,9 +66,8 @@ async fn tree(
         "collection_id"
     };
     let tq = TreeQuery {
-        exclude_archived: flag(&q, &mut errs, "exclude-archived", "exclude_archived"),
-        exclude_other_user_collections: flag(
-            &q,
+        exclude_archived: q.flag(&mut errs, "exclude-archived", "exclude_archived"),
+        exclude_other_user_collections: q.flag(
             &mut errs,
             "exclude-other-user-collections",
             "exclude_other_user_collections",
@@ -304,10 +291,6 @@ async fn graph_put(
     q: QueryParams,
     JsonBody(b): JsonBody,
 ) -> ApiResult<impl IntoResponse> {
-    let mut errs = ValidationErrors::new();
-    let force = q.boolean(&mut errs, "force").unwrap_or(false);
-    let skip = flag(&q, &mut errs, "skip-graph", "skip_graph");
-    errs.into_result()?;
-    let body = graph::parse_body(&b)?;
-    Ok(ApiJson(graph::put(&app, &c, body, force, skip).await?))
+    let put = graph::parse_put(&q, &b)?;
+    Ok(ApiJson(graph::put(&app, &c, put).await?))
 }

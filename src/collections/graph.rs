@@ -1,20 +1,18 @@
 //! `GET/PUT /api/collection/graph` (people-and-groups.md §8.2–8.3).
 use std::collections::BTreeMap;
 
-use axum::http::StatusCode;
 use serde_json::{json, Map, Value};
 
 use super::perms::{Graph, Level};
 use super::store::CollectionRow;
 use crate::app::App;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::groups::ADMINISTRATORS;
 use crate::http::auth::Principal;
-use crate::http::validate::{ValidationErrors, NON_NEGATIVE_INT};
+use crate::http::query::QueryParams;
+use crate::permissions::graph_put::{self, invalid, GraphPut};
+use crate::permissions::store::PermGraph;
 use crate::store::{LockKey, Tx};
-
-pub const STALE: &str = "Looks like someone else edited the permissions and your data is out of date. Please fetch new data and try again.";
-const INVALID: &str = "Cannot parse permissions graph because it is invalid: ";
 
 /// Collections that appear in the graph: not the Trash, not personal, not archived.
 fn eligible(g: &Graph, row: &CollectionRow) -> bool {
@@ -23,7 +21,7 @@ fn eligible(g: &Graph, row: &CollectionRow) -> bool {
 
 async fn build(tx: &mut dyn Tx, default_namespace: bool) -> ApiResult<Value> {
     let g = Graph::load(tx).await?;
-    let revision = tx.collection_graph_revision().await?;
+    let revision = tx.graph_revision(PermGraph::Collection).await?;
     let mut groups = Map::new();
     for grp in tx.group_list().await? {
         let mut entries = Map::new();
@@ -57,84 +55,37 @@ pub async fn get(app: &App, caller: &Principal, namespace: Option<&str>) -> ApiR
     build(tx.as_mut(), namespace.is_none_or(str::is_empty)).await
 }
 
-/// Validated top-level shape of the PUT body.
-pub struct GraphBody {
-    pub revision: i64,
-    pub groups: Map<String, Value>,
-    pub default_namespace: bool,
-}
+/// A validated `PUT`; `rest` is whether it is for the default namespace (no `namespace`).
+pub type GraphBody = GraphPut<bool>;
 
-pub fn parse_body(body: &Map<String, Value>) -> ApiResult<GraphBody> {
-    let mut errs = ValidationErrors::new();
-    let revision = match body.get("revision") {
-        Some(Value::Number(n)) if n.as_i64().is_some_and(|n| n >= 0) => n.as_i64(),
-        other => {
-            errs.add_received(&["revision"], NON_NEGATIVE_INT, other);
-            None
-        }
-    };
-    let groups = match body.get("groups") {
-        Some(Value::Object(m)) => Some(m.clone()),
-        other => {
-            errs.add_received(&["groups"], "value must be a map.", other);
-            None
-        }
-    };
-    let default_namespace = match body.get("namespace") {
+pub fn parse_put(q: &QueryParams, body: &Map<String, Value>) -> ApiResult<GraphBody> {
+    graph_put::parse(q, body, |errs| match body.get("namespace") {
         None | Some(Value::Null) => true,
         Some(Value::String(_)) => false,
         other => {
             errs.add_received(&["namespace"], "value must be a string or null.", other);
             true
         }
-    };
-    errs.into_result()?;
-    match (revision, groups) {
-        (Some(revision), Some(groups)) => Ok(GraphBody {
-            revision,
-            groups,
-            default_namespace,
-        }),
-        _ => Err(ApiError::internal("graph body validated without values")),
-    }
-}
-
-fn invalid(what: String) -> ApiError {
-    ApiError::bad_request_text(format!("{INVALID}{what}"))
+    })
 }
 
 /// Applies the entries of a PUT; answers the new graph (or `{"revision"}` with `skip_graph`).
-pub async fn put(
-    app: &App,
-    caller: &Principal,
-    body: GraphBody,
-    force: bool,
-    skip_graph: bool,
-) -> ApiResult<Value> {
+pub async fn put(app: &App, caller: &Principal, body: GraphBody) -> ApiResult<Value> {
     let admin = caller.require_superuser()?;
     let now = app.clock.now().micros();
     let mut tx = app.store.begin().await?;
     // Two racing PUTs must not both pass the revision check (PostgreSQL; SQLite has one writer).
     tx.lock(LockKey::CollectionGraph).await?;
-    let current = tx.collection_graph_revision().await?;
-    if body.revision != current && !force {
-        return Err(ApiError::Text(StatusCode::CONFLICT, STALE.into()));
-    }
+    let current = tx.graph_revision(PermGraph::Collection).await?;
+    graph_put::check_revision(body.revision, current, body.force)?;
     let g = Graph::load(tx.as_mut()).await?;
     let groups = tx.group_list().await?;
+    let default_namespace = body.rest;
     // Parse everything first: an invalid graph changes nothing.
     let mut wanted: BTreeMap<(i64, i64), Level> = BTreeMap::new();
     for (gkey, entries) in &body.groups {
-        let gid = gkey
-            .parse::<i64>()
-            .ok()
-            .filter(|id| groups.iter().any(|g| g.id == *id))
-            .ok_or_else(|| invalid(format!("unknown group id {gkey}")))?;
-        let Value::Object(entries) = entries else {
-            return Err(invalid(format!(
-                "the entries of group {gkey} are not a map"
-            )));
-        };
+        let (gid, entries) =
+            graph_put::group_entries(gkey, entries, |id| groups.iter().any(|g| g.id == id))?;
         for (ckey, level) in entries {
             let cid = if ckey == "root" {
                 0
@@ -150,7 +101,7 @@ pub async fn put(
                 .as_str()
                 .and_then(Level::parse)
                 .ok_or_else(|| invalid(format!("invalid permission level {level}")))?;
-            let ignored = !body.default_namespace
+            let ignored = !default_namespace
                 || gid == ADMINISTRATORS
                 || (cid != 0 && g.get(cid).is_none_or(|r| !eligible(&g, r)));
             if !ignored {
@@ -176,19 +127,15 @@ pub async fn put(
             } else {
                 cid.to_string()
             };
-            let slot = |m: &mut Map<String, Value>, l: Level| {
-                if let Value::Object(o) = m.entry(gid.to_string()).or_insert(json!({})) {
-                    o.insert(key.clone(), Value::String(l.as_str().into()));
-                }
-            };
-            slot(&mut before, old);
-            slot(&mut after, *lvl);
+            graph_put::record(&mut before, *gid, key.clone(), old.as_str().into());
+            graph_put::record(&mut after, *gid, key, lvl.as_str().into());
         }
     }
     let revision = if after.is_empty() {
         current
     } else {
-        tx.collection_graph_revision_insert(
+        tx.graph_revision_insert(
+            PermGraph::Collection,
             &Value::Object(before).to_string(),
             &Value::Object(after).to_string(),
             admin.actor_id,
@@ -196,7 +143,7 @@ pub async fn put(
         )
         .await?
     };
-    let out = if skip_graph {
+    let out = if body.skip_graph {
         json!({ "revision": revision })
     } else {
         build(tx.as_mut(), true).await?

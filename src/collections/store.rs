@@ -92,14 +92,6 @@ pub trait CollectionTx {
     async fn collection_perm_copy(&mut self, from: i64, to: i64) -> StoreResult<()>;
     async fn collection_perm_clear(&mut self, collection_id: i64) -> StoreResult<()>;
     async fn collection_perm_delete_group(&mut self, group_id: i64) -> StoreResult<()>;
-    async fn collection_graph_revision(&mut self) -> StoreResult<i64>;
-    async fn collection_graph_revision_insert(
-        &mut self,
-        before: &str,
-        after: &str,
-        user_id: i64,
-        now: i64,
-    ) -> StoreResult<i64>;
 }
 
 #[macro_export]
@@ -328,33 +320,6 @@ macro_rules! impl_collection_tx {
                     .execute(self.conn())
                     .await?;
                 Ok(())
-            }
-
-            async fn collection_graph_revision(&mut self) -> $crate::store::StoreResult<i64> {
-                let n: Option<i64> =
-                    sqlx::query_scalar("SELECT MAX(id) FROM collection_permission_graph_revision")
-                        .fetch_one(self.conn())
-                        .await?;
-                Ok(n.unwrap_or(0))
-            }
-
-            async fn collection_graph_revision_insert(
-                &mut self,
-                before: &str,
-                after: &str,
-                user_id: i64,
-                now: i64,
-            ) -> $crate::store::StoreResult<i64> {
-                Ok(sqlx::query_scalar(
-                    "INSERT INTO collection_permission_graph_revision
-                     (before_graph, after_graph, user_id, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
-                )
-                .bind(before)
-                .bind(after)
-                .bind(user_id)
-                .bind(now)
-                .fetch_one(self.conn())
-                .await?)
             }
         }
     };

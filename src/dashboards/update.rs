@@ -4,17 +4,16 @@ use serde_json::{Map, Value};
 
 use super::input::{self, Layout};
 use super::layout;
-use super::service::{
-    archived_object, curate, json_text, level, opt_i64, opt_text, render, resolve, DashRef,
-};
+use super::service::{archived_object, curate, level, render, resolve, DashRef};
 use super::store::DashboardRow;
 use crate::app::App;
-use crate::cards::placement::{place, requested_collection, Placement};
+use crate::cards::placement::{place, refuse_embedding, PlaceRequest, Placement};
 use crate::collections::perms::Level;
 use crate::collections::service::TRASH_MODIFY;
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::Principal;
 use crate::http::validate::ValidationErrors;
+use crate::json_fields::Patch;
 
 fn placement(d: &DashboardRow) -> Placement {
     Placement {
@@ -38,9 +37,8 @@ pub async fn update(
     let old = resolve(tx.as_mut(), r).await?;
     let mut new = old.clone();
 
-    let archive = body.get("archived").and_then(Value::as_bool);
     // Existence of every referenced object before permissions (§0.4).
-    let target = requested_collection(tx.as_mut(), body, old.archived).await?;
+    let req = PlaceRequest::read(tx.as_mut(), body, old.archived).await?;
     let stored = if layout.is_present() {
         tx.dashcard_list(old.id).await?
     } else {
@@ -54,32 +52,20 @@ pub async fn update(
     if level(tx.as_mut(), caller, old.collection_id).await? != Level::Write {
         return Err(ApiError::Forbidden);
     }
-    if body.get("enable_embedding") == Some(&Value::Bool(true)) {
-        return Err(ApiError::field(
-            "enable_embedding",
-            "Embedding is not supported by ferrobase.",
-        ));
-    }
-    let restoring = archive == Some(false) && old.archived;
-    let target_id = target.as_ref().map(|t| t.as_ref().map(|c| c.id));
-    let moving = target_id.is_some_and(|t| t != old.collection_id);
-    if moving {
-        if !restoring
-            && target
-                .as_ref()
-                .and_then(|t| t.as_ref())
-                .is_some_and(|c| c.is_trash())
-        {
+    refuse_embedding(body)?;
+    let restoring = req.restores(old.archived);
+    if let Some(dest) = req.destination(old.collection_id) {
+        if !restoring && req.targets_trash() {
             return Err(ApiError::bad_request_text(TRASH_MODIFY));
         }
-        if level(tx.as_mut(), caller, target_id.flatten()).await? != Level::Write {
+        if level(tx.as_mut(), caller, dest).await? != Level::Write {
             return Err(curate());
         }
     }
 
     // Archiving state (§4.2).
     let now = app.clock.now().0;
-    let p = place(tx.as_mut(), placement(&old), archive, &target).await?;
+    let p = place(tx.as_mut(), placement(&old), &req).await?;
     (new.archived, new.archived_directly, new.collection_id) =
         (p.archived, p.archived_directly, p.collection_id);
     apply_fields(&mut new, body);
@@ -133,38 +119,16 @@ async fn apply_layout(
 /// Plain field updates (§3.4): some keys are written whenever present, including `null`;
 /// others only when present and not null.
 fn apply_fields(new: &mut DashboardRow, body: &Map<String, Value>) {
-    if let Some(n) = opt_text(body, "name") {
-        new.name = n;
-    }
-    if body.contains_key("description") {
-        new.description = opt_text(body, "description");
-    }
-    if let Some(p) = body.get("parameters").filter(|v| !v.is_null()) {
-        let stored: Option<Value> = serde_json::from_str(&new.parameters).ok();
-        if stored.as_ref() != Some(p) {
-            new.parameters = json_text(body, "parameters", "[]");
-        }
-    }
+    let p = Patch(body);
+    p.text("name", &mut new.name);
+    p.nullable_text("description", &mut new.description);
+    p.json("parameters", &mut new.parameters);
     // `width` is NOT NULL: a `null` keeps the stored value.
-    if let Some(w) = opt_text(body, "width") {
-        new.width = w;
-    }
-    if let Some(b) = body.get("auto_apply_filters").and_then(Value::as_bool) {
-        new.auto_apply_filters = b;
-    }
-    if body.contains_key("cache_ttl") {
-        new.cache_ttl = opt_i64(body, "cache_ttl");
-    }
-    if body.contains_key("position") {
-        new.position = opt_i64(body, "position");
-    }
-    if body.contains_key("collection_position") {
-        new.collection_position = opt_i64(body, "collection_position");
-    }
-    if body.contains_key("caveats") {
-        new.caveats = opt_text(body, "caveats");
-    }
-    if body.contains_key("points_of_interest") {
-        new.points_of_interest = opt_text(body, "points_of_interest");
-    }
+    p.text("width", &mut new.width);
+    p.boolean("auto_apply_filters", &mut new.auto_apply_filters);
+    p.nullable_i64("cache_ttl", &mut new.cache_ttl);
+    p.nullable_i64("position", &mut new.position);
+    p.nullable_i64("collection_position", &mut new.collection_position);
+    p.nullable_text("caveats", &mut new.caveats);
+    p.nullable_text("points_of_interest", &mut new.points_of_interest);
 }

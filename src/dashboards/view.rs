@@ -5,9 +5,11 @@ use super::layout_store::{DashcardRow, TabRow};
 use super::store::DashboardRow;
 use crate::cards::store::CollectionBrief;
 use crate::cards::view::collection_entry;
-use crate::clock::Timestamp;
+use crate::clock::rfc3339;
 use crate::collections::perms::Level;
+use crate::json_fields::parse_stored;
 use crate::users::store::UserRow;
+use crate::users::view::last_edit_info;
 
 /// What a dashboard view needs besides the row.
 pub struct DashContext<'a> {
@@ -18,27 +20,11 @@ pub struct DashContext<'a> {
     pub trash_id: Option<i64>,
 }
 
-fn parse(text: &str, default: Value) -> Value {
-    serde_json::from_str(text).unwrap_or(default)
-}
-
-fn ts(t: i64) -> String {
-    Timestamp(t).to_rfc3339()
-}
-
 /// Every key of §3.1 except `tabs`, `dashcards` and `param_fields` (the list representation).
 pub fn dashboard(d: &DashboardRow, ctx: &DashContext<'_>) -> Map<String, Value> {
     let can_write = ctx.level == Level::Write;
     let collection_archived = ctx.collection.is_some_and(|c| c.archived);
-    let last_edit = ctx.editor.map(|u| {
-        json!({
-            "id": u.id,
-            "email": u.email,
-            "first_name": u.first_name,
-            "last_name": u.last_name,
-            "timestamp": ts(d.updated_at),
-        })
-    });
+    let last_edit = ctx.editor.map(|u| last_edit_info(u, d.updated_at));
     let collection_id = if d.archived_directly {
         ctx.trash_id.or(d.collection_id)
     } else {
@@ -54,7 +40,7 @@ pub fn dashboard(d: &DashboardRow, ctx: &DashContext<'_>) -> Map<String, Value> 
         "collection": ctx.collection.map(collection_entry),
         "collection_authority_level": null,
         "creator_id": d.creator_id,
-        "parameters": parse(&d.parameters, json!([])),
+        "parameters": parse_stored(&d.parameters, json!([])),
         "width": d.width,
         "auto_apply_filters": d.auto_apply_filters,
         "cache_ttl": d.cache_ttl,
@@ -70,8 +56,8 @@ pub fn dashboard(d: &DashboardRow, ctx: &DashContext<'_>) -> Map<String, Value> 
         "archived_directly": d.archived_directly,
         "view_count": 0,
         "last_viewed_at": null,
-        "created_at": ts(d.created_at),
-        "updated_at": ts(d.updated_at),
+        "created_at": rfc3339(d.created_at),
+        "updated_at": rfc3339(d.updated_at),
         "last-edit-info": last_edit,
         "can_write": can_write,
         "can_restore": can_write && d.archived_directly && !collection_archived,
@@ -90,8 +76,8 @@ pub fn tab(t: &TabRow) -> Value {
         "dashboard_id": t.dashboard_id,
         "name": t.name,
         "position": t.position,
-        "created_at": ts(t.created_at),
-        "updated_at": ts(t.updated_at),
+        "created_at": rfc3339(t.created_at),
+        "updated_at": rfc3339(t.updated_at),
     })
 }
 
@@ -109,11 +95,11 @@ pub fn dashcard(d: &DashcardRow, card: Value, series: Vec<Value>) -> Value {
         "col": d.col,
         "size_x": d.size_x,
         "size_y": d.size_y,
-        "parameter_mappings": parse(&d.parameter_mappings, json!([])),
-        "visualization_settings": parse(&d.visualization_settings, json!({})),
-        "inline_parameters": parse(&d.inline_parameters, json!([])),
+        "parameter_mappings": parse_stored(&d.parameter_mappings, json!([])),
+        "visualization_settings": parse_stored(&d.visualization_settings, json!({})),
+        "inline_parameters": parse_stored(&d.inline_parameters, json!([])),
         "series": series,
-        "created_at": ts(d.created_at),
-        "updated_at": ts(d.updated_at),
+        "created_at": rfc3339(d.created_at),
+        "updated_at": rfc3339(d.updated_at),
     })
 }

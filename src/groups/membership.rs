@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::store::MembershipRow;
-use super::ADMINISTRATORS;
+use super::{ADMINISTRATORS, ALL_USERS};
 use crate::audit::AuditEvent;
 use crate::clock::Timestamp;
 use crate::error::{ApiError, ApiResult};
@@ -69,6 +69,29 @@ pub async fn remove(tx: &mut dyn Tx, c: Change, m: &MembershipRow) -> StoreResul
     Ok(())
 }
 
+/// Makes `user_id`'s memberships exactly `target`, except that All Users is never removed (every
+/// person stays in it). Removals come first, then additions in `target`'s order; each records its
+/// `group-membership-*` event when `c.audit`. Returns whether anything changed. The last-admin
+/// rule is the caller's: call [`ensure_an_admin_remains`] afterwards when an admin may go.
+pub async fn sync(tx: &mut dyn Tx, c: Change, user_id: i64, target: &[i64]) -> StoreResult<bool> {
+    let current = tx.memberships_of_user(user_id).await?;
+    let mut changed = false;
+    for m in current
+        .iter()
+        .filter(|m| m.group_id != ALL_USERS && !target.contains(&m.group_id))
+    {
+        remove(tx, c, m).await?;
+        changed = true;
+    }
+    for g in target {
+        if !current.iter().any(|m| m.group_id == *g) {
+            add(tx, c, user_id, *g).await?;
+            changed = true;
+        }
+    }
+    Ok(changed)
+}
+
 /// Tells other instances that a key user's cached groups are stale.
 pub async fn notify_if_key_user(tx: &mut dyn Tx, user_id: i64) -> StoreResult<()> {
     if let Some(key_id) = tx.api_key_id_by_user(user_id).await? {
@@ -88,4 +111,95 @@ pub async fn ensure_an_admin_remains(tx: &mut dyn Tx) -> ApiResult<()> {
         return Err(ApiError::bad_request_text(LAST_ADMIN));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::store::AuditFilter;
+    use crate::store::DatabaseUrl;
+    use crate::users::store::NewUser;
+
+    async fn person(tx: &mut dyn Tx) -> i64 {
+        tx.user_insert(&NewUser {
+            email: "grace@example.com".into(),
+            first_name: None,
+            last_name: None,
+            password_hash: None,
+            key_user: false,
+            is_superuser: false,
+            is_installer: false,
+            locale: None,
+            login_attributes: None,
+            now: 0,
+        })
+        .await
+        .expect("insert user")
+    }
+
+    async fn groups_of(tx: &mut dyn Tx, user_id: i64) -> Vec<i64> {
+        let ms = tx.memberships_of_user(user_id).await.expect("memberships");
+        ms.iter().map(|m| m.group_id).collect()
+    }
+
+    async fn topics(tx: &mut dyn Tx) -> Vec<&'static str> {
+        let filter = AuditFilter {
+            limit: 100,
+            ..Default::default()
+        };
+        let (rows, _) = tx.audit_list(&filter).await.expect("audit");
+        let mut t: Vec<&'static str> = rows
+            .iter()
+            .map(|r| match r.topic.as_str() {
+                "group-membership-create" => "create",
+                "group-membership-delete" => "delete",
+                _ => "other",
+            })
+            .collect();
+        t.sort_unstable();
+        t
+    }
+
+    #[tokio::test]
+    async fn sync_reaches_the_target_keeps_all_users_and_reports_changes() {
+        let store = crate::store::open(&DatabaseUrl::SqliteMemory)
+            .await
+            .expect("store");
+        let mut tx = store.begin().await.expect("begin");
+        let tx = tx.as_mut();
+        let user = person(tx).await;
+        let extra = tx.group_insert("Analysts").await.expect("group").id;
+        let c = Change {
+            actor_id: user,
+            now: Timestamp(0),
+            audit: true,
+        };
+        add(tx, c, user, ALL_USERS).await.expect("all users");
+        add(tx, c, user, ADMINISTRATORS).await.expect("admins");
+
+        // All Users stays although the target leaves it out; Administrators goes, `extra` comes.
+        assert!(sync(tx, c, user, &[extra]).await.expect("sync"));
+        assert_eq!(groups_of(tx, user).await, vec![ALL_USERS, extra]);
+        assert!(
+            !tx.user_get(user)
+                .await
+                .expect("get")
+                .expect("user")
+                .is_superuser
+        );
+        assert_eq!(
+            topics(tx).await,
+            vec!["create", "create", "create", "delete"]
+        );
+
+        // Already there: nothing changes and nothing is recorded.
+        assert!(!sync(tx, c, user, &[ALL_USERS, extra]).await.expect("sync"));
+        assert_eq!(topics(tx).await.len(), 4);
+
+        // Without auditing, changes are made but not recorded.
+        let quiet = Change { audit: false, ..c };
+        assert!(sync(tx, quiet, user, &[ALL_USERS]).await.expect("sync"));
+        assert_eq!(groups_of(tx, user).await, vec![ALL_USERS]);
+        assert_eq!(topics(tx).await.len(), 4);
+    }
 }

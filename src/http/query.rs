@@ -22,6 +22,33 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
     }
 }
 
+/// Metabase's boolean strings: `true` or `false` in any letter case. Every reader of a boolean
+/// given as text (query strings, form fields) goes through here so they accept the same words.
+pub fn bool_string(raw: &str) -> Option<bool> {
+    if raw.eq_ignore_ascii_case("true") {
+        Some(true)
+    } else if raw.eq_ignore_ascii_case("false") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// A boolean query parameter `name` whose raw value (if given) is `raw`: `None` when absent, and
+/// when not a boolean string, which is also recorded in `errs` with Metabase's message.
+pub fn read_boolean(
+    errs: &mut ValidationErrors,
+    name: &'static str,
+    raw: Option<&str>,
+) -> Option<bool> {
+    let raw = raw?;
+    let b = bool_string(raw);
+    if b.is_none() {
+        errs.add_received(&[name], BOOLEAN_STRING, Some(&Value::String(raw.into())));
+    }
+    b
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Paging {
     pub limit: Option<i64>,
@@ -34,15 +61,23 @@ impl QueryParams {
     }
 
     pub fn boolean(&self, errs: &mut ValidationErrors, name: &'static str) -> Option<bool> {
-        let raw = self.get(name)?;
-        match raw.to_ascii_lowercase().as_str() {
-            "true" => Some(true),
-            "false" => Some(false),
-            _ => {
-                errs.add_received(&[name], BOOLEAN_STRING, Some(&Value::String(raw.into())));
-                None
-            }
-        }
+        read_boolean(errs, name, self.get(name))
+    }
+
+    /// A boolean flag accepted in kebab and snake case (content.md §0.1): the kebab name wins
+    /// when both are given; absent is `false`.
+    pub fn flag(
+        &self,
+        errs: &mut ValidationErrors,
+        kebab: &'static str,
+        snake: &'static str,
+    ) -> bool {
+        let name = if self.get(kebab).is_some() {
+            kebab
+        } else {
+            snake
+        };
+        self.boolean(errs, name).unwrap_or(false)
     }
 
     fn int(
@@ -98,5 +133,36 @@ impl QueryParams {
             limit: Some(limit.unwrap_or(50)),
             offset: Some(offset.unwrap_or(0)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bool_string_accepts_true_and_false_in_any_case_only() {
+        assert_eq!(bool_string("true"), Some(true));
+        assert_eq!(bool_string("FaLsE"), Some(false));
+        assert_eq!(bool_string(""), None);
+        assert_eq!(bool_string("1"), None);
+        assert_eq!(bool_string("yes"), None);
+    }
+
+    #[test]
+    fn read_boolean_records_metabase_message_for_other_words() {
+        let mut errs = ValidationErrors::new();
+        assert_eq!(read_boolean(&mut errs, "archived", None), None);
+        assert_eq!(
+            read_boolean(&mut errs, "archived", Some("TRUE")),
+            Some(true)
+        );
+        assert!(errs.into_result().is_ok());
+        let mut errs = ValidationErrors::new();
+        assert_eq!(read_boolean(&mut errs, "archived", Some("nope")), None);
+        assert_eq!(
+            errs.into_json()["errors"]["archived"],
+            Value::String(BOOLEAN_STRING.into())
+        );
     }
 }

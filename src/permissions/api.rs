@@ -9,7 +9,6 @@ use crate::app::AppState;
 use crate::error::ApiResult;
 use crate::http::auth::Caller;
 use crate::http::query::QueryParams;
-use crate::http::validate::ValidationErrors;
 use crate::http::{parse_path_id, ApiJson, JsonBody};
 
 pub fn routes() -> Router<AppState> {
@@ -48,15 +47,6 @@ async fn put(
     q: QueryParams,
     JsonBody(b): JsonBody,
 ) -> ApiResult<impl IntoResponse> {
-    let mut errs = ValidationErrors::new();
-    let force = q.boolean(&mut errs, "force").unwrap_or(false);
-    let name = if q.get("skip-graph").is_some() {
-        "skip-graph"
-    } else {
-        "skip_graph"
-    };
-    let skip = q.boolean(&mut errs, name).unwrap_or(false);
-    errs.into_result()?;
-    let body = graph::parse_body(&b)?;
-    Ok(ApiJson(graph::put(&app, &c, body, force, skip).await?))
+    let put = graph::parse_put(&q, &b)?;
+    Ok(ApiJson(graph::put(&app, &c, put).await?))
 }

@@ -4,17 +4,16 @@ use std::collections::{BTreeMap, HashMap};
 use axum::http::StatusCode;
 use serde_json::{json, Map, Value};
 
-use super::store::DataPermRow;
+use super::graph_put::{self, invalid, GraphPut};
+use super::store::{DataPermRow, PermGraph};
 use super::{admin_entry, default_entry, entry_json, BLOCKED, NO};
 use crate::app::App;
-use crate::collections::graph::STALE;
 use crate::error::{ApiError, ApiResult};
 use crate::groups::ADMINISTRATORS;
 use crate::http::auth::Principal;
-use crate::http::validate::{ValidationErrors, NON_NEGATIVE_INT};
+use crate::http::query::QueryParams;
 use crate::store::Tx;
 
-const INVALID: &str = "Cannot parse permissions graph because it is invalid: ";
 const PAID: &str = "Sandboxes and impersonation are not available in ferrobase.";
 
 /// Which part of the graph to show.
@@ -82,52 +81,26 @@ pub async fn get(app: &App, caller: &Principal, scope: Scope) -> ApiResult<Value
         }
     }
     let stored = entries(tx.as_mut()).await?;
-    let revision = tx.data_perm_revision().await?;
+    let revision = tx.graph_revision(PermGraph::Data).await?;
     tx.commit().await?;
     Ok(json!({"revision": revision, "groups": groups_json(&stored, &groups, &dbs)}))
 }
 
-/// The validated top-level shape of a PUT body.
-pub struct GraphBody {
-    pub revision: i64,
-    pub groups: Map<String, Value>,
-    pub paid_features: bool,
-}
+/// A validated `PUT`; `rest` is whether it asks for sandboxes or impersonations.
+pub type GraphBody = GraphPut<bool>;
 
-pub fn parse_body(body: &Map<String, Value>) -> ApiResult<GraphBody> {
-    let mut errs = ValidationErrors::new();
-    let revision = match body.get("revision") {
-        Some(Value::Number(n)) if n.as_i64().is_some_and(|n| n >= 0) => n.as_i64(),
-        other => {
-            errs.add_received(&["revision"], NON_NEGATIVE_INT, other);
-            None
+pub fn parse_put(q: &QueryParams, body: &Map<String, Value>) -> ApiResult<GraphBody> {
+    graph_put::parse(q, body, |errs| {
+        let mut paid_features = false;
+        for key in ["sandboxes", "impersonations"] {
+            match body.get(key) {
+                None | Some(Value::Null) => {}
+                Some(Value::Array(a)) => paid_features |= !a.is_empty(),
+                other => errs.add_received(&[key], "value must be an array.", other),
+            }
         }
-    };
-    let groups = match body.get("groups") {
-        Some(Value::Object(m)) => Some(m.clone()),
-        other => {
-            errs.add_received(&["groups"], "value must be a map.", other);
-            None
-        }
-    };
-    let mut paid_features = false;
-    for key in ["sandboxes", "impersonations"] {
-        match body.get(key) {
-            None | Some(Value::Null) => {}
-            Some(Value::Array(a)) => paid_features |= !a.is_empty(),
-            other => errs.add_received(&[key], "value must be an array.", other),
-        }
-    }
-    errs.into_result()?;
-    Ok(GraphBody {
-        revision: revision.unwrap_or(0),
-        groups: groups.unwrap_or_default(),
-        paid_features,
+        paid_features
     })
-}
-
-fn invalid(what: String) -> ApiError {
-    ApiError::bad_request_text(format!("{INVALID}{what}"))
 }
 
 /// A `{"schemas": <v>}` value (or a bare string) among `allowed`.
@@ -175,23 +148,16 @@ fn merge(row: &mut DataPermRow, sent: &Map<String, Value>) -> ApiResult<()> {
     Ok(())
 }
 
-pub async fn put(
-    app: &App,
-    caller: &Principal,
-    body: GraphBody,
-    force: bool,
-    skip_graph: bool,
-) -> ApiResult<Value> {
+pub async fn put(app: &App, caller: &Principal, body: GraphBody) -> ApiResult<Value> {
     let admin = caller.require_superuser()?;
-    if body.paid_features {
+    let paid_features = body.rest;
+    if paid_features {
         return Err(ApiError::Text(StatusCode::PAYMENT_REQUIRED, PAID.into()));
     }
     let now = app.clock.now().micros();
     let mut tx = app.store.begin().await?;
-    let current = tx.data_perm_revision().await?;
-    if body.revision != current && !force {
-        return Err(ApiError::Text(StatusCode::CONFLICT, STALE.into()));
-    }
+    let current = tx.graph_revision(PermGraph::Data).await?;
+    graph_put::check_revision(body.revision, current, body.force)?;
     let group_ids: Vec<i64> = tx.group_list().await?.iter().map(|g| g.id).collect();
     let mut db_ids: Vec<i64> = tx.database_list().await?.iter().map(|d| d.id).collect();
     db_ids.sort_unstable();
@@ -200,17 +166,8 @@ pub async fn put(
     let mut changed: BTreeMap<(i64, i64), (DataPermRow, DataPermRow)> = BTreeMap::new();
     let mut sent_groups = Vec::new();
     for (gkey, dbs) in &body.groups {
-        let gid = gkey
-            .parse::<i64>()
-            .ok()
-            .filter(|id| group_ids.contains(id))
-            .ok_or_else(|| invalid(format!("unknown group id {gkey}")))?;
+        let (gid, dbs) = graph_put::group_entries(gkey, dbs, |id| group_ids.contains(&id))?;
         sent_groups.push(gid);
-        let Value::Object(dbs) = dbs else {
-            return Err(invalid(format!(
-                "the entries of group {gkey} are not a map"
-            )));
-        };
         for (dkey, sent) in dbs {
             let did = dkey
                 .parse::<i64>()
@@ -240,22 +197,20 @@ pub async fn put(
     for ((gid, did), (old, new)) in &changed {
         tx.data_perm_set(new).await?;
         if old != new {
-            for (m, r) in [(&mut before, old), (&mut after, new)] {
-                if let Value::Object(o) = m.entry(gid.to_string()).or_insert(json!({})) {
-                    o.insert(did.to_string(), entry_json(r));
-                }
-            }
+            graph_put::record(&mut before, *gid, did.to_string(), entry_json(old));
+            graph_put::record(&mut after, *gid, did.to_string(), entry_json(new));
         }
     }
     let revision = tx
-        .data_perm_revision_insert(
+        .graph_revision_insert(
+            PermGraph::Data,
             &Value::Object(before).to_string(),
             &Value::Object(after).to_string(),
             admin.actor_id,
             now,
         )
         .await?;
-    let out = if skip_graph {
+    let out = if body.skip_graph {
         json!({ "revision": revision })
     } else {
         let stored = entries(tx.as_mut()).await?;

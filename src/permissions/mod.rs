@@ -3,6 +3,7 @@
 //! do with a database (the most permissive of their groups wins).
 pub mod api;
 pub mod graph;
+pub mod graph_put;
 pub mod store;
 
 use std::collections::HashMap;

@@ -1,4 +1,5 @@
-//! Storage of data permissions (`data_permission`) and their graph revisions.
+//! Storage of data permissions (`data_permission`) and the revisions of both permission graphs
+//! (data and collection).
 use async_trait::async_trait;
 
 use crate::store::StoreResult;
@@ -23,14 +24,52 @@ pub trait PermissionTx {
     /// Inserts or replaces the entry of `(row.group_id, row.database_id)`.
     async fn data_perm_set(&mut self, row: &DataPermRow) -> StoreResult<()>;
     async fn data_perm_delete_database(&mut self, database_id: i64) -> StoreResult<()>;
-    async fn data_perm_revision(&mut self) -> StoreResult<i64>;
-    async fn data_perm_revision_insert(
+    /// The latest revision of `graph` (0 before its first change).
+    async fn graph_revision(&mut self, graph: PermGraph) -> StoreResult<i64>;
+    /// Records a change of `graph` (its changed entries before and after, as JSON text) and
+    /// returns the new revision.
+    async fn graph_revision_insert(
         &mut self,
+        graph: PermGraph,
         before: &str,
         after: &str,
         user_id: i64,
         now: i64,
     ) -> StoreResult<i64>;
+}
+
+/// The two permission graphs; each numbers its changes in a revision table of its own, with the
+/// same columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PermGraph {
+    /// `/api/permissions/graph`.
+    Data,
+    /// `/api/collection/graph`.
+    Collection,
+}
+
+impl PermGraph {
+    pub fn latest_revision_sql(self) -> &'static str {
+        match self {
+            PermGraph::Data => "SELECT MAX(id) FROM data_permission_revision",
+            PermGraph::Collection => "SELECT MAX(id) FROM collection_permission_graph_revision",
+        }
+    }
+
+    pub fn insert_revision_sql(self) -> &'static str {
+        match self {
+            PermGraph::Data => {
+                "INSERT INTO data_permission_revision \
+                 (before_graph, after_graph, user_id, created_at) \
+                 VALUES ($1, $2, $3, $4) RETURNING id"
+            }
+            PermGraph::Collection => {
+                "INSERT INTO collection_permission_graph_revision \
+                 (before_graph, after_graph, user_id, created_at) \
+                 VALUES ($1, $2, $3, $4) RETURNING id"
+            }
+        }
+    }
 }
 
 const COLUMNS: &str =
@@ -99,32 +138,31 @@ macro_rules! impl_permission_tx {
                 Ok(())
             }
 
-            async fn data_perm_revision(&mut self) -> $crate::store::StoreResult<i64> {
-                let n: Option<i64> =
-                    sqlx::query_scalar("SELECT MAX(id) FROM data_permission_revision")
-                        .fetch_one(self.conn())
-                        .await?;
+            async fn graph_revision(
+                &mut self,
+                graph: $crate::permissions::store::PermGraph,
+            ) -> $crate::store::StoreResult<i64> {
+                let n: Option<i64> = sqlx::query_scalar(graph.latest_revision_sql())
+                    .fetch_one(self.conn())
+                    .await?;
                 Ok(n.unwrap_or(0))
             }
 
-            async fn data_perm_revision_insert(
+            async fn graph_revision_insert(
                 &mut self,
+                graph: $crate::permissions::store::PermGraph,
                 before: &str,
                 after: &str,
                 user_id: i64,
                 now: i64,
             ) -> $crate::store::StoreResult<i64> {
-                Ok(sqlx::query_scalar(
-                    "INSERT INTO data_permission_revision \
-                     (before_graph, after_graph, user_id, created_at) \
-                     VALUES ($1, $2, $3, $4) RETURNING id",
-                )
-                .bind(before)
-                .bind(after)
-                .bind(user_id)
-                .bind(now)
-                .fetch_one(self.conn())
-                .await?)
+                Ok(sqlx::query_scalar(graph.insert_revision_sql())
+                    .bind(before)
+                    .bind(after)
+                    .bind(user_id)
+                    .bind(now)
+                    .fetch_one(self.conn())
+                    .await?)
             }
         }
     };

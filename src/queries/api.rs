@@ -13,6 +13,7 @@ use crate::app::AppState;
 use crate::cards::api::RawRef;
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::Caller;
+use crate::http::query::bool_string;
 use crate::http::validate::{ValidationErrors, BOOLEAN};
 use crate::http::{JsonBody, MAX_JSON_BODY};
 
@@ -146,18 +147,20 @@ fn export_format(raw: &str) -> ApiResult<ExportFormat> {
     }
 }
 
-/// A boolean given as JSON or as the strings `true`/`false`.
+/// A boolean given as JSON or as the strings `true`/`false` (an empty string is `false`).
 fn flag(body: &Map<String, Value>, key: &'static str, errs: &mut ValidationErrors) -> bool {
-    match body.get(key) {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => true,
-        Some(Value::String(s)) if s.eq_ignore_ascii_case("false") || s.is_empty() => false,
-        other => {
-            errs.add_received(&[key], BOOLEAN, other);
-            false
-        }
-    }
+    let v = body.get(key);
+    let read = match v {
+        None | Some(Value::Null) => Some(false),
+        Some(Value::Bool(b)) => Some(*b),
+        Some(Value::String(s)) if s.is_empty() => Some(false),
+        Some(Value::String(s)) => bool_string(s),
+        Some(_) => None,
+    };
+    read.unwrap_or_else(|| {
+        errs.add_received(&[key], BOOLEAN, v);
+        false
+    })
 }
 
 /// An object given as JSON or as a string holding one.

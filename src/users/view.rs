@@ -83,6 +83,17 @@ pub fn short(u: &UserRow) -> Value {
     })
 }
 
+/// `last-edit-info` of a card or dashboard: its last editor and the item's `updated_at`.
+pub fn last_edit_info(editor: &UserRow, updated_at: i64) -> Value {
+    json!({
+        "id": editor.id,
+        "email": editor.email,
+        "first_name": editor.first_name,
+        "last_name": editor.last_name,
+        "timestamp": Timestamp(updated_at).to_rfc3339(),
+    })
+}
+
 /// Full view plus `group_ids` and `personal_collection_id` (list items).
 pub fn list_item(u: &UserRow, group_ids: &[i64]) -> Value {
     let mut m = full(u);

@@ -6,7 +6,7 @@ use super::{check_groups, personal_collection_name, target_person, user_event};
 use crate::app::App;
 use crate::error::{ApiError, ApiResult};
 use crate::groups::membership::{self, Change};
-use crate::groups::{ADMINISTRATORS, ALL_USERS};
+use crate::groups::ADMINISTRATORS;
 use crate::http::auth::{AdminCap, Principal};
 use crate::http::validate::{Fields, ValidationErrors};
 use crate::users::input::{self, Patch};
@@ -117,22 +117,14 @@ pub async fn update(
         now,
         audit: true,
     };
-    let mut changed_groups = false;
-    if let Some(target) = &target_groups {
-        for m in tx.memberships_of_user(id).await? {
-            if !target.contains(&m.group_id) && m.group_id != ALL_USERS {
-                membership::remove(tx.as_mut(), change, &m).await?;
-                changed_groups = true;
-            }
+    let changed_groups = match &target_groups {
+        Some(target) => {
+            let changed = membership::sync(tx.as_mut(), change, id, target).await?;
+            membership::ensure_an_admin_remains(tx.as_mut()).await?;
+            changed
         }
-        for g in target {
-            if !current_groups.contains(g) {
-                membership::add(tx.as_mut(), change, id, *g).await?;
-                changed_groups = true;
-            }
-        }
-        membership::ensure_an_admin_remains(tx.as_mut()).await?;
-    }
+        None => false,
+    };
     let was_admin = current_groups.contains(&ADMINISTRATORS);
     let is_admin = target_groups
         .as_ref()
