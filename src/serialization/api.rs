@@ -12,7 +12,7 @@ use super::select::CollectionRef;
 use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::Caller;
-use crate::http::validate::{ValidationErrors, BOOLEAN_STRING};
+use crate::http::validate::ValidationErrors;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -41,17 +41,7 @@ impl Params {
     }
 
     pub fn boolean(&self, errs: &mut ValidationErrors, name: &'static str, default: bool) -> bool {
-        let Some(raw) = self.last(name) else {
-            return default;
-        };
-        match raw.to_ascii_lowercase().as_str() {
-            "true" => true,
-            "false" => false,
-            _ => {
-                errs.add_received(&[name], BOOLEAN_STRING, Some(&Value::String(raw.into())));
-                default
-            }
-        }
+        crate::http::query::read_boolean(errs, name, self.last(name)).unwrap_or(default)
     }
 }
 
