@@ -112,26 +112,8 @@ const KNOWN_SETTINGS: &[&str] = super::export::EXPORTED_SETTINGS;
 /// Entity ids of the cards a card's query uses (`source-table` and `card-id` references).
 pub fn card_source_refs(doc: &Map<String, Value>) -> Vec<String> {
     let mut out = Vec::new();
-    fn walk(v: &Value, out: &mut Vec<String>) {
-        match v {
-            Value::Object(m) => {
-                for (k, x) in m {
-                    match (k.as_str(), x) {
-                        ("source-table", Value::String(s)) | ("card-id", Value::String(s))
-                            if !s.starts_with("card__") =>
-                        {
-                            out.push(s.clone())
-                        }
-                        _ => walk(x, out),
-                    }
-                }
-            }
-            Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
-            _ => {}
-        }
-    }
     if let Some(q) = doc.get("dataset_query") {
-        walk(q, &mut out);
+        collect_card_refs(q, &mut out);
     }
     out
 }
@@ -382,6 +364,9 @@ impl<'a> Loader<'a> {
     }
 }
 
+/// Card references (`source-table` / `card-id` entity ids, not `card__<id>`) anywhere in `v`.
+/// Documents come from the bounded YAML reader (at most 128 levels deep), so the recursion is
+/// bounded.
 fn collect_card_refs(v: &Value, out: &mut Vec<String>) {
     match v {
         Value::Object(m) => {
