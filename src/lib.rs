@@ -6,6 +6,7 @@
 pub mod api_keys;
 pub mod app;
 pub mod audit;
+pub mod auth;
 pub mod cards;
 pub mod clock;
 pub mod collections;

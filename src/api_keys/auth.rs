@@ -14,8 +14,8 @@ use super::format::{self, KeyDigest};
 use super::last_used::LastUsed;
 use super::ratelimit::FailedKeyLimiter;
 use super::store::KeyAuthRow;
+use crate::auth::{Principal, Via};
 use crate::clock::Timestamp;
-use crate::http::auth::{Principal, Via};
 use crate::store::{DynStore, StoreError};
 
 pub const CACHE_TTL: Duration = Duration::from_secs(60);

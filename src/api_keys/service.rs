@@ -14,11 +14,11 @@ use super::store::{ApiKeyRow, KeyRotation, NewApiKey};
 use super::view;
 use crate::app::App;
 use crate::audit::AuditEvent;
+use crate::auth::{AdminCap, Principal};
 use crate::clock::Timestamp;
 use crate::error::{ApiError, ApiResult};
 use crate::groups::membership::{self, Change};
 use crate::groups::ALL_USERS;
-use crate::http::auth::{AdminCap, Principal};
 use crate::store::{StoreError, Tx};
 use crate::users::store::{NewUser, UserProfile};
 

@@ -9,9 +9,9 @@ use parking_lot::Mutex;
 
 use super::store::KeyAuthRow;
 use crate::app::{App, AppState};
+use crate::auth::{Principal, Via};
 use crate::clock::{Clock, Timestamp};
 use crate::config::Config;
-use crate::http::auth::{Principal, Via};
 use crate::sessions::store::SessionAuthRow;
 use crate::store::{Backend, DatabaseUrl, DynStore, KeyInvalidation, Store, StoreResult, Tx};
 use crate::users::store::NewUser;

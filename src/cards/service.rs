@@ -6,11 +6,11 @@ use super::input::{self, Derived};
 use super::store::CardRow;
 use super::view::{self, CardContext};
 use crate::app::App;
+use crate::auth::Principal;
 use crate::collections::perms::{self, Level};
 use crate::collections::service::ARCHIVED_PARENT;
 use crate::entity_id::new_entity_id;
 use crate::error::{ApiError, ApiResult};
-use crate::http::auth::Principal;
 use crate::http::validate::ValidationErrors;
 use crate::store::{StoreError, Tx};
 

@@ -9,9 +9,9 @@ use super::service::{
 };
 use super::store::CardRow;
 use crate::app::App;
+use crate::auth::Principal;
 use crate::collections::perms::Level;
 use crate::error::{ApiError, ApiResult};
-use crate::http::auth::Principal;
 use crate::http::validate::ValidationErrors;
 use crate::json_fields::Patch;
 use crate::store::Tx;

@@ -2,9 +2,9 @@
 use serde_json::{json, Value};
 
 use super::store::{CardRow, CollectionBrief};
+use crate::auth::Principal;
 use crate::clock::rfc3339;
 use crate::collections::perms::Level;
-use crate::http::auth::Principal;
 use crate::json_fields::parse_stored;
 use crate::users::store::UserRow;
 use crate::users::view::{last_edit_info, short};

@@ -3,8 +3,8 @@ use super::perms::{Graph, Level};
 use super::service::{invalid_request, relocate};
 use super::store::CollectionRow;
 use super::view::parent_id;
+use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::http::auth::Principal;
 use crate::store::Tx;
 
 /// Archives `row` directly and every live descendant with it, under one operation id.

@@ -11,9 +11,9 @@ use super::service::{resolve, CollectionKey};
 use super::store::CollectionRow;
 use super::view::{can_write, effective_location};
 use crate::app::App;
+use crate::auth::Principal;
 use crate::clock::Timestamp;
 use crate::error::{ApiError, ApiResult};
-use crate::http::auth::Principal;
 use crate::http::query::Paging;
 use crate::store::{StoreResult, Tx};
 

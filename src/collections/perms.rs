@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use super::store::{CollectionRow, PermRow};
-use crate::http::auth::Principal;
+use crate::auth::Principal;
 use crate::store::{StoreResult, Tx};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

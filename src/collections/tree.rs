@@ -7,8 +7,8 @@ use super::service::{sort_rows, visible, ListQuery};
 use super::store::CollectionRow;
 use super::view::entry_json;
 use crate::app::App;
+use crate::auth::Principal;
 use crate::error::ApiResult;
-use crate::http::auth::Principal;
 
 pub struct TreeQuery {
     pub exclude_archived: bool,

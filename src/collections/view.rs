@@ -3,8 +3,8 @@ use serde_json::{json, Map, Value};
 
 use super::perms::{location_ids, Graph, Level};
 use super::store::CollectionRow;
+use crate::auth::Principal;
 use crate::clock::Timestamp;
-use crate::http::auth::Principal;
 
 /// The slug of a name (content.md §1.1). Non-ASCII letters count as separators.
 pub fn slugify(name: &str) -> String {

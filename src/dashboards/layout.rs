@@ -10,10 +10,10 @@ use serde_json::Value;
 use super::input::{DashcardInput, Layout};
 use super::layout_store::{series_text, DashcardRow, TabRow};
 use super::service::{archived_object, entity_id_used, level, map_conflict};
+use crate::auth::Principal;
 use crate::collections::perms::Level;
 use crate::entity_id::new_entity_id;
 use crate::error::{ApiError, ApiResult};
-use crate::http::auth::Principal;
 use crate::store::Tx;
 
 pub const TAB_REQUIRED: &str = "This dashboard has tab, makes sure every card has a tab";

@@ -10,12 +10,12 @@ use super::layout_store::series_text;
 use super::store::DashboardRow;
 use super::view::{self, DashContext};
 use crate::app::App;
+use crate::auth::Principal;
 use crate::cards::store::CardRow;
 use crate::collections::perms::{self, Level};
 use crate::collections::service::{ARCHIVED_PARENT, DUPLICATE_ENTITY_ID, TRASH_MODIFY};
 use crate::entity_id::new_entity_id;
 use crate::error::{ApiError, ApiResult};
-use crate::http::auth::Principal;
 use crate::http::validate::ValidationErrors;
 use crate::store::{StoreError, Tx};
 

@@ -9,9 +9,9 @@ pub mod store;
 use serde_json::{json, Value};
 
 use crate::app::App;
+use crate::auth::Principal;
 use crate::clock::Timestamp;
 use crate::config::Config;
-use crate::http::auth::Principal;
 use crate::permissions::Access;
 use store::DatabaseRow;
 

@@ -4,7 +4,6 @@
 //! extensions. Handlers then extract [`Caller`] (401 when absent) or [`MaybeCaller`].
 //! Admin-only service functions take an [`AdminCap`], which only a successful check produces.
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::{request::Parts, HeaderMap};
@@ -12,57 +11,13 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::app::AppState;
+use crate::auth::Principal;
 use crate::error::ApiError;
 
 pub const SESSION_COOKIE: &str = "metabase.SESSION";
 pub const SESSION_HEADER: &str = "x-metabase-session";
 pub const API_KEY_HEADER: &str = "x-api-key";
 pub const KEY_RATE_LIMIT_MESSAGE: &str = "Too many failed API key attempts. Try again later.";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Via {
-    Session,
-    ApiKey { key_id: i64 },
-}
-
-/// The authenticated caller: a person (session) or a key user (API key).
-#[derive(Debug, Clone)]
-pub struct Principal {
-    pub user_id: i64,
-    pub is_superuser: bool,
-    /// Ascending group ids, All Users included.
-    pub group_ids: Arc<[i64]>,
-    pub via: Via,
-}
-
-/// Proof that the caller is a superuser; only [`Principal::require_superuser`] makes one.
-#[derive(Debug, Clone, Copy)]
-pub struct AdminCap {
-    pub actor_id: i64,
-    _sealed: Sealed,
-}
-
-/// Private, so no other module can build an [`AdminCap`] (`#[non_exhaustive]` would still let
-/// the rest of the crate do it).
-#[derive(Debug, Clone, Copy)]
-struct Sealed;
-
-impl Principal {
-    pub fn require_superuser(&self) -> Result<AdminCap, ApiError> {
-        if self.is_superuser {
-            Ok(AdminCap {
-                actor_id: self.user_id,
-                _sealed: Sealed,
-            })
-        } else {
-            Err(ApiError::Forbidden)
-        }
-    }
-
-    pub fn admin_cap(&self) -> Option<AdminCap> {
-        self.require_superuser().ok()
-    }
-}
 
 /// Request extension set by [`resolve_caller`].
 #[derive(Debug, Clone)]

@@ -8,9 +8,9 @@ use super::graph_put::{self, invalid, GraphPut};
 use super::store::{DataPermRow, PermGraph};
 use super::{admin_entry, default_entry, entry_json, BLOCKED, NO};
 use crate::app::App;
+use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::groups::ADMINISTRATORS;
-use crate::http::auth::Principal;
 use crate::http::query::QueryParams;
 use crate::store::Tx;
 

@@ -11,9 +11,9 @@ use std::collections::HashMap;
 use axum::http::StatusCode;
 use serde_json::{json, Value};
 
+use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::groups::{ADMINISTRATORS, ALL_USERS};
-use crate::http::auth::Principal;
 use crate::store::{StoreResult, Tx};
 use store::DataPermRow;
 

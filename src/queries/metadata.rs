@@ -7,9 +7,9 @@ use serde_json::{json, Value};
 use super::request;
 use super::template::Resolver;
 use crate::app::App;
+use crate::auth::Principal;
 use crate::databases::details;
 use crate::error::ApiResult;
-use crate::http::auth::Principal;
 
 const BUDGET: Duration = Duration::from_secs(10);
 

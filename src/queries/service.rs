@@ -13,12 +13,12 @@ use super::request::{self, Constraints, Native};
 use super::sqltext::single_statement;
 use super::template::{self, CardSource, Resolver};
 use crate::app::App;
+use crate::auth::Principal;
 use crate::cards::service::CardRef;
 use crate::collections::perms::{self, Level};
 use crate::databases::details;
 use crate::databases::store::DatabaseRow;
 use crate::error::{ApiError, ApiResult};
-use crate::http::auth::Principal;
 use crate::permissions;
 use crate::store::Tx;
 

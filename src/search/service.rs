@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use serde_json::{json, Value};
 
 use crate::app::App;
+use crate::auth::Principal;
 use crate::clock::Timestamp;
 use crate::collections::item_store::{ItemRow, ItemScope};
 use crate::collections::item_view::model_rank;
@@ -12,7 +13,6 @@ use crate::collections::perms::{Graph, Level};
 use crate::collections::store::CollectionRow;
 use crate::collections::view::parent_id;
 use crate::error::ApiResult;
-use crate::http::auth::Principal;
 use crate::http::query::Paging;
 
 pub struct SearchQuery {

@@ -6,9 +6,9 @@ use axum::body::Bytes;
 use serde_json::{json, Value};
 
 use crate::app::App;
+use crate::auth::{Principal, Via};
 use crate::clock::Timestamp;
 use crate::error::{ApiError, ApiResult};
-use crate::http::auth::{Principal, Via};
 use crate::users::view;
 
 /// `GET /api/user/current`.

@@ -1,0 +1,52 @@
+//! Who a caller is, independent of how the request arrived: the [`Principal`] the HTTP layer
+//! resolves (http::auth) and the capabilities services demand. A leaf module, so services depend
+//! on it rather than on the HTTP layer. Admin-only service functions take an [`AdminCap`], which
+//! only a successful [`Principal::require_superuser`] produces.
+use std::sync::Arc;
+
+use crate::error::ApiError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    Session,
+    ApiKey { key_id: i64 },
+}
+
+/// The authenticated caller: a person (session) or a key user (API key).
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user_id: i64,
+    pub is_superuser: bool,
+    /// Ascending group ids, All Users included.
+    pub group_ids: Arc<[i64]>,
+    pub via: Via,
+}
+
+/// Proof that the caller is a superuser; only [`Principal::require_superuser`] makes one.
+#[derive(Debug, Clone, Copy)]
+pub struct AdminCap {
+    pub actor_id: i64,
+    _sealed: Sealed,
+}
+
+/// Private, so no other module can build an [`AdminCap`] (`#[non_exhaustive]` would still let
+/// the rest of the crate do it).
+#[derive(Debug, Clone, Copy)]
+struct Sealed;
+
+impl Principal {
+    pub fn require_superuser(&self) -> Result<AdminCap, ApiError> {
+        if self.is_superuser {
+            Ok(AdminCap {
+                actor_id: self.user_id,
+                _sealed: Sealed,
+            })
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
+
+    pub fn admin_cap(&self) -> Option<AdminCap> {
+        self.require_superuser().ok()
+    }
+}
