@@ -1,0 +1,434 @@
+//! The storage contract of the content traits (collections, items, cards, dashboards, layout,
+//! databases, data permissions, serialization writes), run against both backends through the
+//! `Tx` the store hands out. Pinned: every column round trips (NULLs, Unicode, large JSON text
+//! byte for byte), the orderings callers rely on, constraint violations as `Conflict`, cascades,
+//! rollback on drop, subtree location rewrites and the "not found" answers.
+use ferrobase::cards::store::CardRow;
+use ferrobase::collections::item_store::ItemScope;
+use ferrobase::collections::store::{CollectionRow, NewCollection, PermRow};
+use ferrobase::dashboards::layout_store::{series_text, DashcardRow, TabRow};
+use ferrobase::dashboards::store::DashboardRow;
+use ferrobase::databases::store::DatabaseRow;
+use ferrobase::permissions::store::DataPermRow;
+use ferrobase::store::{StoreError, Tx};
+use ferrobase::users::store::NewUser;
+
+use crate::both;
+
+const MISSING: i64 = 987_654_321;
+
+/// JSON text a JSON-typed column would reformat: odd spacing, key order, escapes, Unicode and
+/// 256 KiB of payload. The store must keep it byte for byte.
+fn big_json() -> String {
+    format!(
+        "{{ \"z\" : 1,\"a\":[ 1.50, \"é😀\\u0000\\n\" ],  \"pad\":\"{}\" }}",
+        "x".repeat(256 * 1024)
+    )
+}
+
+async fn user(tx: &mut dyn Tx, email: &str, superuser: bool, joined: i64) -> i64 {
+    tx.user_insert(&NewUser {
+        email: email.into(),
+        first_name: Some("Zoë".into()),
+        last_name: None,
+        password_hash: None,
+        key_user: false,
+        is_superuser: superuser,
+        is_installer: false,
+        locale: None,
+        login_attributes: None,
+        now: joined,
+    })
+    .await
+    .unwrap()
+}
+
+async fn coll(tx: &mut dyn Tx, eid: &str, location: &str) -> CollectionRow {
+    tx.collection_insert(&NewCollection {
+        entity_id: eid,
+        name: eid,
+        description: None,
+        location,
+        now: 7,
+    })
+    .await
+    .unwrap()
+}
+
+/// A card with every optional column set.
+fn card(eid: &str, user: i64, collection_id: Option<i64>) -> CardRow {
+    CardRow {
+        id: 0,
+        entity_id: eid.into(),
+        name: format!("Ventes 📈 {eid}"),
+        description: Some("“quoted” — desc".into()),
+        card_type: "model".into(),
+        display: "table".into(),
+        dataset_query: big_json(),
+        query_type: Some("native".into()),
+        database_id: Some(1),
+        table_id: Some(42),
+        visualization_settings: "{\"b\":2,  \"a\":1}".into(),
+        parameters: "[ ]".into(),
+        parameter_mappings: "[{\"x\":null}]".into(),
+        result_metadata: Some("[{\"name\":\"ñ\"}]".into()),
+        collection_id,
+        collection_position: Some(3),
+        collection_preview: false,
+        dashboard_id: None,
+        dashboard_tab_id: None,
+        cache_ttl: Some(60),
+        archived: false,
+        archived_directly: false,
+        creator_id: user,
+        last_editor_id: user,
+        last_used_at: Some(1_700_000_000_000_001),
+        created_at: 1_700_000_000_000_002,
+        updated_at: 1_700_000_000_000_003,
+    }
+}
+
+fn bare_card(eid: &str, user: i64) -> CardRow {
+    CardRow {
+        description: None,
+        query_type: None,
+        database_id: None,
+        table_id: None,
+        result_metadata: None,
+        collection_position: None,
+        cache_ttl: None,
+        last_used_at: None,
+        card_type: "question".into(),
+        ..card(eid, user, None)
+    }
+}
+
+fn dash(eid: &str, user: i64, collection_id: Option<i64>) -> DashboardRow {
+    DashboardRow {
+        id: 0,
+        entity_id: eid.into(),
+        name: format!("Tableau de bord «{eid}»"),
+        description: Some("ü".into()),
+        collection_id,
+        collection_position: Some(1),
+        parameters: big_json(),
+        width: "full".into(),
+        auto_apply_filters: false,
+        cache_ttl: Some(5),
+        position: Some(9),
+        caveats: Some("c".into()),
+        points_of_interest: Some("p".into()),
+        archived: false,
+        archived_directly: false,
+        creator_id: user,
+        last_editor_id: user,
+        created_at: 11,
+        updated_at: 12,
+    }
+}
+
+fn dashcard(eid: &str, dashboard_id: i64, tab: Option<i64>, card: Option<i64>) -> DashcardRow {
+    DashcardRow {
+        id: 0,
+        entity_id: eid.into(),
+        dashboard_id,
+        dashboard_tab_id: tab,
+        card_id: card,
+        row: 2,
+        col: 3,
+        size_x: 4,
+        size_y: 5,
+        parameter_mappings: big_json(),
+        visualization_settings: "{\"t\":\"ß\"}".into(),
+        inline_parameters: "[\"p\"]".into(),
+        series: "[]".into(),
+        created_at: 21,
+        updated_at: 22,
+    }
+}
+
+fn tab(eid: &str, dashboard_id: i64, position: i64) -> TabRow {
+    TabRow {
+        id: 0,
+        entity_id: eid.into(),
+        dashboard_id,
+        name: format!("Onglet {eid}"),
+        position,
+        created_at: 31,
+        updated_at: 32,
+    }
+}
+
+fn database(name: &str, creator: Option<i64>) -> DatabaseRow {
+    DatabaseRow {
+        id: 0,
+        name: name.into(),
+        description: Some("base de données".into()),
+        engine: "postgres".into(),
+        details: big_json(),
+        is_sample: false,
+        auto_run_queries: false,
+        cache_ttl: Some(30),
+        creator_id: creator,
+        created_at: 41,
+        updated_at: 42,
+    }
+}
+
+fn is_conflict<T: std::fmt::Debug>(r: Result<T, StoreError>) -> bool {
+    matches!(r, Err(StoreError::Conflict(_)))
+}
+
+// ---------------------------------------------------------------------------------------------
+// CollectionTx
+// ---------------------------------------------------------------------------------------------
+
+both!(
+    contract_collection_round_trip_lookups_and_not_found,
+    |t| async move {
+        let mut tx = t.app.store.begin().await.unwrap();
+        let c = tx
+            .collection_insert(&NewCollection {
+                entity_id: "coll-eid-000000000001",
+                name: "Finance 財務 🧾",
+                description: None,
+                location: "/",
+                now: 1_700_000_000_000_009,
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                c.name.as_str(),
+                c.description.as_deref(),
+                c.location.as_str()
+            ),
+            ("Finance 財務 🧾", None, "/")
+        );
+        assert_eq!(c.created_at, 1_700_000_000_000_009);
+        assert_eq!(
+            (c.personal_owner_id, c.namespace.clone(), c.kind.clone()),
+            (None, None, None)
+        );
+        assert!(!c.archived && !c.is_sample);
+        assert_eq!(
+            (c.archived_directly, c.archive_operation_id.clone()),
+            (None, None)
+        );
+        let got = tx.collection_get(c.id).await.unwrap().unwrap();
+        assert_eq!(format!("{got:?}"), format!("{c:?}"));
+        let by_eid = tx
+            .collection_by_entity_id("coll-eid-000000000001")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(by_eid.id, c.id);
+        assert!(tx.collection_get(MISSING).await.unwrap().is_none());
+        assert!(tx.collection_by_entity_id("nope").await.unwrap().is_none());
+        assert!(tx.content_collection(MISSING).await.unwrap().is_none());
+
+        tx.collection_update_text(c.id, "Ünïcode", Some("desc ✓"))
+            .await
+            .unwrap();
+        tx.collection_set_archived(c.id, true, Some(true), Some("op-1"))
+            .await
+            .unwrap();
+        let got = tx.collection_get(c.id).await.unwrap().unwrap();
+        assert_eq!(
+            (got.name.as_str(), got.description.as_deref(), got.archived),
+            ("Ünïcode", Some("desc ✓"), true)
+        );
+        assert_eq!(
+            (got.archived_directly, got.archive_operation_id.as_deref()),
+            (Some(true), Some("op-1"))
+        );
+        let brief = tx.content_collection(c.id).await.unwrap().unwrap();
+        assert_eq!(
+            (brief.name.as_str(), brief.archived, brief.coll_type.clone()),
+            ("Ünïcode", true, None)
+        );
+        tx.collection_update_text(c.id, "Ünïcode", None)
+            .await
+            .unwrap();
+        tx.collection_set_archived(c.id, false, None, None)
+            .await
+            .unwrap();
+        let got = tx.collection_get(c.id).await.unwrap().unwrap();
+        assert_eq!(
+            (
+                got.description,
+                got.archived,
+                got.archived_directly,
+                got.archive_operation_id
+            ),
+            (None, false, None, None)
+        );
+        // The Trash is seeded; both lookups agree on it.
+        let trash = tx.collection_trash().await.unwrap().unwrap();
+        assert!(trash.is_trash());
+        assert_eq!(tx.content_trash_id().await.unwrap(), Some(trash.id));
+        assert!(tx
+            .content_collection(trash.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .is_trash());
+    }
+);
+
+both!(
+    contract_collection_entity_id_unique_is_a_conflict,
+    |t| async move {
+        let mut tx = t.app.store.begin().await.unwrap();
+        coll(tx.as_mut(), "dup-eid", "/").await;
+        tx.commit().await.unwrap();
+        let mut tx = t.app.store.begin().await.unwrap();
+        let dup = tx
+            .collection_insert(&NewCollection {
+                entity_id: "dup-eid",
+                name: "other",
+                description: None,
+                location: "/",
+                now: 1,
+            })
+            .await;
+        assert!(is_conflict(dup));
+    }
+);
+
+both!(
+    contract_collection_subtree_location_rewrite_in_one_transaction,
+    |t| async move {
+        let mut tx = t.app.store.begin().await.unwrap();
+        let a = coll(tx.as_mut(), "a", "/").await;
+        let b = coll(tx.as_mut(), "b", &format!("/{}/", a.id)).await;
+        let c = coll(tx.as_mut(), "c", &format!("/{}/{}/", a.id, b.id)).await;
+        let d = coll(tx.as_mut(), "d", "/").await;
+        tx.commit().await.unwrap();
+
+        // The services' move: the moved row, then every descendant found by prefix, all read
+        // back within the same transaction (read-your-writes).
+        let mut tx = t.app.store.begin().await.unwrap();
+        let old = format!("/{}/", a.id);
+        let new = format!("/{}/{}/", d.id, a.id);
+        tx.collection_set_location(a.id, &format!("/{}/", d.id))
+            .await
+            .unwrap();
+        for x in tx.collection_all().await.unwrap() {
+            if let Some(rest) = x.location.strip_prefix(&old) {
+                tx.collection_set_location(x.id, &format!("{new}{rest}"))
+                    .await
+                    .unwrap();
+            }
+        }
+        let seen = |rows: &[CollectionRow], id: i64| {
+            rows.iter()
+                .find(|r| r.id == id)
+                .map(|r| r.location.clone())
+                .unwrap()
+        };
+        let rows = tx.collection_all().await.unwrap();
+        assert_eq!(seen(&rows, a.id), format!("/{}/", d.id));
+        assert_eq!(seen(&rows, b.id), format!("/{}/{}/", d.id, a.id));
+        assert_eq!(
+            seen(&rows, c.id),
+            format!("/{}/{}/{}/", d.id, a.id, b.id)
+        );
+        assert_eq!(seen(&rows, d.id), "/");
+        tx.commit().await.unwrap();
+
+        // A rewrite dropped without commit leaves every location as it was.
+        {
+            let mut tx = t.app.store.begin().await.unwrap();
+            tx.collection_set_location(c.id, "/").await.unwrap();
+            tx.collection_update_text(c.id, "renamed", None)
+                .await
+                .unwrap();
+        }
+        let mut tx = t.app.store.read().await.unwrap();
+        let got = tx.collection_get(c.id).await.unwrap().unwrap();
+        assert_eq!(
+            (got.location, got.name),
+            (format!("/{}/{}/{}/", d.id, a.id, b.id), "c".to_string())
+        );
+        // collection_all returns every row, the seeded Trash included.
+        assert_eq!(tx.collection_all().await.unwrap().len(), 5);
+    }
+);
+
+both!(
+    contract_collection_perm_set_copy_clear_and_group_delete,
+    |t| async move {
+        let mut tx = t.app.store.begin().await.unwrap();
+        let g = tx.group_insert("Perm group").await.unwrap().id;
+        let c1 = coll(tx.as_mut(), "p1", "/").await.id;
+        let c2 = coll(tx.as_mut(), "p2", "/").await.id;
+        // The seeded root entry of All Users.
+        assert!(tx.collection_perm_all().await.unwrap().contains(&PermRow {
+            group_id: 1,
+            collection_id: 0,
+            level: "write".into()
+        }));
+        assert!(tx.collection_perm_of(c1).await.unwrap().is_empty());
+        tx.collection_perm_set(g, c1, "read").await.unwrap();
+        tx.collection_perm_set(g, c1, "write").await.unwrap();
+        tx.collection_perm_set(1, c1, "read").await.unwrap();
+        let mut of = tx.collection_perm_of(c1).await.unwrap();
+        of.sort_by_key(|r| r.group_id);
+        assert_eq!(
+            of,
+            vec![
+                PermRow {
+                    group_id: 1,
+                    collection_id: c1,
+                    level: "read".into()
+                },
+                PermRow {
+                    group_id: g,
+                    collection_id: c1,
+                    level: "write".into()
+                },
+            ]
+        );
+        tx.collection_perm_copy(c1, c2).await.unwrap();
+        let mut copied = tx.collection_perm_of(c2).await.unwrap();
+        copied.sort_by_key(|r| r.group_id);
+        assert_eq!(
+            copied
+                .iter()
+                .map(|r| (r.group_id, r.level.as_str()))
+                .collect::<Vec<_>>(),
+            vec![(1, "read"), (g, "write")]
+        );
+        tx.collection_perm_set(1, c1, "none").await.unwrap();
+        assert_eq!(tx.collection_perm_of(c1).await.unwrap().len(), 1);
+        tx.collection_perm_clear(c2).await.unwrap();
+        assert!(tx.collection_perm_of(c2).await.unwrap().is_empty());
+        tx.collection_perm_delete_group(g).await.unwrap();
+        assert!(tx.collection_perm_of(c1).await.unwrap().is_empty());
+        tx.collection_perm_set(g, c1, "read").await.unwrap();
+        tx.collection_perm_set(g, c2, "read").await.unwrap();
+        tx.commit().await.unwrap();
+        // Copying onto a collection that already has entries violates the key: Conflict.
+        let mut tx = t.app.store.begin().await.unwrap();
+        assert!(is_conflict(tx.collection_perm_copy(c1, c2).await));
+    }
+);
+
+both!(contract_collection_graph_revision_counts_up, |t| async move {
+    let mut tx = t.app.store.begin().await.unwrap();
+    let before = tx.collection_graph_revision().await.unwrap();
+    let r1 = tx
+        .collection_graph_revision_insert("{\"a\":1}", &big_json(), 1, 5)
+        .await
+        .unwrap();
+    let r2 = tx
+        .collection_graph_revision_insert("{}", "{}", 1, 6)
+        .await
+        .unwrap();
+    assert!(r1 > before && r2 > r1, "{before} {r1} {r2}");
+    assert_eq!(tx.collection_graph_revision().await.unwrap(), r2);
+    drop(tx);
+    let mut tx = t.app.store.read().await.unwrap();
+    assert_eq!(tx.collection_graph_revision().await.unwrap(), before);
+});
