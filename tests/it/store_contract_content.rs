@@ -175,7 +175,7 @@ fn database(name: &str, creator: Option<i64>) -> DatabaseRow {
     }
 }
 
-fn is_conflict<T: std::fmt::Debug>(r: Result<T, StoreError>) -> bool {
+fn is_conflict<T>(r: &Result<T, StoreError>) -> bool {
     matches!(r, Err(StoreError::Conflict(_)))
 }
 
@@ -292,7 +292,7 @@ both!(
                 now: 1,
             })
             .await;
-        assert!(is_conflict(dup));
+        assert!(is_conflict(&dup));
     }
 );
 
@@ -411,7 +411,7 @@ both!(
         tx.commit().await.unwrap();
         // Copying onto a collection that already has entries violates the key: Conflict.
         let mut tx = t.app.store.begin().await.unwrap();
-        assert!(is_conflict(tx.collection_perm_copy(c1, c2).await));
+        assert!(is_conflict(&tx.collection_perm_copy(c1, c2).await));
     }
 );
 
@@ -432,3 +432,379 @@ both!(contract_collection_graph_revision_counts_up, |t| async move {
     let mut tx = t.app.store.read().await.unwrap();
     assert_eq!(tx.collection_graph_revision().await.unwrap(), before);
 });
+
+both!(
+    contract_collection_content_archive_takes_live_items_and_restores_only_those,
+    |t| async move {
+        let mut tx = t.app.store.begin().await.unwrap();
+        let u = user(tx.as_mut(), "arch@example.com", false, 1).await;
+        let c = coll(tx.as_mut(), "arch", "/").await.id;
+        let live = tx.card_insert(&card("live", u, Some(c))).await.unwrap();
+        let own = tx
+            .card_insert(&CardRow {
+                archived: true,
+                archived_directly: true,
+                ..card("own", u, Some(c))
+            })
+            .await
+            .unwrap();
+        let trashed_dash = tx
+            .dashboard_insert(&DashboardRow {
+                archived: true,
+                archived_directly: true,
+                ..dash("td", u, Some(c))
+            })
+            .await
+            .unwrap();
+        let dq = tx
+            .card_insert(&CardRow {
+                dashboard_id: Some(trashed_dash),
+                archived: true,
+                ..card("dq", u, Some(c))
+            })
+            .await
+            .unwrap();
+        let d = tx.dashboard_insert(&dash("d", u, Some(c))).await.unwrap();
+        tx.collection_content_archive(c, true, 500).await.unwrap();
+        let flags = |r: CardRow| (r.archived, r.archived_directly, r.updated_at);
+        let l = tx.card_get(live).await.unwrap().unwrap();
+        assert_eq!(flags(l), (true, false, 500));
+        let o = tx.card_get(own).await.unwrap().unwrap();
+        assert_eq!(flags(o), (true, true, 1_700_000_000_000_003));
+        let q = tx.card_get(dq).await.unwrap().unwrap();
+        assert_eq!(flags(q), (true, false, 1_700_000_000_000_003));
+        let dd = tx.dashboard_get(d).await.unwrap().unwrap();
+        assert_eq!((dd.archived, dd.archived_directly, dd.updated_at), (true, false, 500));
+        tx.collection_content_archive(c, false, 600).await.unwrap();
+        let l = tx.card_get(live).await.unwrap().unwrap();
+        assert_eq!(flags(l), (false, false, 600));
+        let o = tx.card_get(own).await.unwrap().unwrap();
+        assert_eq!(flags(o), (true, true, 1_700_000_000_000_003));
+        // The question of a dashboard trashed on its own stays archived with it.
+        let q = tx.card_get(dq).await.unwrap().unwrap();
+        assert_eq!(flags(q), (true, false, 1_700_000_000_000_003));
+        let td = tx.dashboard_get(trashed_dash).await.unwrap().unwrap();
+        assert!(td.archived && td.archived_directly);
+        assert!(!tx.dashboard_get(d).await.unwrap().unwrap().archived);
+    }
+);
+
+// ---------------------------------------------------------------------------------------------
+// ItemTx
+// ---------------------------------------------------------------------------------------------
+
+both!(contract_item_scopes_and_kinds, |t| async move {
+    let mut tx = t.app.store.begin().await.unwrap();
+    let u = user(tx.as_mut(), "items@example.com", false, 1).await;
+    let editor = user(tx.as_mut(), "editor@example.com", false, 1).await;
+    let c = coll(tx.as_mut(), "items", "/").await.id;
+    let empty = coll(tx.as_mut(), "empty", "/").await.id;
+    let model = tx
+        .card_insert(&CardRow {
+            last_editor_id: editor,
+            ..card("m", u, Some(c))
+        })
+        .await
+        .unwrap();
+    let root_q = tx.card_insert(&bare_card("rq", u)).await.unwrap();
+    let gone = tx
+        .card_insert(&CardRow {
+            archived: true,
+            archived_directly: true,
+            card_type: "metric".into(),
+            ..card("gone", u, Some(c))
+        })
+        .await
+        .unwrap();
+    let d = tx.dashboard_insert(&dash("items-d", u, Some(c))).await.unwrap();
+    let dq = tx
+        .card_insert(&CardRow {
+            dashboard_id: Some(d),
+            card_type: "question".into(),
+            ..card("items-dq", u, Some(c))
+        })
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = t.app.store.read().await.unwrap();
+    let ids = |mut rows: Vec<ferrobase::collections::item_store::ItemRow>| {
+        rows.sort_by(|a, b| (&a.kind, a.id).cmp(&(&b.kind, b.id)));
+        rows.into_iter()
+            .map(|r| (r.model(), r.id))
+            .collect::<Vec<_>>()
+    };
+    let in_c = tx.content_items(ItemScope::In(Some(c))).await.unwrap();
+    let m = in_c.iter().find(|r| r.id == model && r.kind == "card").unwrap();
+    assert_eq!(
+        (m.editor_id, m.editor_email.as_str(), m.editor_first_name.as_deref()),
+        (editor, "editor@example.com", Some("Zoë"))
+    );
+    assert_eq!(m.editor_last_name, None);
+    assert_eq!(m.dataset_query.as_deref(), Some(big_json().as_str()));
+    assert_eq!(
+        (m.display.as_deref(), m.database_id, m.collection_preview, m.last_used_at),
+        (Some("table"), Some(1), Some(false), Some(1_700_000_000_000_001))
+    );
+    assert_eq!(
+        (m.collection_position, m.created_at, m.updated_at),
+        (Some(3), 1_700_000_000_000_002, 1_700_000_000_000_003)
+    );
+    let dr = in_c.iter().find(|r| r.kind == "dashboard").unwrap();
+    assert_eq!(
+        (dr.card_type.clone(), dr.display.clone(), dr.database_id, dr.dashboard_id),
+        (None, None, None, None)
+    );
+    assert_eq!((dr.collection_preview, dr.dataset_query.clone()), (None, None));
+    assert_eq!(dr.description.as_deref(), Some("ü"));
+    assert_eq!(
+        ids(in_c),
+        vec![("dataset", model), ("metric", gone), ("card", dq), ("dashboard", d)]
+    );
+    assert_eq!(
+        ids(tx.content_items(ItemScope::In(None)).await.unwrap()),
+        vec![("card", root_q)]
+    );
+    assert_eq!(
+        ids(tx.content_items(ItemScope::Trashed).await.unwrap()),
+        vec![("metric", gone)]
+    );
+    assert_eq!(tx.content_items(ItemScope::All).await.unwrap().len(), 5);
+    assert!(tx
+        .content_items(ItemScope::In(Some(empty)))
+        .await
+        .unwrap()
+        .is_empty());
+    // Live kinds only: no archived metric, no dashboard question, no root item.
+    let mut kinds = tx.content_kinds().await.unwrap();
+    kinds.sort();
+    assert_eq!(kinds, vec![(c, None), (c, Some("model".to_string()))]);
+});
+
+// ---------------------------------------------------------------------------------------------
+// CardTx
+// ---------------------------------------------------------------------------------------------
+
+both!(
+    contract_card_round_trip_every_column_nulls_unicode_large_json,
+    |t| async move {
+        let mut tx = t.app.store.begin().await.unwrap();
+        let u = user(tx.as_mut(), "cards@example.com", false, 1).await;
+        let other = user(tx.as_mut(), "other@example.com", false, 1).await;
+        let c = coll(tx.as_mut(), "cards", "/").await.id;
+        let full = card("card-full", u, Some(c));
+        let id = tx.card_insert(&full).await.unwrap();
+        let bare = bare_card("card-bare", u);
+        let bare_id = tx.card_insert(&bare).await.unwrap();
+        tx.commit().await.unwrap();
+
+        let mut tx = t.app.store.begin().await.unwrap();
+        let got = tx.card_get(id).await.unwrap().unwrap();
+        assert_eq!(got, CardRow { id, ..full.clone() });
+        assert_eq!(got.dataset_query.len(), big_json().len());
+        let got_bare = tx.card_get_by_entity_id("card-bare").await.unwrap().unwrap();
+        assert_eq!(got_bare, CardRow { id: bare_id, ..bare });
+        assert!(tx.card_get(MISSING).await.unwrap().is_none());
+        assert!(tx.card_get_by_entity_id("nope").await.unwrap().is_none());
+        let mut all: Vec<i64> = tx.card_list().await.unwrap().iter().map(|c| c.id).collect();
+        all.sort();
+        assert_eq!(all, vec![id, bare_id]);
+
+        // Update writes everything but id, entity_id, creator_id and created_at.
+        let changed = CardRow {
+            id,
+            entity_id: "ignored".into(),
+            name: "renamed ✓".into(),
+            description: None,
+            card_type: "metric".into(),
+            display: "line".into(),
+            dataset_query: "{}".into(),
+            query_type: None,
+            database_id: None,
+            table_id: None,
+            visualization_settings: "{}".into(),
+            parameters: "[1]".into(),
+            parameter_mappings: "[]".into(),
+            result_metadata: None,
+            collection_id: None,
+            collection_position: None,
+            collection_preview: true,
+            dashboard_id: None,
+            dashboard_tab_id: None,
+            cache_ttl: None,
+            archived: true,
+            archived_directly: true,
+            creator_id: other,
+            last_editor_id: other,
+            last_used_at: None,
+            created_at: 1,
+            updated_at: 2,
+        };
+        tx.card_update(&changed).await.unwrap();
+        let got = tx.card_get(id).await.unwrap().unwrap();
+        assert_eq!(
+            got,
+            CardRow {
+                entity_id: "card-full".into(),
+                creator_id: u,
+                created_at: full.created_at,
+                ..changed
+            }
+        );
+        tx.card_delete(bare_id).await.unwrap();
+        assert!(tx.card_get(bare_id).await.unwrap().is_none());
+        // Deleting or updating what is not there is not an error.
+        tx.card_delete(MISSING).await.unwrap();
+        tx.card_update(&CardRow { id: MISSING, ..full }).await.unwrap();
+    }
+);
+
+both!(
+    contract_card_entity_id_and_foreign_keys_are_conflicts,
+    |t| async move {
+        let mut tx = t.app.store.begin().await.unwrap();
+        let u = user(tx.as_mut(), "fk@example.com", false, 1).await;
+        tx.card_insert(&bare_card("same", u)).await.unwrap();
+        tx.commit().await.unwrap();
+        let bad = [
+            bare_card("same", u),
+            CardRow {
+                collection_id: Some(MISSING),
+                ..bare_card("fk-coll", u)
+            },
+            CardRow {
+                creator_id: MISSING,
+                ..bare_card("fk-user", u)
+            },
+            CardRow {
+                database_id: Some(MISSING),
+                ..bare_card("fk-db", u)
+            },
+            CardRow {
+                dashboard_id: Some(MISSING),
+                ..bare_card("fk-dash", u)
+            },
+        ];
+        for c in bad {
+            let mut tx = t.app.store.begin().await.unwrap();
+            let r = tx.card_insert(&c).await;
+            assert!(is_conflict(&r), "{}: {r:?}", c.entity_id);
+        }
+        let mut tx = t.app.store.begin().await.unwrap();
+        let id = tx.card_get_by_entity_id("same").await.unwrap().unwrap().id;
+        let r = tx
+            .card_update(&CardRow {
+                id,
+                last_editor_id: MISSING,
+                ..bare_card("same", u)
+            })
+            .await;
+        assert!(is_conflict(&r), "{r:?}");
+    }
+);
+
+both!(
+    contract_card_shift_positions_within_one_collection_root_included,
+    |t| async move {
+        let mut tx = t.app.store.begin().await.unwrap();
+        let u = user(tx.as_mut(), "pos@example.com", false, 1).await;
+        let c = coll(tx.as_mut(), "pos", "/").await.id;
+        let at = |eid: &str, coll: Option<i64>, p: Option<i64>| CardRow {
+            collection_position: p,
+            ..card(eid, u, coll)
+        };
+        let c1 = tx.card_insert(&at("c1", Some(c), Some(1))).await.unwrap();
+        let c2 = tx.card_insert(&at("c2", Some(c), Some(2))).await.unwrap();
+        let moved = tx.card_insert(&at("mv", Some(c), Some(2))).await.unwrap();
+        let unpinned = tx.card_insert(&at("np", Some(c), None)).await.unwrap();
+        let root = tx.card_insert(&at("r1", None, Some(2))).await.unwrap();
+        let d = tx
+            .dashboard_insert(&DashboardRow {
+                collection_position: Some(5),
+                ..dash("pd", u, Some(c))
+            })
+            .await
+            .unwrap();
+        let dr = tx
+            .dashboard_insert(&DashboardRow {
+                collection_position: Some(1),
+                ..dash("pdr", u, None)
+            })
+            .await
+            .unwrap();
+        tx.content_shift_positions(Some(c), 2, moved).await.unwrap();
+        let mut pos = Vec::new();
+        for id in [c1, c2, moved, unpinned, root] {
+            pos.push(tx.card_get(id).await.unwrap().unwrap().collection_position);
+        }
+        assert_eq!(pos, vec![Some(1), Some(3), Some(2), None, Some(2)]);
+        let dp = |r: Option<DashboardRow>| r.unwrap().collection_position;
+        assert_eq!(dp(tx.dashboard_get(d).await.unwrap()), Some(6));
+        assert_eq!(dp(tx.dashboard_get(dr).await.unwrap()), Some(1));
+        // The root is `collection_id IS NULL` on both backends.
+        tx.content_shift_positions(None, 1, 0).await.unwrap();
+        assert_eq!(
+            tx.card_get(root).await.unwrap().unwrap().collection_position,
+            Some(3)
+        );
+        assert_eq!(dp(tx.dashboard_get(dr).await.unwrap()), Some(2));
+        assert_eq!(
+            tx.card_get(c1).await.unwrap().unwrap().collection_position,
+            Some(1)
+        );
+    }
+);
+
+both!(
+    contract_card_dashboard_count_and_delete_removes_dashcards,
+    |t| async move {
+        let mut tx = t.app.store.begin().await.unwrap();
+        let u = user(tx.as_mut(), "cnt@example.com", false, 1).await;
+        let k = tx.card_insert(&bare_card("k", u)).await.unwrap();
+        let other = tx.card_insert(&bare_card("o", u)).await.unwrap();
+        let d1 = tx.dashboard_insert(&dash("d1", u, None)).await.unwrap();
+        let d2 = tx.dashboard_insert(&dash("d2", u, None)).await.unwrap();
+        let d3 = tx.dashboard_insert(&dash("d3", u, None)).await.unwrap();
+        assert_eq!(tx.content_dashboard(d1).await.unwrap(), Some((None, false)));
+        assert_eq!(tx.content_dashboard(MISSING).await.unwrap(), None);
+        assert_eq!(tx.card_dashboard_count(k).await.unwrap(), 0);
+        // Twice on d1 (counted once), in a series on d2; on d3 only ids that contain k's
+        // digits (`kk`, `1k`, `k0`), which must not match.
+        tx.dashcard_insert(&dashcard("dc1", d1, None, Some(k)))
+            .await
+            .unwrap();
+        tx.dashcard_insert(&dashcard("dc2", d1, None, Some(k)))
+            .await
+            .unwrap();
+        let on_d2 = DashcardRow {
+            series: series_text(&[other, k]),
+            ..dashcard("dc3", d2, None, Some(other))
+        };
+        let on_d2 = tx.dashcard_insert(&on_d2).await.unwrap();
+        let lookalikes: Vec<i64> = [format!("{k}{k}"), format!("1{k}"), format!("{k}0")]
+            .iter()
+            .map(|s| s.parse().unwrap())
+            .collect();
+        let decoy = tx
+            .dashcard_insert(&DashcardRow {
+                series: series_text(&lookalikes),
+                ..dashcard("dc4", d3, None, None)
+            })
+            .await
+            .unwrap();
+        assert_eq!(tx.card_dashboard_count(k).await.unwrap(), 2);
+        let with: Vec<i64> = tx
+            .dashcards_with_series_card(k)
+            .await
+            .unwrap()
+            .iter()
+            .map(|d| d.id)
+            .collect();
+        assert_eq!(with, vec![on_d2]);
+        tx.card_delete(k).await.unwrap();
+        assert!(tx.dashcard_list(d1).await.unwrap().is_empty());
+        // The series entry is the service's to fix; the store leaves the text as it was.
+        assert_eq!(tx.dashcard_list(d2).await.unwrap()[0].series, series_text(&[other, k]));
+        assert_eq!(tx.dashcard_list(d3).await.unwrap()[0].id, decoy);
+    }
+);
