@@ -46,5 +46,6 @@ mod serialization_rules;
 mod serialization_unpack;
 mod setup_and_sessions;
 mod store_contract;
+mod store_contract_content;
 mod users;
 mod users_current_cache;
