@@ -38,7 +38,8 @@ pub trait DashboardTx {
     async fn dashboard_insert(&mut self, d: &DashboardRow) -> StoreResult<i64>;
     /// Writes every column of `d` except `id`, `entity_id`, `creator_id` and `created_at`.
     async fn dashboard_update(&mut self, d: &DashboardRow) -> StoreResult<()>;
-    /// Deletes the dashboard with its dashcards and tabs (dashboard questions: the service).
+    /// Deletes the dashboard with its dashcards and tabs; its dashboard questions go with it
+    /// (`report_card.dashboard_id` cascades).
     async fn dashboard_delete(&mut self, id: i64) -> StoreResult<()>;
     /// Shifts pinned positions ≥ `from` in a collection up by one, for cards and for
     /// dashboards other than `except_dashboard`.

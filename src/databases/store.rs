@@ -113,7 +113,11 @@ macro_rules! impl_database_tx {
                 if let Some(id) = id {
                     query = query.bind(id);
                 }
-                Ok(query.fetch_one(self.conn()).await?)
+                let new_id = query.fetch_one(self.conn()).await?;
+                if id.is_some() {
+                    self.id_inserted("metabase_database").await?;
+                }
+                Ok(new_id)
             }
 
             async fn database_update(

@@ -11,7 +11,8 @@ use crate::store::StoreResult;
 pub trait SerdesTx {
     /// The oldest active superuser (a person), the creator of CLI-imported objects.
     async fn serdes_oldest_admin(&mut self) -> StoreResult<Option<i64>>;
-    /// Writes every column of `d` except `id` and `name`.
+    /// Writes every column of `d` except `id`, `name`, `is_sample` and `creator_id` (a local
+    /// database keeps its identity, sample flag and creator whatever the archive says).
     async fn serdes_database_update(&mut self, d: &DatabaseRow) -> StoreResult<()>;
     /// Inserts `c` (its `id` is ignored) and returns the new id.
     async fn serdes_collection_insert(&mut self, c: &CollectionRow) -> StoreResult<i64>;

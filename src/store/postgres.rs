@@ -35,6 +35,18 @@ impl PgTx {
     fn conn(&mut self) -> &mut sqlx::PgConnection {
         &mut self.tx
     }
+
+    /// After a row of `table` was inserted with an explicit id: moves the id sequence past it,
+    /// so later generated ids never collide (SQLite's AUTOINCREMENT does this by itself).
+    async fn id_inserted(&mut self, table: &'static str) -> Result<(), sqlx::Error> {
+        sqlx::query(&format!(
+            "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
+             (SELECT MAX(id) FROM {table}))"
+        ))
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
 }
 
 impl PgStore {

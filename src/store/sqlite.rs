@@ -32,6 +32,12 @@ impl SqliteTx {
     fn conn(&mut self) -> &mut sqlx::SqliteConnection {
         &mut self.tx
     }
+
+    /// After a row of `table` was inserted with an explicit id: nothing to do, AUTOINCREMENT
+    /// moves past it (PostgreSQL's sequence needs `setval`, see `PgTx::id_inserted`).
+    async fn id_inserted(&mut self, _table: &'static str) -> Result<(), sqlx::Error> {
+        Ok(())
+    }
 }
 
 impl SqliteStore {

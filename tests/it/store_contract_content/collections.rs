@@ -239,20 +239,23 @@ both!(
     contract_collection_graph_revision_counts_up,
     |t| async move {
         let mut tx = t.app.store.begin().await.unwrap();
-        let before = tx.collection_graph_revision().await.unwrap();
+        let before = tx.graph_revision(PermGraph::Collection).await.unwrap();
         let r1 = tx
-            .collection_graph_revision_insert("{\"a\":1}", &big_json(), 1, 5)
+            .graph_revision_insert(PermGraph::Collection, "{\"a\":1}", &big_json(), 1, 5)
             .await
             .unwrap();
         let r2 = tx
-            .collection_graph_revision_insert("{}", "{}", 1, 6)
+            .graph_revision_insert(PermGraph::Collection, "{}", "{}", 1, 6)
             .await
             .unwrap();
         assert!(r1 > before && r2 > r1, "{before} {r1} {r2}");
-        assert_eq!(tx.collection_graph_revision().await.unwrap(), r2);
+        assert_eq!(tx.graph_revision(PermGraph::Collection).await.unwrap(), r2);
         drop(tx);
         let mut tx = t.app.store.read().await.unwrap();
-        assert_eq!(tx.collection_graph_revision().await.unwrap(), before);
+        assert_eq!(
+            tx.graph_revision(PermGraph::Collection).await.unwrap(),
+            before
+        );
     }
 );
 
