@@ -57,6 +57,22 @@ impl ApiError {
     pub fn bad_request_text(message: impl Into<String>) -> Self {
         ApiError::Text(StatusCode::BAD_REQUEST, message.into())
     }
+    /// A JSON body answered with `400` (so services need no HTTP types to build one).
+    pub fn bad_request_json(body: Value) -> Self {
+        ApiError::JsonBody(StatusCode::BAD_REQUEST, body)
+    }
+    /// A JSON body answered with `403`.
+    pub fn forbidden_json(body: Value) -> Self {
+        ApiError::JsonBody(StatusCode::FORBIDDEN, body)
+    }
+    /// A JSON body answered with `404`.
+    pub fn not_found_json(body: Value) -> Self {
+        ApiError::JsonBody(StatusCode::NOT_FOUND, body)
+    }
+    /// A JSON body answered with `500`.
+    pub fn internal_json(body: Value) -> Self {
+        ApiError::JsonBody(StatusCode::INTERNAL_SERVER_ERROR, body)
+    }
     pub fn internal(e: impl std::fmt::Display) -> Self {
         ApiError::Internal(e.to_string())
     }

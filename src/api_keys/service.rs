@@ -5,7 +5,6 @@
 //! `notify_key_changed` (delivered at commit).
 use std::collections::BTreeSet;
 
-use axum::http::StatusCode;
 use serde_json::{json, Value};
 
 use super::format::{self, PlainKey};
@@ -85,8 +84,7 @@ async fn unique_key(
         }
     }
     tracing::warn!(attempts = PREFIX_ATTEMPTS, "no unique API-key prefix found");
-    Err(ApiError::JsonBody(
-        StatusCode::INTERNAL_SERVER_ERROR,
+    Err(ApiError::internal_json(
         json!({"message": PREFIX_EXHAUSTED}),
     ))
 }

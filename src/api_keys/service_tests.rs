@@ -2,6 +2,7 @@
 //! times (scenario 75).
 use std::collections::VecDeque;
 
+use axum::http::StatusCode;
 use parking_lot::Mutex;
 use serde_json::json;
 

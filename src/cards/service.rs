@@ -1,5 +1,4 @@
 //! Card rules, permission checks and their order (content.md §0.4, §2, §4.2, §5).
-use axum::http::StatusCode;
 use serde_json::{json, Map, Value};
 
 use super::input::{self, Derived};
@@ -35,12 +34,11 @@ impl From<crate::http::path_ref::ObjectRef> for CardRef {
 }
 
 pub(super) fn curate() -> ApiError {
-    ApiError::JsonBody(StatusCode::FORBIDDEN, json!({ "message": CURATE }))
+    ApiError::forbidden_json(json!({ "message": CURATE }))
 }
 
 fn archived_object() -> ApiError {
-    ApiError::JsonBody(
-        StatusCode::NOT_FOUND,
+    ApiError::not_found_json(
         json!({"message": "The object has been archived.", "error_code": "archived"}),
     )
 }
@@ -168,13 +166,10 @@ pub async fn create(app: &App, caller: &Principal, body: &Map<String, Value>) ->
     .await?;
     let target = match (collection_id, dashboard) {
         (Some(c), Some((d, _))) if d != Some(c) => {
-            return Err(ApiError::JsonBody(
-                StatusCode::BAD_REQUEST,
-                json!({"message": format!(
-                    "Mismatch detected between Dashboard's collection_id ({}) and the Card's collection_id ({c}).",
-                    d.map(|x| x.to_string()).unwrap_or_else(|| "null".into())
-                )}),
-            ))
+            return Err(ApiError::bad_request_json(json!({"message": format!(
+                "Mismatch detected between Dashboard's collection_id ({}) and the Card's collection_id ({c}).",
+                d.map(|x| x.to_string()).unwrap_or_else(|| "null".into())
+            )})))
         }
         (None, Some((d, _))) => d,
         (c, _) => c,

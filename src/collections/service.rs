@@ -1,6 +1,5 @@
 //! Collection rules (content.md §1, §4.3–4.4): reading, listing, creating, updating, moving,
 //! archiving and restoring. Checks run in the order of content.md §0.4.
-use axum::http::StatusCode;
 use serde_json::{json, Value};
 
 use super::perms::{Graph, Level};
@@ -58,10 +57,7 @@ fn require(g: &Graph, caller: &Principal, id: Option<i64>, need: Level) -> ApiRe
 }
 
 fn personal_error(field: &'static str, message: &str) -> ApiError {
-    ApiError::JsonBody(
-        StatusCode::BAD_REQUEST,
-        json!({"message": message, "errors": {field: message}}),
-    )
+    ApiError::bad_request_json(json!({"message": message, "errors": {field: message}}))
 }
 
 pub async fn get_one(app: &App, caller: &Principal, key: CollectionKey) -> ApiResult<Value> {

@@ -2,7 +2,6 @@
 //! listing and deleting; `PUT` lives in [`super::update`] and [`super::layout`].
 use std::collections::HashMap;
 
-use axum::http::StatusCode;
 use serde_json::{json, Map, Value};
 
 use super::input;
@@ -38,13 +37,12 @@ impl From<crate::http::path_ref::ObjectRef> for DashRef {
 }
 
 pub fn curate() -> ApiError {
-    ApiError::JsonBody(StatusCode::FORBIDDEN, json!({ "message": CURATE }))
+    ApiError::forbidden_json(json!({ "message": CURATE }))
 }
 
 /// `404` `{"message":"The object has been archived.","error_code":"archived"}`.
 pub fn archived_object() -> ApiError {
-    ApiError::JsonBody(
-        StatusCode::NOT_FOUND,
+    ApiError::not_found_json(
         json!({"message": "The object has been archived.", "error_code": "archived"}),
     )
 }

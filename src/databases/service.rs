@@ -2,7 +2,6 @@
 //! connection test that guards every change of connection details, and deletion with cards.
 use std::collections::HashMap;
 
-use axum::http::StatusCode;
 use serde_json::{json, Map, Value};
 
 use super::details::{self, FieldErrors};
@@ -26,7 +25,7 @@ fn field_errors(errs: FieldErrors) -> ApiError {
         .into_iter()
         .map(|(k, v)| (k, Value::String(v)))
         .collect();
-    ApiError::JsonBody(StatusCode::BAD_REQUEST, json!({ "errors": map }))
+    ApiError::bad_request_json(json!({ "errors": map }))
 }
 
 fn hint(key: &str) -> &'static str {
@@ -59,10 +58,7 @@ fn connect_error(f: ConnectFailure) -> ApiError {
             ((*k).to_string(), Value::String(h.into()))
         })
         .collect();
-    ApiError::JsonBody(
-        StatusCode::BAD_REQUEST,
-        json!({"message": f.message, "errors": errors}),
-    )
+    ApiError::bad_request_json(json!({"message": f.message, "errors": errors}))
 }
 
 /// Resolves and tests connection details (§1.5 steps 1 and 3).

@@ -2,7 +2,7 @@
 //! and its serialised form served from
 //! [`crate::users::current_cache::CurrentUserCache`] while no write has committed since
 //! it was filled.
-use axum::body::Bytes;
+use bytes::Bytes;
 use serde_json::{json, Value};
 
 use crate::app::App;
