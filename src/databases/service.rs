@@ -38,11 +38,6 @@ fn hint(key: &str) -> &'static str {
     }
 }
 
-fn refused(message: &str) -> bool {
-    message == crate::queries::sqlite_guard::OWN_DATABASE
-        || message == crate::queries::postgres::PRIVILEGED
-}
-
 fn connect_error(f: ConnectFailure) -> ApiError {
     let errors: Map<String, Value> = f
         .keys
@@ -50,7 +45,7 @@ fn connect_error(f: ConnectFailure) -> ApiError {
         .map(|k| {
             // A refusal by ferrobase's own rules says what to change; a connection error
             // gets a generic hint.
-            let h = if refused(&f.message) {
+            let h = if f.refused {
                 f.message.as_str()
             } else {
                 hint(k)

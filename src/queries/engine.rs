@@ -185,12 +185,15 @@ impl Warehouse {
                 match r {
                     Ok(Ok(())) => Ok(()),
                     Ok(Err(e)) => Err(ConnectFailure {
+                        // SQLite's own failures carry its class; ferrobase's are refusals.
+                        refused: e.class == super::error::Class::Ferrobase,
                         message: e.message,
                         keys: &["db"],
                     }),
                     Err(_) => Err(ConnectFailure {
                         message: "The SQLite file could not be opened.".into(),
                         keys: &["db"],
+                        refused: false,
                     }),
                 }
             }

@@ -116,12 +116,10 @@ impl Meter {
     }
 }
 
-/// Text of the `503` a request gets when the queue is full (README §4.6's busy answer).
-pub const BUSY: &str = "Server busy, please retry.";
-
 /// Admission of queries: `concurrency` run at once, `queue` more may wait.
 pub struct Admission {
     running: Arc<Semaphore>,
+    capacity: usize,
     waiting: AtomicUsize,
     queue: usize,
 }
@@ -147,8 +145,10 @@ impl Drop for Waiting<'_> {
 
 impl Admission {
     pub fn new(l: &QueryLimits) -> Admission {
+        let capacity = l.concurrency.max(1) as usize;
         Admission {
-            running: Arc::new(Semaphore::new(l.concurrency.max(1) as usize)),
+            running: Arc::new(Semaphore::new(capacity)),
+            capacity,
             waiting: AtomicUsize::new(0),
             queue: l.queue as usize,
         }
@@ -173,8 +173,9 @@ impl Admission {
     }
 
     /// Queries running now (for tests and diagnostics).
-    pub fn running(&self, l: &QueryLimits) -> usize {
-        (l.concurrency.max(1) as usize).saturating_sub(self.running.available_permits())
+    pub fn running(&self) -> usize {
+        self.capacity
+            .saturating_sub(self.running.available_permits())
     }
 }
 
@@ -202,7 +203,7 @@ mod tests {
             tokio::task::yield_now().await;
         }
         assert_eq!(a.enter(far).await.unwrap_err(), Busy);
-        assert_eq!(a.running(&l), 1);
+        assert_eq!(a.running(), 1);
         drop(first);
         assert_eq!(waiter.await.unwrap(), Ok(true));
         assert_eq!(a.waiting.load(Ordering::SeqCst), 0);

@@ -116,6 +116,9 @@ pub struct PgWarehouse {
 pub struct ConnectFailure {
     pub message: String,
     pub keys: &'static [&'static str],
+    /// The connection worked but ferrobase's own rules refuse it (application database,
+    /// privileged role): the message says what to change, so it is also the hint.
+    pub refused: bool,
 }
 
 const CONNECT_BUDGET: Duration = Duration::from_secs(10);
@@ -139,7 +142,11 @@ fn classify(e: &sqlx::Error) -> ConnectFailure {
         },
         _ => &["host", "port"],
     };
-    ConnectFailure { message, keys }
+    ConnectFailure {
+        message,
+        keys,
+        refused: false,
+    }
 }
 
 /// A query failure reported by Postgres or by the connection.
@@ -258,11 +265,13 @@ impl PgWarehouse {
             Ok(Err(ConnectError::Sql(sqlx::Error::PoolTimedOut))) | Err(_) => Err(ConnectFailure {
                 message: "No answer from the database server within 10 seconds.".into(),
                 keys: &["host"],
+                refused: false,
             }),
             Ok(Err(ConnectError::Sql(e))) => Err(classify(&e)),
             Ok(Err(ConnectError::Refused(message, keys))) => Err(ConnectFailure {
                 message: message.into(),
                 keys,
+                refused: true,
             }),
         }
     }

@@ -41,7 +41,8 @@ async fn begin(
             let e = QueryError::timed_out(plan.exec.timeout_secs);
             return Err(plan.ctx.failure(&e).into_response());
         }
-        Err(super::limits::Busy) => return Err(busy()),
+        // README §4.6's busy answer: 503, `Retry-After: 1`.
+        Err(super::limits::Busy) => return Err(crate::error::ApiError::Busy.into_response()),
     };
     let mut rx = plan
         .warehouse
@@ -58,14 +59,6 @@ async fn begin(
             None => return Err(plan.ctx.failure(&interrupted()).into_response()),
         }
     }
-}
-
-/// `503` with `Retry-After` when the query queue is full (docs/security.md).
-fn busy() -> Response {
-    let mut r = (StatusCode::SERVICE_UNAVAILABLE, super::limits::BUSY).into_response();
-    r.headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-    r
 }
 
 struct Stream<F> {

@@ -138,9 +138,14 @@ impl SqliteConn {
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
             | OpenFlags::SQLITE_OPEN_NOFOLLOW;
         let conn = Connection::open_with_flags(&path, flags).map_err(failure)?;
-        // Process-wide: SQLite answers NOMEM past it instead of exhausting the process.
-        conn.pragma_update(None, "hard_heap_limit", SQLITE_HEAP_LIMIT)
-            .map_err(failure)?;
+        // Process-wide, so set once: SQLite answers NOMEM past it instead of exhausting the
+        // process.
+        static HEAP_LIMIT: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+        if HEAP_LIMIT.get().is_none() {
+            conn.pragma_update(None, "hard_heap_limit", SQLITE_HEAP_LIMIT)
+                .map_err(failure)?;
+            let _ = HEAP_LIMIT.set(());
+        }
         // No ATTACH (nor VACUUM INTO): SQL may read this file and nothing else.
         conn.set_limit(Limit::SQLITE_LIMIT_ATTACHED, 0);
         conn.set_limit(

@@ -20,14 +20,16 @@ pub const IN_DATA_DIR: &str =
     "The file must not be ferrobase's application database or lie in its data directory.";
 pub const NOT_ALLOWED: &str = "The file must lie in a directory allowed by --sqlite-allowed-dir.";
 
-/// Where SQLite warehouse files may lie (queries.md §1.1).
+/// Where SQLite warehouse files may lie (queries.md §1.1). The paths are kept as configured and
+/// resolved by [`PathPolicy::check`], at the moment a file is checked: building a policy (once
+/// per query plan) costs nothing, and a directory swapped since start-up is seen as it is now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PathPolicy {
-    /// Canonical data directory (nothing inside it is a warehouse).
+    /// The data directory (nothing inside it is a warehouse).
     pub data_dir: PathBuf,
-    /// Canonical application database file, when it is a SQLite file.
+    /// The application database file, when it is a SQLite file.
     pub app_db: Option<PathBuf>,
-    /// Canonical allowed directories; empty = anywhere.
+    /// Allowed directories; empty = anywhere.
     pub allowed: Vec<PathBuf>,
 }
 
@@ -42,9 +44,9 @@ fn canonical(p: &Path) -> PathBuf {
 impl PathPolicy {
     pub fn new(data_dir: &Path, app_db: Option<&Path>, allowed: &[PathBuf]) -> PathPolicy {
         PathPolicy {
-            data_dir: canonical(data_dir),
-            app_db: app_db.map(canonical),
-            allowed: allowed.iter().map(|d| canonical(d)).collect(),
+            data_dir: data_dir.to_path_buf(),
+            app_db: app_db.map(Path::to_path_buf),
+            allowed: allowed.to_vec(),
         }
     }
 
@@ -58,10 +60,12 @@ impl PathPolicy {
         if !real.is_file() {
             return Err(NOT_A_FILE);
         }
-        if self.app_db.as_ref() == Some(&real) || real.starts_with(&self.data_dir) {
+        let is_app_db = self.app_db.as_deref().is_some_and(|a| canonical(a) == real);
+        if is_app_db || real.starts_with(canonical(&self.data_dir)) {
             return Err(IN_DATA_DIR);
         }
-        if !self.allowed.is_empty() && !self.allowed.iter().any(|d| real.starts_with(d)) {
+        if !self.allowed.is_empty() && !self.allowed.iter().any(|d| real.starts_with(canonical(d)))
+        {
             return Err(NOT_ALLOWED);
         }
         Ok(real)

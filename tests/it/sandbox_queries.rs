@@ -576,8 +576,7 @@ both!(
             })
         };
         // Wait until the slow query holds the only slot.
-        let limits = t.app.config.query_limits;
-        while t.app.queries.running(&limits) == 0 {
+        while t.app.queries.running() == 0 {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         let mut busy = None;
