@@ -1,4 +1,4 @@
-//! The application: shared state, the router, and `serve` with graceful shutdown. Tests start
+//! The application: the router, and `serve` with graceful shutdown. Tests start
 //! the real app on port 0 through [`start`].
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -9,56 +9,17 @@ use axum::http::{HeaderName, StatusCode};
 use axum::response::IntoResponse;
 use axum::Router;
 use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
 use tower::Layer;
 use tower_http::normalize_path::NormalizePathLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
-use crate::api_keys::auth::KeyAuthenticator;
-use crate::clock::{Clock, SystemClock};
+use crate::clock::SystemClock;
 use crate::config::Config;
-use crate::error::{text_response, NOT_FOUND};
-use crate::sessions::service::SessionService;
-use crate::store::{Backend, DynStore, KeyEvent};
-use crate::users::current_cache::CurrentUserCache;
-
-pub struct App {
-    pub store: DynStore,
-    pub config: Config,
-    pub clock: Arc<dyn Clock>,
-    pub sessions: SessionService,
-    pub api_keys: KeyAuthenticator,
-    /// `GET /api/user/current` bodies, valid while the store's write generation stands still.
-    pub current_users: CurrentUserCache,
-    pub shutdown: CancellationToken,
-    pub key_events: tokio::sync::broadcast::Sender<KeyEvent>,
-    /// Connection pools of the warehouse databases queries run on.
-    pub warehouses: crate::queries::engine::Warehouses,
-    /// Queries running at once, and the bounded queue before `503`.
-    pub queries: crate::queries::limits::Admission,
-}
-
-pub type AppState = Arc<App>;
-
-impl App {
-    pub fn new(store: DynStore, config: Config, clock: Arc<dyn Clock>) -> AppState {
-        let trusted = store.backend() == Backend::Sqlite;
-        let (key_events, _) = tokio::sync::broadcast::channel(1024);
-        Arc::new(App {
-            sessions: SessionService::new(&config),
-            api_keys: KeyAuthenticator::new(!config.disable_api_key_throttle, trusted),
-            current_users: CurrentUserCache::default(),
-            queries: crate::queries::limits::Admission::new(&config.query_limits),
-            store,
-            config,
-            clock,
-            shutdown: CancellationToken::new(),
-            key_events,
-            warehouses: Default::default(),
-        })
-    }
-}
+use crate::error::NOT_FOUND;
+use crate::http::error::text_response;
+use crate::state::{App, AppState};
+use crate::store::KeyEvent;
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 

@@ -6,6 +6,11 @@ use std::sync::Arc;
 
 use crate::error::ApiError;
 
+/// The built-in group every user belongs to.
+pub const ALL_USERS: i64 = 1;
+/// The built-in group whose members are superusers.
+pub const ADMINISTRATORS: i64 = 2;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Via {
     Session,

@@ -1,10 +1,39 @@
-//! The one domain error type and its API presenter, which renders Metabase's exact shapes
-//! (spec README 4.6). 5xx bodies carry no internals; the cause is logged once.
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
-use serde_json::{json, Map, Value};
+//! The one domain error type. Services return it; they name *what kind* of refusal an error is
+//! ([`Kind`]) and never an HTTP status: `src/http/error.rs` is the presenter that maps each kind
+//! to its status and renders Metabase's exact shapes (spec README 4.6). This module is a leaf: it
+//! imports no other module of the crate, so every layer may depend on it. Schema validation
+//! errors ([`ValidationErrors`]) and the field validators live in [`validation`].
+use serde_json::Value;
 
-use crate::http::validate::ValidationErrors;
+pub mod validation;
+pub use validation::ValidationErrors;
+
+/// What kind of refusal an error is; the HTTP presenter maps each to one status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// 400: the request is malformed or breaks a rule.
+    BadRequest,
+    /// 401.
+    Unauthenticated,
+    /// 402: a paid Metabase feature.
+    PaymentRequired,
+    /// 403.
+    Forbidden,
+    /// 404.
+    NotFound,
+    /// 409: the state changed under the caller (stale revision, import running).
+    Conflict,
+    /// 413.
+    TooLarge,
+    /// 422: understood but not processable (an archive that cannot be imported).
+    Unprocessable,
+    /// 500.
+    Internal,
+    /// 502: a warehouse failed.
+    BadGateway,
+    /// 504: a warehouse did not answer in time.
+    GatewayTimeout,
+}
 
 pub const NOT_FOUND: &str = "Not found.";
 pub const UNAUTHENTICATED: &str = "Unauthenticated";
@@ -28,11 +57,11 @@ pub enum ApiError {
         message: String,
     },
     /// Any JSON body with a status (e.g. login errors, `{"message":…}` bodies).
-    #[error("{0}")]
-    JsonBody(StatusCode, Value),
+    #[error("{1}")]
+    JsonBody(Kind, Value),
     /// A plain-text body with a status (business rules without a field, 402, 409, 413).
     #[error("{1}")]
-    Text(StatusCode, String),
+    Text(Kind, String),
     #[error("rate limited")]
     RateLimited {
         retry_after: u64,
@@ -55,97 +84,25 @@ impl ApiError {
         }
     }
     pub fn bad_request_text(message: impl Into<String>) -> Self {
-        ApiError::Text(StatusCode::BAD_REQUEST, message.into())
+        ApiError::Text(Kind::BadRequest, message.into())
     }
     /// A JSON body answered with `400` (so services need no HTTP types to build one).
     pub fn bad_request_json(body: Value) -> Self {
-        ApiError::JsonBody(StatusCode::BAD_REQUEST, body)
+        ApiError::JsonBody(Kind::BadRequest, body)
     }
     /// A JSON body answered with `403`.
     pub fn forbidden_json(body: Value) -> Self {
-        ApiError::JsonBody(StatusCode::FORBIDDEN, body)
+        ApiError::JsonBody(Kind::Forbidden, body)
     }
     /// A JSON body answered with `404`.
     pub fn not_found_json(body: Value) -> Self {
-        ApiError::JsonBody(StatusCode::NOT_FOUND, body)
+        ApiError::JsonBody(Kind::NotFound, body)
     }
     /// A JSON body answered with `500`.
     pub fn internal_json(body: Value) -> Self {
-        ApiError::JsonBody(StatusCode::INTERNAL_SERVER_ERROR, body)
+        ApiError::JsonBody(Kind::Internal, body)
     }
     pub fn internal(e: impl std::fmt::Display) -> Self {
         ApiError::Internal(e.to_string())
-    }
-}
-
-pub fn text_response(status: StatusCode, body: impl Into<String>) -> Response {
-    (
-        status,
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; charset=utf-8"),
-        )],
-        body.into(),
-    )
-        .into_response()
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        match self {
-            ApiError::NotFound => text_response(StatusCode::NOT_FOUND, NOT_FOUND),
-            ApiError::Unauthenticated => text_response(StatusCode::UNAUTHORIZED, UNAUTHENTICATED),
-            ApiError::Forbidden => text_response(StatusCode::FORBIDDEN, FORBIDDEN),
-            ApiError::Validation(v) => {
-                crate::http::json_response(StatusCode::BAD_REQUEST, &v.into_json())
-            }
-            ApiError::Field { field, message } => {
-                let mut errors = Map::new();
-                errors.insert(field.to_string(), Value::String(message));
-                crate::http::json_response(StatusCode::BAD_REQUEST, &json!({ "errors": errors }))
-            }
-            ApiError::JsonBody(status, body) => crate::http::json_response(status, &body),
-            ApiError::Text(status, msg) => text_response(status, msg),
-            ApiError::RateLimited {
-                retry_after,
-                message,
-            } => {
-                let mut r = text_response(StatusCode::TOO_MANY_REQUESTS, message);
-                r.headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after.max(1)));
-                r
-            }
-            ApiError::Busy => {
-                let mut r = text_response(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "Server busy, please retry.",
-                );
-                r.headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-                r
-            }
-            ApiError::Internal(cause) => {
-                // The cause may mention SQL; it goes to the log (with the request id of the
-                // enclosing span), never to the client.
-                tracing::error!(%cause, "internal error");
-                crate::http::json_response(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    &json!({"message": "An internal error occurred."}),
-                )
-            }
-        }
-    }
-}
-
-impl From<crate::store::StoreError> for ApiError {
-    fn from(e: crate::store::StoreError) -> Self {
-        use crate::store::StoreError;
-        match e {
-            StoreError::Busy => ApiError::Busy,
-            StoreError::Conflict(what) => {
-                ApiError::Internal(format!("unexpected conflict: {what}"))
-            }
-            StoreError::Other(e) => ApiError::Internal(e),
-        }
     }
 }

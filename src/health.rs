@@ -5,8 +5,8 @@ use axum::routing::get;
 use axum::{extract::State, Router};
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::http::json_response;
+use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/api/health", get(health))

@@ -5,10 +5,10 @@ use axum::routing::{any, get};
 use axum::Router;
 use serde_json::{json, Value};
 
-use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::Caller;
 use crate::http::ApiJson;
+use crate::state::AppState;
 
 /// The families whose list (`GET /api/<family>`) is an empty array.
 const FAMILIES: [&str; 8] = [

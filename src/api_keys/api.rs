@@ -9,10 +9,10 @@ use axum::Router;
 
 use super::input;
 use super::service::{self, OsKeyGenerator, WithSecret};
-use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::Caller;
 use crate::http::{no_content, parse_path_id, ApiJson, JsonBody};
+use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -94,7 +94,7 @@ impl KeyAuthenticator {
     /// Verifies and, on success, records the use and returns the principal.
     pub async fn authenticate(
         &self,
-        app: &crate::app::App,
+        app: &crate::state::App,
         value: Option<&str>,
     ) -> Result<Option<Principal>, crate::error::ApiError> {
         let now = app.clock.now();

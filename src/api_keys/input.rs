@@ -3,8 +3,8 @@
 use serde_json::{Map, Value};
 
 use crate::clock::Timestamp;
+use crate::error::validation::{Fields, ValidationErrors};
 use crate::error::{ApiError, ApiResult};
-use crate::http::validate::{Fields, ValidationErrors};
 
 /// Longest key name, in Unicode scalar values.
 pub const MAX_NAME: usize = 254;

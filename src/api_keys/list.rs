@@ -10,8 +10,8 @@ use serde::Serialize;
 use super::format::masked;
 use super::list_store::KeyList;
 use super::view::{last_used, live_until};
+use crate::auth::ALL_USERS;
 use crate::clock::Timestamp;
-use crate::groups::ALL_USERS;
 use crate::users::view::common_name;
 
 /// Field for field, in order, [`super::view::KeyObject`] with borrowed strings.

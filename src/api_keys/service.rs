@@ -11,13 +11,13 @@ use super::format::{self, PlainKey};
 use super::input::{KeyPatch, NewKey};
 use super::store::{ApiKeyRow, KeyRotation, NewApiKey};
 use super::view;
-use crate::app::App;
 use crate::audit::AuditEvent;
+use crate::auth::ALL_USERS;
 use crate::auth::{AdminCap, Principal};
 use crate::clock::Timestamp;
 use crate::error::{ApiError, ApiResult};
 use crate::groups::membership::{self, Change};
-use crate::groups::ALL_USERS;
+use crate::state::App;
 use crate::store::{StoreError, Tx};
 use crate::users::store::{NewUser, UserProfile};
 

@@ -2,7 +2,6 @@
 //! times (scenario 75).
 use std::collections::VecDeque;
 
-use axum::http::StatusCode;
 use parking_lot::Mutex;
 use serde_json::json;
 
@@ -78,7 +77,7 @@ async fn counts(app: &App) -> (i64, usize, usize, i64) {
 fn assert_exhausted<T>(r: ApiResult<T>) {
     match r {
         Err(ApiError::JsonBody(status, body)) => {
-            assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+            assert_eq!(status, crate::error::Kind::Internal);
             assert_eq!(
                 body,
                 json!({"message": "could not generate key with unique prefix"})

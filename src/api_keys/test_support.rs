@@ -8,11 +8,11 @@ use async_trait::async_trait;
 use parking_lot::Mutex;
 
 use super::store::KeyAuthRow;
-use crate::app::{App, AppState};
 use crate::auth::{Principal, Via};
 use crate::clock::{Clock, Timestamp};
 use crate::config::Config;
 use crate::sessions::store::SessionAuthRow;
+use crate::state::{App, AppState};
 use crate::store::{Backend, DatabaseUrl, DynStore, KeyInvalidation, Store, StoreResult, Tx};
 use crate::users::store::NewUser;
 

@@ -6,13 +6,13 @@ use axum::Router;
 use serde_json::{json, Value};
 
 use super::store::AuditFilter;
-use crate::app::AppState;
 use crate::clock::Timestamp;
+use crate::error::validation::{ValidationErrors, NON_NEGATIVE_INT, NO_NUL};
 use crate::error::ApiResult;
 use crate::http::auth::Caller;
 use crate::http::query::QueryParams;
-use crate::http::validate::{ValidationErrors, NON_NEGATIVE_INT, NO_NUL};
 use crate::http::ApiJson;
+use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/api/audit-log", get(list))

@@ -2,7 +2,7 @@
 //! database live in the service.
 use serde_json::{Map, Value};
 
-use crate::http::validate::{Fields, ValidationErrors, NON_BLANK};
+use crate::error::validation::{Fields, ValidationErrors, NON_BLANK};
 
 pub const DATASET_QUERY: &str = "value must be a valid dataset query: an object with an integer \
     `database` and either `type` (`native` or `query`) or `lib/type` `mbql/query` with stages.";
@@ -113,7 +113,7 @@ pub fn check(body: &Map<String, Value>, create: bool, errs: &mut ValidationError
         Some(v) if v.as_i64().is_some_and(|n| n > 0) && !v.is_f64() => {}
         other => errs.add_received(
             &["collection_position"],
-            crate::http::validate::POSITIVE_INT,
+            crate::error::validation::POSITIVE_INT,
             other,
         ),
     }
@@ -132,6 +132,6 @@ pub fn check(body: &Map<String, Value>, create: bool, errs: &mut ValidationError
     }
 }
 
-pub use crate::http::path_ref::is_entity_id;
+use crate::entity_id::is_entity_id;
 
 pub use crate::json_fields::json_text;

@@ -4,13 +4,13 @@ use serde_json::{json, Map, Value};
 use super::input::{self, Derived};
 use super::store::CardRow;
 use super::view::{self, CardContext};
-use crate::app::App;
 use crate::auth::Principal;
 use crate::collections::perms::{self, Level};
 use crate::collections::service::ARCHIVED_PARENT;
 use crate::entity_id::new_entity_id;
+use crate::error::validation::ValidationErrors;
 use crate::error::{ApiError, ApiResult};
-use crate::http::validate::ValidationErrors;
+use crate::state::App;
 use crate::store::{StoreError, Tx};
 
 pub(super) const TRASH: &str = "You cannot modify the Trash Collection.";
@@ -24,11 +24,11 @@ pub enum CardRef {
     EntityId(String),
 }
 
-impl From<crate::http::path_ref::ObjectRef> for CardRef {
-    fn from(r: crate::http::path_ref::ObjectRef) -> Self {
+impl From<crate::entity_id::ObjectRef> for CardRef {
+    fn from(r: crate::entity_id::ObjectRef) -> Self {
         match r {
-            crate::http::path_ref::ObjectRef::Id(id) => CardRef::Id(id),
-            crate::http::path_ref::ObjectRef::EntityId(e) => CardRef::EntityId(e),
+            crate::entity_id::ObjectRef::Id(id) => CardRef::Id(id),
+            crate::entity_id::ObjectRef::EntityId(e) => CardRef::EntityId(e),
         }
     }
 }

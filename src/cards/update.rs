@@ -8,12 +8,12 @@ use super::service::{
     TRASH,
 };
 use super::store::CardRow;
-use crate::app::App;
 use crate::auth::Principal;
 use crate::collections::perms::Level;
+use crate::error::validation::ValidationErrors;
 use crate::error::{ApiError, ApiResult};
-use crate::http::validate::ValidationErrors;
 use crate::json_fields::Patch;
+use crate::state::App;
 use crate::store::Tx;
 
 fn placement(c: &CardRow) -> Placement {

@@ -1,7 +1,6 @@
 //! `/api/collection` routes (content.md §1, people-and-groups.md §8.2–8.3). The literal
 //! segments `root`, `trash`, `tree` and `graph` are routes of their own and win over `{key}`.
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
@@ -11,12 +10,12 @@ use super::graph;
 use super::items::{self, ItemsQuery, KNOWN_MODELS};
 use super::service::{self, is_nanoid, parse_key, ListQuery, NewInput, UpdateInput, OFFICIAL_402};
 use super::tree::{self as collection_tree, TreeQuery};
-use crate::app::AppState;
+use crate::error::validation::{Fields, ValidationErrors};
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::Caller;
 use crate::http::query::QueryParams;
-use crate::http::validate::{Fields, ValidationErrors};
 use crate::http::{ApiJson, JsonBody};
+use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -123,7 +122,7 @@ fn description(
 }
 
 fn official() -> ApiError {
-    ApiError::Text(StatusCode::PAYMENT_REQUIRED, OFFICIAL_402.into())
+    ApiError::Text(crate::error::Kind::PaymentRequired, OFFICIAL_402.into())
 }
 
 async fn create(

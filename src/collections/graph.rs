@@ -5,13 +5,13 @@ use serde_json::{json, Map, Value};
 
 use super::perms::{Graph, Level};
 use super::store::CollectionRow;
-use crate::app::App;
 use crate::auth::Principal;
+use crate::auth::ADMINISTRATORS;
 use crate::error::ApiResult;
-use crate::groups::ADMINISTRATORS;
 use crate::http::query::QueryParams;
 use crate::permissions::graph_put::{self, invalid, GraphPut};
 use crate::permissions::store::PermGraph;
+use crate::state::App;
 use crate::store::{LockKey, Tx};
 
 /// Collections that appear in the graph: not the Trash, not personal, not archived.

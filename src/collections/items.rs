@@ -10,11 +10,11 @@ use super::perms::{location_ids, Graph, Level};
 use super::service::{resolve, CollectionKey};
 use super::store::CollectionRow;
 use super::view::{can_write, effective_location};
-use crate::app::App;
 use crate::auth::Principal;
 use crate::clock::Timestamp;
 use crate::error::{ApiError, ApiResult};
 use crate::http::query::Paging;
+use crate::state::App;
 use crate::store::{StoreResult, Tx};
 
 pub const ALL_MODELS: [&str; 7] = [

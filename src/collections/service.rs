@@ -5,9 +5,9 @@ use serde_json::{json, Value};
 use super::perms::{Graph, Level};
 use super::store::{CollectionRow, NewCollection};
 use super::view::{detail_json, entry_json, parent_id, root_json};
-use crate::app::App;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
+use crate::state::App;
 use crate::store::Tx;
 
 pub const TRASH_MODIFY: &str = "You cannot modify the Trash Collection.";

@@ -6,9 +6,9 @@ use super::perms::Graph;
 use super::service::{sort_rows, visible, ListQuery};
 use super::store::CollectionRow;
 use super::view::entry_json;
-use crate::app::App;
 use crate::auth::Principal;
 use crate::error::ApiResult;
+use crate::state::App;
 
 pub struct TreeQuery {
     pub exclude_archived: bool,

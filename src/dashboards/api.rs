@@ -6,12 +6,12 @@ use axum::Router;
 use serde_json::Value;
 
 use super::service::{self, Filter};
-use crate::app::AppState;
+use crate::error::validation::ValidationErrors;
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::Caller;
 use crate::http::query::QueryParams;
-use crate::http::validate::ValidationErrors;
 use crate::http::{no_content, ApiJson, JsonBody};
+use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()

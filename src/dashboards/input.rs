@@ -2,8 +2,8 @@
 //! field reported together; rules that need the database live in the service.
 use serde_json::{Map, Value};
 
-use crate::cards::input::is_entity_id;
-use crate::http::validate::{Fields, ValidationErrors, NO_NUL};
+use crate::entity_id::is_entity_id;
+use crate::error::validation::{Fields, ValidationErrors, NO_NUL};
 
 pub const PARAMETERS: &str =
     "value must be an array of parameters, each a map with a non-blank string `id` and `type`.";
@@ -288,7 +288,7 @@ fn dashcard(v: &Value) -> Option<(DashcardInput, Option<Value>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::validate::{BOOLEAN, POSITIVE_INT};
+    use crate::error::validation::{BOOLEAN, POSITIVE_INT};
     use serde_json::json;
 
     fn errors(body: Value, create: bool) -> Value {

@@ -8,14 +8,14 @@ use super::input;
 use super::layout_store::series_text;
 use super::store::DashboardRow;
 use super::view::{self, DashContext};
-use crate::app::App;
 use crate::auth::Principal;
 use crate::cards::store::CardRow;
 use crate::collections::perms::{self, Level};
 use crate::collections::service::{ARCHIVED_PARENT, DUPLICATE_ENTITY_ID, TRASH_MODIFY};
 use crate::entity_id::new_entity_id;
+use crate::error::validation::ValidationErrors;
 use crate::error::{ApiError, ApiResult};
-use crate::http::validate::ValidationErrors;
+use crate::state::App;
 use crate::store::{StoreError, Tx};
 
 pub const CURATE: &str = "You do not have curate permissions for this Collection.";
@@ -27,11 +27,11 @@ pub enum DashRef {
     EntityId(String),
 }
 
-impl From<crate::http::path_ref::ObjectRef> for DashRef {
-    fn from(r: crate::http::path_ref::ObjectRef) -> Self {
+impl From<crate::entity_id::ObjectRef> for DashRef {
+    fn from(r: crate::entity_id::ObjectRef) -> Self {
         match r {
-            crate::http::path_ref::ObjectRef::Id(id) => DashRef::Id(id),
-            crate::http::path_ref::ObjectRef::EntityId(e) => DashRef::EntityId(e),
+            crate::entity_id::ObjectRef::Id(id) => DashRef::Id(id),
+            crate::entity_id::ObjectRef::EntityId(e) => DashRef::EntityId(e),
         }
     }
 }

@@ -6,14 +6,14 @@ use super::input::{self, Layout};
 use super::layout;
 use super::service::{archived_object, curate, level, render, resolve, DashRef};
 use super::store::DashboardRow;
-use crate::app::App;
 use crate::auth::Principal;
 use crate::cards::placement::{place, refuse_embedding, PlaceRequest, Placement};
 use crate::collections::perms::Level;
 use crate::collections::service::TRASH_MODIFY;
+use crate::error::validation::ValidationErrors;
 use crate::error::{ApiError, ApiResult};
-use crate::http::validate::ValidationErrors;
 use crate::json_fields::Patch;
+use crate::state::App;
 
 fn placement(d: &DashboardRow) -> Placement {
     Placement {

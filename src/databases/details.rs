@@ -7,11 +7,11 @@ use serde_json::{json, Map, Value};
 use sqlx::postgres::{PgConnectOptions, PgSslMode};
 
 use crate::config::Config;
-use crate::queries::engine::Target;
-use crate::queries::postgres::PgTarget;
-use crate::queries::sqlite::SqliteFile;
-use crate::queries::sqlite_guard::PathPolicy;
 use crate::store::DatabaseUrl;
+use crate::warehouse::engine::Target;
+use crate::warehouse::postgres::PgTarget;
+use crate::warehouse::sqlite::SqliteFile;
+use crate::warehouse::sqlite_guard::PathPolicy;
 
 pub const ENGINES: &[&str] = &["sqlite", "postgres"];
 /// The secret keys of `details`, masked in responses.

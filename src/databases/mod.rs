@@ -8,11 +8,11 @@ pub mod store;
 
 use serde_json::{json, Value};
 
-use crate::app::App;
 use crate::auth::Principal;
 use crate::clock::Timestamp;
 use crate::config::Config;
 use crate::permissions::Access;
+use crate::state::App;
 use store::DatabaseRow;
 
 /// Marks an application database whose Sample Database decision was taken (§1.8).

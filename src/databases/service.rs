@@ -6,15 +6,15 @@ use serde_json::{json, Map, Value};
 
 use super::details::{self, FieldErrors};
 use super::store::DatabaseRow;
-use crate::app::App;
 use crate::audit::AuditEvent;
 use crate::auth::Principal;
 use crate::clock::Timestamp;
+use crate::error::validation::{Fields, ValidationErrors};
 use crate::error::{ApiError, ApiResult};
-use crate::http::validate::{Fields, ValidationErrors};
 use crate::permissions::{self, Access};
-use crate::queries::engine::{ConnectFailure, Target, WarehouseOptions};
+use crate::state::App;
 use crate::store::StoreError;
+use crate::warehouse::engine::{ConnectFailure, Target, WarehouseOptions};
 
 const NAME_TAKEN: &str = "A database with this name already exists.";
 const BAD_ENGINE: &str = "value must be a valid database engine.";

@@ -6,12 +6,12 @@ use axum::Router;
 use serde_json::{Map, Value};
 
 use super::service;
-use crate::app::{App, AppState};
+use crate::error::validation::{Fields, ValidationErrors};
 use crate::error::ApiResult;
 use crate::http::auth::Caller;
 use crate::http::query::QueryParams;
-use crate::http::validate::{Fields, ValidationErrors};
 use crate::http::{no_content, parse_path_id, ApiJson, Id, JsonBody};
+use crate::state::{App, AppState};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -124,12 +124,16 @@ async fn set_manager(
     let mut errs = ValidationErrors::new();
     let f = Fields::new(&b);
     if f.boolean(&mut errs, "is_group_manager").is_none() && errs.is_empty() {
-        errs.add_received(&["is_group_manager"], crate::http::validate::BOOLEAN, None);
+        errs.add_received(
+            &["is_group_manager"],
+            crate::error::validation::BOOLEAN,
+            None,
+        );
     }
     errs.into_result()?;
     c.require_superuser()?;
     Err(crate::error::ApiError::Text(
-        axum::http::StatusCode::PAYMENT_REQUIRED,
+        crate::error::Kind::PaymentRequired,
         service::GROUP_MANAGER_402.into(),
     ))
 }

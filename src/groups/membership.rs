@@ -3,8 +3,8 @@
 use serde_json::json;
 
 use super::store::MembershipRow;
-use super::{ADMINISTRATORS, ALL_USERS};
 use crate::audit::AuditEvent;
+use crate::auth::{ADMINISTRATORS, ALL_USERS};
 use crate::clock::Timestamp;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{LockKey, StoreResult, Tx};

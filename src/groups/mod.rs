@@ -4,6 +4,3 @@ pub mod api;
 pub mod membership;
 pub mod service;
 pub mod store;
-
-pub const ALL_USERS: i64 = 1;
-pub const ADMINISTRATORS: i64 = 2;

@@ -3,12 +3,12 @@ use serde_json::{json, Value};
 
 use super::membership::{self, Change, ALL_USERS_FIXED};
 use super::store::{GroupRow, MemberRow};
-use super::{ADMINISTRATORS, ALL_USERS};
-use crate::app::App;
 use crate::audit::AuditEvent;
 use crate::auth::Principal;
+use crate::auth::{ADMINISTRATORS, ALL_USERS};
 use crate::error::{ApiError, ApiResult};
 use crate::http::query::Paging;
+use crate::state::App;
 use crate::store::Tx;
 use crate::users::view::{common_name, name_order_key};
 
@@ -218,7 +218,7 @@ pub async fn add_member(
     let admin = caller.require_superuser()?;
     if manager {
         return Err(ApiError::Text(
-            axum::http::StatusCode::PAYMENT_REQUIRED,
+            crate::error::Kind::PaymentRequired,
             GROUP_MANAGER_402.into(),
         ));
     }

@@ -10,9 +10,9 @@ use axum::http::{request::Parts, HeaderMap};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::app::AppState;
 use crate::auth::Principal;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "metabase.SESSION";
 pub const SESSION_HEADER: &str = "x-metabase-session";

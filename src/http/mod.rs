@@ -1,9 +1,9 @@
 //! HTTP plumbing shared by every feature: body and path extractors that fail in Metabase's
-//! shapes, JSON responses with an explicit charset, query-parameter parsing and the client IP.
+//! shapes, the error presenter (`error.rs`), JSON responses with an explicit charset, query-parameter parsing and the client IP.
 pub mod auth;
+pub mod error;
 pub mod path_ref;
 pub mod query;
-pub mod validate;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, RawPathParams, Request};
@@ -13,8 +13,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::error::validation::{ValidationErrors, POSITIVE_INT};
 use crate::error::ApiError;
-use validate::{ValidationErrors, POSITIVE_INT};
 
 /// Largest accepted JSON body (spec README 4.2).
 pub const MAX_JSON_BODY: usize = 1024 * 1024;
@@ -113,7 +113,7 @@ async fn read_limited(body: axum::body::Body) -> Result<Bytes, ApiError> {
 
 fn too_large_error() -> ApiError {
     ApiError::Text(
-        StatusCode::PAYLOAD_TOO_LARGE,
+        crate::error::Kind::TooLarge,
         "Request body too large.".into(),
     )
 }

@@ -5,25 +5,13 @@ use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
 
 use super::parse_path_id;
+use crate::entity_id::{is_entity_id, ObjectRef};
 use crate::error::{ApiError, ApiResult};
 
 /// A validated path segment, not yet checked for a positive id.
 pub enum RawRef {
     Digits(String),
     Entity(String),
-}
-
-/// How an object is addressed: by integer id or by entity id.
-pub enum ObjectRef {
-    Id(i64),
-    EntityId(String),
-}
-
-/// Is `s` shaped like an entity id (21 characters of `A-Z a-z 0-9 _ -`)?
-pub fn is_entity_id(s: &str) -> bool {
-    s.len() == 21
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 impl RawRef {

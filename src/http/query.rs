@@ -5,7 +5,7 @@ use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
 use serde_json::Value;
 
-use super::validate::{ValidationErrors, BOOLEAN_STRING, NON_NEGATIVE_INT, POSITIVE_INT};
+use crate::error::validation::{ValidationErrors, BOOLEAN_STRING, NON_NEGATIVE_INT, POSITIVE_INT};
 use crate::error::ApiError;
 
 /// Raw query parameters (the last value wins for repeated names).

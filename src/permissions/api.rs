@@ -5,11 +5,11 @@ use axum::routing::get;
 use axum::Router;
 
 use super::graph::{self, Scope};
-use crate::app::AppState;
 use crate::error::ApiResult;
 use crate::http::auth::Caller;
 use crate::http::query::QueryParams;
 use crate::http::{parse_path_id, ApiJson, JsonBody};
+use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -1,17 +1,16 @@
 //! `GET/PUT /api/permissions/graph` (people-and-groups.md §9.2, §9.4).
 use std::collections::{BTreeMap, HashMap};
 
-use axum::http::StatusCode;
 use serde_json::{json, Map, Value};
 
 use super::graph_put::{self, invalid, GraphPut};
 use super::store::{DataPermRow, PermGraph};
 use super::{admin_entry, default_entry, entry_json, BLOCKED, NO};
-use crate::app::App;
 use crate::auth::Principal;
+use crate::auth::ADMINISTRATORS;
 use crate::error::{ApiError, ApiResult};
-use crate::groups::ADMINISTRATORS;
 use crate::http::query::QueryParams;
+use crate::state::App;
 use crate::store::Tx;
 
 const PAID: &str = "Sandboxes and impersonation are not available in ferrobase.";
@@ -152,7 +151,10 @@ pub async fn put(app: &App, caller: &Principal, body: GraphBody) -> ApiResult<Va
     let admin = caller.require_superuser()?;
     let paid_features = body.rest;
     if paid_features {
-        return Err(ApiError::Text(StatusCode::PAYMENT_REQUIRED, PAID.into()));
+        return Err(ApiError::Text(
+            crate::error::Kind::PaymentRequired,
+            PAID.into(),
+        ));
     }
     let now = app.clock.now().micros();
     let mut tx = app.store.begin().await?;

@@ -1,12 +1,11 @@
 //! What the `PUT`s of both permission graphs share (people-and-groups.md §8.3, §9.4): the body's
 //! `revision` and `groups`, the check against a concurrent edit, the per-group entries, and
 //! Metabase's error texts.
-use axum::http::StatusCode;
 use serde_json::{json, Map, Value};
 
+use crate::error::validation::{ValidationErrors, NON_NEGATIVE_INT};
 use crate::error::{ApiError, ApiResult};
 use crate::http::query::QueryParams;
-use crate::http::validate::{ValidationErrors, NON_NEGATIVE_INT};
 
 pub const STALE: &str = "Looks like someone else edited the permissions and your data is out of date. Please fetch new data and try again.";
 const INVALID: &str = "Cannot parse permissions graph because it is invalid: ";
@@ -69,7 +68,7 @@ pub fn parse<T>(
 /// Refuses a `PUT` based on another revision than the `current` one, unless `force`d.
 pub fn check_revision(sent: i64, current: i64, force: bool) -> ApiResult<()> {
     if sent != current && !force {
-        return Err(ApiError::Text(StatusCode::CONFLICT, STALE.into()));
+        return Err(ApiError::Text(crate::error::Kind::Conflict, STALE.into()));
     }
     Ok(())
 }
@@ -184,7 +183,7 @@ mod tests {
         assert!(check_revision(1, 2, true).is_ok());
         assert!(matches!(
             check_revision(1, 2, false),
-            Err(ApiError::Text(StatusCode::CONFLICT, t)) if t == STALE
+            Err(ApiError::Text(crate::error::Kind::Conflict, t)) if t == STALE
         ));
     }
 

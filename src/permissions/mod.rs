@@ -8,12 +8,11 @@ pub mod store;
 
 use std::collections::HashMap;
 
-use axum::http::StatusCode;
 use serde_json::{json, Value};
 
 use crate::auth::Principal;
+use crate::auth::{ADMINISTRATORS, ALL_USERS};
 use crate::error::{ApiError, ApiResult};
-use crate::groups::{ADMINISTRATORS, ALL_USERS};
 use crate::store::{StoreResult, Tx};
 use store::DataPermRow;
 
@@ -162,7 +161,7 @@ pub async fn require_can_save(
         Ok(())
     } else {
         Err(ApiError::JsonBody(
-            StatusCode::FORBIDDEN,
+            crate::error::Kind::Forbidden,
             json!({ "message": CANNOT_SAVE }),
         ))
     }

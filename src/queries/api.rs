@@ -9,13 +9,13 @@ use serde_json::{json, Map, Value};
 
 use super::respond::{self, ExportFormat, ExportOptions};
 use super::service::{self, Mode};
-use crate::app::AppState;
 use crate::cards::api::RawRef;
+use crate::error::validation::{ValidationErrors, BOOLEAN};
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::Caller;
 use crate::http::query::bool_string;
-use crate::http::validate::{ValidationErrors, BOOLEAN};
 use crate::http::{JsonBody, MAX_JSON_BODY};
+use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -43,7 +43,7 @@ fn card_ref(raw: &str) -> ApiResult<crate::cards::service::CardRef> {
             return Err(ApiError::NotFound);
         }
         RawRef::Digits(raw.to_string())
-    } else if crate::cards::input::is_entity_id(raw) {
+    } else if crate::entity_id::is_entity_id(raw) {
         RawRef::Entity(raw.to_string())
     } else {
         return Err(ApiError::NotFound);
@@ -115,7 +115,7 @@ impl<S: Send + Sync> FromRequest<S> for FormOrJson {
             .await
             .map_err(|_| {
                 ApiError::Text(
-                    axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                    crate::error::Kind::TooLarge,
                     "Request body too large.".into(),
                 )
             })?;

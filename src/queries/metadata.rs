@@ -6,10 +6,10 @@ use serde_json::{json, Value};
 
 use super::request;
 use super::template::Resolver;
-use crate::app::App;
 use crate::auth::Principal;
 use crate::databases::details;
 use crate::error::ApiResult;
+use crate::state::App;
 
 const BUDGET: Duration = Duration::from_secs(10);
 
@@ -39,7 +39,9 @@ async fn compute(app: &App, query: &Value) -> ApiResult<Option<Value>> {
     let Ok(statement) = resolver.resolve(&native.sql, &native.tags, &Default::default()) else {
         return Ok(None);
     };
-    let warehouse = target.build(super::engine::WarehouseOptions::single(&app.config));
+    let warehouse = target.build(crate::warehouse::engine::WarehouseOptions::single(
+        &app.config,
+    ));
     let (sql, params) = statement.render(warehouse.dialect());
     let columns = match tokio::time::timeout(BUDGET, warehouse.describe(sql, params)).await {
         Ok(Ok(c)) => c,

@@ -3,7 +3,7 @@
 //! error shape, reduced to what ferrobase runs.
 use serde_json::{Map, Value};
 
-use crate::http::validate::{ValidationErrors, POSITIVE_INT};
+use crate::error::validation::{ValidationErrors, POSITIVE_INT};
 
 /// A parsed query.
 #[derive(Debug, Clone, PartialEq)]
@@ -126,7 +126,7 @@ pub fn parse(body: &Map<String, Value>) -> Result<Query, ValidationErrors> {
                             "value must be a map with positive integer limits.",
                             vec![format!(
                                 "{key}: value must be an integer greater than zero., received: {}",
-                                crate::http::validate::received(c.get(key))
+                                crate::error::validation::received(c.get(key))
                             )],
                         );
                     }

@@ -10,11 +10,13 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
-use super::cell::{cols_json, unique_names, write_csv_field, write_json_string, Cell, Column};
-use super::engine::Event;
-use super::error::{Class, QueryError, RunContext};
 use super::service::Plan;
-use crate::app::App;
+use crate::state::App;
+use crate::warehouse::cell::{
+    cols_json, unique_names, write_csv_field, write_json_string, Cell, Column,
+};
+use crate::warehouse::engine::Event;
+use crate::warehouse::error::{Class, QueryError, RunContext};
 
 /// How rows become bytes.
 pub trait Format: Send + 'static {
@@ -42,7 +44,9 @@ async fn begin(
             return Err(plan.ctx.failure(&e).into_response());
         }
         // README §4.6's busy answer: 503, `Retry-After: 1`.
-        Err(super::limits::Busy) => return Err(crate::error::ApiError::Busy.into_response()),
+        Err(crate::warehouse::limits::Busy) => {
+            return Err(crate::error::ApiError::Busy.into_response())
+        }
     };
     let mut rx = plan
         .warehouse

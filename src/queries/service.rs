@@ -7,12 +7,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
-use super::engine::{Exec, Warehouse};
-use super::error::{QueryError, RunContext, NATIVE_ONLY, ONE_STATEMENT};
 use super::request::{self, Constraints, Native};
-use super::sqltext::single_statement;
 use super::template::{self, CardSource, Resolver};
-use crate::app::App;
 use crate::auth::Principal;
 use crate::cards::service::CardRef;
 use crate::collections::perms::{self, Level};
@@ -20,7 +16,11 @@ use crate::databases::details;
 use crate::databases::store::DatabaseRow;
 use crate::error::{ApiError, ApiResult};
 use crate::permissions;
+use crate::state::App;
 use crate::store::Tx;
+use crate::warehouse::engine::{Exec, Warehouse};
+use crate::warehouse::error::{QueryError, RunContext, NATIVE_ONLY, ONE_STATEMENT};
+use crate::warehouse::sqltext::single_statement;
 
 /// The spreadsheet row limit minus a header row (§4.6).
 pub const DOWNLOAD_MAX: u64 = 1_048_575;
@@ -268,7 +268,7 @@ async fn plan_native(
     let Some(target) = details::stored_target(&app.config, &db.engine, &db.details, db.is_sample)
     else {
         return Err(ctx.failure(&QueryError::db(
-            super::error::Class::Ferrobase,
+            crate::warehouse::error::Class::Ferrobase,
             "The database's connection details are invalid.",
         )));
     };
@@ -276,7 +276,7 @@ async fn plan_native(
         db.id,
         &format!("{}\u{0}{}", db.engine, db.details),
         &target,
-        super::engine::WarehouseOptions::from_config(&app.config),
+        crate::warehouse::engine::WarehouseOptions::from_config(&app.config),
     );
     let dialect = warehouse.dialect();
     let (sql, params) = statement.render(dialect);
@@ -285,8 +285,8 @@ async fn plan_native(
     };
     let cap = usize::try_from(cap(tx, mode).await?).unwrap_or(usize::MAX);
     let tz = match dialect {
-        super::sqltext::Dialect::Postgres => timezone(tx).await?,
-        super::sqltext::Dialect::Sqlite => "UTC".into(),
+        crate::warehouse::sqltext::Dialect::Postgres => timezone(tx).await?,
+        crate::warehouse::sqltext::Dialect::Sqlite => "UTC".into(),
     };
     let native_form = serde_json::json!({
         "query": sql,
@@ -301,9 +301,11 @@ async fn plan_native(
             params,
             cap,
             caps: match mode {
-                Mode::Download => super::limits::ResultCaps::download(&app.config.query_limits),
+                Mode::Download => {
+                    crate::warehouse::limits::ResultCaps::download(&app.config.query_limits)
+                }
                 Mode::Interactive(_) => {
-                    super::limits::ResultCaps::interactive(&app.config.query_limits)
+                    crate::warehouse::limits::ResultCaps::interactive(&app.config.query_limits)
                 }
             },
             deadline,

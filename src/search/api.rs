@@ -5,12 +5,12 @@ use axum::routing::get;
 use axum::Router;
 
 use super::service::{self, SearchQuery};
-use crate::app::AppState;
+use crate::error::validation::ValidationErrors;
 use crate::error::ApiResult;
 use crate::http::auth::Caller;
 use crate::http::query::QueryParams;
-use crate::http::validate::ValidationErrors;
 use crate::http::ApiJson;
+use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/api/search", get(search))

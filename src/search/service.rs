@@ -4,7 +4,6 @@ use std::collections::BTreeSet;
 
 use serde_json::{json, Value};
 
-use crate::app::App;
 use crate::auth::Principal;
 use crate::clock::Timestamp;
 use crate::collections::item_store::{ItemRow, ItemScope};
@@ -14,6 +13,7 @@ use crate::collections::store::CollectionRow;
 use crate::collections::view::parent_id;
 use crate::error::ApiResult;
 use crate::http::query::Paging;
+use crate::state::App;
 
 pub struct SearchQuery {
     /// The text to look for; `None` matches everything.

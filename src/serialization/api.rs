@@ -9,10 +9,10 @@ use serde_json::{json, Value};
 
 use super::export::{self, ExportError, ExportOptions};
 use super::select::CollectionRef;
-use crate::app::AppState;
+use crate::error::validation::ValidationErrors;
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::Caller;
-use crate::http::validate::ValidationErrors;
+use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -98,7 +98,7 @@ async fn export_handler(
             Some(r) => opts.collections.push(r),
             None => {
                 return Err(ApiError::JsonBody(
-                    StatusCode::BAD_REQUEST,
+                    crate::error::Kind::BadRequest,
                     json!({"message": format!("Could not find Collection with entity ID {raw}")}),
                 ))
             }
@@ -108,7 +108,7 @@ async fn export_handler(
         Ok(t) => t,
         Err(ExportError::NotFound(m)) => {
             return Err(ApiError::JsonBody(
-                StatusCode::BAD_REQUEST,
+                crate::error::Kind::BadRequest,
                 json!({ "message": m }),
             ))
         }
@@ -116,7 +116,7 @@ async fn export_handler(
         Err(ExportError::Store(e)) => return Err(e.into()),
         // A fault inside ferrobase (unreadable stored data): the log says which entity (§2.1).
         Err(ExportError::Failed(log)) => {
-            return Ok(crate::error::text_response(
+            return Ok(crate::http::error::text_response(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 log,
             ))

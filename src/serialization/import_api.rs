@@ -11,10 +11,11 @@ use super::api::params;
 use super::import::{self, ImportOptions, Status};
 use super::source::Source;
 use super::unpack::UnpackError;
-use crate::app::AppState;
-use crate::error::{text_response, ApiError, ApiResult};
+use crate::error::validation::ValidationErrors;
+use crate::error::{ApiError, ApiResult};
 use crate::http::auth::Caller;
-use crate::http::validate::ValidationErrors;
+use crate::http::error::text_response;
+use crate::state::AppState;
 
 pub const BUSY: &str = "Another import is already running.";
 const NOT_A_FILE: &str = "value must be a file.";
@@ -34,7 +35,7 @@ async fn read_file(
     dest: &std::path::Path,
 ) -> ApiResult<()> {
     use tokio::io::AsyncWriteExt;
-    let too_large = || ApiError::Text(StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE.into());
+    let too_large = || ApiError::Text(crate::error::Kind::TooLarge, TOO_LARGE.into());
     let mut mp = mp.map_err(|_| ApiError::field("file", NOT_A_FILE))?;
     loop {
         let field = match mp.next_field().await {

@@ -127,7 +127,7 @@ fn check_shape(d: &Map<String, Value>, name: &str) -> LoadResult<()> {
 async fn check_connection(config: &Config, engine: &str, details: &Value) -> LoadResult<()> {
     let target = crate::databases::details::target(config, engine, details, false)
         .map_err(|errs| LoadError::new(field_messages(errs)))?;
-    let options = crate::queries::engine::WarehouseOptions::single(config);
+    let options = crate::warehouse::engine::WarehouseOptions::single(config);
     target.build(options).test().await.map_err(|f| LoadError {
         message: f.message,
         causes: f

@@ -7,11 +7,11 @@ use axum::Router;
 use serde_json::json;
 
 use super::service::Login;
-use crate::app::{App, AppState};
+use crate::error::validation::{ValidationErrors, PASSWORD};
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::{MaybeCaller, SESSION_COOKIE};
-use crate::http::validate::{ValidationErrors, PASSWORD};
 use crate::http::{no_content, ApiJson, JsonBody};
+use crate::state::{App, AppState};
 
 pub fn routes() -> Router<AppState> {
     Router::new()

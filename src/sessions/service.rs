@@ -8,13 +8,13 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::throttle::Throttler;
-use crate::app::App;
 use crate::audit::AuditEvent;
 use crate::auth::{Principal, Via};
 use crate::clock::Timestamp;
+use crate::error::validation::{Fields, ValidationErrors};
 use crate::error::{ApiError, ApiResult};
-use crate::http::validate::{Fields, ValidationErrors};
 use crate::passwords;
+use crate::state::App;
 use crate::store::{StoreResult, Tx};
 
 pub struct SessionService {
@@ -70,7 +70,7 @@ impl Login {
 
 fn login_error(field: &str, message: String) -> ApiError {
     ApiError::JsonBody(
-        axum::http::StatusCode::UNAUTHORIZED,
+        crate::error::Kind::Unauthenticated,
         json!({"errors": {field: message}}),
     )
 }

@@ -5,18 +5,18 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Value};
 
-use crate::app::AppState;
 use crate::config::{METABASE_TAG, VERSION};
 use crate::error::ApiResult;
 use crate::http::auth::MaybeCaller;
 use crate::http::ApiJson;
+use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/api/session/properties", get(properties))
 }
 
 /// The properties, shared with the web UI (which embeds them in its setup page).
-pub async fn properties_json(app: &crate::app::App, authenticated: bool) -> ApiResult<Value> {
+pub async fn properties_json(app: &crate::state::App, authenticated: bool) -> ApiResult<Value> {
     let mut tx = app.store.read().await?;
     let set_up = crate::setup::api::is_set_up(tx.as_mut()).await?;
     let token = if set_up {

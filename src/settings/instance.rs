@@ -8,11 +8,11 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Map, Value};
 
-use crate::app::AppState;
+use crate::error::validation::NO_NUL;
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::Caller;
-use crate::http::validate::NO_NUL;
 use crate::http::{no_content, ApiJson, JsonBody};
+use crate::state::AppState;
 use crate::store::Tx;
 
 #[derive(Clone, Copy)]
@@ -221,7 +221,7 @@ pub fn validate(key: &str, value: &Value) -> Option<Result<Option<String>, Strin
 
 fn invalid(msg: String) -> ApiError {
     ApiError::JsonBody(
-        axum::http::StatusCode::BAD_REQUEST,
+        crate::error::Kind::BadRequest,
         json!({"errors": {"value": msg}}),
     )
 }

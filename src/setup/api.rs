@@ -1,17 +1,17 @@
 //! `POST /api/setup`. Its own order of checks: already set up (403) before validation, then
 //! validation, then the token.
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::post;
 use axum::Router;
 use serde_json::{Map, Value};
 
-use crate::app::{App, AppState};
+use crate::auth::{ADMINISTRATORS, ALL_USERS};
+use crate::error::validation::{Fields, ValidationErrors, PASSWORD};
 use crate::error::{ApiError, ApiResult};
-use crate::groups::{ADMINISTRATORS, ALL_USERS};
-use crate::http::validate::{Fields, ValidationErrors, PASSWORD};
 use crate::http::JsonBody;
+use crate::state::{App, AppState};
 use crate::store::{LockKey, Tx};
 use crate::users::input::{self, Patch};
 use crate::users::store::NewUser;
@@ -102,7 +102,7 @@ async fn setup(
     headers: HeaderMap,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
-    let forbidden = || ApiError::Text(StatusCode::FORBIDDEN, ALREADY_SET_UP.into());
+    let forbidden = || ApiError::Text(crate::error::Kind::Forbidden, ALREADY_SET_UP.into());
     {
         let mut tx = app.store.read().await?;
         if is_set_up(tx.as_mut()).await? {

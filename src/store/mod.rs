@@ -291,6 +291,20 @@ macro_rules! store_pool_queries {
     };
 }
 
+/// A store failure reaching a service: busy stays busy (503), anything else is internal.
+impl From<StoreError> for crate::error::ApiError {
+    fn from(e: StoreError) -> Self {
+        use crate::error::ApiError;
+        match e {
+            StoreError::Busy => ApiError::Busy,
+            StoreError::Conflict(what) => {
+                ApiError::Internal(format!("unexpected conflict: {what}"))
+            }
+            StoreError::Other(e) => ApiError::Internal(e),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

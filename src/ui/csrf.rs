@@ -34,8 +34,9 @@ use axum::middleware::Next;
 use axum::response::Response;
 use sha2::{Digest, Sha256};
 
-use crate::error::{text_response, FORBIDDEN};
+use crate::error::FORBIDDEN;
 use crate::http::auth::SESSION_COOKIE;
+use crate::http::error::text_response;
 
 pub const CSRF_HEADER: &str = "x-ferrobase-csrf";
 

@@ -11,7 +11,7 @@
 use axum::routing::get;
 use axum::Router;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 pub mod assets;
 pub mod csrf;

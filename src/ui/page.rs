@@ -8,10 +8,11 @@ use axum::http::{header, request::Parts, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
-use crate::app::App;
 use crate::auth::{Principal, Via};
-use crate::error::{text_response, ApiError, NOT_FOUND};
+use crate::error::{ApiError, NOT_FOUND};
 use crate::http::auth::CallerInfo;
+use crate::http::error::text_response;
+use crate::state::App;
 
 /// The viewer of a UI page. Pages honour login sessions only: a browser never sends API keys,
 /// and a script holding a key has no use for HTML.

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::page::{self, admin_page, member_page, render, Chrome, Section, UiCtx, UiError};
-use crate::app::{App, AppState};
+use crate::state::{App, AppState};
 
 type PageResult = Result<Response, UiError>;
 

@@ -9,9 +9,9 @@ use axum::Router;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
-use crate::app::App;
 use crate::clock::SystemClock;
 use crate::config::Config;
+use crate::state::App;
 use crate::store::DatabaseUrl;
 
 const PASSWORD: &str = "blue7-ferret-orbit";

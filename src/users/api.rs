@@ -7,11 +7,11 @@ use axum::Router;
 use serde_json::json;
 
 use super::service::{self, PasswordChanged};
-use crate::app::AppState;
 use crate::error::ApiResult;
 use crate::http::auth::Caller;
 use crate::http::query::QueryParams;
 use crate::http::{no_content, ApiJson, Id, JsonBody};
+use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()

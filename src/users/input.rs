@@ -1,7 +1,7 @@
 //! Parsing and validating user request bodies into typed values (people-and-groups.md 4.5–4.6).
 use serde_json::{Map, Value};
 
-use crate::http::validate::{is_valid_email, Fields, ValidationErrors, EMAIL, NON_BLANK};
+use crate::error::validation::{is_valid_email, Fields, ValidationErrors, EMAIL, NON_BLANK};
 
 pub const LOCALE_MESSAGE: &str = "String must be a valid two-letter ISO language or language-country code, e.g. 'en' or 'en_US'.";
 const LOGIN_ATTR_MESSAGE: &str = "login attribute keys must not start with \"@\".";

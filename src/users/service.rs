@@ -6,16 +6,16 @@ use serde_json::{json, Map, Value};
 use super::input::{self, Patch};
 use super::store::{NewUser, UserListFilter, UserRow, UserStatus};
 use super::view;
-use crate::app::App;
 use crate::audit::AuditEvent;
 use crate::auth::Principal;
+use crate::auth::{ADMINISTRATORS, ALL_USERS};
 use crate::clock::Timestamp;
+use crate::error::validation::{Fields, ValidationErrors, PASSWORD};
 use crate::error::{ApiError, ApiResult};
 use crate::groups::membership::{self, Change, ALL_USERS_FIXED};
-use crate::groups::{ADMINISTRATORS, ALL_USERS};
 use crate::http::query::QueryParams;
-use crate::http::validate::{Fields, ValidationErrors, PASSWORD};
 use crate::passwords;
+use crate::state::App;
 use crate::store::Tx;
 
 mod current;
@@ -304,7 +304,7 @@ pub async fn reactivate(app: &App, caller: &Principal, id: i64) -> ApiResult<Val
     let user = target_person(tx.as_mut(), id).await?;
     if user.is_active {
         return Err(ApiError::JsonBody(
-            axum::http::StatusCode::BAD_REQUEST,
+            crate::error::Kind::BadRequest,
             json!({"message": "Not able to reactivate an active user"}),
         ));
     }

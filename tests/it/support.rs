@@ -4,9 +4,10 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use ferrobase::app::{App, AppState, Running};
+use ferrobase::app::Running;
 use ferrobase::clock::ShiftedClock;
 use ferrobase::config::Config;
+use ferrobase::state::{App, AppState};
 use ferrobase::store::DatabaseUrl;
 use serde_json::{json, Value};
 

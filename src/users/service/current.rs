@@ -5,10 +5,10 @@
 use bytes::Bytes;
 use serde_json::{json, Value};
 
-use crate::app::App;
 use crate::auth::{Principal, Via};
 use crate::clock::Timestamp;
 use crate::error::{ApiError, ApiResult};
+use crate::state::App;
 use crate::users::view;
 
 /// `GET /api/user/current`.

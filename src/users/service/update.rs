@@ -3,12 +3,12 @@
 use serde_json::{json, Map, Value};
 
 use super::{check_groups, personal_collection_name, target_person, user_event};
-use crate::app::App;
+use crate::auth::ADMINISTRATORS;
 use crate::auth::{AdminCap, Principal};
+use crate::error::validation::{Fields, ValidationErrors};
 use crate::error::{ApiError, ApiResult};
 use crate::groups::membership::{self, Change};
-use crate::groups::ADMINISTRATORS;
-use crate::http::validate::{Fields, ValidationErrors};
+use crate::state::App;
 use crate::users::input::{self, Patch};
 use crate::users::store::{UserProfile, UserRow};
 use crate::users::view;

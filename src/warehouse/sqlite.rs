@@ -12,11 +12,11 @@ use rusqlite::limits::Limit;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, ErrorCode, InterruptHandle, OpenFlags, Statement};
 
+use super::bound::Bound;
 use super::cell::{base64, Cell, Column};
 use super::error::{Class, ErrorType, QueryError};
 use super::limits::{Meter, ResultCaps, SQLITE_HEAP_LIMIT};
 use super::sqlite_guard::{self, PathPolicy};
-use super::template::Bound;
 
 /// Which file a warehouse connection opens.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,6 +11,7 @@ use parking_lot::Mutex;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::bound::Bound;
 use super::cell::{Cell, Column};
 use super::error::{QueryError, ONE_STATEMENT};
 use super::limits::{cell_bytes, ResultCaps, Slot};
@@ -19,7 +20,6 @@ pub use super::postgres::ConnectFailure;
 use super::postgres::{PgTarget, PgWarehouse};
 use super::sqlite::{RunError, SqliteConn, SqliteFile};
 use super::sqltext::Dialect;
-use super::template::Bound;
 
 /// What a running query reports, in order: `Columns`, any number of `Rows`, then `Done` or
 /// `Failed` (which may also come first).

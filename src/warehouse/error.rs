@@ -1,9 +1,8 @@
 //! Query failures (queries.md §4.8): one error type with Metabase's `error_type`s, the HTTP
 //! status that names the failing party, and the query-failure body.
-use axum::http::StatusCode;
 use serde_json::{json, Value};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Kind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorType {
@@ -29,12 +28,12 @@ impl ErrorType {
         }
     }
 
-    pub fn status(self) -> StatusCode {
+    pub fn kind(self) -> Kind {
         match self {
-            ErrorType::MissingPermissions => StatusCode::FORBIDDEN,
-            ErrorType::TimedOut => StatusCode::GATEWAY_TIMEOUT,
-            ErrorType::Db => StatusCode::BAD_GATEWAY,
-            _ => StatusCode::BAD_REQUEST,
+            ErrorType::MissingPermissions => Kind::Forbidden,
+            ErrorType::TimedOut => Kind::GatewayTimeout,
+            ErrorType::Db => Kind::BadGateway,
+            _ => Kind::BadRequest,
         }
     }
 }
@@ -141,6 +140,6 @@ impl RunContext {
     }
 
     pub fn failure(&self, e: &QueryError) -> ApiError {
-        ApiError::JsonBody(e.error_type.status(), self.failure_body(e))
+        ApiError::JsonBody(e.error_type.kind(), self.failure_body(e))
     }
 }

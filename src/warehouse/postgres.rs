@@ -19,6 +19,7 @@ use sqlx::{Column as _, ConnectOptions, Connection, Executor, Row, Statement, Va
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::bound::Bound;
 use super::cell::{Cell, Column};
 use super::engine::WarehouseOptions;
 use super::engine::{Batcher, Event, Exec};
@@ -26,7 +27,6 @@ use super::error::{Class, ErrorType, QueryError};
 use super::limits::Meter;
 use super::pgdecode::{self, Kind};
 use super::pool::Pool;
-use super::template::Bound;
 
 /// Connection settings of a Postgres warehouse.
 #[derive(Debug, Clone)]
