@@ -12,6 +12,7 @@ pub mod clock;
 pub mod collections;
 pub mod config;
 pub mod dashboards;
+pub mod data_model;
 pub mod databases;
 pub mod entity_id;
 pub mod error;

@@ -362,7 +362,17 @@ fn columns(stmt: &Statement<'_>) -> Vec<(Column, bool)> {
 /// A column typed by its declaration (§4.5).
 fn declared_column(name: String, decl: &str) -> Column {
     let d = decl.to_ascii_uppercase();
-    let base = if d.contains("BIGINT") {
+    Column {
+        name,
+        base_type: declared_base_type(&d),
+        database_type: d,
+    }
+}
+
+/// The base type of a declared column type (queries.md §4.5; data-model.md §2.4).
+pub fn declared_base_type(decl: &str) -> &'static str {
+    let d = decl.to_ascii_uppercase();
+    if d.contains("BIGINT") {
         "type/BigInteger"
     } else if d.contains("INT") {
         "type/Integer"
@@ -382,11 +392,6 @@ fn declared_column(name: String, decl: &str) -> Column {
         "type/Text"
     } else {
         "type/*"
-    };
-    Column {
-        name,
-        base_type: base,
-        database_type: d,
     }
 }
 
