@@ -90,6 +90,7 @@ pub struct Running {
 /// Binds, starts background tasks and serves until `app.shutdown` is cancelled.
 pub async fn start(app: AppState) -> anyhow::Result<Running> {
     crate::databases::startup(&app).await?;
+    crate::data_model::sync::schedule::startup(&app).await?;
     let listener = TcpListener::bind(app.config.bind)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", app.config.bind))?;

@@ -125,6 +125,12 @@ pub struct ServeArgs {
     /// Queries waiting for a free slot before new ones get 503 [default: 32]
     #[arg(long, env = "FERROBASE_QUERY_QUEUE")]
     pub query_queue: Option<String>,
+    /// Seconds between periodic syncs of each database; 0 disables [default: 3600]
+    #[arg(long, env = "FERROBASE_SYNC_INTERVAL")]
+    pub sync_interval: Option<String>,
+    /// Do not sync stale databases at start-up
+    #[arg(long)]
+    pub no_sync_on_start: bool,
 }
 
 /// Bounds on what one query may make the process hold (docs/security.md).
@@ -167,6 +173,10 @@ pub struct Config {
     pub log: String,
     /// Query timeout (queries.md §4.7).
     pub query_timeout_secs: u64,
+    /// Seconds between periodic syncs (data-model.md §2.1); `0` disables them.
+    pub sync_interval_secs: u64,
+    /// Sync stale databases at start-up.
+    pub sync_on_start: bool,
     /// Create the Sample Database on a new application database (queries.md §1.8).
     pub sample_database: bool,
     /// Directories SQLite warehouse files must lie in; empty = unrestricted (queries.md §1.1).
@@ -193,6 +203,8 @@ impl Config {
             password_policy: PasswordPolicy::new(Complexity::Normal, None),
             log: "info".into(),
             query_timeout_secs: 1200,
+            sync_interval_secs: 3600,
+            sync_on_start: true,
             sample_database: true,
             sqlite_allowed_dirs: Vec::new(),
             warehouse_pool_size: 15,
@@ -314,7 +326,22 @@ impl Config {
             args.sqlite_allowed_dir.clone()
         };
         let query_limits = query_limits(args)?;
+        let sync_interval_secs = match &args.sync_interval {
+            Some(v) => match v.trim().parse::<u64>() {
+                Ok(n) if n == 0 || (60..=604_800).contains(&n) => n,
+                _ => {
+                    return Err(format!(
+                        "--sync-interval: {v:?} must be 0 or an integer from 60 to 604800"
+                    ))
+                }
+            },
+            None => 3600,
+        };
+        let sync_on_start =
+            !args.no_sync_on_start && env_bool(&env, "FERROBASE_SYNC_ON_START")?.unwrap_or(true);
         Ok(Config {
+            sync_interval_secs,
+            sync_on_start,
             query_limits,
             query_timeout_secs,
             sample_database,
@@ -429,6 +456,35 @@ mod tests {
             data_dir: ".".into(),
             ..Default::default()
         };
+        let c = resolve(base(), &[]).unwrap();
+        assert_eq!((c.sync_interval_secs, c.sync_on_start), (3600, true));
+        for (v, ok) in [
+            ("0", true),
+            ("60", true),
+            ("604800", true),
+            ("59", false),
+            ("x", false),
+        ] {
+            let r = resolve(
+                ServeArgs {
+                    sync_interval: Some(v.into()),
+                    ..base()
+                },
+                &[],
+            );
+            assert_eq!(r.is_ok(), ok, "{v}");
+        }
+        let c = resolve(
+            ServeArgs {
+                no_sync_on_start: true,
+                ..base()
+            },
+            &[],
+        )
+        .unwrap();
+        assert!(!c.sync_on_start);
+        let c = resolve(base(), &[("FERROBASE_SYNC_ON_START", "false")]).unwrap();
+        assert!(!c.sync_on_start);
         let c = resolve(base(), &[]).unwrap();
         assert_eq!(c.query_limits, QueryLimits::default());
         let c = resolve(

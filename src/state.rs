@@ -24,6 +24,8 @@ pub struct App {
     pub key_events: tokio::sync::broadcast::Sender<KeyEvent>,
     /// Connection pools of the warehouse databases queries run on.
     pub warehouses: crate::warehouse::engine::Warehouses,
+    /// Syncs running in this process (data-model.md §2.10).
+    pub syncs: crate::data_model::sync::Syncs,
     /// Queries running at once, and the bounded queue before `503`.
     pub queries: crate::warehouse::limits::Admission,
 }
@@ -45,6 +47,7 @@ impl App {
             shutdown: CancellationToken::new(),
             key_events,
             warehouses: Default::default(),
+            syncs: Default::default(),
         })
     }
 }

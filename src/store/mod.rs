@@ -18,6 +18,7 @@ use crate::collections::item_store::ItemTx;
 use crate::collections::store::CollectionTx;
 use crate::dashboards::layout_store::LayoutTx;
 use crate::dashboards::store::DashboardTx;
+use crate::data_model::store::DataModelTx;
 use crate::databases::store::DatabaseTx;
 use crate::groups::store::GroupTx;
 use crate::permissions::store::PermissionTx;
@@ -96,6 +97,7 @@ pub trait Tx:
     + DashboardTx
     + LayoutTx
     + DatabaseTx
+    + DataModelTx
     + PermissionTx
     + SerdesTx
     + Send

@@ -231,6 +231,7 @@ crate::impl_audit_tx!(PgTx);
 crate::impl_settings_tx!(PgTx);
 crate::impl_card_tx!(PgTx);
 crate::impl_database_tx!(PgTx);
+crate::impl_data_model_tx!(PgTx);
 crate::impl_permission_tx!(PgTx);
 crate::impl_collection_tx!(PgTx);
 crate::impl_item_tx!(PgTx);

@@ -207,6 +207,7 @@ crate::impl_audit_tx!(SqliteTx);
 crate::impl_settings_tx!(SqliteTx);
 crate::impl_card_tx!(SqliteTx);
 crate::impl_database_tx!(SqliteTx);
+crate::impl_data_model_tx!(SqliteTx);
 crate::impl_permission_tx!(SqliteTx);
 crate::impl_collection_tx!(SqliteTx);
 crate::impl_item_tx!(SqliteTx);

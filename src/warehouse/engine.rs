@@ -174,6 +174,27 @@ impl Warehouse {
         rx
     }
 
+    /// Runs `exec` and collects its rows (for sync: catalogue queries and samples, whose size
+    /// `exec.cap` and `exec.caps` bound).
+    pub async fn fetch_all(
+        self: &Arc<Self>,
+        exec: Exec,
+        shutdown: CancellationToken,
+        slot: Slot,
+    ) -> Result<Vec<Vec<Cell>>, QueryError> {
+        let mut rx = self.execute(exec, shutdown, slot);
+        let mut rows = Vec::new();
+        while let Some(event) = rx.recv().await {
+            match event {
+                Event::Columns(_) => {}
+                Event::Rows(batch) => rows.extend(batch),
+                Event::Done { .. } => return Ok(rows),
+                Event::Failed(e) => return Err(e),
+            }
+        }
+        Err(QueryError::invalid("The query ended without a result."))
+    }
+
     /// The connection test of §1.5 (10 s budget).
     pub async fn test(&self) -> Result<(), ConnectFailure> {
         match self {

@@ -172,6 +172,13 @@ impl Admission {
         }
     }
 
+    /// A slot for background work (sync), waiting as long as it takes and outside the queue
+    /// bound: at most one sync per database asks at a time.
+    pub async fn background(&self) -> Option<Slot> {
+        let permit = self.running.clone().acquire_owned().await.ok()?;
+        Some(Slot { _permit: permit })
+    }
+
     /// Queries running now (for tests and diagnostics).
     pub fn running(&self) -> usize {
         self.capacity

@@ -1,0 +1,451 @@
+//! Storage of the data model (`metabase_table`, `metabase_field`, `metabase_fieldvalues`) and of
+//! each database's sync progress. Rows are read and written whole: sync and the services compute
+//! the new state of a row in Rust and write it only when it differs from the stored one.
+use async_trait::async_trait;
+
+use crate::store::StoreResult;
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct TableRow {
+    pub id: i64,
+    pub db_id: i64,
+    /// `""` for engines without schemas.
+    pub schema: String,
+    pub name: String,
+    pub display_name: String,
+    pub description: Option<String>,
+    pub entity_type: Option<String>,
+    pub visibility_type: Option<String>,
+    pub active: bool,
+    pub field_order: String,
+    pub initial_sync_status: String,
+    pub caveats: Option<String>,
+    pub points_of_interest: Option<String>,
+    pub show_in_getting_started: bool,
+    /// Attributes set by an edit, comma-separated (data-model.md §2.9).
+    pub edited: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub deactivated_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct FieldRow {
+    pub id: i64,
+    pub table_id: i64,
+    pub name: String,
+    pub display_name: String,
+    pub description: Option<String>,
+    pub database_type: String,
+    pub base_type: String,
+    pub effective_type: String,
+    pub semantic_type: Option<String>,
+    pub coercion_strategy: Option<String>,
+    pub fk_target_field_id: Option<i64>,
+    pub visibility_type: String,
+    /// The stored value; `None` is unset (data-model.md §3.1).
+    pub has_field_values: Option<String>,
+    pub position: i64,
+    pub custom_position: i64,
+    pub has_custom_position: bool,
+    pub database_position: i64,
+    pub database_is_pk: bool,
+    pub database_is_nullable: bool,
+    pub database_required: bool,
+    pub database_is_auto_increment: bool,
+    pub database_default: Option<String>,
+    pub database_is_generated: bool,
+    pub active: bool,
+    pub json_unfolding: bool,
+    pub preview_display: bool,
+    /// JSON object text.
+    pub settings: Option<String>,
+    /// JSON array text.
+    pub nfc_path: Option<String>,
+    /// JSON object text (§2.5).
+    pub fingerprint: Option<String>,
+    pub last_analyzed: Option<i64>,
+    pub caveats: Option<String>,
+    pub points_of_interest: Option<String>,
+    pub edited: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Cached field values (§3.1): JSON array texts.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct FieldValuesRow {
+    pub field_id: i64,
+    pub values: String,
+    pub human_readable_values: Option<String>,
+    pub has_more_values: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A database's sync progress (§2.10), as stored.
+#[derive(Debug, Clone, Default, PartialEq, sqlx::FromRow)]
+pub struct SyncStatusRow {
+    pub initial_sync_status: String,
+    pub sync_state: String,
+    pub sync_last_started_at: Option<i64>,
+    pub sync_last_finished_at: Option<i64>,
+    pub sync_last_succeeded_at: Option<i64>,
+    pub sync_last_error: Option<String>,
+}
+
+#[async_trait]
+pub trait DataModelTx {
+    /// Every table of a database, active or not, by id.
+    async fn dm_tables(&mut self, db_id: i64) -> StoreResult<Vec<TableRow>>;
+    /// Every table of every database, by id.
+    async fn dm_all_tables(&mut self) -> StoreResult<Vec<TableRow>>;
+    async fn dm_table(&mut self, id: i64) -> StoreResult<Option<TableRow>>;
+    /// Inserts `t` (its `id` is ignored) and returns the new id.
+    async fn dm_table_insert(&mut self, t: &TableRow) -> StoreResult<i64>;
+    /// Writes every column of `t` except `id`, `db_id` and `created_at`.
+    async fn dm_table_update(&mut self, t: &TableRow) -> StoreResult<()>;
+    /// Every field of a table, active or not, by id.
+    async fn dm_fields(&mut self, table_id: i64) -> StoreResult<Vec<FieldRow>>;
+    /// Every field of every table of a database, by id.
+    async fn dm_db_fields(&mut self, db_id: i64) -> StoreResult<Vec<FieldRow>>;
+    async fn dm_field(&mut self, id: i64) -> StoreResult<Option<FieldRow>>;
+    /// Inserts `f` (its `id` is ignored) and returns the new id.
+    async fn dm_field_insert(&mut self, f: &FieldRow) -> StoreResult<i64>;
+    /// Writes every column of `f` except `id`, `table_id` and `created_at`.
+    async fn dm_field_update(&mut self, f: &FieldRow) -> StoreResult<()>;
+    async fn dm_values(&mut self, field_id: i64) -> StoreResult<Option<FieldValuesRow>>;
+    async fn dm_values_put(&mut self, v: &FieldValuesRow) -> StoreResult<()>;
+    async fn dm_values_delete(&mut self, field_id: i64) -> StoreResult<()>;
+    async fn dm_sync_status(&mut self, db_id: i64) -> StoreResult<Option<SyncStatusRow>>;
+    async fn dm_sync_status_put(&mut self, db_id: i64, s: &SyncStatusRow) -> StoreResult<()>;
+}
+
+pub const TABLE_COLUMNS: &str = "db_id, schema, name, display_name, description, entity_type, \
+    visibility_type, active, field_order, initial_sync_status, caveats, points_of_interest, \
+    show_in_getting_started, edited, created_at, updated_at, deactivated_at";
+
+pub const FIELD_COLUMNS: &str = "table_id, name, display_name, description, database_type, \
+    base_type, effective_type, semantic_type, coercion_strategy, fk_target_field_id, \
+    visibility_type, has_field_values, position, custom_position, has_custom_position, \
+    database_position, database_is_pk, database_is_nullable, database_required, \
+    database_is_auto_increment, database_default, database_is_generated, active, json_unfolding, \
+    preview_display, settings, nfc_path, fingerprint, last_analyzed, caveats, points_of_interest, \
+    edited, created_at, updated_at";
+
+/// `$1, $2, …, $n`.
+pub fn placeholders(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `col_a = $2, col_b = $3, …` for the columns after the first `skip` of `columns`, numbered
+/// from `$2` (`$1` is the id).
+pub fn assignments(columns: &str, skip: usize) -> String {
+    columns
+        .split(',')
+        .map(str::trim)
+        .skip(skip)
+        .enumerate()
+        .map(|(i, c)| format!("{c} = ${}", i + 2))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[macro_export]
+macro_rules! dm_bind_table {
+    ($q:expr, $t:expr) => {
+        $q.bind(&$t.schema)
+            .bind(&$t.name)
+            .bind(&$t.display_name)
+            .bind(&$t.description)
+            .bind(&$t.entity_type)
+            .bind(&$t.visibility_type)
+            .bind($t.active)
+            .bind(&$t.field_order)
+            .bind(&$t.initial_sync_status)
+            .bind(&$t.caveats)
+            .bind(&$t.points_of_interest)
+            .bind($t.show_in_getting_started)
+            .bind(&$t.edited)
+    };
+}
+
+#[macro_export]
+macro_rules! dm_bind_field {
+    ($q:expr, $f:expr) => {
+        $q.bind(&$f.name)
+            .bind(&$f.display_name)
+            .bind(&$f.description)
+            .bind(&$f.database_type)
+            .bind(&$f.base_type)
+            .bind(&$f.effective_type)
+            .bind(&$f.semantic_type)
+            .bind(&$f.coercion_strategy)
+            .bind($f.fk_target_field_id)
+            .bind(&$f.visibility_type)
+            .bind(&$f.has_field_values)
+            .bind($f.position)
+            .bind($f.custom_position)
+            .bind($f.has_custom_position)
+            .bind($f.database_position)
+            .bind($f.database_is_pk)
+            .bind($f.database_is_nullable)
+            .bind($f.database_required)
+            .bind($f.database_is_auto_increment)
+            .bind(&$f.database_default)
+            .bind($f.database_is_generated)
+            .bind($f.active)
+            .bind($f.json_unfolding)
+            .bind($f.preview_display)
+            .bind(&$f.settings)
+            .bind(&$f.nfc_path)
+            .bind(&$f.fingerprint)
+            .bind($f.last_analyzed)
+            .bind(&$f.caveats)
+            .bind(&$f.points_of_interest)
+            .bind(&$f.edited)
+    };
+}
+
+#[macro_export]
+macro_rules! impl_data_model_tx {
+    ($t:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::data_model::store::DataModelTx for $t {
+            async fn dm_tables(
+                &mut self,
+                db_id: i64,
+            ) -> $crate::store::StoreResult<Vec<$crate::data_model::store::TableRow>> {
+                let sql = format!(
+                    "SELECT id, {} FROM metabase_table WHERE db_id = $1 ORDER BY id",
+                    $crate::data_model::store::TABLE_COLUMNS
+                );
+                Ok(sqlx::query_as(&sql).bind(db_id).fetch_all(self.conn()).await?)
+            }
+
+            async fn dm_all_tables(
+                &mut self,
+            ) -> $crate::store::StoreResult<Vec<$crate::data_model::store::TableRow>> {
+                let sql = format!(
+                    "SELECT id, {} FROM metabase_table ORDER BY id",
+                    $crate::data_model::store::TABLE_COLUMNS
+                );
+                Ok(sqlx::query_as(&sql).fetch_all(self.conn()).await?)
+            }
+
+            async fn dm_table(
+                &mut self,
+                id: i64,
+            ) -> $crate::store::StoreResult<Option<$crate::data_model::store::TableRow>> {
+                let sql = format!(
+                    "SELECT id, {} FROM metabase_table WHERE id = $1",
+                    $crate::data_model::store::TABLE_COLUMNS
+                );
+                Ok(sqlx::query_as(&sql).bind(id).fetch_optional(self.conn()).await?)
+            }
+
+            async fn dm_table_insert(
+                &mut self,
+                t: &$crate::data_model::store::TableRow,
+            ) -> $crate::store::StoreResult<i64> {
+                let cols = $crate::data_model::store::TABLE_COLUMNS;
+                let sql = format!(
+                    "INSERT INTO metabase_table ({cols}) VALUES ({}) RETURNING id",
+                    $crate::data_model::store::placeholders(cols.split(',').count())
+                );
+                let q = sqlx::query_scalar(&sql).bind(t.db_id);
+                let q = $crate::dm_bind_table!(q, t);
+                Ok(q.bind(t.created_at)
+                    .bind(t.updated_at)
+                    .bind(t.deactivated_at)
+                    .fetch_one(self.conn())
+                    .await?)
+            }
+
+            async fn dm_table_update(
+                &mut self,
+                t: &$crate::data_model::store::TableRow,
+            ) -> $crate::store::StoreResult<()> {
+                // Skips db_id; created_at is left out below.
+                let cols = $crate::data_model::store::TABLE_COLUMNS.replace(" created_at,", "");
+                let sql = format!(
+                    "UPDATE metabase_table SET {} WHERE id = $1",
+                    $crate::data_model::store::assignments(&cols, 1)
+                );
+                let q = sqlx::query(&sql).bind(t.id);
+                let q = $crate::dm_bind_table!(q, t);
+                q.bind(t.updated_at)
+                    .bind(t.deactivated_at)
+                    .execute(self.conn())
+                    .await?;
+                Ok(())
+            }
+
+            async fn dm_fields(
+                &mut self,
+                table_id: i64,
+            ) -> $crate::store::StoreResult<Vec<$crate::data_model::store::FieldRow>> {
+                let sql = format!(
+                    "SELECT id, {} FROM metabase_field WHERE table_id = $1 ORDER BY id",
+                    $crate::data_model::store::FIELD_COLUMNS
+                );
+                Ok(sqlx::query_as(&sql).bind(table_id).fetch_all(self.conn()).await?)
+            }
+
+            async fn dm_db_fields(
+                &mut self,
+                db_id: i64,
+            ) -> $crate::store::StoreResult<Vec<$crate::data_model::store::FieldRow>> {
+                let cols: Vec<String> = $crate::data_model::store::FIELD_COLUMNS
+                    .split(',')
+                    .map(|c| format!("f.{}", c.trim()))
+                    .collect();
+                let sql = format!(
+                    "SELECT f.id, {} FROM metabase_field f \
+                     JOIN metabase_table t ON t.id = f.table_id WHERE t.db_id = $1 ORDER BY f.id",
+                    cols.join(", ")
+                );
+                Ok(sqlx::query_as(&sql).bind(db_id).fetch_all(self.conn()).await?)
+            }
+
+            async fn dm_field(
+                &mut self,
+                id: i64,
+            ) -> $crate::store::StoreResult<Option<$crate::data_model::store::FieldRow>> {
+                let sql = format!(
+                    "SELECT id, {} FROM metabase_field WHERE id = $1",
+                    $crate::data_model::store::FIELD_COLUMNS
+                );
+                Ok(sqlx::query_as(&sql).bind(id).fetch_optional(self.conn()).await?)
+            }
+
+            async fn dm_field_insert(
+                &mut self,
+                f: &$crate::data_model::store::FieldRow,
+            ) -> $crate::store::StoreResult<i64> {
+                let cols = $crate::data_model::store::FIELD_COLUMNS;
+                let sql = format!(
+                    "INSERT INTO metabase_field ({cols}) VALUES ({}) RETURNING id",
+                    $crate::data_model::store::placeholders(cols.split(',').count())
+                );
+                let q = sqlx::query_scalar(&sql).bind(f.table_id);
+                let q = $crate::dm_bind_field!(q, f);
+                Ok(q.bind(f.created_at)
+                    .bind(f.updated_at)
+                    .fetch_one(self.conn())
+                    .await?)
+            }
+
+            async fn dm_field_update(
+                &mut self,
+                f: &$crate::data_model::store::FieldRow,
+            ) -> $crate::store::StoreResult<()> {
+                let cols = $crate::data_model::store::FIELD_COLUMNS.replace(" created_at,", "");
+                let sql = format!(
+                    "UPDATE metabase_field SET {} WHERE id = $1",
+                    $crate::data_model::store::assignments(&cols, 1)
+                );
+                let q = sqlx::query(&sql).bind(f.id);
+                let q = $crate::dm_bind_field!(q, f);
+                q.bind(f.updated_at).execute(self.conn()).await?;
+                Ok(())
+            }
+
+            async fn dm_values(
+                &mut self,
+                field_id: i64,
+            ) -> $crate::store::StoreResult<Option<$crate::data_model::store::FieldValuesRow>>
+            {
+                Ok(sqlx::query_as(
+                    "SELECT field_id, \"values\", human_readable_values, has_more_values, \
+                     created_at, updated_at FROM metabase_fieldvalues WHERE field_id = $1",
+                )
+                .bind(field_id)
+                .fetch_optional(self.conn())
+                .await?)
+            }
+
+            async fn dm_values_put(
+                &mut self,
+                v: &$crate::data_model::store::FieldValuesRow,
+            ) -> $crate::store::StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO metabase_fieldvalues (field_id, \"values\", \
+                     human_readable_values, has_more_values, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (field_id) DO UPDATE SET \
+                     \"values\" = excluded.\"values\", \
+                     human_readable_values = excluded.human_readable_values, \
+                     has_more_values = excluded.has_more_values, updated_at = excluded.updated_at",
+                )
+                .bind(v.field_id)
+                .bind(&v.values)
+                .bind(&v.human_readable_values)
+                .bind(v.has_more_values)
+                .bind(v.created_at)
+                .bind(v.updated_at)
+                .execute(self.conn())
+                .await?;
+                Ok(())
+            }
+
+            async fn dm_values_delete(&mut self, field_id: i64) -> $crate::store::StoreResult<()> {
+                sqlx::query("DELETE FROM metabase_fieldvalues WHERE field_id = $1")
+                    .bind(field_id)
+                    .execute(self.conn())
+                    .await?;
+                Ok(())
+            }
+
+            async fn dm_sync_status(
+                &mut self,
+                db_id: i64,
+            ) -> $crate::store::StoreResult<Option<$crate::data_model::store::SyncStatusRow>>
+            {
+                Ok(sqlx::query_as(
+                    "SELECT initial_sync_status, sync_state, sync_last_started_at, \
+                     sync_last_finished_at, sync_last_succeeded_at, sync_last_error \
+                     FROM metabase_database WHERE id = $1",
+                )
+                .bind(db_id)
+                .fetch_optional(self.conn())
+                .await?)
+            }
+
+            async fn dm_sync_status_put(
+                &mut self,
+                db_id: i64,
+                s: &$crate::data_model::store::SyncStatusRow,
+            ) -> $crate::store::StoreResult<()> {
+                sqlx::query(
+                    "UPDATE metabase_database SET initial_sync_status = $2, sync_state = $3, \
+                     sync_last_started_at = $4, sync_last_finished_at = $5, \
+                     sync_last_succeeded_at = $6, sync_last_error = $7 WHERE id = $1",
+                )
+                .bind(db_id)
+                .bind(&s.initial_sync_status)
+                .bind(&s.sync_state)
+                .bind(s.sync_last_started_at)
+                .bind(s.sync_last_finished_at)
+                .bind(s.sync_last_succeeded_at)
+                .bind(&s.sync_last_error)
+                .execute(self.conn())
+                .await?;
+                Ok(())
+            }
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statement_pieces() {
+        assert_eq!(placeholders(3), "$1, $2, $3");
+        assert_eq!(assignments("a, b, c", 1), "b = $2, c = $3");
+    }
+}

@@ -1,0 +1,155 @@
+//! Sync (data-model.md §2): discovers a warehouse's relations and columns, stores them as tables
+//! and fields, applies keys, analyses new fields and refreshes cached field values. One sync per
+//! database at a time in this process ([`Syncs`]); further requests while one runs are merged
+//! into one follow-up.
+pub mod analyze;
+pub mod apply;
+pub mod discover;
+pub mod schedule;
+pub mod values;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::databases::store::DatabaseRow;
+use crate::state::App;
+use crate::warehouse::cell::Cell;
+use crate::warehouse::engine::{Exec, Warehouse, WarehouseOptions};
+use crate::warehouse::error::QueryError;
+use crate::warehouse::limits::ResultCaps;
+use crate::warehouse::sqltext::Dialect;
+
+pub use schedule::Syncs;
+
+/// Runs sync's statements on one warehouse: read-only, one pooled connection at a time, each
+/// under the query timeout.
+pub struct Runner {
+    warehouse: Arc<Warehouse>,
+    app: Arc<App>,
+    cancel: CancellationToken,
+}
+
+/// Most rows one catalogue statement may return (a warehouse of 100,000 columns).
+const CATALOGUE_ROWS: usize = 1_000_000;
+
+impl Runner {
+    pub fn dialect(&self) -> Dialect {
+        self.warehouse.dialect()
+    }
+
+    /// All rows of `sql` (no parameters), at most [`CATALOGUE_ROWS`].
+    pub async fn rows(&self, sql: &str) -> Result<Vec<Vec<Cell>>, QueryError> {
+        self.rows_capped(sql, CATALOGUE_ROWS).await
+    }
+
+    pub async fn rows_capped(&self, sql: &str, cap: usize) -> Result<Vec<Vec<Cell>>, QueryError> {
+        if self.cancel.is_cancelled() {
+            return Err(QueryError::invalid("The sync was cancelled."));
+        }
+        let secs = self.app.config.query_timeout_secs;
+        let exec = Exec {
+            sql: sql.to_string(),
+            params: Vec::new(),
+            cap,
+            caps: ResultCaps::download(&self.app.config.query_limits),
+            deadline: tokio::time::Instant::now() + Duration::from_secs(secs),
+            timeout_secs: secs,
+            timezone: "UTC".into(),
+        };
+        let Some(slot) = self.app.queries.background().await else {
+            return Err(QueryError::invalid("The server is shutting down."));
+        };
+        self.warehouse
+            .fetch_all(exec, self.cancel.clone(), slot)
+            .await
+    }
+}
+
+/// The pooled warehouse of a registered database, or `None` when its details are unusable.
+pub fn warehouse(app: &App, db: &DatabaseRow) -> Option<Arc<Warehouse>> {
+    let target = crate::databases::details::stored_target(
+        &app.config,
+        &db.engine,
+        &db.details,
+        db.is_sample,
+    )?;
+    Some(app.warehouses.get(
+        db.id,
+        &format!("{}\u{0}{}", db.engine, db.details),
+        &target,
+        WarehouseOptions::from_config(&app.config),
+    ))
+}
+
+/// What one sync did, for the log line of §2.10.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    pub tables_created: usize,
+    pub tables_updated: usize,
+    pub tables_deactivated: usize,
+    pub tables_reactivated: usize,
+    pub fields_created: usize,
+    pub fields_updated: usize,
+    pub fields_deactivated: usize,
+    pub fields_reactivated: usize,
+}
+
+/// Why a sync did not complete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncError(pub String);
+
+impl std::fmt::Display for SyncError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<crate::store::StoreError> for SyncError {
+    fn from(e: crate::store::StoreError) -> Self {
+        tracing::error!(error = %e, "sync: application database error");
+        SyncError("The application database failed during the sync.".into())
+    }
+}
+
+/// Which part of a database one sync covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    Database,
+    /// One table (by id): its columns, keys, analysis and values; the table list is not re-read.
+    Table(i64),
+}
+
+/// One complete sync of `db` (§2.2). Connection failures change nothing.
+pub async fn run(
+    app: &Arc<App>,
+    db: &DatabaseRow,
+    scope: &Scope,
+    cancel: CancellationToken,
+) -> Result<Counts, SyncError> {
+    let Some(warehouse) = warehouse(app, db) else {
+        return Err(SyncError(
+            "The database's connection details are invalid.".into(),
+        ));
+    };
+    if let Err(e) = warehouse.test().await {
+        return Err(SyncError(e.message));
+    }
+    let runner = Runner {
+        warehouse,
+        app: app.clone(),
+        cancel,
+    };
+    let discovered = match runner.dialect() {
+        Dialect::Sqlite => discover::sqlite(&runner).await,
+        Dialect::Postgres => discover::postgres(&runner).await,
+    }
+    .map_err(|e| SyncError(e.message))?;
+    let mut counts = Counts::default();
+    let applied = apply::apply(app, db.id, &discovered, scope, &mut counts).await?;
+    analyze::analyze(app, &runner, db.id, &applied).await?;
+    values::refresh_tables(app, &runner, &applied.table_ids).await?;
+    apply::finish(app, &applied).await?;
+    Ok(counts)
+}
