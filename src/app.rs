@@ -36,6 +36,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::audit::api::routes())
         .merge(crate::collections::api::routes())
         .merge(crate::databases::api::routes())
+        // Data model: tables, fields, metadata (data-model.md §5).
+        .merge(crate::data_model::api::routes())
         .merge(crate::cards::api::routes())
         .merge(crate::stubs::routes())
         .merge(crate::search::api::routes())

@@ -1,10 +1,16 @@
 //! The data model (data-model.md): the tables and fields sync discovers in each warehouse, their
 //! types, fingerprints and inferred semantic types, display names and field orders.
+pub mod actions;
+pub mod api;
+pub mod db_read;
 pub mod edits;
 pub mod fingerprint;
 pub mod humanize;
 pub mod infer;
 pub mod order;
+pub mod perms;
+pub mod read;
 pub mod store;
 pub mod sync;
 pub mod types;
+pub mod view;

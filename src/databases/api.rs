@@ -3,7 +3,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::service;
 use crate::error::validation::ValidationErrors;
@@ -22,16 +22,7 @@ pub fn routes() -> Router<AppState> {
             "/api/database/{id}",
             get(get_one).put(update).delete(delete),
         )
-        .route("/api/database/{id}/sync_schema", post(no_op))
-        .route("/api/database/{id}/rescan_values", post(no_op))
-        .route("/api/database/{id}/discard_values", post(no_op))
         .route("/api/database/{id}/healthcheck", get(healthcheck))
-        .route("/api/database/{id}/metadata", get(metadata))
-        .route("/api/database/{id}/schemas", get(schemas))
-        .route("/api/database/{id}/schema/{schema}", get(not_found_for_db))
-        .route("/api/table", get(tables))
-        .route("/api/table/{id}", get(not_found))
-        .route("/api/field/{id}", get(not_found))
         .route_layer(axum::middleware::from_fn(crate::http::numeric_path_params))
 }
 
@@ -109,47 +100,10 @@ async fn sample_database(
     Ok(ApiJson(service::sample_database(&app, &c).await?))
 }
 
-async fn no_op(
-    State(app): State<AppState>,
-    Caller(c): Caller,
-    Id(id): Id,
-) -> ApiResult<impl IntoResponse> {
-    Ok(ApiJson(service::no_op(&app, &c, id).await?))
-}
-
 async fn healthcheck(
     State(app): State<AppState>,
     Caller(c): Caller,
     Id(id): Id,
 ) -> ApiResult<impl IntoResponse> {
     Ok(ApiJson(service::healthcheck(&app, &c, id).await?))
-}
-
-async fn metadata(
-    State(app): State<AppState>,
-    Caller(c): Caller,
-    Id(id): Id,
-) -> ApiResult<impl IntoResponse> {
-    Ok(ApiJson(service::get(&app, &c, id, true).await?))
-}
-
-async fn schemas(
-    State(app): State<AppState>,
-    Caller(c): Caller,
-    Id(id): Id,
-) -> ApiResult<impl IntoResponse> {
-    service::viewable(&app, &c, id).await?;
-    Ok(ApiJson(json!([])))
-}
-
-async fn not_found_for_db(Caller(_): Caller) -> ApiResult<Response> {
-    Err(ApiError::NotFound)
-}
-
-async fn tables(Caller(_): Caller) -> ApiResult<impl IntoResponse> {
-    Ok(ApiJson(json!([])))
-}
-
-async fn not_found(Caller(_): Caller) -> ApiResult<Response> {
-    Err(ApiError::NotFound)
 }

@@ -66,6 +66,8 @@ pub struct Access {
     pub view: bool,
     pub native: bool,
     pub query_builder: bool,
+    /// `data-model` `all`: may edit the database's metadata (data-model.md §4.2).
+    pub manage_metadata: bool,
 }
 
 impl Access {
@@ -73,11 +75,15 @@ impl Access {
         view: true,
         native: true,
         query_builder: true,
+        manage_metadata: true,
     };
 
     fn from_rows<'a>(caller: &Principal, rows: impl Iterator<Item = &'a DataPermRow>) -> Access {
         let mut a = Access::default();
         for r in rows.filter(|r| caller.group_ids.contains(&r.group_id)) {
+            if r.data_model == "all" {
+                a.manage_metadata = true;
+            }
             if r.view_data != UNRESTRICTED {
                 continue;
             }

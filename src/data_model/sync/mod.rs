@@ -83,6 +83,27 @@ pub fn warehouse(app: &App, db: &DatabaseRow) -> Option<Arc<Warehouse>> {
     ))
 }
 
+/// A runner on `db`'s warehouse after a successful connection test.
+pub async fn connect(
+    app: &Arc<App>,
+    db: &DatabaseRow,
+    cancel: CancellationToken,
+) -> Result<Runner, SyncError> {
+    let Some(warehouse) = warehouse(app, db) else {
+        return Err(SyncError(
+            "The database's connection details are invalid.".into(),
+        ));
+    };
+    if let Err(e) = warehouse.test().await {
+        return Err(SyncError(e.message));
+    }
+    Ok(Runner {
+        warehouse,
+        app: app.clone(),
+        cancel,
+    })
+}
+
 /// What one sync did, for the log line of §2.10.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Counts {

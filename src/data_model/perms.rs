@@ -1,0 +1,78 @@
+//! Who may read and edit the data model (data-model.md §4.2), from the data permission graph:
+//! reading a table needs view access and query-builder rights on its database; editing
+//! metadata needs `data-model` `all` (or superuser). Loaded once per request for every database
+//! involved.
+use std::collections::HashMap;
+
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+use crate::permissions::{self, Access};
+use crate::store::Tx;
+
+use super::store::TableRow;
+
+pub struct Perms {
+    superuser: bool,
+    access: HashMap<i64, Access>,
+}
+
+impl Perms {
+    pub async fn load(tx: &mut dyn Tx, caller: &Principal, db_ids: &[i64]) -> ApiResult<Perms> {
+        Ok(Perms {
+            superuser: caller.is_superuser,
+            access: permissions::access_all(tx, caller, db_ids).await?,
+        })
+    }
+
+    fn of(&self, db_id: i64) -> Access {
+        if self.superuser {
+            Access::ALL
+        } else {
+            self.access.get(&db_id).copied().unwrap_or_default()
+        }
+    }
+
+    pub fn access(&self, db_id: i64) -> Access {
+        self.of(db_id)
+    }
+
+    /// "read table T" (§4.2): can view and build queries on it.
+    pub fn can_read(&self, t: &TableRow) -> bool {
+        let a = self.of(t.db_id);
+        a.view && a.query_builder
+    }
+
+    /// "view database D".
+    pub fn can_view_db(&self, db_id: i64) -> bool {
+        self.of(db_id).view
+    }
+
+    pub fn can_manage(&self, db_id: i64) -> bool {
+        self.of(db_id).manage_metadata
+    }
+
+    pub fn require_read(&self, t: &TableRow) -> ApiResult<()> {
+        if self.can_read(t) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
+
+    pub fn require_manage(&self, db_id: i64) -> ApiResult<()> {
+        if self.can_manage(db_id) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
+
+    /// Reading with `include_editable_data_model=true` needs the right to edit instead.
+    pub fn require_read_or_manage(&self, t: &TableRow, editable: bool) -> ApiResult<()> {
+        if editable {
+            self.require_manage(t.db_id)
+        } else {
+            self.require_read(t)
+        }
+    }
+}
