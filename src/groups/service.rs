@@ -1,7 +1,6 @@
 //! Group and membership rules (people-and-groups.md 5–6).
 use serde_json::{json, Value};
 
-use super::membership::{self, Change, ALL_USERS_FIXED};
 use super::store::{GroupRow, MemberRow};
 use crate::audit::AuditEvent;
 use crate::auth::Principal;
@@ -10,6 +9,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::query::Paging;
 use crate::state::App;
 use crate::store::Tx;
+use crate::users::membership::{self, Change, ALL_USERS_FIXED};
 use crate::users::view::{common_name, name_order_key};
 
 pub const DUPLICATE_NAME: &str = "A group with that name already exists.";

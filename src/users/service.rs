@@ -4,6 +4,7 @@ use secrecy::SecretString;
 use serde_json::{json, Map, Value};
 
 use super::input::{self, Patch};
+use super::membership::{self, Change, ALL_USERS_FIXED};
 use super::store::{NewUser, UserListFilter, UserRow, UserStatus};
 use super::view;
 use crate::audit::AuditEvent;
@@ -12,7 +13,6 @@ use crate::auth::{ADMINISTRATORS, ALL_USERS};
 use crate::clock::Timestamp;
 use crate::error::validation::{Fields, ValidationErrors, PASSWORD};
 use crate::error::{ApiError, ApiResult};
-use crate::groups::membership::{self, Change, ALL_USERS_FIXED};
 use crate::http::query::QueryParams;
 use crate::passwords;
 use crate::state::App;

@@ -7,9 +7,9 @@ use crate::auth::ADMINISTRATORS;
 use crate::auth::{AdminCap, Principal};
 use crate::error::validation::{Fields, ValidationErrors};
 use crate::error::{ApiError, ApiResult};
-use crate::groups::membership::{self, Change};
 use crate::state::App;
 use crate::users::input::{self, Patch};
+use crate::users::membership::{self, Change};
 use crate::users::store::{UserProfile, UserRow};
 use crate::users::view;
 
