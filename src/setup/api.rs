@@ -13,7 +13,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::JsonBody;
 use crate::state::{App, AppState};
 use crate::store::{LockKey, Tx};
-use crate::users::input::{self, Patch};
+use crate::users::input;
 use crate::users::store::NewUser;
 
 pub const ALREADY_SET_UP: &str = "The /api/setup route can only be used to create the first user, however a user currently exists.";
@@ -72,17 +72,13 @@ fn parse(app: &App, body: &Map<String, Value>) -> ApiResult<SetupInput> {
         },
     };
     errs.into_result()?;
-    let value = |p: Patch<String>| match p {
-        Patch::Value(v) => Some(v),
-        _ => None,
-    };
     let now = app.clock.now().micros();
     Ok(SetupInput {
         token: token.unwrap_or_default(),
         user: NewUser {
             email: email.unwrap_or_default(),
-            first_name: value(first),
-            last_name: value(last),
+            first_name: first.flatten(),
+            last_name: last.flatten(),
             password_hash: None,
             key_user: false,
             is_superuser: true,
