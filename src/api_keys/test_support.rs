@@ -1,7 +1,7 @@
 //! Unit-test doubles for the API-key code: a store that records (or forbids) the calls of the
 //! authentication hot path, and an app on it with an admin to act as. The clock is the crate's
 //! ([`crate::test_support::TestClock`]).
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -19,10 +19,6 @@ pub use crate::test_support::TestClock;
 pub struct SpyStore {
     inner: Option<DynStore>,
     pub auth_calls: AtomicUsize,
-    /// `GET /api/user/current` statements run.
-    pub current_user_calls: AtomicUsize,
-    /// Pretends the write generation cannot be known (a PostgreSQL listener that is down).
-    pub untrusted: AtomicBool,
     /// Every `last_used_at` write: (key id, value written).
     pub touches: Mutex<Vec<(i64, i64)>>,
 }
@@ -32,8 +28,6 @@ impl SpyStore {
         Arc::new(SpyStore {
             inner: Some(inner),
             auth_calls: AtomicUsize::new(0),
-            current_user_calls: AtomicUsize::new(0),
-            untrusted: AtomicBool::new(false),
             touches: Mutex::new(Vec::new()),
         })
     }
@@ -43,8 +37,6 @@ impl SpyStore {
         Arc::new(SpyStore {
             inner: None,
             auth_calls: AtomicUsize::new(0),
-            current_user_calls: AtomicUsize::new(0),
-            untrusted: AtomicBool::new(false),
             touches: Mutex::new(Vec::new()),
         })
     }
@@ -58,10 +50,6 @@ impl SpyStore {
 
     pub fn auth_calls(&self) -> usize {
         self.auth_calls.load(Ordering::SeqCst)
-    }
-
-    pub fn current_user_calls(&self) -> usize {
-        self.current_user_calls.load(Ordering::SeqCst)
     }
 }
 
@@ -80,11 +68,7 @@ impl Store for SpyStore {
         self.inner("ping").ping().await
     }
     fn write_generation(&self) -> Option<u64> {
-        let inner = self.inner("write_generation");
-        if self.untrusted.load(Ordering::SeqCst) {
-            return None;
-        }
-        inner.write_generation()
+        self.inner("write_generation").write_generation()
     }
     async fn session_auth(&self, digest: &[u8]) -> StoreResult<Option<SessionAuthRow>> {
         self.inner("session_auth").session_auth(digest).await
@@ -93,9 +77,7 @@ impl Store for SpyStore {
         &self,
         user_id: i64,
     ) -> StoreResult<Option<crate::users::store::CurrentUserRow>> {
-        let inner = self.inner("current_user");
-        self.current_user_calls.fetch_add(1, Ordering::SeqCst);
-        inner.current_user(user_id).await
+        self.inner("current_user").current_user(user_id).await
     }
     async fn api_key_auth(&self, digest: &[u8]) -> StoreResult<Option<KeyAuthRow>> {
         let inner = self.inner("api_key_auth");
