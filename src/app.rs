@@ -46,7 +46,6 @@ pub fn router(state: AppState) -> Router {
         // Queries, data permissions (queries.md, people-and-groups.md §9).
         .merge(crate::queries::api::routes())
         .merge(crate::permissions::api::routes())
-        .merge(crate::settings::instance::routes())
         // End of queries.
         // Serialization (serialization.md).
         .merge(crate::serialization::api::routes())

@@ -32,6 +32,8 @@ pub mod setup;
 pub mod state;
 pub mod store;
 pub mod stubs;
+#[cfg(test)]
+pub(crate) mod test_support;
 pub mod ui;
 pub mod users;
 pub mod warehouse;

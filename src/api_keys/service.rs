@@ -16,9 +16,9 @@ use crate::auth::ALL_USERS;
 use crate::auth::{AdminCap, Principal};
 use crate::clock::Timestamp;
 use crate::error::{ApiError, ApiResult};
-use crate::groups::membership::{self, Change};
 use crate::state::App;
 use crate::store::{StoreError, Tx};
+use crate::users::membership::{self, Change};
 use crate::users::store::{NewUser, UserProfile};
 
 pub const DUPLICATE_NAME: &str = "An API key with this name already exists.";

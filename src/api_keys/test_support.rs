@@ -1,30 +1,24 @@
 //! Unit-test doubles for the API-key code: a store that records (or forbids) the calls of the
-//! authentication hot path, a clock set by hand to the microsecond, and an app on in-memory
-//! SQLite with an admin to act as.
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
+//! authentication hot path, and an app on it with an admin to act as. The clock is the crate's
+//! ([`crate::test_support::TestClock`]).
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use parking_lot::Mutex;
 
 use super::store::KeyAuthRow;
-use crate::auth::{Principal, Via};
-use crate::clock::{Clock, Timestamp};
-use crate::config::Config;
+use crate::auth::Principal;
 use crate::sessions::store::SessionAuthRow;
-use crate::state::{App, AppState};
-use crate::store::{Backend, DatabaseUrl, DynStore, KeyInvalidation, Store, StoreResult, Tx};
-use crate::users::store::NewUser;
+use crate::state::AppState;
+use crate::store::{Backend, DynStore, KeyInvalidation, Store, StoreResult, Tx};
+pub use crate::test_support::TestClock;
 
 /// Wraps a real store and counts what the hot path asks of it. Without an inner store every
 /// call fails the test.
 pub struct SpyStore {
     inner: Option<DynStore>,
     pub auth_calls: AtomicUsize,
-    /// `GET /api/user/current` statements run.
-    pub current_user_calls: AtomicUsize,
-    /// Pretends the write generation cannot be known (a PostgreSQL listener that is down).
-    pub untrusted: AtomicBool,
     /// Every `last_used_at` write: (key id, value written).
     pub touches: Mutex<Vec<(i64, i64)>>,
 }
@@ -34,8 +28,6 @@ impl SpyStore {
         Arc::new(SpyStore {
             inner: Some(inner),
             auth_calls: AtomicUsize::new(0),
-            current_user_calls: AtomicUsize::new(0),
-            untrusted: AtomicBool::new(false),
             touches: Mutex::new(Vec::new()),
         })
     }
@@ -45,8 +37,6 @@ impl SpyStore {
         Arc::new(SpyStore {
             inner: None,
             auth_calls: AtomicUsize::new(0),
-            current_user_calls: AtomicUsize::new(0),
-            untrusted: AtomicBool::new(false),
             touches: Mutex::new(Vec::new()),
         })
     }
@@ -60,10 +50,6 @@ impl SpyStore {
 
     pub fn auth_calls(&self) -> usize {
         self.auth_calls.load(Ordering::SeqCst)
-    }
-
-    pub fn current_user_calls(&self) -> usize {
-        self.current_user_calls.load(Ordering::SeqCst)
     }
 }
 
@@ -82,11 +68,7 @@ impl Store for SpyStore {
         self.inner("ping").ping().await
     }
     fn write_generation(&self) -> Option<u64> {
-        let inner = self.inner("write_generation");
-        if self.untrusted.load(Ordering::SeqCst) {
-            return None;
-        }
-        inner.write_generation()
+        self.inner("write_generation").write_generation()
     }
     async fn session_auth(&self, digest: &[u8]) -> StoreResult<Option<SessionAuthRow>> {
         self.inner("session_auth").session_auth(digest).await
@@ -95,9 +77,7 @@ impl Store for SpyStore {
         &self,
         user_id: i64,
     ) -> StoreResult<Option<crate::users::store::CurrentUserRow>> {
-        let inner = self.inner("current_user");
-        self.current_user_calls.fetch_add(1, Ordering::SeqCst);
-        inner.current_user(user_id).await
+        self.inner("current_user").current_user(user_id).await
     }
     async fn api_key_auth(&self, digest: &[u8]) -> StoreResult<Option<KeyAuthRow>> {
         let inner = self.inner("api_key_auth");
@@ -128,55 +108,11 @@ impl Store for SpyStore {
     }
 }
 
-/// A clock that moves only when told to, in microseconds.
-#[derive(Debug, Default)]
-pub struct TestClock(AtomicI64);
-
-impl TestClock {
-    pub fn at(t: i64) -> Arc<TestClock> {
-        Arc::new(TestClock(AtomicI64::new(t)))
-    }
-    pub fn set(&self, t: i64) {
-        self.0.store(t, Ordering::SeqCst);
-    }
-}
-
-impl Clock for TestClock {
-    fn now(&self) -> Timestamp {
-        Timestamp(self.0.load(Ordering::SeqCst))
-    }
-}
-
 /// An app on a spied in-memory SQLite database (no listener, no background tasks) and a
 /// superuser principal backed by a real user row.
 pub async fn app_with(clock: Arc<TestClock>) -> (AppState, Arc<SpyStore>, Principal) {
-    let inner = crate::store::open(&DatabaseUrl::SqliteMemory)
-        .await
-        .expect("open in-memory store");
-    let spy = SpyStore::wrapping(inner);
-    let app = App::new(spy.clone(), Config::for_tests(), clock);
-    let mut tx = app.store.begin().await.expect("begin");
-    let id = tx
-        .user_insert(&NewUser {
-            email: "ada@example.com".into(),
-            first_name: Some("Ada".into()),
-            last_name: Some("Lovelace".into()),
-            password_hash: None,
-            key_user: false,
-            is_superuser: true,
-            is_installer: true,
-            locale: None,
-            login_attributes: None,
-            now: 0,
-        })
-        .await
-        .expect("insert admin");
-    tx.commit().await.expect("commit");
-    let admin = Principal {
-        user_id: id,
-        is_superuser: true,
-        group_ids: vec![1, 2].into(),
-        via: Via::Session,
-    };
+    let spy = SpyStore::wrapping(crate::test_support::memory_store().await);
+    let app = crate::test_support::app_on(spy.clone(), clock);
+    let admin = crate::users::test_support::insert_admin(&app).await;
     (app, spy, admin)
 }

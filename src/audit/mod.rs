@@ -1,6 +1,8 @@
 //! The audit log: events written in the transaction of the change they describe, read by admins
 //! through `GET /api/audit-log`.
 pub mod api;
+pub mod input;
+pub mod service;
 pub mod store;
 
 use serde_json::Value;

@@ -1,15 +1,17 @@
-//! Group and membership rules (people-and-groups.md 5–6).
+//! Group and membership rules (people-and-groups.md 5–6). Membership changes go through
+//! [`crate::users::membership`]; cached API-key state of users whose groups changed is evicted
+//! after the commit, before the caller responds.
 use serde_json::{json, Value};
 
-use super::membership::{self, Change, ALL_USERS_FIXED};
+use super::input::{NewMembership, Page};
 use super::store::{GroupRow, MemberRow};
 use crate::audit::AuditEvent;
 use crate::auth::Principal;
 use crate::auth::{ADMINISTRATORS, ALL_USERS};
 use crate::error::{ApiError, ApiResult};
-use crate::http::query::Paging;
 use crate::state::App;
 use crate::store::Tx;
+use crate::users::membership::{self, Change, ALL_USERS_FIXED};
 use crate::users::view::{common_name, name_order_key};
 
 pub const DUPLICATE_NAME: &str = "A group with that name already exists.";
@@ -63,7 +65,7 @@ fn group_event(
     }
 }
 
-pub async fn list(app: &App, caller: &Principal, paging: Paging) -> ApiResult<Value> {
+pub async fn list(app: &App, caller: &Principal, paging: Page) -> ApiResult<Value> {
     caller.require_superuser()?;
     let mut tx = app.store.read().await?;
     let mut rows = tx.group_list().await?;
@@ -158,8 +160,14 @@ pub async fn rename(app: &App, caller: &Principal, id: i64, name: String) -> Api
     Ok(group_json(&g))
 }
 
-/// Returns the ids of key users whose groups changed, for local cache eviction.
-pub async fn delete(app: &App, caller: &Principal, id: i64) -> ApiResult<Vec<i64>> {
+/// Drops cached API-key state of users whose memberships changed.
+fn evict(app: &App, users: &[i64]) {
+    for u in users {
+        app.api_keys.evict_user(*u);
+    }
+}
+
+pub async fn delete(app: &App, caller: &Principal, id: i64) -> ApiResult<()> {
     let admin = caller.require_superuser()?;
     let now = app.clock.now();
     let mut tx = app.store.begin().await?;
@@ -187,7 +195,8 @@ pub async fn delete(app: &App, caller: &Principal, id: i64) -> ApiResult<Vec<i64
     ))
     .await?;
     tx.commit().await?;
-    Ok(affected)
+    evict(app, &affected);
+    Ok(())
 }
 
 pub async fn membership_map(app: &App, caller: &Principal) -> ApiResult<Value> {
@@ -208,15 +217,25 @@ pub async fn membership_map(app: &App, caller: &Principal) -> ApiResult<Value> {
     Ok(Value::Object(out))
 }
 
-pub async fn add_member(
-    app: &App,
-    caller: &Principal,
-    group_id: i64,
-    user_id: i64,
-    manager: bool,
-) -> ApiResult<Value> {
+/// `PUT /api/permissions/membership/:id`: group managers need a premium token, so superusers
+/// get 402 (after validation and the superuser check).
+pub fn set_manager(caller: &Principal) -> ApiResult<()> {
+    caller.require_superuser()?;
+    Err(ApiError::Text(
+        crate::error::Kind::PaymentRequired,
+        GROUP_MANAGER_402.into(),
+    ))
+}
+
+/// `POST /api/permissions/membership`: the group's members after the addition.
+pub async fn add_member(app: &App, caller: &Principal, new: NewMembership) -> ApiResult<Value> {
     let admin = caller.require_superuser()?;
-    if manager {
+    let NewMembership {
+        group_id,
+        user_id,
+        is_group_manager,
+    } = new;
+    if is_group_manager {
         return Err(ApiError::Text(
             crate::error::Kind::PaymentRequired,
             GROUP_MANAGER_402.into(),
@@ -249,11 +268,12 @@ pub async fn add_member(
     membership::add(tx.as_mut(), change, user_id, group_id).await?;
     let v = members(tx.as_mut(), &g).await?;
     tx.commit().await?;
+    evict(app, &[user_id]);
     Ok(v["members"].clone())
 }
 
-/// Returns the affected user id.
-pub async fn remove_member(app: &App, caller: &Principal, membership_id: i64) -> ApiResult<i64> {
+/// `DELETE /api/permissions/membership/:id`.
+pub async fn remove_member(app: &App, caller: &Principal, membership_id: i64) -> ApiResult<()> {
     let admin = caller.require_superuser()?;
     let now = app.clock.now();
     let mut tx = app.store.begin().await?;
@@ -275,11 +295,12 @@ pub async fn remove_member(app: &App, caller: &Principal, membership_id: i64) ->
         membership::ensure_an_admin_remains(tx.as_mut()).await?;
     }
     tx.commit().await?;
-    Ok(m.user_id)
+    evict(app, &[m.user_id]);
+    Ok(())
 }
 
-/// Returns the affected user ids.
-pub async fn clear(app: &App, caller: &Principal, group_id: i64) -> ApiResult<Vec<i64>> {
+/// `PUT /api/permissions/membership/:group-id/clear`.
+pub async fn clear(app: &App, caller: &Principal, group_id: i64) -> ApiResult<()> {
     let admin = caller.require_superuser()?;
     let now = app.clock.now();
     let mut tx = app.store.begin().await?;
@@ -300,5 +321,7 @@ pub async fn clear(app: &App, caller: &Principal, group_id: i64) -> ApiResult<Ve
         membership::remove(tx.as_mut(), change, m).await?;
     }
     tx.commit().await?;
-    Ok(ms.iter().map(|m| m.user_id).collect())
+    let affected: Vec<i64> = ms.iter().map(|m| m.user_id).collect();
+    evict(app, &affected);
+    Ok(())
 }

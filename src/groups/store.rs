@@ -18,12 +18,9 @@ pub struct GroupCountRow {
     pub member_count: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct MembershipRow {
-    pub id: i64,
-    pub user_id: i64,
-    pub group_id: i64,
-}
+/// Defined with the users' rows: membership sync ([`crate::users::membership`]) names it, and
+/// users never depend on groups.
+pub use crate::users::store::MembershipRow;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct MemberRow {

@@ -6,7 +6,7 @@ use axum::routing::post;
 use axum::Router;
 use serde_json::json;
 
-use super::service::Login;
+use super::input::Login;
 use crate::error::validation::{ValidationErrors, PASSWORD};
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::{MaybeCaller, SESSION_COOKIE};

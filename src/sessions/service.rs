@@ -3,15 +3,14 @@
 //! the async threads with a dummy hash for unknown users.
 use std::time::Instant;
 
-use secrecy::SecretString;
-use serde_json::{json, Map, Value};
+use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use super::input::Login;
 use super::throttle::Throttler;
 use crate::audit::AuditEvent;
 use crate::auth::{Principal, Via};
 use crate::clock::Timestamp;
-use crate::error::validation::{Fields, ValidationErrors};
 use crate::error::{ApiError, ApiResult};
 use crate::passwords;
 use crate::state::App;
@@ -40,32 +39,6 @@ pub async fn create_session(
     tx.session_insert(&digest(&sid), user_id, now.micros())
         .await?;
     Ok(sid)
-}
-
-/// A validated login request.
-pub struct Login {
-    pub username: String,
-    pub password: SecretString,
-    pub remember: bool,
-}
-
-impl Login {
-    pub fn parse(body: &Map<String, Value>) -> ApiResult<Login> {
-        let f = Fields::new(body);
-        let mut errs = ValidationErrors::new();
-        let username = f.non_blank(&mut errs, "username", usize::MAX, true);
-        let password = f.non_blank_any(&mut errs, "password", usize::MAX, true);
-        let remember = f.boolean(&mut errs, "remember");
-        errs.into_result()?;
-        match (username, password) {
-            (Some(username), Some(password)) => Ok(Login {
-                username,
-                password: SecretString::from(password),
-                remember: remember.unwrap_or(false),
-            }),
-            _ => Err(ApiError::internal("validated login fields missing")),
-        }
-    }
 }
 
 fn login_error(field: &str, message: String) -> ApiError {

@@ -1,62 +1,63 @@
-//! `GET /api/session/properties`: public settings, plus `admin-email` for authenticated callers.
-use axum::extract::State;
-use axum::response::IntoResponse;
+//! Settings routes: `GET /api/session/properties` (public) and `GET/PUT /api/setting[/:key]`
+//! (superusers), thin handlers over [`super::service`].
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use crate::config::{METABASE_TAG, VERSION};
+use super::service;
 use crate::error::ApiResult;
-use crate::http::auth::MaybeCaller;
-use crate::http::ApiJson;
+use crate::http::auth::{Caller, MaybeCaller};
+use crate::http::{no_content, ApiJson, JsonBody};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/session/properties", get(properties))
-}
-
-/// The properties, shared with the web UI (which embeds them in its setup page).
-pub async fn properties_json(app: &crate::state::App, authenticated: bool) -> ApiResult<Value> {
-    let mut tx = app.store.read().await?;
-    let set_up = crate::setup::api::is_set_up(tx.as_mut()).await?;
-    let token = if set_up {
-        None
-    } else {
-        tx.setting_get("setup-token").await?
-    };
-    let site_name = tx
-        .setting_get("site-name")
-        .await?
-        .unwrap_or_else(|| "ferrobase".into());
-    let site_locale = tx
-        .setting_get("site-locale")
-        .await?
-        .unwrap_or_else(|| "en".into());
-    let mut v = json!({
-        "setup-token": token,
-        "has-user-setup": set_up,
-        "site-name": site_name,
-        "site-locale": site_locale,
-        "version": {"tag": METABASE_TAG, "date": env!("FERROBASE_BUILD_DATE"),
-                    "branch": "ferrobase", "hash": env!("FERROBASE_GIT_HASH")},
-        "ferrobase": {"version": VERSION},
-        "password-complexity": app.config.password_policy.property(),
-        "session-cookies": app.config.session_cookies,
-        "enable-password-login": true,
-        "anon-tracking-enabled": false,
-        "available-locales": [["en", "English"]],
-    });
-    if authenticated {
-        v["admin-email"] = json!(tx.setting_get("admin-email").await?);
-    }
-    Ok(v)
+    Router::new()
+        .route("/api/session/properties", get(properties))
+        .route("/api/setting", get(list).put(put_many))
+        .route("/api/setting/{key}", get(get_one).put(put_one))
 }
 
 async fn properties(
     State(app): State<AppState>,
     MaybeCaller(info): MaybeCaller,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(ApiJson(
-        properties_json(&app, info.principal.is_some()).await?,
-    ))
+    let authenticated = info.principal.is_some();
+    Ok(ApiJson(service::properties(&app, authenticated).await?))
+}
+
+async fn list(State(app): State<AppState>, Caller(c): Caller) -> ApiResult<impl IntoResponse> {
+    Ok(ApiJson(service::list(&app, &c).await?))
+}
+
+async fn get_one(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    Path(key): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(ApiJson(service::get(&app, &c, &key).await?))
+}
+
+/// `{"value": …}`; an absent value restores the default, like `null`.
+async fn put_one(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    Path(key): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
+    let value = body.get("value").cloned().unwrap_or(Value::Null);
+    service::put(&app, &c, &[(key, value)]).await?;
+    Ok(no_content())
+}
+
+/// `{key: value, …}`, written in the body's order.
+async fn put_many(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
+    let writes: Vec<(String, Value)> = body.into_iter().collect();
+    service::put(&app, &c, &writes).await?;
+    Ok(no_content())
 }

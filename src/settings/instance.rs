@@ -1,31 +1,22 @@
-//! Instance settings through Metabase's settings endpoints (queries.md §7): `GET/PUT
-//! /api/setting` and `GET/PUT /api/setting/:key`, superuser only. Strings are stored as they
-//! are (as setup stores `site-name`), integers as decimal text; restoring the default deletes
-//! the stored value.
-use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
-use serde_json::{json, Map, Value};
+//! The instance settings Metabase's settings endpoints serve (queries.md §7): their keys,
+//! defaults, descriptions and value checks. Strings are stored as they are (as setup stores
+//! `site-name`), integers as decimal text; restoring the default deletes the stored value.
+use serde_json::{json, Value};
 
 use crate::error::validation::NO_NUL;
 use crate::error::{ApiError, ApiResult};
-use crate::http::auth::Caller;
-use crate::http::{no_content, ApiJson, JsonBody};
-use crate::state::AppState;
-use crate::store::Tx;
 
 #[derive(Clone, Copy)]
-enum Kind {
+pub enum Kind {
     Text,
     Int,
 }
 
-struct Def {
-    key: &'static str,
-    default: fn() -> Value,
-    description: &'static str,
-    kind: Kind,
+pub struct Def {
+    pub key: &'static str,
+    pub default: fn() -> Value,
+    pub description: &'static str,
+    pub kind: Kind,
     /// Checks a non-null value; `Err` carries the message.
     check: fn(&Value) -> Result<(), String>,
 }
@@ -116,7 +107,7 @@ fn humanization(v: &Value) -> Result<(), String> {
     one_of(&["simple", "none"])(v)
 }
 
-const DEFS: &[Def] = &[
+pub const DEFS: &[Def] = &[
     Def {
         key: "aggregated-query-row-limit",
         default: || json!(10000),
@@ -175,29 +166,29 @@ const DEFS: &[Def] = &[
     },
 ];
 
-fn def(key: &str) -> ApiResult<&'static Def> {
+/// The definition of `key`; an unknown key is 404.
+pub fn def(key: &str) -> ApiResult<&'static Def> {
     DEFS.iter().find(|d| d.key == key).ok_or(ApiError::NotFound)
 }
 
-fn env_name(key: &str) -> String {
+pub fn env_name(key: &str) -> String {
     format!("MB_{}", key.to_uppercase().replace('-', "_"))
 }
 
-/// The stored value, typed; `None` when nothing is stored.
-async fn stored(tx: &mut dyn Tx, d: &Def) -> ApiResult<Option<Value>> {
-    let raw = tx.setting_get(d.key).await?;
-    Ok(raw.map(|s| match d.kind {
-        Kind::Text => Value::String(s),
-        Kind::Int => s
+/// A stored text as its setting's JSON value.
+pub fn typed(d: &Def, raw: String) -> Value {
+    match d.kind {
+        Kind::Text => Value::String(raw),
+        Kind::Int => raw
             .trim()
             .parse::<i64>()
             .map(Value::from)
             .unwrap_or(Value::Null),
-    }))
+    }
 }
 
 /// The text to store for a checked value (`None` restores the default).
-fn checked(d: &Def, v: &Value) -> Result<Option<String>, String> {
+pub fn checked(d: &Def, v: &Value) -> Result<Option<String>, String> {
     if v.is_null() {
         return Ok(None);
     }
@@ -217,86 +208,6 @@ fn checked(d: &Def, v: &Value) -> Result<Option<String>, String> {
 pub fn validate(key: &str, value: &Value) -> Option<Result<Option<String>, String>> {
     let d = DEFS.iter().find(|d| d.key == key)?;
     Some(checked(d, value))
-}
-
-fn invalid(msg: String) -> ApiError {
-    ApiError::JsonBody(
-        crate::error::Kind::BadRequest,
-        json!({"errors": {"value": msg}}),
-    )
-}
-
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/setting", get(list).put(put_many))
-        .route("/api/setting/{key}", get(get_one).put(put_one))
-}
-
-async fn list(State(app): State<AppState>, Caller(c): Caller) -> ApiResult<impl IntoResponse> {
-    c.require_superuser()?;
-    let mut tx = app.store.read().await?;
-    let mut out = Vec::new();
-    for d in DEFS {
-        out.push(json!({
-            "key": d.key,
-            "value": stored(tx.as_mut(), d).await?,
-            "default": (d.default)(),
-            "description": d.description,
-            "is_env_setting": false,
-            "env_name": env_name(d.key),
-        }));
-    }
-    tx.commit().await?;
-    Ok(ApiJson(Value::Array(out)))
-}
-
-async fn get_one(
-    State(app): State<AppState>,
-    Caller(c): Caller,
-    Path(key): Path<String>,
-) -> ApiResult<impl IntoResponse> {
-    c.require_superuser()?;
-    let d = def(&key)?;
-    let mut tx = app.store.read().await?;
-    let v = stored(tx.as_mut(), d).await?.unwrap_or_else(d.default);
-    tx.commit().await?;
-    Ok(ApiJson(v))
-}
-
-async fn put_one(
-    State(app): State<AppState>,
-    Caller(c): Caller,
-    Path(key): Path<String>,
-    JsonBody(body): JsonBody,
-) -> ApiResult<Response> {
-    c.require_superuser()?;
-    let d = def(&key)?;
-    let v = body.get("value").cloned().unwrap_or(Value::Null);
-    let text = checked(d, &v).map_err(invalid)?;
-    let mut tx = app.store.begin().await?;
-    tx.setting_set(d.key, text.as_deref()).await?;
-    tx.commit().await?;
-    Ok(no_content())
-}
-
-async fn put_many(
-    State(app): State<AppState>,
-    Caller(c): Caller,
-    JsonBody(body): JsonBody,
-) -> ApiResult<Response> {
-    c.require_superuser()?;
-    let mut writes: Vec<(&str, Option<String>)> = Vec::new();
-    let body: &Map<String, Value> = &body;
-    for (k, v) in body {
-        let d = def(k)?;
-        writes.push((d.key, checked(d, v).map_err(invalid)?));
-    }
-    let mut tx = app.store.begin().await?;
-    for (k, text) in &writes {
-        tx.setting_set(k, text.as_deref()).await?;
-    }
-    tx.commit().await?;
-    Ok(no_content())
 }
 
 #[cfg(test)]

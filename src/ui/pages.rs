@@ -97,7 +97,7 @@ fn query<T: serde::de::DeserializeOwned + Default>(uri: &Uri) -> T {
 
 async fn is_set_up(app: &App) -> Result<bool, UiError> {
     let mut tx = app.store.read().await?;
-    Ok(crate::setup::api::is_set_up(tx.as_mut()).await?)
+    Ok(crate::setup::service::is_set_up(tx.as_mut()).await?)
 }
 
 /// The password rule in words, from the `password-complexity` property.
@@ -149,7 +149,7 @@ pub fn password_hint(rule: &Value) -> String {
 }
 
 async fn with_properties(app: &App, ctx: &UiCtx, mut page: Chrome) -> Result<Chrome, UiError> {
-    let props = crate::settings::api::properties_json(app, ctx.principal.is_some()).await?;
+    let props = crate::settings::service::properties(app, ctx.principal.is_some()).await?;
     page.properties = Some(page::script_json(&props));
     Ok(page)
 }

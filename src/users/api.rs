@@ -6,6 +6,7 @@ use axum::routing::{get, put};
 use axum::Router;
 use serde_json::json;
 
+use super::input;
 use super::service::{self, PasswordChanged};
 use crate::error::ApiResult;
 use crate::http::auth::Caller;
@@ -28,12 +29,18 @@ pub fn routes() -> Router<AppState> {
         .route_layer(axum::middleware::from_fn(crate::http::numeric_path_params))
 }
 
+/// `{"success": true}`, the answer of deactivation and of the modal flags.
+fn success() -> ApiJson<serde_json::Value> {
+    ApiJson(json!({"success": true}))
+}
+
 async fn list(
     State(app): State<AppState>,
     Caller(c): Caller,
     q: QueryParams,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(ApiJson(service::list(&app, &c, &q).await?))
+    let q = input::list_query(&q)?;
+    Ok(ApiJson(service::list(&app, &c, q).await?))
 }
 
 async fn current(State(app): State<AppState>, Caller(c): Caller) -> ApiResult<Response> {
@@ -61,7 +68,8 @@ async fn create(
     Caller(c): Caller,
     JsonBody(b): JsonBody,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(ApiJson(service::create(&app, &c, &b).await?))
+    let new = input::user_create(&b, &app.config.password_policy)?;
+    Ok(ApiJson(service::create(&app, &c, new).await?))
 }
 
 async fn update(
@@ -70,7 +78,8 @@ async fn update(
     Id(id): Id,
     JsonBody(b): JsonBody,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(ApiJson(service::update(&app, &c, id, &b).await?))
+    let patch = input::user_update(&b)?;
+    Ok(ApiJson(service::update(&app, &c, id, patch).await?))
 }
 
 async fn deactivate(
@@ -78,7 +87,8 @@ async fn deactivate(
     Caller(c): Caller,
     Id(id): Id,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(ApiJson(service::deactivate(&app, &c, id).await?))
+    service::deactivate(&app, &c, id).await?;
+    Ok(success())
 }
 
 async fn reactivate(
@@ -96,7 +106,8 @@ async fn password(
     headers: HeaderMap,
     JsonBody(b): JsonBody,
 ) -> ApiResult<Response> {
-    match service::set_password(&app, &c, id, &b).await? {
+    let change = input::password_change(&b, &app.config.password_policy)?;
+    match service::set_password(&app, &c, id, change).await? {
         PasswordChanged::Own(sid) => {
             let mut r =
                 ApiJson(json!({"success": true, "session_id": sid.to_string()})).into_response();
@@ -117,9 +128,8 @@ async fn qbnewb(
     Caller(c): Caller,
     Id(id): Id,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(ApiJson(
-        service::dismiss_modal(&app, &c, id, "qbnewb").await?,
-    ))
+    service::dismiss_modal(&app, &c, id, "qbnewb").await?;
+    Ok(success())
 }
 
 async fn datasetnewb(
@@ -127,7 +137,6 @@ async fn datasetnewb(
     Caller(c): Caller,
     Id(id): Id,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(ApiJson(
-        service::dismiss_modal(&app, &c, id, "datasetnewb").await?,
-    ))
+    service::dismiss_modal(&app, &c, id, "datasetnewb").await?;
+    Ok(success())
 }

@@ -8,7 +8,7 @@
 use std::num::NonZeroUsize;
 use std::time::{Duration, Instant};
 
-use axum::body::Bytes;
+use bytes::Bytes;
 use lru::LruCache;
 use parking_lot::Mutex;
 

@@ -1,4 +1,4 @@
-//! User rows, their personal collections, and the counts the user rules need.
+//! User rows, their personal collections, membership rows, and the counts the user rules need.
 use async_trait::async_trait;
 
 use crate::store::StoreResult;
@@ -48,6 +48,16 @@ pub struct NewUser {
     pub locale: Option<String>,
     pub login_attributes: Option<String>,
     pub now: i64,
+}
+
+/// A row of `permissions_group_membership`. The statements that read and write it are the
+/// groups' (`GroupTx`); the type lives here because membership sync ([`super::membership`])
+/// belongs to users, and users never depend on groups.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct MembershipRow {
+    pub id: i64,
+    pub user_id: i64,
+    pub group_id: i64,
 }
 
 /// The editable profile fields, written as a whole.

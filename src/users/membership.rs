@@ -1,5 +1,7 @@
-//! Membership changes shared by every endpoint that makes them, so Administrators membership and
-//! `is_superuser` never drift apart, and the last-admin rule is enforced in one place.
+//! A user's group memberships: every endpoint that changes them (users, groups, API keys) goes
+//! through here, so Administrators membership and `is_superuser` never drift apart, and the
+//! last-admin rule is enforced in one place. Groups and API keys depend on this module; it
+//! depends on neither.
 use serde_json::json;
 
 use super::store::MembershipRow;

@@ -1,0 +1,117 @@
+//! Settings rules: `GET/PUT /api/setting[/:key]` for superusers, checked against the
+//! definitions of [`super::instance`] before anything is written, and the public
+//! `GET /api/session/properties`.
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use super::instance::{self, Def};
+use crate::auth::Principal;
+use crate::config::{METABASE_TAG, VERSION};
+use crate::error::{ApiError, ApiResult, Kind};
+use crate::state::App;
+use crate::store::Tx;
+
+/// One setting as `GET /api/setting` lists it.
+#[derive(Debug, Serialize)]
+pub struct SettingView {
+    pub key: &'static str,
+    pub value: Option<Value>,
+    pub default: Value,
+    pub description: &'static str,
+    pub is_env_setting: bool,
+    pub env_name: String,
+}
+
+/// The stored value, typed; `None` when nothing is stored.
+async fn stored(tx: &mut dyn Tx, d: &Def) -> ApiResult<Option<Value>> {
+    let raw = tx.setting_get(d.key).await?;
+    Ok(raw.map(|s| instance::typed(d, s)))
+}
+
+/// `GET /api/setting`.
+pub async fn list(app: &App, caller: &Principal) -> ApiResult<Vec<SettingView>> {
+    caller.require_superuser()?;
+    let mut tx = app.store.read().await?;
+    let mut out = Vec::new();
+    for d in instance::DEFS {
+        out.push(SettingView {
+            key: d.key,
+            value: stored(tx.as_mut(), d).await?,
+            default: (d.default)(),
+            description: d.description,
+            is_env_setting: false,
+            env_name: instance::env_name(d.key),
+        });
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// `GET /api/setting/:key`: the stored value or the default.
+pub async fn get(app: &App, caller: &Principal, key: &str) -> ApiResult<Value> {
+    caller.require_superuser()?;
+    let d = instance::def(key)?;
+    let mut tx = app.store.read().await?;
+    let v = stored(tx.as_mut(), d).await?.unwrap_or_else(d.default);
+    tx.commit().await?;
+    Ok(v)
+}
+
+fn invalid(msg: String) -> ApiError {
+    ApiError::JsonBody(Kind::BadRequest, json!({"errors": {"value": msg}}))
+}
+
+/// `PUT /api/setting/:key` (one pair) and `PUT /api/setting` (the body's pairs, in order): every
+/// key must be known (404) and every value valid (400) before anything is written.
+pub async fn put(app: &App, caller: &Principal, writes: &[(String, Value)]) -> ApiResult<()> {
+    caller.require_superuser()?;
+    let mut checked: Vec<(&str, Option<String>)> = Vec::new();
+    for (k, v) in writes {
+        let d = instance::def(k)?;
+        checked.push((d.key, instance::checked(d, v).map_err(invalid)?));
+    }
+    let mut tx = app.store.begin().await?;
+    for (k, text) in &checked {
+        tx.setting_set(k, text.as_deref()).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// `GET /api/session/properties`: public settings, plus `admin-email` for authenticated
+/// callers. Shared with the web UI, which embeds them in its setup page.
+pub async fn properties(app: &App, authenticated: bool) -> ApiResult<Value> {
+    let mut tx = app.store.read().await?;
+    let set_up = crate::setup::service::is_set_up(tx.as_mut()).await?;
+    let token = if set_up {
+        None
+    } else {
+        tx.setting_get("setup-token").await?
+    };
+    let site_name = tx
+        .setting_get("site-name")
+        .await?
+        .unwrap_or_else(|| "ferrobase".into());
+    let site_locale = tx
+        .setting_get("site-locale")
+        .await?
+        .unwrap_or_else(|| "en".into());
+    let mut v = json!({
+        "setup-token": token,
+        "has-user-setup": set_up,
+        "site-name": site_name,
+        "site-locale": site_locale,
+        "version": {"tag": METABASE_TAG, "date": env!("FERROBASE_BUILD_DATE"),
+                    "branch": "ferrobase", "hash": env!("FERROBASE_GIT_HASH")},
+        "ferrobase": {"version": VERSION},
+        "password-complexity": app.config.password_policy.property(),
+        "session-cookies": app.config.session_cookies,
+        "enable-password-login": true,
+        "anon-tracking-enabled": false,
+        "available-locales": [["en", "English"]],
+    });
+    if authenticated {
+        v["admin-email"] = json!(tx.setting_get("admin-email").await?);
+    }
+    Ok(v)
+}
