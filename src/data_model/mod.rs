@@ -7,6 +7,7 @@ pub mod edits;
 pub mod fingerprint;
 pub mod humanize;
 pub mod infer;
+pub mod input;
 pub mod order;
 pub mod perms;
 pub mod read;

@@ -83,6 +83,32 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
     }
 }
 
+/// A JSON body of any shape (`PUT /api/table/:id/fields/order` takes an array); read with the
+/// limits of [`JsonBody`]. An empty body is `null`.
+pub struct JsonAny(pub Value);
+
+impl<S: Send + Sync> FromRequest<S> for JsonAny {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        if declared.is_some_and(|n| n > DRAIN_LIMIT) {
+            return Err(too_large_error());
+        }
+        let body = read_limited(req.into_body()).await?;
+        if body.iter().all(|b| b.is_ascii_whitespace()) {
+            return Ok(JsonAny(Value::Null));
+        }
+        serde_json::from_slice(&body)
+            .map(JsonAny)
+            .map_err(|_| ApiError::bad_request_text("Malformed JSON in request body."))
+    }
+}
+
 /// Bodies up to this size are read to the end even when they are too large, so a client that is
 /// still sending reliably receives the 413 rather than a reset connection. Larger declared
 /// bodies are refused without reading them.
