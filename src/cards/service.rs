@@ -235,8 +235,7 @@ pub async fn create(app: &App, caller: &Principal, body: &Map<String, Value>) ->
         created_at: now,
         updated_at: now,
     };
-    crate::dashboards::service::check_card_tab(tx.as_mut(), dashboard_id, row.dashboard_tab_id)
-        .await?;
+    super::dashboard_link::check_card_tab(tx.as_mut(), dashboard_id, row.dashboard_tab_id).await?;
     if let Some(p) = position {
         tx.content_shift_positions(target, p, 0).await?;
     }
@@ -245,7 +244,7 @@ pub async fn create(app: &App, caller: &Principal, body: &Map<String, Value>) ->
     tx.commit().await?;
     // §2.3: computed by the query engine, outside the transaction.
     if row.result_metadata.is_none() && derived.query_type == "native" {
-        if let Some(filled) = crate::queries::metadata::fill(app, caller, row.id).await? {
+        if let Some(filled) = super::metadata::fill(app, caller, row.id).await? {
             return Ok(filled);
         }
     }
@@ -359,7 +358,7 @@ pub async fn delete(app: &App, caller: &Principal, r: &CardRef) -> ApiResult<()>
         return Err(ApiError::Forbidden);
     }
     let now = app.clock.now().0;
-    crate::dashboards::service::remove_from_series(tx.as_mut(), row.id, now).await?;
+    super::dashboard_link::remove_from_series(tx.as_mut(), row.id, now).await?;
     tx.card_delete(row.id).await?;
     tx.commit().await?;
     Ok(())

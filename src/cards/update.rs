@@ -94,12 +94,8 @@ pub async fn update(
         new.dashboard_tab_id = None;
     }
     if (new.dashboard_id, new.dashboard_tab_id) != (old.dashboard_id, old.dashboard_tab_id) {
-        crate::dashboards::service::check_card_tab(
-            tx.as_mut(),
-            new.dashboard_id,
-            new.dashboard_tab_id,
-        )
-        .await?;
+        super::dashboard_link::check_card_tab(tx.as_mut(), new.dashboard_id, new.dashboard_tab_id)
+            .await?;
     }
 
     if new.collection_position.is_some() && new.collection_position != old.collection_position
@@ -129,7 +125,7 @@ pub async fn update(
         && new.query_type.as_deref() == Some("native")
         && result_metadata(body).is_none()
     {
-        if let Some(filled) = crate::queries::metadata::fill(app, caller, new.id).await? {
+        if let Some(filled) = super::metadata::fill(app, caller, new.id).await? {
             return Ok(filled);
         }
     }

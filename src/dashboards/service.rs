@@ -5,10 +5,10 @@ use std::collections::HashMap;
 use serde_json::{json, Map, Value};
 
 use super::input;
-use super::layout_store::series_text;
 use super::store::DashboardRow;
 use super::view::{self, DashContext};
 use crate::auth::Principal;
+use crate::cards::dashboard_link::remove_from_series;
 use crate::cards::store::CardRow;
 use crate::collections::perms::{self, Level};
 use crate::collections::service::{ARCHIVED_PARENT, DUPLICATE_ENTITY_ID, TRASH_MODIFY};
@@ -284,38 +284,6 @@ pub async fn list(app: &App, caller: &Principal, f: Filter) -> ApiResult<Vec<Val
     }
     tx.commit().await?;
     Ok(out)
-}
-
-/// A card's `dashboard_tab_id` must be a tab of its dashboard (`400` otherwise, where the
-/// foreign key would have refused the write).
-pub async fn check_card_tab(
-    tx: &mut dyn Tx,
-    dashboard_id: Option<i64>,
-    tab_id: Option<i64>,
-) -> ApiResult<()> {
-    let Some(t) = tab_id else { return Ok(()) };
-    match tx.tab_get(t).await? {
-        Some(tab) if Some(tab.dashboard_id) == dashboard_id => Ok(()),
-        _ => Err(ApiError::field(
-            "dashboard_tab_id",
-            format!("Dashboard tab {t} is not a tab of the card's dashboard."),
-        )),
-    }
-}
-
-/// Takes card `card_id` out of every dashcard's `series` (§4.6), before the card is deleted.
-pub async fn remove_from_series(tx: &mut dyn Tx, card_id: i64, now: i64) -> ApiResult<()> {
-    for mut dc in tx.dashcards_with_series_card(card_id).await? {
-        let ids: Vec<i64> = dc
-            .series_ids()
-            .into_iter()
-            .filter(|id| *id != card_id)
-            .collect();
-        dc.series = series_text(&ids);
-        dc.updated_at = now;
-        tx.dashcard_update(&dc).await?;
-    }
-    Ok(())
 }
 
 /// `DELETE /api/dashboard/:id` (§3.6, §4.6): tabs, dashcards and dashboard questions go too.

@@ -7,10 +7,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
-use super::request::{self, Constraints, Native};
-use super::template::{self, CardSource, Resolver};
+use super::request::{self, Constraints};
 use crate::auth::Principal;
+use crate::cards::native::{native_part, Native};
 use crate::cards::service::CardRef;
+use crate::cards::template::{self, CardSource, Resolver};
 use crate::collections::perms::{self, Level};
 use crate::databases::details;
 use crate::databases::store::DatabaseRow;
@@ -142,7 +143,7 @@ pub async fn plan_card(
     if !permissions::access(tx.as_mut(), caller, db.id).await?.view {
         return Err(ctx.failure(&QueryError::permission()));
     }
-    let Some(native) = stored.as_object().and_then(request::native_part) else {
+    let Some(native) = stored.as_object().and_then(native_part) else {
         return Err(ctx.failure(&QueryError::unsupported(NATIVE_ONLY)));
     };
     let mut plan = plan_native(
@@ -186,7 +187,7 @@ async fn load_cards(
                     CardSource::Unreadable
                 } else {
                     let q: Value = serde_json::from_str(&c.dataset_query).unwrap_or(Value::Null);
-                    match q.as_object().and_then(request::native_part) {
+                    match q.as_object().and_then(native_part) {
                         None => CardSource::NotNative,
                         Some(n) => {
                             queue.extend(template::referenced_cards(&n.sql, &n.tags));
