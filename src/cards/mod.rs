@@ -7,6 +7,7 @@ pub mod dashboard_link;
 pub mod input;
 pub mod metadata;
 pub mod native;
+pub mod patch;
 pub mod placement;
 pub mod service;
 pub mod store;
