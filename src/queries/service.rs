@@ -5,9 +5,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::request::{self, Constraints};
+use super::request::{Constraints, Query};
 use crate::auth::Principal;
 use crate::cards::native::{native_part, Native};
 use crate::cards::service::CardRef;
@@ -62,15 +62,16 @@ fn context(
     }
 }
 
-/// `POST /api/dataset` and `/api/dataset/:format` (§3).
+/// `POST /api/dataset` and `/api/dataset/:format` (§3): `q` parsed from the query object
+/// `json_query`, which failures echo.
 pub async fn plan_adhoc(
     app: &App,
     caller: &Principal,
-    body: &Map<String, Value>,
+    q: Query,
+    json_query: Value,
     download: bool,
 ) -> ApiResult<Plan> {
-    let q = request::parse(body).map_err(ApiError::Validation)?;
-    let ctx = context(app, Value::Object(body.clone()), Some(q.database), "ad-hoc");
+    let ctx = context(app, json_query, Some(q.database), "ad-hoc");
     let mode = if download {
         Mode::Download
     } else {
