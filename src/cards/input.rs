@@ -1,8 +1,11 @@
-//! Validation of card bodies (content.md §2.2, §2.4, §2.7): shapes only; rules that need the
-//! database live in the service.
+//! Card bodies of `POST` and `PUT /api/card` (content.md §2.2, §2.4, §2.7), read into a typed
+//! [`CardInput`] at the edge: shapes only, every failing field reported together in Metabase's
+//! order; rules that need the database live in the service.
 use serde_json::{Map, Value};
 
+use crate::entity_id::is_entity_id;
 use crate::error::validation::{Fields, ValidationErrors, NON_BLANK};
+use crate::error::{ApiError, ApiResult};
 
 pub const DATASET_QUERY: &str = "value must be a valid dataset query: an object with an integer \
     `database` and either `type` (`native` or `query`) or `lib/type` `mbql/query` with stages.";
@@ -132,6 +135,115 @@ pub fn check(body: &Map<String, Value>, create: bool, errs: &mut ValidationError
     }
 }
 
-use crate::entity_id::is_entity_id;
+/// A `dataset_query` that passed [`check`], with what it says.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Query {
+    /// Stored verbatim.
+    pub value: Value,
+    pub derived: Derived,
+}
 
-pub use crate::json_fields::json_text;
+/// A card body. For `PUT`, `None` leaves a field unchanged; `Some(None)` is a `null` that
+/// clears it. Fields read "when present with a value" (`null` keeps what is stored) are a
+/// single `Option`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CardInput {
+    pub name: Option<String>,
+    pub display: Option<String>,
+    pub description: Option<Option<String>>,
+    pub dataset_query: Option<Query>,
+    /// `type`.
+    pub card_type: Option<String>,
+    /// The legacy `dataset: true` (a model), read on `POST` only.
+    pub dataset: Option<bool>,
+    pub visualization_settings: Option<Value>,
+    pub parameters: Option<Value>,
+    pub parameter_mappings: Option<Value>,
+    /// Key present: `Some(Some(_))` for a non-empty array, `Some(None)` for `null` or `[]`.
+    pub result_metadata: Option<Option<Value>>,
+    pub collection_id: Option<Option<i64>>,
+    pub collection_position: Option<Option<i64>>,
+    pub collection_preview: Option<bool>,
+    pub dashboard_id: Option<Option<i64>>,
+    pub dashboard_tab_id: Option<Option<i64>>,
+    pub cache_ttl: Option<Option<i64>>,
+    pub archived: Option<bool>,
+    pub enable_embedding: Option<bool>,
+    pub entity_id: Option<String>,
+}
+
+impl CardInput {
+    /// Whether the body brings its own `result_metadata` (a non-empty array).
+    pub fn gives_result_metadata(&self) -> bool {
+        matches!(self.result_metadata, Some(Some(_)))
+    }
+
+    /// The `result_metadata` to store on `POST`: `None` lets the query engine compute it.
+    pub fn result_metadata_text(&self) -> Option<String> {
+        self.result_metadata
+            .clone()
+            .flatten()
+            .map(|v| v.to_string())
+    }
+}
+
+/// Validates a `POST` (`create`: the required keys must be present) or `PUT` body.
+pub fn parse(body: &Map<String, Value>, create: bool) -> ApiResult<CardInput> {
+    let mut errs = ValidationErrors::new();
+    check(body, create, &mut errs);
+    errs.into_result()?;
+    let dataset_query = match given(body, "dataset_query") {
+        Some(q) => Some(Query {
+            derived: derive(q).ok_or_else(|| ApiError::internal("unchecked dataset_query"))?,
+            value: q.clone(),
+        }),
+        None => None,
+    };
+    Ok(CardInput {
+        name: text(body, "name"),
+        display: text(body, "display"),
+        description: nullable(body, "description", text),
+        dataset_query,
+        card_type: text(body, "type"),
+        dataset: body.get("dataset").and_then(Value::as_bool),
+        visualization_settings: given(body, "visualization_settings").cloned(),
+        parameters: given(body, "parameters").cloned(),
+        parameter_mappings: given(body, "parameter_mappings").cloned(),
+        result_metadata: nullable(body, "result_metadata", |b, k| {
+            given(b, k)
+                .filter(|v| v.as_array().is_some_and(|a| !a.is_empty()))
+                .cloned()
+        }),
+        collection_id: nullable(body, "collection_id", int),
+        collection_position: nullable(body, "collection_position", int),
+        collection_preview: body.get("collection_preview").and_then(Value::as_bool),
+        dashboard_id: nullable(body, "dashboard_id", int),
+        dashboard_tab_id: nullable(body, "dashboard_tab_id", int),
+        cache_ttl: nullable(body, "cache_ttl", int),
+        archived: body.get("archived").and_then(Value::as_bool),
+        enable_embedding: body.get("enable_embedding").and_then(Value::as_bool),
+        entity_id: text(body, "entity_id"),
+    })
+}
+
+/// Present and not `null`.
+fn given<'a>(body: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    body.get(key).filter(|v| !v.is_null())
+}
+
+fn text(body: &Map<String, Value>, key: &str) -> Option<String> {
+    body.get(key).and_then(Value::as_str).map(str::to_owned)
+}
+
+fn int(body: &Map<String, Value>, key: &str) -> Option<i64> {
+    body.get(key).and_then(Value::as_i64)
+}
+
+/// `None` when `key` is absent, else what `read` makes of it (`null` reads as `None`).
+pub(crate) fn nullable<T>(
+    body: &Map<String, Value>,
+    key: &str,
+    read: impl Fn(&Map<String, Value>, &str) -> Option<T>,
+) -> Option<Option<T>> {
+    body.contains_key(key).then(|| read(body, key))
+}

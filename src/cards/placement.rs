@@ -1,28 +1,25 @@
 //! Where a card or a dashboard goes on `PUT` (content.md §2.7, §3.4, §4.2): the collection the
 //! body asks for, and the archived state and collection after archiving, restoring or moving.
 //! Cards and dashboards follow the same rules.
-use serde_json::{Map, Value};
-
 use super::store::CollectionBrief;
 use crate::collections::service::{invalid_request, ARCHIVED_PARENT};
 use crate::error::{ApiError, ApiResult};
-use crate::json_fields::opt_i64;
 use crate::store::Tx;
 
-/// The collection a `PUT` body moves an item to: `None` when it asks for no move, `Some(None)`
-/// for the root. With `archived: true` the body's `collection_id` is ignored, and the Trash id on
+/// The collection a `PUT` body moves an item to (`collection_id`: `None` when absent,
+/// `Some(None)` for `null`): `None` when it asks for no move, `Some(None)` for the root. With
+/// `archived: true` the body's `collection_id` is ignored, and the Trash id on
 /// an archived item is what a GET showed, so it means "unchanged". A named collection must
 /// exist (404 before any permission check, §0.4).
 async fn requested_collection(
     tx: &mut dyn Tx,
-    body: &Map<String, Value>,
+    collection_id: Option<Option<i64>>,
     archive: Option<bool>,
     archived: bool,
 ) -> ApiResult<Option<Option<CollectionBrief>>> {
-    if archive == Some(true) || !body.contains_key("collection_id") {
+    let Some(wanted) = collection_id.filter(|_| archive != Some(true)) else {
         return Ok(None);
-    }
-    let wanted = opt_i64(body, "collection_id");
+    };
     if archived && wanted.is_some() && wanted == tx.content_trash_id().await? {
         return Ok(None);
     }
@@ -44,14 +41,14 @@ pub struct PlaceRequest {
 }
 
 impl PlaceRequest {
-    /// Reads the body of a `PUT` on an item that is `archived` now.
+    /// Reads the `archived` and `collection_id` of a `PUT` on an item that is `archived` now.
     pub async fn read(
         tx: &mut dyn Tx,
-        body: &Map<String, Value>,
+        archive: Option<bool>,
+        collection_id: Option<Option<i64>>,
         archived: bool,
     ) -> ApiResult<PlaceRequest> {
-        let archive = body.get("archived").and_then(Value::as_bool);
-        let target = requested_collection(tx, body, archive, archived).await?;
+        let target = requested_collection(tx, collection_id, archive, archived).await?;
         Ok(PlaceRequest { archive, target })
     }
 
@@ -78,8 +75,8 @@ impl PlaceRequest {
 }
 
 /// Embedding is not offered: a `PUT` turning it on is refused rather than silently ignored.
-pub fn refuse_embedding(body: &Map<String, Value>) -> ApiResult<()> {
-    if body.get("enable_embedding") == Some(&Value::Bool(true)) {
+pub fn refuse_embedding(enable_embedding: Option<bool>) -> ApiResult<()> {
+    if enable_embedding == Some(true) {
         return Err(ApiError::field(
             "enable_embedding",
             "Embedding is not supported by ferrobase.",

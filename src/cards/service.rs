@@ -1,14 +1,15 @@
 //! Card rules, permission checks and their order (content.md §0.4, §2, §4.2, §5).
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
-use super::input::{self, Derived};
+use super::dashboard_link::{check_card_tab, remove_from_series};
+use super::input::{CardInput, Derived, Query};
+use super::patch::json_text;
 use super::store::CardRow;
 use super::view::{self, CardContext};
 use crate::auth::Principal;
 use crate::collections::perms::{self, Level};
 use crate::collections::service::ARCHIVED_PARENT;
 use crate::entity_id::new_entity_id;
-use crate::error::validation::ValidationErrors;
 use crate::error::{ApiError, ApiResult};
 use crate::state::App;
 use crate::store::{StoreError, Tx};
@@ -106,17 +107,6 @@ pub(super) async fn check_database(tx: &mut dyn Tx, d: &Derived) -> ApiResult<()
     Ok(())
 }
 
-pub(super) use crate::json_fields::{opt_i64, opt_text};
-
-/// `result_metadata`: a non-empty array is stored; nothing, `null` or `[]` store `null`, and
-/// the query engine then computes it for native queries (§2.3, `queries::metadata`).
-pub(super) fn result_metadata(body: &Map<String, Value>) -> Option<String> {
-    match body.get("result_metadata") {
-        Some(Value::Array(a)) if !a.is_empty() => Some(Value::Array(a.clone()).to_string()),
-        _ => None,
-    }
-}
-
 fn map_conflict(e: StoreError) -> ApiError {
     match e {
         StoreError::Conflict(_) => ApiError::field("entity_id", ENTITY_ID_USED),
@@ -125,55 +115,87 @@ fn map_conflict(e: StoreError) -> ApiError {
 }
 
 /// `POST /api/card` (§2.4).
-pub async fn create(app: &App, caller: &Principal, body: &Map<String, Value>) -> ApiResult<Value> {
-    let mut errs = ValidationErrors::new();
-    input::check(body, true, &mut errs);
-    errs.into_result()?;
-    let query = body.get("dataset_query").cloned().unwrap_or(Value::Null);
-    // `check` accepted the query, so it derives.
-    let derived =
-        input::derive(&query).ok_or_else(|| ApiError::internal("unchecked dataset_query"))?;
-    let card_type = match body.get("type").and_then(Value::as_str) {
-        Some(t) => t.to_owned(),
-        None if body.get("dataset") == Some(&Value::Bool(true)) => "model".into(),
+pub async fn create(app: &App, caller: &Principal, input: &CardInput) -> ApiResult<Value> {
+    // `parse` requires the query on POST.
+    let query = input
+        .dataset_query
+        .clone()
+        .ok_or_else(|| ApiError::internal("unchecked dataset_query"))?;
+    let card_type = new_card_type(input, &query.derived)?;
+    let mut tx = app.store.begin().await?;
+    let target = create_target(tx.as_mut(), caller, input, &query.derived).await?;
+    let entity_id = match &input.entity_id {
+        Some(e) if tx.card_get_by_entity_id(e).await?.is_some() => {
+            return Err(ApiError::field("entity_id", ENTITY_ID_USED))
+        }
+        Some(e) => e.clone(),
+        None => new_entity_id(),
+    };
+    let now = app.clock.now().0;
+    let mut row = new_row(
+        input,
+        query,
+        card_type,
+        target,
+        entity_id,
+        caller.user_id,
+        now,
+    );
+    check_card_tab(tx.as_mut(), row.dashboard_id, row.dashboard_tab_id).await?;
+    if let Some(p) = row.collection_position {
+        tx.content_shift_positions(target, p, 0).await?;
+    }
+    row.id = tx.card_insert(&row).await.map_err(map_conflict)?;
+    let v = render(tx.as_mut(), caller, &row).await?;
+    tx.commit().await?;
+    // §2.3: computed by the query engine, outside the transaction.
+    if row.result_metadata.is_none() && row.query_type.as_deref() == Some("native") {
+        if let Some(filled) = super::metadata::fill(app, caller, row.id).await? {
+            return Ok(filled);
+        }
+    }
+    Ok(v)
+}
+
+/// The `type` of a new card: as given, else `model` for the legacy `dataset: true`. A metric
+/// must be built with the query builder.
+fn new_card_type(input: &CardInput, d: &Derived) -> ApiResult<String> {
+    let card_type = match &input.card_type {
+        Some(t) => t.clone(),
+        None if input.dataset == Some(true) => "model".into(),
         None => "question".into(),
     };
-    if card_type == "metric" && derived.query_type == "native" {
+    if card_type == "metric" && d.query_type == "native" {
         return Err(ApiError::field(
             "type",
             "A metric must be built with the query builder, not native SQL.",
         ));
     }
-    let collection_id = opt_i64(body, "collection_id");
-    let dashboard_id = opt_i64(body, "dashboard_id");
+    Ok(card_type)
+}
 
-    let mut tx = app.store.begin().await?;
+/// The collection a new card goes to, after every check of §2.4 in its order: referenced
+/// collection and dashboard exist, the database exists and the caller may save the query,
+/// collection and dashboard agree, and the caller may write to a live, non-Trash collection.
+async fn create_target(
+    tx: &mut dyn Tx,
+    caller: &Principal,
+    input: &CardInput,
+    d: &Derived,
+) -> ApiResult<Option<i64>> {
+    let collection_id = input.collection_id.flatten();
     let collection = match collection_id {
         Some(id) => Some(tx.content_collection(id).await?.ok_or(ApiError::NotFound)?),
         None => None,
     };
-    let dashboard = match dashboard_id {
+    let dashboard = match input.dashboard_id.flatten() {
         Some(id) => Some(tx.content_dashboard(id).await?.ok_or(ApiError::NotFound)?),
         None => None,
     };
-    check_database(tx.as_mut(), &derived).await?;
-    crate::permissions::require_can_save(
-        tx.as_mut(),
-        caller,
-        derived.database_id,
-        derived.query_type == "native",
-    )
-    .await?;
-    let target = match (collection_id, dashboard) {
-        (Some(c), Some((d, _))) if d != Some(c) => {
-            return Err(ApiError::bad_request_json(json!({"message": format!(
-                "Mismatch detected between Dashboard's collection_id ({}) and the Card's collection_id ({c}).",
-                d.map(|x| x.to_string()).unwrap_or_else(|| "null".into())
-            )})))
-        }
-        (None, Some((d, _))) => d,
-        (c, _) => c,
-    };
+    check_database(tx, d).await?;
+    let native = d.query_type == "native";
+    crate::permissions::require_can_save(tx, caller, d.database_id, native).await?;
+    let target = dashboard_target(collection_id, dashboard)?;
     let target_row = match (target, collection) {
         (Some(t), Some(c)) if c.id == t => Some(c),
         (Some(t), _) => tx.content_collection(t).await?,
@@ -182,74 +204,75 @@ pub async fn create(app: &App, caller: &Principal, body: &Map<String, Value>) ->
     if target_row.as_ref().is_some_and(|c| c.is_trash()) {
         return Err(ApiError::bad_request_text(TRASH));
     }
-    if level(tx.as_mut(), caller, target).await? != Level::Write {
+    if level(tx, caller, target).await? != Level::Write {
         return Err(curate());
     }
-    let target_archived = target_row.as_ref().is_some_and(|c| c.archived);
-    if target_archived {
+    if target_row.as_ref().is_some_and(|c| c.archived) {
         return Err(ApiError::field("collection_id", ARCHIVED_PARENT));
     }
     if dashboard.is_some_and(|(_, archived)| archived) {
         return Err(archived_object());
     }
-    let entity_id = match opt_text(body, "entity_id") {
-        Some(e) => {
-            if tx.card_get_by_entity_id(&e).await?.is_some() {
-                return Err(ApiError::field("entity_id", ENTITY_ID_USED));
-            }
-            e
+    Ok(target)
+}
+
+/// A dashboard question lives in its dashboard's collection; a different `collection_id` is
+/// refused.
+fn dashboard_target(
+    collection_id: Option<i64>,
+    dashboard: Option<(Option<i64>, bool)>,
+) -> ApiResult<Option<i64>> {
+    match (collection_id, dashboard) {
+        (Some(c), Some((d, _))) if d != Some(c) => {
+            Err(ApiError::bad_request_json(json!({"message": format!(
+                "Mismatch detected between Dashboard's collection_id ({}) and the Card's collection_id ({c}).",
+                d.map(|x| x.to_string()).unwrap_or_else(|| "null".into())
+            )})))
         }
-        None => new_entity_id(),
-    };
-    let now = app.clock.now().0;
-    let position = opt_i64(body, "collection_position");
-    let mut row = CardRow {
+        (None, Some((d, _))) => Ok(d),
+        (c, _) => Ok(c),
+    }
+}
+
+/// The row of a new card (its `id` is assigned on insert).
+fn new_row(
+    input: &CardInput,
+    query: Query,
+    card_type: String,
+    collection_id: Option<i64>,
+    entity_id: String,
+    user_id: i64,
+    now: i64,
+) -> CardRow {
+    CardRow {
         id: 0,
         entity_id,
-        name: opt_text(body, "name").unwrap_or_default(),
-        description: opt_text(body, "description"),
+        name: input.name.clone().unwrap_or_default(),
+        description: input.description.clone().flatten(),
         card_type,
-        display: opt_text(body, "display").unwrap_or_default(),
-        dataset_query: query.to_string(),
-        query_type: Some(derived.query_type.to_owned()),
-        database_id: Some(derived.database_id),
-        table_id: derived.table_id,
-        visualization_settings: input::json_text(body, "visualization_settings", "{}"),
-        parameters: input::json_text(body, "parameters", "[]"),
-        parameter_mappings: input::json_text(body, "parameter_mappings", "[]"),
-        result_metadata: result_metadata(body),
-        collection_id: target,
-        collection_position: position,
-        collection_preview: body
-            .get("collection_preview")
-            .and_then(Value::as_bool)
-            .unwrap_or(true),
-        dashboard_id,
-        dashboard_tab_id: opt_i64(body, "dashboard_tab_id"),
-        cache_ttl: opt_i64(body, "cache_ttl"),
+        display: input.display.clone().unwrap_or_default(),
+        dataset_query: query.value.to_string(),
+        query_type: Some(query.derived.query_type.to_owned()),
+        database_id: Some(query.derived.database_id),
+        table_id: query.derived.table_id,
+        visualization_settings: json_text(&input.visualization_settings, "{}"),
+        parameters: json_text(&input.parameters, "[]"),
+        parameter_mappings: json_text(&input.parameter_mappings, "[]"),
+        result_metadata: input.result_metadata_text(),
+        collection_id,
+        collection_position: input.collection_position.flatten(),
+        collection_preview: input.collection_preview.unwrap_or(true),
+        dashboard_id: input.dashboard_id.flatten(),
+        dashboard_tab_id: input.dashboard_tab_id.flatten(),
+        cache_ttl: input.cache_ttl.flatten(),
         archived: false,
         archived_directly: false,
-        creator_id: caller.user_id,
-        last_editor_id: caller.user_id,
+        creator_id: user_id,
+        last_editor_id: user_id,
         last_used_at: None,
         created_at: now,
         updated_at: now,
-    };
-    crate::dashboards::service::check_card_tab(tx.as_mut(), dashboard_id, row.dashboard_tab_id)
-        .await?;
-    if let Some(p) = position {
-        tx.content_shift_positions(target, p, 0).await?;
     }
-    row.id = tx.card_insert(&row).await.map_err(map_conflict)?;
-    let v = render(tx.as_mut(), caller, &row).await?;
-    tx.commit().await?;
-    // §2.3: computed by the query engine, outside the transaction.
-    if row.result_metadata.is_none() && derived.query_type == "native" {
-        if let Some(filled) = crate::queries::metadata::fill(app, caller, row.id).await? {
-            return Ok(filled);
-        }
-    }
-    Ok(v)
 }
 
 /// `GET /api/card/:id` (§2.5).
@@ -359,7 +382,7 @@ pub async fn delete(app: &App, caller: &Principal, r: &CardRef) -> ApiResult<()>
         return Err(ApiError::Forbidden);
     }
     let now = app.clock.now().0;
-    crate::dashboards::service::remove_from_series(tx.as_mut(), row.id, now).await?;
+    remove_from_series(tx.as_mut(), row.id, now).await?;
     tx.card_delete(row.id).await?;
     tx.commit().await?;
     Ok(())

@@ -289,7 +289,7 @@ macro_rules! impl_card_tx {
                 &mut self,
                 card_id: i64,
             ) -> $crate::store::StoreResult<i64> {
-                let [a, b, c, d] = $crate::dashboards::layout_store::series_patterns(card_id);
+                let [a, b, c, d] = $crate::cards::dashboard_link::series_patterns(card_id);
                 let (n,): (i64,) = sqlx::query_as(
                     "SELECT COUNT(DISTINCT dashboard_id) FROM report_dashboardcard \
                      WHERE card_id = $1 OR series = $2 OR series LIKE $3 OR series LIKE $4 \

@@ -1,18 +1,16 @@
-//! `PUT /api/card/:id` (content.md §2.7) including archiving and restoring (§4.2).
-use serde_json::{Map, Value};
+//! `PUT /api/card/:id` (content.md §2.7) including archiving and restoring (§4.2): existence of
+//! what the body names, then permissions, then the new row, written in one transaction.
+use serde_json::Value;
 
-use super::input;
+use super::dashboard_link::check_card_tab;
+use super::input::{CardInput, Query};
+use super::patch::{set, set_json};
 use super::placement::{place, refuse_embedding, PlaceRequest, Placement};
-use super::service::{
-    check_database, curate, level, opt_i64, opt_text, render, resolve, result_metadata, CardRef,
-    TRASH,
-};
+use super::service::{check_database, curate, level, render, resolve, CardRef, TRASH};
 use super::store::CardRow;
 use crate::auth::Principal;
 use crate::collections::perms::Level;
-use crate::error::validation::ValidationErrors;
 use crate::error::{ApiError, ApiResult};
-use crate::json_fields::Patch;
 use crate::state::App;
 use crate::store::Tx;
 
@@ -28,93 +26,28 @@ pub async fn update(
     app: &App,
     caller: &Principal,
     r: &CardRef,
-    body: &Map<String, Value>,
+    input: &CardInput,
 ) -> ApiResult<Value> {
-    let mut errs = ValidationErrors::new();
-    input::check(body, false, &mut errs);
-    errs.into_result()?;
     let mut tx = app.store.begin().await?;
     let old = resolve(tx.as_mut(), r).await?;
-    let mut new = old.clone();
-
-    // Existence of referenced objects before permissions (§0.4).
-    let req = PlaceRequest::read(tx.as_mut(), body, old.archived).await?;
-    if let Some(Some(d)) = body.get("dashboard_id").map(Value::as_i64) {
-        tx.content_dashboard(d).await?.ok_or(ApiError::NotFound)?;
-    }
-    let query = body.get("dataset_query").filter(|v| !v.is_null());
-    let derived = query.and_then(input::derive);
-    if let Some(d) = &derived {
-        check_database(tx.as_mut(), d).await?;
-    }
-
-    let restoring = req.restores(old.archived);
-    if !restoring && req.targets_trash() {
-        return Err(ApiError::bad_request_text(TRASH));
-    }
-    // Permissions.
-    if level(tx.as_mut(), caller, old.collection_id).await? != Level::Write {
-        return Err(ApiError::Forbidden);
-    }
-    // A changed query must be one the caller may run; re-sending the stored one needs nothing.
-    if let (Some(q), Some(d)) = (query, &derived) {
-        if serde_json::from_str::<Value>(&old.dataset_query)
-            .ok()
-            .as_ref()
-            != Some(q)
-        {
-            crate::permissions::require_can_save(
-                tx.as_mut(),
-                caller,
-                d.database_id,
-                d.query_type == "native",
-            )
-            .await?;
-        }
-    }
-    refuse_embedding(body)?;
-    if let Some(dest) = req.destination(old.collection_id) {
-        if level(tx.as_mut(), caller, dest).await? != Level::Write {
-            return Err(curate());
-        }
-    }
-
-    let follow = dashboard_move(tx.as_mut(), caller, &old, body).await?;
-
-    // Archiving state (§4.2).
-    let p = place(tx.as_mut(), placement(&old), &req).await?;
-    (new.archived, new.archived_directly, new.collection_id) =
-        (p.archived, p.archived_directly, p.collection_id);
-
-    apply_fields(&mut new, body, query, derived.as_ref());
-    if let Some(c) = follow {
-        new.collection_id = c;
-    }
-    if new.dashboard_id != old.dashboard_id && !body.contains_key("dashboard_tab_id") {
-        new.dashboard_tab_id = None;
-    }
-    if (new.dashboard_id, new.dashboard_tab_id) != (old.dashboard_id, old.dashboard_tab_id) {
-        crate::dashboards::service::check_card_tab(
-            tx.as_mut(),
-            new.dashboard_id,
-            new.dashboard_tab_id,
-        )
-        .await?;
-    }
-
-    if new.collection_position.is_some() && new.collection_position != old.collection_position
-        || (new.collection_position.is_some() && new.collection_id != old.collection_id)
+    let req = check_update(tx.as_mut(), caller, &old, input).await?;
+    let follow = dashboard_move(tx.as_mut(), caller, &old, input).await?;
+    let mut new = updated_row(tx.as_mut(), &old, input, &req, follow).await?;
+    // §2.3: a changed native query without metadata gets it computed after the write.
+    let recompute = new.dataset_query != old.dataset_query
+        && new.query_type.as_deref() == Some("native")
+        && !input.gives_result_metadata();
+    if new.collection_position.is_some()
+        && (new.collection_position != old.collection_position
+            || new.collection_id != old.collection_id)
     {
         if let Some(p) = new.collection_position {
             tx.content_shift_positions(new.collection_id, p, new.id)
                 .await?;
         }
     }
-    if new.dataset_query != old.dataset_query
-        && new.query_type.as_deref() == Some("native")
-        && result_metadata(body).is_none()
-    {
-        // Recomputed after the write (below); `null` when that fails (§2.3).
+    if recompute {
+        // `null` until recomputed, and when that fails (§2.3).
         new.result_metadata = None;
     }
     if new != old {
@@ -124,16 +57,59 @@ pub async fn update(
     }
     let v = render(tx.as_mut(), caller, &new).await?;
     tx.commit().await?;
-    // §2.3: a changed native query without metadata gets it computed.
-    if new.dataset_query != old.dataset_query
-        && new.query_type.as_deref() == Some("native")
-        && result_metadata(body).is_none()
-    {
-        if let Some(filled) = crate::queries::metadata::fill(app, caller, new.id).await? {
+    if recompute {
+        if let Some(filled) = super::metadata::fill(app, caller, new.id).await? {
             return Ok(filled);
         }
     }
     Ok(v)
+}
+
+/// The checks of a `PUT`: existence of referenced objects before permissions (§0.4).
+async fn check_update(
+    tx: &mut dyn Tx,
+    caller: &Principal,
+    old: &CardRow,
+    input: &CardInput,
+) -> ApiResult<PlaceRequest> {
+    let req = PlaceRequest::read(tx, input.archived, input.collection_id, old.archived).await?;
+    if let Some(Some(d)) = input.dashboard_id {
+        tx.content_dashboard(d).await?.ok_or(ApiError::NotFound)?;
+    }
+    if let Some(q) = &input.dataset_query {
+        check_database(tx, &q.derived).await?;
+    }
+    if !req.restores(old.archived) && req.targets_trash() {
+        return Err(ApiError::bad_request_text(TRASH));
+    }
+    // Permissions.
+    if level(tx, caller, old.collection_id).await? != Level::Write {
+        return Err(ApiError::Forbidden);
+    }
+    // A changed query must be one the caller may run; re-sending the stored one needs nothing.
+    if let Some(q) = input
+        .dataset_query
+        .as_ref()
+        .filter(|q| changes_query(old, q))
+    {
+        let native = q.derived.query_type == "native";
+        crate::permissions::require_can_save(tx, caller, q.derived.database_id, native).await?;
+    }
+    refuse_embedding(input.enable_embedding)?;
+    if let Some(dest) = req.destination(old.collection_id) {
+        if level(tx, caller, dest).await? != Level::Write {
+            return Err(curate());
+        }
+    }
+    Ok(req)
+}
+
+/// Whether `q` differs from the card's stored query.
+fn changes_query(card: &CardRow, q: &Query) -> bool {
+    serde_json::from_str::<Value>(&card.dataset_query)
+        .ok()
+        .as_ref()
+        != Some(&q.value)
 }
 
 /// `dashboard_id` changed (§2.7): write permission on the old and the new dashboard's
@@ -142,12 +118,11 @@ async fn dashboard_move(
     tx: &mut dyn Tx,
     caller: &Principal,
     old: &CardRow,
-    body: &Map<String, Value>,
+    input: &CardInput,
 ) -> ApiResult<Option<Option<i64>>> {
-    if !body.contains_key("dashboard_id") {
+    let Some(wanted) = input.dashboard_id else {
         return Ok(None);
-    }
-    let wanted = opt_i64(body, "dashboard_id");
+    };
     if wanted == old.dashboard_id {
         return Ok(None);
     }
@@ -166,50 +141,72 @@ async fn dashboard_move(
     Ok(follow)
 }
 
-/// Plain field updates: only keys present in the body are considered.
-fn apply_fields(
-    new: &mut CardRow,
-    body: &Map<String, Value>,
-    query: Option<&Value>,
-    derived: Option<&input::Derived>,
-) {
-    let p = Patch(body);
-    p.text("name", &mut new.name);
-    p.nullable_text("description", &mut new.description);
-    if let (Some(q), Some(d)) = (query, derived) {
-        let stored: Option<Value> = serde_json::from_str(&new.dataset_query).ok();
-        if stored.as_ref() != Some(q) {
-            new.dataset_query = q.to_string();
-            new.database_id = Some(d.database_id);
-            new.query_type = Some(d.query_type.to_owned());
-            new.table_id = d.table_id;
-        }
+/// The card after the `PUT`: its place (§4.2), its fields, the collection of a new dashboard
+/// (`follow`), and a tab that belongs to its dashboard.
+async fn updated_row(
+    tx: &mut dyn Tx,
+    old: &CardRow,
+    input: &CardInput,
+    req: &PlaceRequest,
+    follow: Option<Option<i64>>,
+) -> ApiResult<CardRow> {
+    let mut new = old.clone();
+    let p = place(tx, placement(old), req).await?;
+    (new.archived, new.archived_directly, new.collection_id) =
+        (p.archived, p.archived_directly, p.collection_id);
+    apply_fields(&mut new, input);
+    if let Some(c) = follow {
+        new.collection_id = c;
     }
-    p.text("display", &mut new.display);
-    if let Some(t) = opt_text(body, "type") {
+    if new.dashboard_id != old.dashboard_id && input.dashboard_tab_id.is_none() {
+        new.dashboard_tab_id = None;
+    }
+    if (new.dashboard_id, new.dashboard_tab_id) != (old.dashboard_id, old.dashboard_tab_id) {
+        check_card_tab(tx, new.dashboard_id, new.dashboard_tab_id).await?;
+    }
+    Ok(new)
+}
+
+/// Plain field updates: only fields the body gave are considered.
+fn apply_fields(new: &mut CardRow, input: &CardInput) {
+    set(&mut new.name, &input.name);
+    set(&mut new.description, &input.description);
+    if let Some(q) = input
+        .dataset_query
+        .as_ref()
+        .filter(|q| changes_query(new, q))
+    {
+        new.dataset_query = q.value.to_string();
+        new.database_id = Some(q.derived.database_id);
+        new.query_type = Some(q.derived.query_type.to_owned());
+        new.table_id = q.derived.table_id;
+    }
+    set(&mut new.display, &input.display);
+    if let Some(t) = &input.card_type {
         if t == "model" && new.card_type != "model" && new.display != "list" {
             new.display = "table".into();
         }
-        new.card_type = t;
+        new.card_type = t.clone();
     }
-    p.json("visualization_settings", &mut new.visualization_settings);
-    p.json("parameters", &mut new.parameters);
-    p.json("parameter_mappings", &mut new.parameter_mappings);
-    if body.contains_key("result_metadata") {
-        let rm = result_metadata(body);
-        let same = match (&rm, &new.result_metadata) {
-            (Some(a), Some(b)) => {
-                serde_json::from_str::<Value>(a).ok() == serde_json::from_str::<Value>(b).ok()
-            }
-            (a, b) => a == b,
+    set_json(
+        &mut new.visualization_settings,
+        &input.visualization_settings,
+    );
+    set_json(&mut new.parameters, &input.parameters);
+    set_json(&mut new.parameter_mappings, &input.parameter_mappings);
+    if let Some(rm) = &input.result_metadata {
+        let stored = new.result_metadata.as_deref();
+        let same = match (rm, stored) {
+            (Some(a), Some(b)) => serde_json::from_str::<Value>(b).ok().as_ref() == Some(a),
+            (a, b) => a.is_none() && b.is_none(),
         };
         if !same {
-            new.result_metadata = rm;
+            new.result_metadata = rm.as_ref().map(Value::to_string);
         }
     }
-    p.nullable_i64("collection_position", &mut new.collection_position);
-    p.boolean("collection_preview", &mut new.collection_preview);
-    p.nullable_i64("cache_ttl", &mut new.cache_ttl);
-    p.nullable_i64("dashboard_id", &mut new.dashboard_id);
-    p.nullable_i64("dashboard_tab_id", &mut new.dashboard_tab_id);
+    set(&mut new.collection_position, &input.collection_position);
+    set(&mut new.collection_preview, &input.collection_preview);
+    set(&mut new.cache_ttl, &input.cache_ttl);
+    set(&mut new.dashboard_id, &input.dashboard_id);
+    set(&mut new.dashboard_tab_id, &input.dashboard_tab_id);
 }

@@ -5,6 +5,7 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::Value;
 
+use super::input;
 use super::service::{self, Filter};
 use crate::error::validation::ValidationErrors;
 use crate::error::{ApiError, ApiResult};
@@ -29,7 +30,8 @@ async fn create(
     Caller(c): Caller,
     JsonBody(body): JsonBody,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(ApiJson(service::create(&app, &c, &body).await?))
+    let input = input::new_dashboard(&body)?;
+    Ok(ApiJson(service::create(&app, &c, &input).await?))
 }
 
 async fn get_one(
@@ -70,7 +72,8 @@ async fn update(
     JsonBody(body): JsonBody,
 ) -> ApiResult<impl IntoResponse> {
     let r = r.resolve()?;
-    Ok(ApiJson(super::update::update(&app, &c, &r, &body).await?))
+    let input = input::patch(&body)?;
+    Ok(ApiJson(super::update::update(&app, &c, &r, &input).await?))
 }
 
 async fn delete(State(app): State<AppState>, r: RawRef, Caller(c): Caller) -> ApiResult<Response> {

@@ -1,9 +1,12 @@
-//! Validation of dashboard bodies (content.md §3.2, §3.4, §3.5): shapes only, every failing
-//! field reported together; rules that need the database live in the service.
+//! Dashboard bodies of `POST` and `PUT /api/dashboard` (content.md §3.2, §3.4, §3.5), read into
+//! typed values at the edge: shapes only, every failing field reported together; rules that
+//! need the database live in the service.
 use serde_json::{Map, Value};
 
+use crate::cards::input::nullable;
 use crate::entity_id::is_entity_id;
 use crate::error::validation::{Fields, ValidationErrors, NO_NUL};
+use crate::error::ApiResult;
 
 pub const PARAMETERS: &str =
     "value must be an array of parameters, each a map with a non-blank string `id` and `type`.";
@@ -54,6 +57,96 @@ impl Layout {
     pub fn is_present(&self) -> bool {
         self.tabs.is_some() || self.dashcards.is_some()
     }
+}
+
+/// `POST /api/dashboard`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NewDashboard {
+    pub name: String,
+    pub description: Option<String>,
+    pub parameters: Option<Value>,
+    pub cache_ttl: Option<i64>,
+    pub collection_id: Option<i64>,
+    pub collection_position: Option<i64>,
+    pub entity_id: Option<String>,
+}
+
+/// `PUT /api/dashboard/:id`. `None` leaves a field unchanged; `Some(None)` is a `null` that
+/// clears it. Fields read "when present with a value" (`null` keeps what is stored, e.g. for
+/// NOT NULL columns) are a single `Option`.
+#[derive(Debug, Clone, Default)]
+pub struct DashboardPatch {
+    pub name: Option<String>,
+    pub description: Option<Option<String>>,
+    pub parameters: Option<Value>,
+    pub width: Option<String>,
+    pub auto_apply_filters: Option<bool>,
+    pub cache_ttl: Option<Option<i64>>,
+    pub position: Option<Option<i64>>,
+    pub collection_id: Option<Option<i64>>,
+    pub collection_position: Option<Option<i64>>,
+    pub caveats: Option<Option<String>>,
+    pub points_of_interest: Option<Option<String>>,
+    pub archived: Option<bool>,
+    pub enable_embedding: Option<bool>,
+    pub layout: Layout,
+}
+
+fn text(body: &Map<String, Value>, key: &str) -> Option<String> {
+    body.get(key).and_then(Value::as_str).map(str::to_owned)
+}
+
+fn int(body: &Map<String, Value>, key: &str) -> Option<i64> {
+    body.get(key).and_then(Value::as_i64)
+}
+
+fn boolean(body: &Map<String, Value>, key: &str) -> Option<bool> {
+    body.get(key).and_then(Value::as_bool)
+}
+
+/// Present and not `null`.
+fn given(body: &Map<String, Value>, key: &str) -> Option<Value> {
+    body.get(key).filter(|v| !v.is_null()).cloned()
+}
+
+/// Validates a `POST` body.
+pub fn new_dashboard(body: &Map<String, Value>) -> ApiResult<NewDashboard> {
+    let mut errs = ValidationErrors::new();
+    check(body, true, &mut errs);
+    errs.into_result()?;
+    Ok(NewDashboard {
+        name: text(body, "name").unwrap_or_default(),
+        description: text(body, "description"),
+        parameters: given(body, "parameters"),
+        cache_ttl: int(body, "cache_ttl"),
+        collection_id: int(body, "collection_id"),
+        collection_position: int(body, "collection_position"),
+        entity_id: text(body, "entity_id"),
+    })
+}
+
+/// Validates a `PUT` body, its scalar fields and then its layout.
+pub fn patch(body: &Map<String, Value>) -> ApiResult<DashboardPatch> {
+    let mut errs = ValidationErrors::new();
+    check(body, false, &mut errs);
+    let layout = layout(body, &mut errs);
+    errs.into_result()?;
+    Ok(DashboardPatch {
+        name: text(body, "name"),
+        description: nullable(body, "description", text),
+        parameters: given(body, "parameters"),
+        width: text(body, "width"),
+        auto_apply_filters: boolean(body, "auto_apply_filters"),
+        cache_ttl: nullable(body, "cache_ttl", int),
+        position: nullable(body, "position", int),
+        collection_id: nullable(body, "collection_id", int),
+        collection_position: nullable(body, "collection_position", int),
+        caveats: nullable(body, "caveats", text),
+        points_of_interest: nullable(body, "points_of_interest", text),
+        archived: boolean(body, "archived"),
+        enable_embedding: boolean(body, "enable_embedding"),
+        layout,
+    })
 }
 
 fn is_int(v: &Value) -> bool {

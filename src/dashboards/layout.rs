@@ -62,6 +62,17 @@ fn merged_json(stored: &str, given: &Option<Value>) -> String {
     }
 }
 
+/// The tabs of the final state, in order, and what a `dashboard_tab_id` may name.
+struct TabPlan {
+    keys: Vec<TabKey>,
+    by_id: HashMap<i64, TabKey>,
+    /// Stored tabs that remain.
+    surviving: HashSet<i64>,
+}
+
+/// A dashcard of the request: its stored row (if it is this dashboard's) and its final tab.
+type Planned<'a> = (&'a DashcardInput, Option<&'a DashcardRow>, Option<TabKey>);
+
 /// Checks and applies `layout` to dashboard `dash`; `stored` are all its dashcards. Returns
 /// whether anything changed.
 pub async fn apply(
@@ -73,9 +84,60 @@ pub async fn apply(
     now: i64,
 ) -> ApiResult<bool> {
     let stored_tabs = tx.tab_list(dash).await?;
-    let stored_tab_ids: HashSet<i64> = stored_tabs.iter().map(|t| t.id).collect();
+    let hidden = hidden_dashcards(tx, stored).await?;
+    let tabs = plan_tabs(layout, &stored_tabs)?;
+    let by_id: HashMap<i64, &DashcardRow> = stored.iter().map(|d| (d.id, d)).collect();
+    let (planned, kept) = plan_dashcards(layout, &by_id, &tabs)?;
+    let has_tabs = !tabs.keys.is_empty();
 
-    // Dashcards hidden from GET because their card is archived.
+    // Stored dashcards the request does not list: deleted, or (hidden ones, or all of them
+    // when `dashcards` is absent) left alone unless their tab goes.
+    let mut to_delete = Vec::new();
+    let mut to_first_tab = Vec::new();
+    for dc in stored.iter().filter(|dc| !kept.contains(&dc.id)) {
+        if layout.dashcards.is_some() && !hidden.contains(&dc.id) {
+            to_delete.push(dc.id);
+        } else if dc.dashboard_tab_id.is_none() && has_tabs {
+            if !hidden.contains(&dc.id) {
+                return Err(ApiError::bad_request_text(TAB_REQUIRED));
+            }
+            to_first_tab.push(dc.clone());
+        }
+    }
+    check_new_cards(tx, caller, stored, layout).await?;
+    check_entity_ids(tx, layout, &tabs.keys, &by_id).await?;
+
+    // Writes.
+    let (real, mut changed) = write_tabs(tx, dash, layout, &stored_tabs, &tabs, now).await?;
+    for id in to_delete {
+        tx.dashcard_delete(id).await?;
+        changed = true;
+    }
+    for (d, existing, tab) in planned {
+        let tab_id = tab.and_then(|k| real.get(&k).copied());
+        changed |= write_dashcard(tx, dash, d, existing, tab_id, now).await?;
+    }
+    let first_tab = tabs.keys.first().and_then(|k| real.get(k).copied());
+    for mut dc in to_first_tab {
+        dc.dashboard_tab_id = first_tab;
+        dc.updated_at = now;
+        tx.dashcard_update(&dc).await?;
+        changed = true;
+    }
+    if layout.tabs.is_some() {
+        for t in stored_tabs
+            .iter()
+            .filter(|t| !tabs.surviving.contains(&t.id))
+        {
+            tx.tab_delete(t.id).await?;
+            changed = true;
+        }
+    }
+    Ok(changed)
+}
+
+/// Stored dashcards hidden from GET because their card is archived.
+async fn hidden_dashcards(tx: &mut dyn Tx, stored: &[DashcardRow]) -> ApiResult<HashSet<i64>> {
     let mut archived: HashMap<i64, bool> = HashMap::new();
     let mut hidden = HashSet::new();
     for dc in stored {
@@ -92,47 +154,63 @@ pub async fn apply(
             hidden.insert(dc.id);
         }
     }
+    Ok(hidden)
+}
 
-    // The final tabs, in order, and what a `dashboard_tab_id` may name.
-    let mut tab_keys = Vec::new();
-    let mut tab_map: HashMap<i64, TabKey> = HashMap::new();
+/// The final tabs: the request's `tabs` (ids of stored tabs keep them, others are new), or the
+/// stored tabs when `tabs` is absent.
+fn plan_tabs(layout: &Layout, stored_tabs: &[TabRow]) -> ApiResult<TabPlan> {
+    let stored_ids: HashSet<i64> = stored_tabs.iter().map(|t| t.id).collect();
+    let mut keys = Vec::new();
+    let mut by_id: HashMap<i64, TabKey> = HashMap::new();
     match &layout.tabs {
         Some(tabs) => {
             for (i, t) in tabs.iter().enumerate() {
                 let key = match t.id {
-                    Some(id) if stored_tab_ids.contains(&id) => TabKey::Existing(id),
+                    Some(id) if stored_ids.contains(&id) => TabKey::Existing(id),
                     _ => TabKey::New(i),
                 };
                 if let Some(id) = t.id {
-                    if tab_map.insert(id, key).is_some() {
+                    if by_id.insert(id, key).is_some() {
                         return Err(ApiError::field(
                             "tabs",
                             format!("Tab id {id} appears more than once."),
                         ));
                     }
                 }
-                tab_keys.push(key);
+                keys.push(key);
             }
         }
         None => {
-            for t in &stored_tabs {
-                tab_map.insert(t.id, TabKey::Existing(t.id));
-                tab_keys.push(TabKey::Existing(t.id));
+            for t in stored_tabs {
+                by_id.insert(t.id, TabKey::Existing(t.id));
+                keys.push(TabKey::Existing(t.id));
             }
         }
     }
-    let has_tabs = !tab_keys.is_empty();
-    let surviving: HashSet<i64> = tab_keys
+    let surviving = keys
         .iter()
         .filter_map(|k| match k {
             TabKey::Existing(id) => Some(*id),
             TabKey::New(_) => None,
         })
         .collect();
+    Ok(TabPlan {
+        keys,
+        by_id,
+        surviving,
+    })
+}
 
-    // Each dashcard of the request: its stored row (if it is this dashboard's) and final tab.
-    let by_id: HashMap<i64, &DashcardRow> = stored.iter().map(|d| (d.id, d)).collect();
-    let mut planned: Vec<(&DashcardInput, Option<&DashcardRow>, Option<TabKey>)> = Vec::new();
+/// Each dashcard of the request with its stored row and final tab, and the ids of the stored
+/// dashcards the request keeps.
+fn plan_dashcards<'a>(
+    layout: &'a Layout,
+    by_id: &HashMap<i64, &'a DashcardRow>,
+    tabs: &TabPlan,
+) -> ApiResult<(Vec<Planned<'a>>, HashSet<i64>)> {
+    let has_tabs = !tabs.keys.is_empty();
+    let mut planned = Vec::new();
     let mut kept = HashSet::new();
     for d in layout.dashcards.iter().flatten() {
         let existing = by_id.get(&d.id).copied();
@@ -143,10 +221,10 @@ pub async fn apply(
             ));
         }
         let tab = match d.dashboard_tab_id {
-            Some(Some(t)) => Some(*tab_map.get(&t).ok_or_else(|| unknown_tab(t))?),
+            Some(Some(t)) => Some(*tabs.by_id.get(&t).ok_or_else(|| unknown_tab(t))?),
             Some(None) => None,
             None => match existing.and_then(|e| e.dashboard_tab_id) {
-                Some(t) if surviving.contains(&t) => Some(TabKey::Existing(t)),
+                Some(t) if tabs.surviving.contains(&t) => Some(TabKey::Existing(t)),
                 Some(t) => return Err(unknown_tab(t)),
                 None => None,
             },
@@ -156,22 +234,16 @@ pub async fn apply(
         }
         planned.push((d, existing, tab));
     }
+    Ok((planned, kept))
+}
 
-    // Stored dashcards the request does not list: deleted, or (hidden ones, or all of them
-    // when `dashcards` is absent) left alone unless their tab goes.
-    let mut to_delete = Vec::new();
-    let mut to_first_tab = Vec::new();
-    for dc in stored.iter().filter(|dc| !kept.contains(&dc.id)) {
-        if layout.dashcards.is_some() && !hidden.contains(&dc.id) {
-            to_delete.push(dc.id);
-        } else if dc.dashboard_tab_id.is_none() && has_tabs {
-            if !hidden.contains(&dc.id) {
-                return Err(ApiError::bad_request_text(TAB_REQUIRED));
-            }
-            to_first_tab.push(dc.clone());
-        }
-    }
-
+/// Cards the request adds must exist, be readable and be live.
+async fn check_new_cards(
+    tx: &mut dyn Tx,
+    caller: &Principal,
+    stored: &[DashcardRow],
+    layout: &Layout,
+) -> ApiResult<()> {
     for id in new_card_ids(stored, layout) {
         let card = tx.card_get(id).await?.ok_or(ApiError::NotFound)?;
         if level(tx, caller, card.collection_id).await? == Level::None {
@@ -181,117 +253,115 @@ pub async fn apply(
             return Err(archived_object());
         }
     }
-    check_entity_ids(tx, layout, &tab_keys, &by_id).await?;
+    Ok(())
+}
 
-    // Writes.
-    let mut changed = false;
+/// Writes the request's tabs (renamed or moved stored tabs, new tabs); returns the real id of
+/// every final tab and whether anything was written.
+async fn write_tabs(
+    tx: &mut dyn Tx,
+    dash: i64,
+    layout: &Layout,
+    stored_tabs: &[TabRow],
+    plan: &TabPlan,
+    now: i64,
+) -> ApiResult<(HashMap<TabKey, i64>, bool)> {
     let mut real: HashMap<TabKey, i64> = HashMap::new();
-    if let Some(tabs) = &layout.tabs {
-        let stored_by_id: HashMap<i64, &TabRow> = stored_tabs.iter().map(|t| (t.id, t)).collect();
-        for (i, (t, key)) in tabs.iter().zip(&tab_keys).enumerate() {
-            let position = i as i64;
-            match (key, stored_by_id.get(&t.id.unwrap_or(0))) {
-                (TabKey::Existing(id), Some(s)) => {
-                    if s.name != t.name || s.position != position {
-                        let mut n = (*s).clone();
-                        n.name = t.name.clone();
-                        n.position = position;
-                        n.updated_at = now;
-                        tx.tab_update(&n).await?;
-                        changed = true;
-                    }
-                    real.insert(*key, *id);
-                }
-                _ => {
-                    let row = TabRow {
-                        id: 0,
-                        entity_id: t.entity_id.clone().unwrap_or_else(new_entity_id),
-                        dashboard_id: dash,
-                        name: t.name.clone(),
-                        position,
-                        created_at: now,
-                        updated_at: now,
-                    };
-                    real.insert(*key, tx.tab_insert(&row).await.map_err(map_conflict)?);
-                    changed = true;
-                }
-            }
-        }
-    } else {
-        for k in &tab_keys {
+    let Some(tabs) = &layout.tabs else {
+        for k in &plan.keys {
             if let TabKey::Existing(id) = k {
                 real.insert(*k, *id);
             }
         }
-    }
-    for id in to_delete {
-        tx.dashcard_delete(id).await?;
-        changed = true;
-    }
-    for (d, existing, tab) in planned {
-        let tab_id = tab.and_then(|k| real.get(&k).copied());
-        match existing {
-            Some(e) => {
-                let mut n = e.clone();
-                n.dashboard_tab_id = tab_id;
-                if let Some(c) = d.card_id {
-                    n.card_id = c;
-                }
-                (n.row, n.col, n.size_x, n.size_y) = (d.row, d.col, d.size_x, d.size_y);
-                n.parameter_mappings = merged_json(&e.parameter_mappings, &d.parameter_mappings);
-                n.visualization_settings =
-                    merged_json(&e.visualization_settings, &d.visualization_settings);
-                n.inline_parameters = merged_json(&e.inline_parameters, &d.inline_parameters);
-                if let Some(s) = &d.series {
-                    n.series = series_text(s);
-                }
-                if n != *e {
+        return Ok((real, false));
+    };
+    let mut changed = false;
+    let stored_by_id: HashMap<i64, &TabRow> = stored_tabs.iter().map(|t| (t.id, t)).collect();
+    for (i, (t, key)) in tabs.iter().zip(&plan.keys).enumerate() {
+        let position = i as i64;
+        match (key, stored_by_id.get(&t.id.unwrap_or(0))) {
+            (TabKey::Existing(id), Some(s)) => {
+                if s.name != t.name || s.position != position {
+                    let mut n = (*s).clone();
+                    n.name = t.name.clone();
+                    n.position = position;
                     n.updated_at = now;
-                    tx.dashcard_update(&n).await?;
+                    tx.tab_update(&n).await?;
                     changed = true;
                 }
+                real.insert(*key, *id);
             }
-            None => {
-                let json = |v: &Option<Value>, default: &str| {
-                    v.as_ref()
-                        .map_or_else(|| default.to_string(), Value::to_string)
-                };
-                let row = DashcardRow {
+            _ => {
+                let row = TabRow {
                     id: 0,
-                    entity_id: d.entity_id.clone().unwrap_or_else(new_entity_id),
+                    entity_id: t.entity_id.clone().unwrap_or_else(new_entity_id),
                     dashboard_id: dash,
-                    dashboard_tab_id: tab_id,
-                    card_id: d.card_id.flatten(),
-                    row: d.row,
-                    col: d.col,
-                    size_x: d.size_x,
-                    size_y: d.size_y,
-                    parameter_mappings: json(&d.parameter_mappings, "[]"),
-                    visualization_settings: json(&d.visualization_settings, "{}"),
-                    inline_parameters: json(&d.inline_parameters, "[]"),
-                    series: series_text(d.series.as_deref().unwrap_or(&[])),
+                    name: t.name.clone(),
+                    position,
                     created_at: now,
                     updated_at: now,
                 };
-                tx.dashcard_insert(&row).await.map_err(map_conflict)?;
+                real.insert(*key, tx.tab_insert(&row).await.map_err(map_conflict)?);
                 changed = true;
             }
         }
     }
-    let first_tab = tab_keys.first().and_then(|k| real.get(k).copied());
-    for mut dc in to_first_tab {
-        dc.dashboard_tab_id = first_tab;
-        dc.updated_at = now;
-        tx.dashcard_update(&dc).await?;
-        changed = true;
+    Ok((real, changed))
+}
+
+/// Writes one dashcard of the request on tab `tab_id`: an update of its stored row `existing`
+/// (when anything differs) or an insert. Returns whether anything was written.
+async fn write_dashcard(
+    tx: &mut dyn Tx,
+    dash: i64,
+    d: &DashcardInput,
+    existing: Option<&DashcardRow>,
+    tab_id: Option<i64>,
+    now: i64,
+) -> ApiResult<bool> {
+    let Some(e) = existing else {
+        let json = |v: &Option<Value>, default: &str| {
+            v.as_ref()
+                .map_or_else(|| default.to_string(), Value::to_string)
+        };
+        let row = DashcardRow {
+            id: 0,
+            entity_id: d.entity_id.clone().unwrap_or_else(new_entity_id),
+            dashboard_id: dash,
+            dashboard_tab_id: tab_id,
+            card_id: d.card_id.flatten(),
+            row: d.row,
+            col: d.col,
+            size_x: d.size_x,
+            size_y: d.size_y,
+            parameter_mappings: json(&d.parameter_mappings, "[]"),
+            visualization_settings: json(&d.visualization_settings, "{}"),
+            inline_parameters: json(&d.inline_parameters, "[]"),
+            series: series_text(d.series.as_deref().unwrap_or(&[])),
+            created_at: now,
+            updated_at: now,
+        };
+        tx.dashcard_insert(&row).await.map_err(map_conflict)?;
+        return Ok(true);
+    };
+    let mut n = e.clone();
+    n.dashboard_tab_id = tab_id;
+    if let Some(c) = d.card_id {
+        n.card_id = c;
     }
-    if layout.tabs.is_some() {
-        for t in stored_tabs.iter().filter(|t| !surviving.contains(&t.id)) {
-            tx.tab_delete(t.id).await?;
-            changed = true;
-        }
+    (n.row, n.col, n.size_x, n.size_y) = (d.row, d.col, d.size_x, d.size_y);
+    n.parameter_mappings = merged_json(&e.parameter_mappings, &d.parameter_mappings);
+    n.visualization_settings = merged_json(&e.visualization_settings, &d.visualization_settings);
+    n.inline_parameters = merged_json(&e.inline_parameters, &d.inline_parameters);
+    if let Some(s) = &d.series {
+        n.series = series_text(s);
     }
-    Ok(changed)
+    if n == *e {
+        return Ok(false);
+    }
+    n.updated_at = now;
+    tx.dashcard_update(&n).await?;
+    Ok(true)
 }
 
 /// Client-chosen entity ids of new tabs and dashcards must be unused, also within the request.

@@ -3,6 +3,8 @@
 //! text of an array of card ids (`[3,5]`), which lets a card be found in it with `LIKE`.
 use async_trait::async_trait;
 
+use crate::cards::dashboard_link::series_ids;
+pub use crate::cards::dashboard_link::{series_patterns, series_text};
 use crate::store::StoreResult;
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -38,24 +40,8 @@ pub struct DashcardRow {
 impl DashcardRow {
     /// The card ids of `series` (unparseable text reads as empty).
     pub fn series_ids(&self) -> Vec<i64> {
-        serde_json::from_str(&self.series).unwrap_or_default()
+        series_ids(&self.series)
     }
-}
-
-/// The compact stored text of a series.
-pub fn series_text(ids: &[i64]) -> String {
-    serde_json::Value::from(ids.to_vec()).to_string()
-}
-
-/// The four patterns (one exact, three `LIKE`) that find a card id in a stored series: the
-/// compact text of integers is `[5]`, `[5,…`, `…,5,…` or `…,5]`.
-pub fn series_patterns(card_id: i64) -> [String; 4] {
-    [
-        format!("[{card_id}]"),
-        format!("[{card_id},%"),
-        format!("%,{card_id},%"),
-        format!("%,{card_id}]"),
-    ]
 }
 
 #[async_trait]
@@ -274,7 +260,7 @@ macro_rules! impl_layout_tx {
                     "WHERE series = $1 OR series LIKE $2 OR series LIKE $3 OR series LIKE $4 \
                      ORDER BY id",
                 );
-                let [a, b, c, d] = $crate::dashboards::layout_store::series_patterns(card_id);
+                let [a, b, c, d] = $crate::cards::dashboard_link::series_patterns(card_id);
                 Ok(sqlx::query_as(&sql)
                     .bind(a)
                     .bind(b)

@@ -2,18 +2,18 @@
 //! listing and deleting; `PUT` lives in [`super::update`] and [`super::layout`].
 use std::collections::HashMap;
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
-use super::input;
-use super::layout_store::series_text;
+use super::input::NewDashboard;
 use super::store::DashboardRow;
 use super::view::{self, DashContext};
 use crate::auth::Principal;
+use crate::cards::dashboard_link::remove_from_series;
+use crate::cards::patch::json_text;
 use crate::cards::store::CardRow;
 use crate::collections::perms::{self, Level};
 use crate::collections::service::{ARCHIVED_PARENT, DUPLICATE_ENTITY_ID, TRASH_MODIFY};
 use crate::entity_id::new_entity_id;
-use crate::error::validation::ValidationErrors;
 use crate::error::{ApiError, ApiResult};
 use crate::state::App;
 use crate::store::{StoreError, Tx};
@@ -172,15 +172,9 @@ async fn dashcards(tx: &mut dyn Tx, caller: &Principal, dash: i64) -> ApiResult<
     Ok(out)
 }
 
-pub use crate::json_fields::json_text;
-pub(super) use crate::json_fields::{opt_i64, opt_text};
-
 /// `POST /api/dashboard` (§3.2).
-pub async fn create(app: &App, caller: &Principal, body: &Map<String, Value>) -> ApiResult<Value> {
-    let mut errs = ValidationErrors::new();
-    input::check(body, true, &mut errs);
-    errs.into_result()?;
-    let target = opt_i64(body, "collection_id");
+pub async fn create(app: &App, caller: &Principal, input: &NewDashboard) -> ApiResult<Value> {
+    let target = input.collection_id;
     let mut tx = app.store.begin().await?;
     let collection = match target {
         Some(id) => Some(tx.content_collection(id).await?.ok_or(ApiError::NotFound)?),
@@ -195,45 +189,46 @@ pub async fn create(app: &App, caller: &Principal, body: &Map<String, Value>) ->
     if collection.as_ref().is_some_and(|c| c.archived) {
         return Err(ApiError::field("collection_id", ARCHIVED_PARENT));
     }
-    let entity_id = match opt_text(body, "entity_id") {
-        Some(e) => {
-            if tx.dashboard_get_by_entity_id(&e).await?.is_some() {
-                return Err(entity_id_used());
-            }
-            e
+    let entity_id = match &input.entity_id {
+        Some(e) if tx.dashboard_get_by_entity_id(e).await?.is_some() => {
+            return Err(entity_id_used())
         }
+        Some(e) => e.clone(),
         None => new_entity_id(),
     };
-    let now = app.clock.now().0;
-    let position = opt_i64(body, "collection_position");
-    let mut row = DashboardRow {
-        id: 0,
-        entity_id,
-        name: opt_text(body, "name").unwrap_or_default(),
-        description: opt_text(body, "description"),
-        collection_id: target,
-        collection_position: position,
-        parameters: json_text(body, "parameters", "[]"),
-        width: "fixed".into(),
-        auto_apply_filters: true,
-        cache_ttl: opt_i64(body, "cache_ttl"),
-        position: None,
-        caveats: None,
-        points_of_interest: None,
-        archived: false,
-        archived_directly: false,
-        creator_id: caller.user_id,
-        last_editor_id: caller.user_id,
-        created_at: now,
-        updated_at: now,
-    };
-    if let Some(p) = position {
+    let mut row = new_row(input, entity_id, caller.user_id, app.clock.now().0);
+    if let Some(p) = row.collection_position {
         tx.dashboard_shift_positions(target, p, 0).await?;
     }
     row.id = tx.dashboard_insert(&row).await.map_err(map_conflict)?;
     let v = render(tx.as_mut(), caller, &row, true).await?;
     tx.commit().await?;
     Ok(v)
+}
+
+/// The row of a new dashboard (its `id` is assigned on insert).
+fn new_row(input: &NewDashboard, entity_id: String, user_id: i64, now: i64) -> DashboardRow {
+    DashboardRow {
+        id: 0,
+        entity_id,
+        name: input.name.clone(),
+        description: input.description.clone(),
+        collection_id: input.collection_id,
+        collection_position: input.collection_position,
+        parameters: json_text(&input.parameters, "[]"),
+        width: "fixed".into(),
+        auto_apply_filters: true,
+        cache_ttl: input.cache_ttl,
+        position: None,
+        caveats: None,
+        points_of_interest: None,
+        archived: false,
+        archived_directly: false,
+        creator_id: user_id,
+        last_editor_id: user_id,
+        created_at: now,
+        updated_at: now,
+    }
 }
 
 /// `GET /api/dashboard/:id` (§3.3).
@@ -284,38 +279,6 @@ pub async fn list(app: &App, caller: &Principal, f: Filter) -> ApiResult<Vec<Val
     }
     tx.commit().await?;
     Ok(out)
-}
-
-/// A card's `dashboard_tab_id` must be a tab of its dashboard (`400` otherwise, where the
-/// foreign key would have refused the write).
-pub async fn check_card_tab(
-    tx: &mut dyn Tx,
-    dashboard_id: Option<i64>,
-    tab_id: Option<i64>,
-) -> ApiResult<()> {
-    let Some(t) = tab_id else { return Ok(()) };
-    match tx.tab_get(t).await? {
-        Some(tab) if Some(tab.dashboard_id) == dashboard_id => Ok(()),
-        _ => Err(ApiError::field(
-            "dashboard_tab_id",
-            format!("Dashboard tab {t} is not a tab of the card's dashboard."),
-        )),
-    }
-}
-
-/// Takes card `card_id` out of every dashcard's `series` (§4.6), before the card is deleted.
-pub async fn remove_from_series(tx: &mut dyn Tx, card_id: i64, now: i64) -> ApiResult<()> {
-    for mut dc in tx.dashcards_with_series_card(card_id).await? {
-        let ids: Vec<i64> = dc
-            .series_ids()
-            .into_iter()
-            .filter(|id| *id != card_id)
-            .collect();
-        dc.series = series_text(&ids);
-        dc.updated_at = now;
-        tx.dashcard_update(&dc).await?;
-    }
-    Ok(())
 }
 
 /// `DELETE /api/dashboard/:id` (§3.6, §4.6): tabs, dashcards and dashboard questions go too.

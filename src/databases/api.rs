@@ -5,7 +5,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde_json::Value;
 
-use super::service;
+use super::{input, service};
 use crate::error::validation::ValidationErrors;
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::Caller;
@@ -68,7 +68,8 @@ async fn create(
     Caller(c): Caller,
     JsonBody(body): JsonBody,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(ApiJson(service::create(&app, &c, &body).await?))
+    let input = input::new_database(&body)?;
+    Ok(ApiJson(service::create(&app, &c, &input).await?))
 }
 
 async fn update(
@@ -77,7 +78,8 @@ async fn update(
     Id(id): Id,
     JsonBody(body): JsonBody,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(ApiJson(service::update(&app, &c, id, &body).await?))
+    let input = input::patch(&body)?;
+    Ok(ApiJson(service::update(&app, &c, id, &input).await?))
 }
 
 async fn delete(State(app): State<AppState>, Caller(c): Caller, Id(id): Id) -> ApiResult<Response> {
@@ -90,7 +92,8 @@ async fn validate(
     Caller(c): Caller,
     JsonBody(body): JsonBody,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(ApiJson(service::validate(&app, &c, &body).await?))
+    let input = input::connection(&body)?;
+    Ok(ApiJson(service::validate(&app, &c, &input).await?))
 }
 
 async fn sample_database(

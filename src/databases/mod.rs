@@ -2,6 +2,7 @@
 //! connection details, the bundled Sample Database, and start-up initialisation.
 pub mod api;
 pub mod details;
+pub mod input;
 pub mod sample;
 pub mod service;
 pub mod store;

@@ -5,11 +5,11 @@ use std::collections::HashMap;
 use serde_json::{json, Map, Value};
 
 use super::details::{self, FieldErrors};
+use super::input::{Connection, DatabasePatch, NewDatabase};
 use super::store::DatabaseRow;
 use crate::audit::AuditEvent;
-use crate::auth::Principal;
+use crate::auth::{AdminCap, Principal};
 use crate::clock::Timestamp;
-use crate::error::validation::{Fields, ValidationErrors};
 use crate::error::{ApiError, ApiResult};
 use crate::permissions::{self, Access};
 use crate::state::App;
@@ -112,26 +112,6 @@ pub async fn get(app: &App, caller: &Principal, id: i64, tables: bool) -> ApiRes
     Ok(v)
 }
 
-/// Shape validation of POST and PUT bodies (before permissions, README 4.7).
-pub fn check_body(body: &Map<String, Value>, create: bool) -> ApiResult<()> {
-    let mut errs = ValidationErrors::new();
-    let f = Fields::new(body);
-    f.non_blank(&mut errs, "name", 254, create);
-    f.non_blank(&mut errs, "engine", 254, create);
-    match body.get("details") {
-        None | Some(Value::Null) if !create => {}
-        Some(Value::Object(_)) => {}
-        other => errs.add_received(&["details"], "value must be a map.", other),
-    }
-    match body.get("description") {
-        None | Some(Value::Null) | Some(Value::String(_)) => {}
-        other => errs.add_received(&["description"], "value must be a string.", other),
-    }
-    f.boolean(&mut errs, "auto_run_queries");
-    f.positive_int(&mut errs, "cache_ttl", false);
-    errs.into_result()
-}
-
 /// The audit event of a created or changed database: what it is, and whether the admin
 /// accepted a privileged PostgreSQL role (queries.md §1.5). Secrets never enter the log.
 pub fn database_event(
@@ -159,41 +139,36 @@ pub fn database_event(
     }
 }
 
-fn text(body: &Map<String, Value>, key: &str) -> Option<String> {
-    body.get(key).and_then(Value::as_str).map(str::to_owned)
+fn name_taken() -> ApiError {
+    ApiError::field("name", NAME_TAKEN)
 }
 
-pub async fn create(app: &App, caller: &Principal, body: &Map<String, Value>) -> ApiResult<Value> {
-    check_body(body, true)?;
+/// `POST /api/database` (§1.5): the details are checked, the name must be free, and the
+/// connection must succeed before anything is written.
+pub async fn create(app: &App, caller: &Principal, input: &NewDatabase) -> ApiResult<Value> {
     let admin = caller.require_superuser()?;
-    let name = text(body, "name").unwrap_or_default();
-    let engine = text(body, "engine").unwrap_or_default();
-    let d = body.get("details").cloned().unwrap_or_else(|| json!({}));
-    if !details::ENGINES.contains(&engine.as_str()) {
+    if !details::ENGINES.contains(&input.engine.as_str()) {
         return Err(ApiError::field("engine", BAD_ENGINE));
     }
-    details::target(&app.config, &engine, &d, false).map_err(field_errors)?;
+    details::target(&app.config, &input.engine, &input.details, false).map_err(field_errors)?;
     {
         let mut tx = app.store.read().await?;
-        if tx.database_get_by_name(&name).await?.is_some() {
-            return Err(ApiError::field("name", NAME_TAKEN));
+        if tx.database_get_by_name(&input.name).await?.is_some() {
+            return Err(name_taken());
         }
         tx.commit().await?;
     }
-    checked_target(app, &engine, &d).await?;
+    checked_target(app, &input.engine, &input.details).await?;
     let now = app.clock.now().micros();
     let mut row = DatabaseRow {
         id: 0,
-        name,
-        description: text(body, "description"),
-        engine,
-        details: d.to_string(),
+        name: input.name.clone(),
+        description: input.description.clone(),
+        engine: input.engine.clone(),
+        details: input.details.to_string(),
         is_sample: false,
-        auto_run_queries: body
-            .get("auto_run_queries")
-            .and_then(Value::as_bool)
-            .unwrap_or(true),
-        cache_ttl: body.get("cache_ttl").and_then(Value::as_i64),
+        auto_run_queries: input.auto_run_queries,
+        cache_ttl: input.cache_ttl,
         creator_id: Some(admin.actor_id),
         created_at: now,
         updated_at: now,
@@ -201,28 +176,24 @@ pub async fn create(app: &App, caller: &Principal, body: &Map<String, Value>) ->
     let mut tx = app.store.begin().await?;
     row.id = match tx.database_insert(&row, None).await {
         Ok(id) => id,
-        Err(StoreError::Conflict(_)) => return Err(ApiError::field("name", NAME_TAKEN)),
+        Err(StoreError::Conflict(_)) => return Err(name_taken()),
         Err(e) => return Err(e.into()),
     };
     permissions::on_database_created(tx.as_mut(), row.id).await?;
-    tx.audit_insert(&database_event(
-        "database-create",
-        Some(admin.actor_id),
-        &row,
-        now,
-    ))
-    .await?;
+    let event = database_event("database-create", Some(admin.actor_id), &row, now);
+    tx.audit_insert(&event).await?;
     tx.commit().await?;
     Ok(super::view(&row, caller, Access::ALL, &app.config))
 }
 
+/// `PUT /api/database/:id` (§1.6): changed connection details are checked and tested like a
+/// new database's; the Sample Database keeps its connection.
 pub async fn update(
     app: &App,
     caller: &Principal,
     id: i64,
-    body: &Map<String, Value>,
+    input: &DatabasePatch,
 ) -> ApiResult<Value> {
-    check_body(body, false)?;
     let admin = caller.require_superuser()?;
     let old = {
         let mut tx = app.store.read().await?;
@@ -231,47 +202,20 @@ pub async fn update(
         r
     };
     let mut new = old.clone();
-    if let Some(n) = text(body, "name") {
-        new.name = n;
-    }
-    if body.contains_key("description") {
-        new.description = text(body, "description");
-    }
-    if let Some(b) = body.get("auto_run_queries").and_then(Value::as_bool) {
-        new.auto_run_queries = b;
-    }
-    if body.contains_key("cache_ttl") {
-        new.cache_ttl = body.get("cache_ttl").and_then(Value::as_i64);
-    }
-    let mut stored: Value = serde_json::from_str(&old.details).unwrap_or_else(|_| json!({}));
-    if old.is_sample {
-        // What GET shows, so a client can send back the object it read.
-        stored["db"] = json!(details::sample_path(&app.config).to_string_lossy());
-    }
-    if let Some(e) = text(body, "engine") {
-        new.engine = e;
-    }
-    let new_details = match body.get("details").and_then(Value::as_object) {
+    apply_fields(&mut new, input);
+    let stored = shown_details(app, &old);
+    let new_details = match &input.details {
         Some(sent) => Value::Object(details::unmask(sent, &stored)),
         None => stored.clone(),
     };
     let connection_changed = new.engine != old.engine || new_details != stored;
     if connection_changed {
-        if old.is_sample {
-            return Err(ApiError::field(
-                "details",
-                "The Sample Database's engine and connection details cannot be changed.",
-            ));
-        }
-        if !details::ENGINES.contains(&new.engine.as_str()) {
-            return Err(ApiError::field("engine", BAD_ENGINE));
-        }
-        details::target(&app.config, &new.engine, &new_details, false).map_err(field_errors)?;
+        check_connection_change(app, &old, &new.engine, &new_details)?;
     }
     let mut tx = app.store.begin().await?;
     if let Some(other) = tx.database_get_by_name(&new.name).await? {
         if other.id != id {
-            return Err(ApiError::field("name", NAME_TAKEN));
+            return Err(name_taken());
         }
     }
     tx.commit().await?;
@@ -281,23 +225,72 @@ pub async fn update(
     }
     if new != old {
         new.updated_at = app.clock.now().micros();
-        let mut tx = app.store.begin().await?;
-        match tx.database_update(&new).await {
-            Ok(()) => {}
-            Err(StoreError::Conflict(_)) => return Err(ApiError::field("name", NAME_TAKEN)),
-            Err(e) => return Err(e.into()),
-        }
-        let event = database_event(
-            "database-update",
-            Some(admin.actor_id),
-            &new,
-            new.updated_at,
-        );
-        tx.audit_insert(&event).await?;
-        tx.commit().await?;
+        write_update(app, &admin, &new).await?;
         app.warehouses.forget(id);
     }
     get(app, caller, id, false).await
+}
+
+fn apply_fields(new: &mut DatabaseRow, input: &DatabasePatch) {
+    if let Some(n) = &input.name {
+        new.name = n.clone();
+    }
+    if let Some(d) = &input.description {
+        new.description = d.clone();
+    }
+    if let Some(b) = input.auto_run_queries {
+        new.auto_run_queries = b;
+    }
+    if let Some(c) = input.cache_ttl {
+        new.cache_ttl = c;
+    }
+    if let Some(e) = &input.engine {
+        new.engine = e.clone();
+    }
+}
+
+/// The stored details as GET shows them, so a client can send back the object it read.
+fn shown_details(app: &App, row: &DatabaseRow) -> Value {
+    let mut stored: Value = serde_json::from_str(&row.details).unwrap_or_else(|_| json!({}));
+    if row.is_sample {
+        stored["db"] = json!(details::sample_path(&app.config).to_string_lossy());
+    }
+    stored
+}
+
+/// A new engine or new details (§1.6 step 1): not on the Sample Database, and they must
+/// resolve to a target.
+fn check_connection_change(
+    app: &App,
+    old: &DatabaseRow,
+    engine: &str,
+    new_details: &Value,
+) -> ApiResult<()> {
+    if old.is_sample {
+        return Err(ApiError::field(
+            "details",
+            "The Sample Database's engine and connection details cannot be changed.",
+        ));
+    }
+    if !details::ENGINES.contains(&engine) {
+        return Err(ApiError::field("engine", BAD_ENGINE));
+    }
+    details::target(&app.config, engine, new_details, false).map_err(field_errors)?;
+    Ok(())
+}
+
+/// Writes a changed database with its audit event.
+async fn write_update(app: &App, admin: &AdminCap, new: &DatabaseRow) -> ApiResult<()> {
+    let mut tx = app.store.begin().await?;
+    match tx.database_update(new).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict(_)) => return Err(name_taken()),
+        Err(e) => return Err(e.into()),
+    }
+    let event = database_event("database-update", Some(admin.actor_id), new, new.updated_at);
+    tx.audit_insert(&event).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 pub async fn delete(app: &App, caller: &Principal, id: i64) -> ApiResult<()> {
@@ -321,23 +314,9 @@ pub async fn delete(app: &App, caller: &Principal, id: i64) -> ApiResult<()> {
 }
 
 /// `POST /api/database/validate`.
-pub async fn validate(
-    app: &App,
-    caller: &Principal,
-    body: &Map<String, Value>,
-) -> ApiResult<Value> {
-    let outer = body.get("details").and_then(Value::as_object);
-    let mut errs = ValidationErrors::new();
-    if outer.is_none() {
-        errs.add_received(&["details"], "value must be a map.", body.get("details"));
-    }
-    errs.into_result()?;
+pub async fn validate(app: &App, caller: &Principal, input: &Connection) -> ApiResult<Value> {
     caller.require_superuser()?;
-    let empty = Map::new();
-    let outer = outer.unwrap_or(&empty);
-    let engine = outer.get("engine").and_then(Value::as_str).unwrap_or("");
-    let d = outer.get("details").cloned().unwrap_or_else(|| json!({}));
-    checked_target(app, engine, &d).await?;
+    checked_target(app, &input.engine, &input.details).await?;
     Ok(json!({"valid": true}))
 }
 
@@ -369,7 +348,7 @@ pub async fn sample_database(app: &App, caller: &Principal) -> ApiResult<Value> 
             };
             row.id = match tx.database_insert(&row, None).await {
                 Ok(id) => id,
-                Err(StoreError::Conflict(_)) => return Err(ApiError::field("name", NAME_TAKEN)),
+                Err(StoreError::Conflict(_)) => return Err(name_taken()),
                 Err(e) => return Err(e.into()),
             };
             permissions::on_database_created(tx.as_mut(), row.id).await?;

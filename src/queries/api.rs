@@ -7,15 +7,17 @@ use axum::routing::post;
 use axum::Router;
 use serde_json::{json, Map, Value};
 
+use super::request;
 use super::respond::{self, ExportFormat, ExportOptions};
 use super::service::{self, Mode};
+use crate::auth::Principal;
 use crate::cards::api::RawRef;
 use crate::error::validation::{ValidationErrors, BOOLEAN};
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::Caller;
 use crate::http::query::bool_string;
 use crate::http::{JsonBody, MAX_JSON_BODY};
-use crate::state::AppState;
+use crate::state::{App, AppState};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -25,12 +27,23 @@ pub fn routes() -> Router<AppState> {
         .route("/api/card/{id}/query/{export-format}", post(card_export))
 }
 
+/// Parses an ad-hoc query object and plans it.
+async fn plan_adhoc(
+    app: &App,
+    c: &Principal,
+    body: &Map<String, Value>,
+    download: bool,
+) -> ApiResult<service::Plan> {
+    let q = request::parse(body).map_err(ApiError::Validation)?;
+    service::plan_adhoc(app, c, q, Value::Object(body.clone()), download).await
+}
+
 async fn dataset(
     State(app): State<AppState>,
     Caller(c): Caller,
     JsonBody(body): JsonBody,
 ) -> Response {
-    match service::plan_adhoc(&app, &c, &body, false).await {
+    match plan_adhoc(&app, &c, &body, false).await {
         Ok(plan) => respond::result(&app, plan).await,
         Err(e) => e.into_response(),
     }
@@ -205,7 +218,7 @@ async fn dataset_export(
         flag(&body, "pivot_results", &mut errs);
         errs.into_result()?;
         let query = query.unwrap_or_default();
-        let mut plan = service::plan_adhoc(&app, &c, &query, true).await?;
+        let mut plan = plan_adhoc(&app, &c, &query, true).await?;
         plan.visualization_settings = settings.map(Value::Object).unwrap_or(json!({}));
         Ok::<_, ApiError>((
             plan,

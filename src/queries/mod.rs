@@ -1,8 +1,8 @@
-//! Running native SQL (queries.md §3–§6): request parsing, template tags, the permission checks,
-//! streamed results and exports. The drivers that run a statement live in `crate::warehouse`.
+//! Running native SQL (queries.md §3–§6): request parsing, the permission checks, streamed
+//! results and exports. Template tags and the native part of a query object live with cards
+//! (`crate::cards::{native, template}`), which need them to describe a card; the drivers that
+//! run a statement live in `crate::warehouse`.
 pub mod api;
-pub mod metadata;
 pub mod request;
 pub mod respond;
 pub mod service;
-pub mod template;

@@ -3,6 +3,7 @@
 //! error shape, reduced to what ferrobase runs.
 use serde_json::{Map, Value};
 
+use crate::cards::native::{native_part, Native};
 use crate::error::validation::{ValidationErrors, POSITIVE_INT};
 
 /// A parsed query.
@@ -13,12 +14,6 @@ pub struct Query {
     pub native: Option<Native>,
     pub parameters: Vec<Value>,
     pub constraints: Constraints,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Native {
-    pub sql: String,
-    pub tags: Map<String, Value>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -33,35 +28,6 @@ fn positive(v: Option<&Value>) -> Result<Option<u64>, ()> {
         Some(Value::Number(n)) => n.as_u64().filter(|n| *n > 0).map(Some).ok_or(()),
         Some(_) => Err(()),
     }
-}
-
-/// The SQL and tags of a native query object, if it is one (legacy or single native stage).
-pub fn native_part(q: &Map<String, Value>) -> Option<Native> {
-    if q.get("lib/type").and_then(Value::as_str) == Some("mbql/query") {
-        let stages = q.get("stages")?.as_array()?;
-        let [stage] = stages.as_slice() else {
-            return None;
-        };
-        if stage.get("lib/type").and_then(Value::as_str) != Some("mbql.stage/native") {
-            return None;
-        }
-        return Some(Native {
-            sql: stage.get("native")?.as_str()?.to_string(),
-            tags: tags(stage.get("template-tags")),
-        });
-    }
-    if q.get("type").and_then(Value::as_str) != Some("native") {
-        return None;
-    }
-    let native = q.get("native")?.as_object()?;
-    Some(Native {
-        sql: native.get("query")?.as_str()?.to_string(),
-        tags: tags(native.get("template-tags")),
-    })
-}
-
-fn tags(v: Option<&Value>) -> Map<String, Value> {
-    v.and_then(Value::as_object).cloned().unwrap_or_default()
 }
 
 /// Validates a `POST /api/dataset` body (or an export's `query`).

@@ -5,12 +5,13 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::request::{self, Constraints, Native};
-use super::template::{self, CardSource, Resolver};
+use super::request::{Constraints, Query};
 use crate::auth::Principal;
+use crate::cards::native::{native_part, Native};
 use crate::cards::service::CardRef;
+use crate::cards::template::{self, CardSource, Resolver};
 use crate::collections::perms::{self, Level};
 use crate::databases::details;
 use crate::databases::store::DatabaseRow;
@@ -61,15 +62,16 @@ fn context(
     }
 }
 
-/// `POST /api/dataset` and `/api/dataset/:format` (§3).
+/// `POST /api/dataset` and `/api/dataset/:format` (§3): `q` parsed from the query object
+/// `json_query`, which failures echo.
 pub async fn plan_adhoc(
     app: &App,
     caller: &Principal,
-    body: &Map<String, Value>,
+    q: Query,
+    json_query: Value,
     download: bool,
 ) -> ApiResult<Plan> {
-    let q = request::parse(body).map_err(ApiError::Validation)?;
-    let ctx = context(app, Value::Object(body.clone()), Some(q.database), "ad-hoc");
+    let ctx = context(app, json_query, Some(q.database), "ad-hoc");
     let mode = if download {
         Mode::Download
     } else {
@@ -142,7 +144,7 @@ pub async fn plan_card(
     if !permissions::access(tx.as_mut(), caller, db.id).await?.view {
         return Err(ctx.failure(&QueryError::permission()));
     }
-    let Some(native) = stored.as_object().and_then(request::native_part) else {
+    let Some(native) = stored.as_object().and_then(native_part) else {
         return Err(ctx.failure(&QueryError::unsupported(NATIVE_ONLY)));
     };
     let mut plan = plan_native(
@@ -186,7 +188,7 @@ async fn load_cards(
                     CardSource::Unreadable
                 } else {
                     let q: Value = serde_json::from_str(&c.dataset_query).unwrap_or(Value::Null);
-                    match q.as_object().and_then(request::native_part) {
+                    match q.as_object().and_then(native_part) {
                         None => CardSource::NotNative,
                         Some(n) => {
                             queue.extend(template::referenced_cards(&n.sql, &n.tags));

@@ -105,7 +105,7 @@ fn check_shape(d: &Map<String, Value>, name: &str) -> LoadResult<()> {
             body.insert(key.into(), v.clone());
         }
     }
-    match crate::databases::service::check_body(&body, false) {
+    match crate::databases::input::check_body(&body, false) {
         Ok(()) => Ok(()),
         Err(ApiError::Validation(v)) => {
             let json = v.into_json();

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::request;
+use super::native::native_part;
 use super::template::Resolver;
 use crate::auth::Principal;
 use crate::databases::details;
@@ -15,7 +15,7 @@ const BUDGET: Duration = Duration::from_secs(10);
 
 /// The metadata entries of a native `dataset_query`, or `None`.
 async fn compute(app: &App, query: &Value) -> ApiResult<Option<Value>> {
-    let Some(native) = query.as_object().and_then(request::native_part) else {
+    let Some(native) = query.as_object().and_then(native_part) else {
         return Ok(None);
     };
     let Some(db_id) = query.get("database").and_then(Value::as_i64) else {
@@ -93,7 +93,7 @@ pub async fn fill(app: &App, caller: &Principal, card_id: i64) -> ApiResult<Opti
     }
     card.result_metadata = Some(metadata.to_string());
     tx.card_update(&card).await?;
-    let v = crate::cards::service::render(tx.as_mut(), caller, &card).await?;
+    let v = super::service::render(tx.as_mut(), caller, &card).await?;
     tx.commit().await?;
     Ok(Some(v))
 }
