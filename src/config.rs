@@ -164,7 +164,7 @@ pub struct Config {
     pub database: DatabaseUrl,
     pub data_dir: PathBuf,
     pub max_upload_bytes: u64,
-    pub source_address_header: Option<axum::http::HeaderName>,
+    pub source_address_header: Option<http::HeaderName>,
     pub disable_api_key_throttle: bool,
     pub disable_session_throttle: bool,
     pub max_session_age_minutes: i64,
@@ -249,7 +249,7 @@ impl Config {
         };
         let source_address_header = match &args.source_address_header {
             Some(h) if !h.trim().is_empty() => Some(
-                axum::http::HeaderName::from_bytes(h.trim().as_bytes())
+                http::HeaderName::from_bytes(h.trim().as_bytes())
                     .map_err(|_| format!("--source-address-header: {h:?} is not a header name"))?,
             ),
             _ => None,

@@ -1,4 +1,4 @@
-//! `/api/database` routes and the table/field stubs (queries.md §1.3–§1.7).
+//! `/api/database` routes (queries.md §1.3–§1.7); the data-model routes under it are in `data_model::api`.
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};

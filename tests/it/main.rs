@@ -27,6 +27,7 @@ mod dashboards_layout;
 mod data_model_read;
 mod data_model_sync;
 mod groups;
+mod module_graph;
 mod queries_cancel;
 mod queries_cards;
 mod queries_databases;

@@ -29,7 +29,7 @@ pub struct Applied {
 }
 
 /// Index of the stored row matching `name`: exact first, then the single case-insensitive one.
-fn find_by_name<'a, T>(rows: &'a [T], name: &str, key: impl Fn(&T) -> &str) -> Option<usize> {
+fn find_by_name<T>(rows: &[T], name: &str, key: impl Fn(&T) -> &str) -> Option<usize> {
     rows.iter().position(|r| key(r) == name).or_else(|| {
         let lower = name.to_lowercase();
         let hits: Vec<usize> = rows

@@ -271,7 +271,7 @@ async fn periodic(app: Arc<App>) {
             continue;
         };
         for id in due {
-            let _ = request(&app, id, Scope::Database);
+            drop(request(&app, id, Scope::Database));
         }
     }
 }
