@@ -2,28 +2,42 @@
 //! the path and query parameters and call one service function.
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::Router;
 use serde_json::json;
 
 use super::actions;
 use super::db_read::{self, Listing};
+use super::edit;
+use super::field_values;
+use super::input::{self, FieldPatch, TablePatch};
 use super::read::{self, FieldFilter};
 use super::sync::Scope;
 use crate::error::validation::ValidationErrors;
 use crate::error::ApiResult;
 use crate::http::auth::Caller;
 use crate::http::query::QueryParams;
-use crate::http::{parse_path_id, ApiJson, Id};
+use crate::http::{parse_path_id, ApiJson, Id, JsonAny, JsonBody};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/table", get(list_tables))
-        .route("/api/table/{id}", get(get_table))
+        .route("/api/table", get(list_tables).put(put_tables))
+        .route("/api/table/{id}", get(get_table).put(put_table))
         .route("/api/table/{id}/query_metadata", get(query_metadata))
         .route("/api/table/{id}/fks", get(fks))
-        .route("/api/field/{id}", get(get_field))
+        .route("/api/table/{id}/fields/order", put(put_field_order))
+        .route("/api/table/{id}/sync_schema", post(sync_table))
+        .route("/api/table/{id}/rescan_values", post(rescan_table))
+        .route("/api/table/{id}/discard_values", post(discard_table))
+        .route("/api/field/{id}", get(get_field).put(put_field))
+        .route(
+            "/api/field/{id}/values",
+            get(field_values).post(set_field_values),
+        )
+        .route("/api/field/{id}/rescan_values", post(rescan_field))
+        .route("/api/field/{id}/discard_values", post(discard_field))
+        .route("/api/field/{id}/summary", get(field_summary))
         .route("/api/database/{id}/metadata", get(metadata))
         .route("/api/database/{id}/schemas", get(schemas))
         .route("/api/database/{id}/schema", get(schema_none))
@@ -183,4 +197,122 @@ async fn discard_values(
 ) -> ApiResult<impl IntoResponse> {
     actions::discard_database(&app, &c, id).await?;
     Ok(ApiJson(json!({"status": "ok"})))
+}
+
+fn success() -> ApiJson<serde_json::Value> {
+    ApiJson(json!({"status": "success"}))
+}
+
+async fn put_table(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    Id(id): Id,
+    JsonBody(b): JsonBody,
+) -> ApiResult<impl IntoResponse> {
+    let patch = TablePatch::parse(&b, true)?;
+    Ok(ApiJson(edit::put_table(&app, &c, id, patch).await?))
+}
+
+async fn put_tables(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    JsonBody(b): JsonBody,
+) -> ApiResult<impl IntoResponse> {
+    let (ids, patch) = input::bulk(&b)?;
+    Ok(ApiJson(edit::put_tables(&app, &c, ids, patch).await?))
+}
+
+async fn put_field_order(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    Id(id): Id,
+    JsonAny(b): JsonAny,
+) -> ApiResult<impl IntoResponse> {
+    let order = input::field_order(&b)?;
+    edit::put_field_order(&app, &c, id, order).await?;
+    Ok(ApiJson(json!({"success": true})))
+}
+
+async fn sync_table(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    Id(id): Id,
+    q: QueryParams,
+) -> ApiResult<impl IntoResponse> {
+    let [wait] = flags(&q, ["wait"])?;
+    field_values::sync_table(&app, &c, id, wait).await?;
+    Ok(ApiJson(json!({"status": "ok"})))
+}
+
+async fn rescan_table(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    Id(id): Id,
+) -> ApiResult<impl IntoResponse> {
+    field_values::rescan_table(&app, &c, id).await?;
+    Ok(success())
+}
+
+async fn discard_table(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    Id(id): Id,
+) -> ApiResult<impl IntoResponse> {
+    field_values::discard_table(&app, &c, id).await?;
+    Ok(success())
+}
+
+async fn put_field(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    Id(id): Id,
+    JsonBody(b): JsonBody,
+) -> ApiResult<impl IntoResponse> {
+    let patch = FieldPatch::parse(&b)?;
+    Ok(ApiJson(edit::put_field(&app, &c, id, patch).await?))
+}
+
+async fn field_values(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    Id(id): Id,
+) -> ApiResult<impl IntoResponse> {
+    Ok(ApiJson(field_values::get(&app, &c, id).await?))
+}
+
+async fn set_field_values(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    Id(id): Id,
+    JsonBody(b): JsonBody,
+) -> ApiResult<impl IntoResponse> {
+    let body = input::values(&b)?;
+    field_values::set(&app, &c, id, body).await?;
+    Ok(success())
+}
+
+async fn rescan_field(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    Id(id): Id,
+) -> ApiResult<impl IntoResponse> {
+    field_values::rescan_field(&app, &c, id).await?;
+    Ok(success())
+}
+
+async fn discard_field(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    Id(id): Id,
+) -> ApiResult<impl IntoResponse> {
+    field_values::discard_field(&app, &c, id).await?;
+    Ok(success())
+}
+
+async fn field_summary(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    Id(id): Id,
+) -> ApiResult<impl IntoResponse> {
+    Ok(ApiJson(field_values::summary(&app, &c, id).await?))
 }

@@ -3,7 +3,9 @@
 pub mod actions;
 pub mod api;
 pub mod db_read;
+pub mod edit;
 pub mod edits;
+pub mod field_values;
 pub mod fingerprint;
 pub mod humanize;
 pub mod infer;

@@ -24,6 +24,7 @@ mod conventions;
 mod dashboards;
 mod dashboards_archive;
 mod dashboards_layout;
+mod data_model_edit;
 mod data_model_read;
 mod data_model_sync;
 mod groups;

@@ -214,23 +214,15 @@ pub async fn sync_and_wait(app: &Arc<App>, db_id: i64, scope: Scope) -> Outcome 
 /// At start: the Sample Database, never synced, synchronously (§2.11); then, in the
 /// background, stale databases one at a time in id order, and the periodic syncs.
 pub async fn startup(app: &Arc<App>) -> anyhow::Result<()> {
-    let mut tx = app.store.read().await?;
-    let dbs = tx.database_list().await?;
-    let mut statuses = Vec::new();
-    for d in &dbs {
-        statuses.push((
-            d.clone(),
-            tx.dm_sync_status(d.id).await?.unwrap_or_default(),
-        ));
-    }
-    drop(tx);
-    for (d, s) in &statuses {
+    for (d, s) in statuses(app).await? {
         if d.is_sample && s.sync_last_started_at.is_none() {
             if let Err(e) = sync_and_wait(app, d.id, Scope::Database).await {
                 tracing::warn!(error = %e, "the Sample Database could not be synced");
             }
         }
     }
+    // Read again: the Sample Database just synced is not stale.
+    let statuses = statuses(app).await?;
     let app = app.clone();
     tokio::spawn(async move {
         if app.config.sync_on_start {
@@ -245,6 +237,21 @@ pub async fn startup(app: &Arc<App>) -> anyhow::Result<()> {
         periodic(app).await;
     });
     Ok(())
+}
+
+/// Every database with its sync progress, by id.
+async fn statuses(
+    app: &App,
+) -> Result<Vec<(crate::databases::store::DatabaseRow, SyncStatusRow)>, crate::store::StoreError> {
+    let mut tx = app.store.read().await?;
+    let mut dbs = tx.database_list().await?;
+    dbs.sort_by_key(|d| d.id);
+    let mut out = Vec::with_capacity(dbs.len());
+    for d in dbs {
+        let s = tx.dm_sync_status(d.id).await?.unwrap_or_default();
+        out.push((d, s));
+    }
+    Ok(out)
 }
 
 /// Never synced successfully, or the last success is older than the interval.
