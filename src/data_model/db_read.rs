@@ -83,7 +83,7 @@ pub async fn metadata(
         m.insert("metrics".into(), json!([]));
         out.push(Value::Object(m));
     }
-    let mut v = db_object(app, &d, caller, &perms, true);
+    let mut v = db_object(app, tx.as_mut(), &d, caller, &perms, true).await?;
     v["tables"] = Value::Array(out);
     Ok(v)
 }

@@ -34,20 +34,22 @@ impl FieldFilter {
 }
 
 /// The database object a table carries as `db` (`details` for superusers only, or never).
-pub fn db_object(
+pub async fn db_object(
     app: &App,
+    tx: &mut dyn Tx,
     d: &DatabaseRow,
     caller: &Principal,
     perms: &Perms,
     details: bool,
-) -> Value {
-    let mut v = crate::databases::view(d, caller, perms.access(d.id), &app.config);
+) -> ApiResult<Value> {
+    let sync = crate::databases::sync_view(app, tx, d.id).await?;
+    let mut v = crate::databases::view(d, caller, perms.access(d.id), &app.config, &sync);
     if !details {
         if let Value::Object(m) = &mut v {
             m.remove("details");
         }
     }
-    v
+    Ok(v)
 }
 
 pub async fn table_row(tx: &mut dyn Tx, id: i64) -> ApiResult<TableRow> {
@@ -76,12 +78,21 @@ pub async fn list_tables(app: &App, caller: &Principal) -> ApiResult<Vec<Value>>
         .filter(|t| t.active && perms.can_read(t))
         .collect();
     tables.sort_by(|a, b| (&a.name, &a.schema, a.id).cmp(&(&b.name, &b.schema, b.id)));
+    let mut objects: HashMap<i64, Value> = HashMap::new();
+    for d in dbs
+        .values()
+        .filter(|d| tables.iter().any(|t| t.db_id == d.id))
+    {
+        objects.insert(
+            d.id,
+            db_object(app, tx.as_mut(), d, caller, &perms, true).await?,
+        );
+    }
     Ok(tables
         .iter()
         .filter_map(|t| {
-            let d = dbs.get(&t.db_id)?;
             let mut m = view::table(t);
-            m.insert("db".into(), db_object(app, d, caller, &perms, true));
+            m.insert("db".into(), objects.get(&t.db_id)?.clone());
             Some(Value::Object(m))
         })
         .collect())
@@ -96,7 +107,10 @@ pub async fn get_table(app: &App, caller: &Principal, id: i64, editable: bool) -
     let d = database_row(tx.as_mut(), t.db_id).await?;
     let fields = tx.dm_fields(t.id).await?;
     let mut m = view::table(&t);
-    m.insert("db".into(), db_object(app, &d, caller, &perms, true));
+    m.insert(
+        "db".into(),
+        db_object(app, tx.as_mut(), &d, caller, &perms, true).await?,
+    );
     m.insert("pk_field".into(), json!(view::pk_field(&fields)));
     Ok(Value::Object(m))
 }
@@ -158,7 +172,10 @@ pub async fn query_metadata(
         ));
     }
     let mut m = view::table(&t);
-    m.insert("db".into(), db_object(app, &d, caller, &perms, false));
+    m.insert(
+        "db".into(),
+        db_object(app, tx.as_mut(), &d, caller, &perms, false).await?,
+    );
     m.insert("fields".into(), Value::Array(fields));
     m.insert("segments".into(), json!([]));
     m.insert("metrics".into(), json!([]));
@@ -176,7 +193,10 @@ pub async fn get_field(app: &App, caller: &Principal, id: i64, editable: bool) -
     let siblings = tx.dm_fields(t.id).await?;
     let mut m = field_entry(tx.as_mut(), &perms, &f, &siblings).await?;
     let mut table = view::table(&t);
-    table.insert("db".into(), db_object(app, &d, caller, &perms, true));
+    table.insert(
+        "db".into(),
+        db_object(app, tx.as_mut(), &d, caller, &perms, true).await?,
+    );
     m.insert("table".into(), Value::Object(table));
     Ok(Value::Object(m))
 }
@@ -211,7 +231,10 @@ pub async fn fks(app: &App, caller: &Principal, id: i64) -> ApiResult<Value> {
         };
         let mut o = view::field(origin);
         let mut ot = view::table(origin_table);
-        ot.insert("db".into(), db_object(app, &d, caller, &perms, true));
+        ot.insert(
+            "db".into(),
+            db_object(app, tx.as_mut(), &d, caller, &perms, true).await?,
+        );
         o.insert("table".into(), Value::Object(ot));
         let mut dst = view::field(dest);
         dst.insert("table".into(), Value::Object(view::table(&t)));

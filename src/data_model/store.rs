@@ -1,5 +1,5 @@
-//! Storage of the data model (`metabase_table`, `metabase_field`, `metabase_fieldvalues`) and of
-//! each database's sync progress. Rows are read and written whole: sync and the services compute
+//! Storage of the data model (`metabase_table`, `metabase_field`, `metabase_fieldvalues`); each
+//! database's sync progress is stored with the database (`databases::store`). Rows are read and written whole: sync and the services compute
 //! the new state of a row in Rust and write it only when it differs from the stored one.
 use async_trait::async_trait;
 
@@ -83,17 +83,6 @@ pub struct FieldValuesRow {
     pub updated_at: i64,
 }
 
-/// A database's sync progress (§2.10), as stored.
-#[derive(Debug, Clone, Default, PartialEq, sqlx::FromRow)]
-pub struct SyncStatusRow {
-    pub initial_sync_status: String,
-    pub sync_state: String,
-    pub sync_last_started_at: Option<i64>,
-    pub sync_last_finished_at: Option<i64>,
-    pub sync_last_succeeded_at: Option<i64>,
-    pub sync_last_error: Option<String>,
-}
-
 #[async_trait]
 pub trait DataModelTx {
     /// Every table of a database, active or not, by id.
@@ -117,8 +106,6 @@ pub trait DataModelTx {
     async fn dm_values(&mut self, field_id: i64) -> StoreResult<Option<FieldValuesRow>>;
     async fn dm_values_put(&mut self, v: &FieldValuesRow) -> StoreResult<()>;
     async fn dm_values_delete(&mut self, field_id: i64) -> StoreResult<()>;
-    async fn dm_sync_status(&mut self, db_id: i64) -> StoreResult<Option<SyncStatusRow>>;
-    async fn dm_sync_status_put(&mut self, db_id: i64, s: &SyncStatusRow) -> StoreResult<()>;
 }
 
 pub const TABLE_COLUMNS: &str = "db_id, schema, name, display_name, description, entity_type, \
@@ -399,42 +386,6 @@ macro_rules! impl_data_model_tx {
                 Ok(())
             }
 
-            async fn dm_sync_status(
-                &mut self,
-                db_id: i64,
-            ) -> $crate::store::StoreResult<Option<$crate::data_model::store::SyncStatusRow>>
-            {
-                Ok(sqlx::query_as(
-                    "SELECT initial_sync_status, sync_state, sync_last_started_at, \
-                     sync_last_finished_at, sync_last_succeeded_at, sync_last_error \
-                     FROM metabase_database WHERE id = $1",
-                )
-                .bind(db_id)
-                .fetch_optional(self.conn())
-                .await?)
-            }
-
-            async fn dm_sync_status_put(
-                &mut self,
-                db_id: i64,
-                s: &$crate::data_model::store::SyncStatusRow,
-            ) -> $crate::store::StoreResult<()> {
-                sqlx::query(
-                    "UPDATE metabase_database SET initial_sync_status = $2, sync_state = $3, \
-                     sync_last_started_at = $4, sync_last_finished_at = $5, \
-                     sync_last_succeeded_at = $6, sync_last_error = $7 WHERE id = $1",
-                )
-                .bind(db_id)
-                .bind(&s.initial_sync_status)
-                .bind(&s.sync_state)
-                .bind(s.sync_last_started_at)
-                .bind(s.sync_last_finished_at)
-                .bind(s.sync_last_succeeded_at)
-                .bind(&s.sync_last_error)
-                .execute(self.conn())
-                .await?;
-                Ok(())
-            }
         }
     };
 }

@@ -14,13 +14,68 @@ use crate::clock::Timestamp;
 use crate::config::Config;
 use crate::permissions::Access;
 use crate::state::App;
-use store::DatabaseRow;
+use store::{DatabaseRow, SyncStatusRow};
 
 /// Marks an application database whose Sample Database decision was taken (§1.8).
 const SAMPLE_DECIDED: &str = "sample-database-initialized";
 
+/// A database's sync progress as its object shows it (data-model.md §2.10): the stored status
+/// and the state (`idle`, `queued`, `running`).
+pub struct SyncView {
+    pub status: SyncStatusRow,
+    pub state: &'static str,
+}
+
+impl SyncView {
+    /// `state` is this instance's view; a sync another instance started less than an hour ago
+    /// and has not finished shows as `running`.
+    pub fn new(status: SyncStatusRow, local_state: &'static str, now: i64) -> SyncView {
+        let elsewhere = status.sync_state == "running"
+            && status
+                .sync_last_started_at
+                .is_some_and(|at| now - at < 3_600_000_000);
+        let state = if local_state == "idle" && elsewhere {
+            "running"
+        } else {
+            local_state
+        };
+        SyncView { status, state }
+    }
+
+    fn json(&self) -> Value {
+        let ts = |t: Option<i64>| t.map(|t| Timestamp(t).to_rfc3339());
+        json!({
+            "state": self.state,
+            "last_started_at": ts(self.status.sync_last_started_at),
+            "last_finished_at": ts(self.status.sync_last_finished_at),
+            "last_succeeded_at": ts(self.status.sync_last_succeeded_at),
+            "last_error": self.status.sync_last_error,
+        })
+    }
+}
+
+/// The sync view of one database, read now.
+pub async fn sync_view(
+    app: &App,
+    tx: &mut dyn crate::store::Tx,
+    id: i64,
+) -> crate::store::StoreResult<SyncView> {
+    let status = tx.database_sync_status(id).await?.unwrap_or_default();
+    Ok(SyncView::new(
+        status,
+        app.syncs.state_name(id),
+        app.clock.now().micros(),
+    ))
+}
+
 /// The database representation of queries.md §1.2 for a caller with `access` to it.
-pub fn view(d: &DatabaseRow, caller: &Principal, access: Access, config: &Config) -> Value {
+pub fn view(
+    d: &DatabaseRow,
+    caller: &Principal,
+    access: Access,
+    config: &Config,
+    sync: &SyncView,
+) -> Value {
     let mut v = json!({
         "id": d.id,
         "name": d.name,
@@ -33,7 +88,8 @@ pub fn view(d: &DatabaseRow, caller: &Principal, access: Access, config: &Config
         "auto_run_queries": d.auto_run_queries,
         "cache_ttl": d.cache_ttl,
         "timezone": null,
-        "initial_sync_status": "complete",
+        "initial_sync_status": sync.status.initial_sync_status,
+        "sync": sync.json(),
         "settings": {},
         "dbms_version": null,
         "creator_id": d.creator_id,

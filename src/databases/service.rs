@@ -6,13 +6,14 @@ use serde_json::{json, Map, Value};
 
 use super::details::{self, FieldErrors};
 use super::input::{Connection, DatabasePatch, NewDatabase};
-use super::store::DatabaseRow;
+use super::store::{DatabaseRow, SyncStatusRow};
+use super::SyncView;
 use crate::audit::AuditEvent;
 use crate::auth::{AdminCap, Principal};
 use crate::clock::Timestamp;
 use crate::error::{ApiError, ApiResult};
 use crate::permissions::{self, Access};
-use crate::state::App;
+use crate::state::{App, AppState};
 use crate::store::StoreError;
 use crate::warehouse::engine::{ConnectFailure, Target, WarehouseOptions};
 
@@ -72,14 +73,19 @@ pub async fn list(app: &App, caller: &Principal, tables: bool) -> ApiResult<Valu
     let mut rows = tx.database_list().await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let access = permissions::access_all(tx.as_mut(), caller, &ids).await?;
+    let mut statuses: std::collections::HashMap<i64, SyncStatusRow> =
+        tx.database_sync_statuses().await?.into_iter().collect();
     tx.commit().await?;
     rows.retain(|r| access.get(&r.id).is_some_and(|a| a.view));
+    let now = app.clock.now().micros();
     rows.sort_by_key(|c| (c.name.to_lowercase(), c.id));
     let data: Vec<Value> = rows
         .iter()
         .map(|d| {
             let a = access.get(&d.id).copied().unwrap_or_default();
-            let mut v = super::view(d, caller, a, &app.config);
+            let status = statuses.remove(&d.id).unwrap_or_default();
+            let sync = SyncView::new(status, app.syncs.state_name(d.id), now);
+            let mut v = super::view(d, caller, a, &app.config, &sync);
             if tables {
                 v["tables"] = json!([]);
             }
@@ -103,7 +109,8 @@ pub async fn viewable(app: &App, caller: &Principal, id: i64) -> ApiResult<(Data
 
 pub async fn get(app: &App, caller: &Principal, id: i64, tables: bool) -> ApiResult<Value> {
     let (row, a) = viewable(app, caller, id).await?;
-    let mut v = super::view(&row, caller, a, &app.config);
+    let sync = super::sync_view(app, app.store.read().await?.as_mut(), id).await?;
+    let mut v = super::view(&row, caller, a, &app.config, &sync);
     v["can-manage"] = json!(caller.is_superuser);
     v["schedules"] = json!({});
     if tables {
@@ -145,7 +152,7 @@ fn name_taken() -> ApiError {
 
 /// `POST /api/database` (§1.5): the details are checked, the name must be free, and the
 /// connection must succeed before anything is written.
-pub async fn create(app: &App, caller: &Principal, input: &NewDatabase) -> ApiResult<Value> {
+pub async fn create(app: &AppState, caller: &Principal, input: &NewDatabase) -> ApiResult<Value> {
     let admin = caller.require_superuser()?;
     if !details::ENGINES.contains(&input.engine.as_str()) {
         return Err(ApiError::field("engine", BAD_ENGINE));
@@ -183,13 +190,16 @@ pub async fn create(app: &App, caller: &Principal, input: &NewDatabase) -> ApiRe
     let event = database_event("database-create", Some(admin.actor_id), &row, now);
     tx.audit_insert(&event).await?;
     tx.commit().await?;
-    Ok(super::view(&row, caller, Access::ALL, &app.config))
+    // The answer shows the sync it starts (data-model.md §2.1).
+    let sync = super::sync_view(app, app.store.read().await?.as_mut(), row.id).await?;
+    app.syncs.sync_database(app, row.id);
+    Ok(super::view(&row, caller, Access::ALL, &app.config, &sync))
 }
 
 /// `PUT /api/database/:id` (§1.6): changed connection details are checked and tested like a
 /// new database's; the Sample Database keeps its connection.
 pub async fn update(
-    app: &App,
+    app: &AppState,
     caller: &Principal,
     id: i64,
     input: &DatabasePatch,
@@ -227,6 +237,9 @@ pub async fn update(
         new.updated_at = app.clock.now().micros();
         write_update(app, &admin, &new).await?;
         app.warehouses.forget(id);
+    }
+    if connection_changed {
+        app.syncs.sync_database(app, id);
     }
     get(app, caller, id, false).await
 }
@@ -295,6 +308,7 @@ async fn write_update(app: &App, admin: &AdminCap, new: &DatabaseRow) -> ApiResu
 
 pub async fn delete(app: &App, caller: &Principal, id: i64) -> ApiResult<()> {
     caller.require_superuser()?;
+    app.syncs.cancel(id);
     let mut tx = app.store.begin().await?;
     let row = tx.database_get(id).await?.ok_or(ApiError::NotFound)?;
     for card in tx.database_card_ids(id).await? {
@@ -321,7 +335,7 @@ pub async fn validate(app: &App, caller: &Principal, input: &Connection) -> ApiR
 }
 
 /// `POST /api/database/sample_database`.
-pub async fn sample_database(app: &App, caller: &Principal) -> ApiResult<Value> {
+pub async fn sample_database(app: &AppState, caller: &Principal) -> ApiResult<Value> {
     caller.require_superuser()?;
     let mut tx = app.store.begin().await?;
     let existing = tx.database_list().await?.into_iter().find(|d| d.is_sample);
@@ -357,7 +371,15 @@ pub async fn sample_database(app: &App, caller: &Principal) -> ApiResult<Value> 
     };
     tx.commit().await?;
     app.warehouses.forget(row.id);
-    Ok(super::view(&row, caller, Access::ALL, &app.config))
+    // Synced before the answer (data-model.md §2.11).
+    let status = app.store.read().await?.database_sync_status(row.id).await?;
+    if status.is_none_or(|s| s.sync_last_started_at.is_none()) {
+        if let Err(e) = app.syncs.sync_database_and_wait(app, row.id).await {
+            tracing::warn!(error = %e, "the Sample Database could not be synced");
+        }
+    }
+    let sync = super::sync_view(app, app.store.read().await?.as_mut(), row.id).await?;
+    Ok(super::view(&row, caller, Access::ALL, &app.config, &sync))
 }
 
 /// `GET /api/database/:id/healthcheck`.

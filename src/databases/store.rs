@@ -18,6 +18,17 @@ pub struct DatabaseRow {
     pub updated_at: i64,
 }
 
+/// A database's sync progress (§2.10), as stored.
+#[derive(Debug, Clone, Default, PartialEq, sqlx::FromRow)]
+pub struct SyncStatusRow {
+    pub initial_sync_status: String,
+    pub sync_state: String,
+    pub sync_last_started_at: Option<i64>,
+    pub sync_last_finished_at: Option<i64>,
+    pub sync_last_succeeded_at: Option<i64>,
+    pub sync_last_error: Option<String>,
+}
+
 #[async_trait]
 pub trait DatabaseTx {
     async fn database_get(&mut self, id: i64) -> StoreResult<Option<DatabaseRow>>;
@@ -33,6 +44,11 @@ pub trait DatabaseTx {
     async fn database_card_ids(&mut self, id: i64) -> StoreResult<Vec<i64>>;
     /// Sets a card's `last_used_at` without touching `updated_at` (queries.md §5).
     async fn card_touch_last_used(&mut self, card_id: i64, at: i64) -> StoreResult<()>;
+    /// A database's sync progress (data-model.md §2.10).
+    async fn database_sync_status(&mut self, id: i64) -> StoreResult<Option<SyncStatusRow>>;
+    /// Every database's sync progress, by id.
+    async fn database_sync_statuses(&mut self) -> StoreResult<Vec<(i64, SyncStatusRow)>>;
+    async fn database_sync_status_put(&mut self, id: i64, s: &SyncStatusRow) -> StoreResult<()>;
 }
 
 pub const DATABASE_COLUMNS: &str = "id, name, description, engine, details, is_sample, \
@@ -172,6 +188,72 @@ macro_rules! impl_database_tx {
                     .execute(self.conn())
                     .await?;
                 Ok(())
+            }
+            async fn database_sync_status(
+                &mut self,
+                db_id: i64,
+            ) -> $crate::store::StoreResult<Option<$crate::databases::store::SyncStatusRow>>
+            {
+                Ok(sqlx::query_as(
+                    "SELECT initial_sync_status, sync_state, sync_last_started_at, \
+                     sync_last_finished_at, sync_last_succeeded_at, sync_last_error \
+                     FROM metabase_database WHERE id = $1",
+                )
+                .bind(db_id)
+                .fetch_optional(self.conn())
+                .await?)
+            }
+
+            async fn database_sync_status_put(
+                &mut self,
+                db_id: i64,
+                s: &$crate::databases::store::SyncStatusRow,
+            ) -> $crate::store::StoreResult<()> {
+                sqlx::query(
+                    "UPDATE metabase_database SET initial_sync_status = $2, sync_state = $3, \
+                     sync_last_started_at = $4, sync_last_finished_at = $5, \
+                     sync_last_succeeded_at = $6, sync_last_error = $7 WHERE id = $1",
+                )
+                .bind(db_id)
+                .bind(&s.initial_sync_status)
+                .bind(&s.sync_state)
+                .bind(s.sync_last_started_at)
+                .bind(s.sync_last_finished_at)
+                .bind(s.sync_last_succeeded_at)
+                .bind(&s.sync_last_error)
+                .execute(self.conn())
+                .await?;
+                Ok(())
+            }
+
+            async fn database_sync_statuses(
+                &mut self,
+            ) -> $crate::store::StoreResult<Vec<(i64, $crate::databases::store::SyncStatusRow)>>
+            {
+                let rows: Vec<(i64, String, String, Option<i64>, Option<i64>, Option<i64>, Option<String>)> =
+                    sqlx::query_as(
+                        "SELECT id, initial_sync_status, sync_state, sync_last_started_at, \
+                         sync_last_finished_at, sync_last_succeeded_at, sync_last_error \
+                         FROM metabase_database",
+                    )
+                    .fetch_all(self.conn())
+                    .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(id, initial, state, started, finished, succeeded, error)| {
+                        (
+                            id,
+                            $crate::databases::store::SyncStatusRow {
+                                initial_sync_status: initial,
+                                sync_state: state,
+                                sync_last_started_at: started,
+                                sync_last_finished_at: finished,
+                                sync_last_succeeded_at: succeeded,
+                                sync_last_error: error,
+                            },
+                        )
+                    })
+                    .collect())
             }
         }
     };

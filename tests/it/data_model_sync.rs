@@ -68,7 +68,7 @@ both!(sample_database_tables_have_the_spec_ids, |t| async move {
         .read()
         .await
         .unwrap()
-        .dm_sync_status(1)
+        .database_sync_status(1)
         .await
         .unwrap()
         .unwrap();

@@ -25,6 +25,7 @@ mod dashboards;
 mod dashboards_archive;
 mod dashboards_layout;
 mod data_model_edit;
+mod data_model_pg;
 mod data_model_read;
 mod data_model_sync;
 mod groups;

@@ -10,7 +10,7 @@ use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
 use super::{run, Scope, SyncError};
-use crate::data_model::store::SyncStatusRow;
+use crate::databases::store::SyncStatusRow;
 use crate::state::App;
 
 /// The outcome a waiter (`sync_schema?wait=true`) receives.
@@ -63,6 +63,22 @@ impl Syncs {
             Some(s) if s.follow_up.is_some() => State::Queued,
             Some(_) => State::Running,
         }
+    }
+
+    /// [`Syncs::state`] as the database object writes it.
+    pub fn state_name(&self, db_id: i64) -> &'static str {
+        self.state(db_id).as_str()
+    }
+
+    /// Starts (or queues) a sync of a whole database; for features that reach the scheduler
+    /// through the application state (a database created or reconnected).
+    pub fn sync_database(&self, app: &Arc<App>, db_id: i64) {
+        drop(request(app, db_id, Scope::Database));
+    }
+
+    /// Syncs a whole database and waits for the outcome (a new Sample Database).
+    pub async fn sync_database_and_wait(&self, app: &Arc<App>, db_id: i64) -> Outcome {
+        sync_and_wait(app, db_id, Scope::Database).await
     }
 
     /// Cancels the running sync of a database (it is being deleted).
@@ -195,11 +211,11 @@ async fn set_status(
     change: impl FnOnce(&mut SyncStatusRow),
 ) -> Result<(), SyncError> {
     let mut tx = app.store.begin().await?;
-    let Some(mut s) = tx.dm_sync_status(db_id).await? else {
+    let Some(mut s) = tx.database_sync_status(db_id).await? else {
         return Ok(());
     };
     change(&mut s);
-    tx.dm_sync_status_put(db_id, &s).await?;
+    tx.database_sync_status_put(db_id, &s).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -248,7 +264,7 @@ async fn statuses(
     dbs.sort_by_key(|d| d.id);
     let mut out = Vec::with_capacity(dbs.len());
     for d in dbs {
-        let s = tx.dm_sync_status(d.id).await?.unwrap_or_default();
+        let s = tx.database_sync_status(d.id).await?.unwrap_or_default();
         out.push((d, s));
     }
     Ok(out)
@@ -288,7 +304,7 @@ async fn due_databases(app: &App, interval: u64) -> Result<Vec<i64>, SyncError> 
     let now = app.clock.now().micros();
     let mut due = Vec::new();
     for d in tx.database_list().await? {
-        let s = tx.dm_sync_status(d.id).await?.unwrap_or_default();
+        let s = tx.database_sync_status(d.id).await?.unwrap_or_default();
         let last = s.sync_last_started_at.unwrap_or(0);
         if app.syncs.state(d.id) == State::Idle
             && now - last > (interval as i64).saturating_mul(1_000_000)

@@ -1,0 +1,517 @@
+//! data-model.md §7 scenarios on a PostgreSQL warehouse `W` (11–26, 28, 53, 78), run with both
+//! application databases. The warehouse is a scratch database read through a read-only role.
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::both;
+use crate::queries_pg::{add_pg, Scratch};
+use crate::support::{Auth, TestApp};
+
+const FIXTURE: &str = "
+CREATE SCHEMA shop;
+CREATE TABLE shop.customers (id serial PRIMARY KEY, email text NOT NULL, full_name text,
+  status text, created_at timestamptz DEFAULT now());
+CREATE TABLE shop.orders (id bigserial PRIMARY KEY, customer_id int REFERENCES shop.customers(id),
+  total numeric(10,2), quantity int, placed_on date, payload jsonb);
+CREATE VIEW shop.big_orders AS SELECT * FROM shop.orders WHERE total > 100;
+CREATE MATERIALIZED VIEW shop.daily AS SELECT placed_on, count(*) AS order_count FROM shop.orders GROUP BY 1;
+CREATE TABLE public.misc (x int);
+COMMENT ON TABLE shop.orders IS 'All orders';
+COMMENT ON COLUMN shop.customers.full_name IS 'Full legal name';
+INSERT INTO shop.customers (email, full_name, status)
+  SELECT 'c' || g || '@example.com', 'Name ' || g, (ARRAY['new','active','gone'])[1 + g % 3]
+  FROM generate_series(1, 50) g;
+";
+
+/// The fixture, readable by the warehouse role.
+async fn fixture(s: &Scratch) {
+    s.exec(FIXTURE).await;
+    grant(s).await;
+}
+
+async fn grant(s: &Scratch) {
+    s.exec(&format!(
+        "GRANT USAGE ON SCHEMA shop TO {r}; GRANT SELECT ON ALL TABLES IN SCHEMA shop TO {r}; \
+         GRANT SELECT ON ALL TABLES IN SCHEMA public TO {r};",
+        r = s.role
+    ))
+    .await;
+}
+
+async fn sync(t: &TestApp, admin: &Auth, db: i64) {
+    let r = t
+        .post(
+            &format!("/api/database/{db}/sync_schema?wait=true"),
+            admin,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+}
+
+/// Registers W and waits for its first sync.
+async fn registered(t: &TestApp, admin: &Auth, s: &Scratch) -> i64 {
+    let id = add_pg(t, admin, "W", &s.details).await;
+    sync(t, admin, id).await;
+    id
+}
+
+async fn table_id(t: &TestApp, admin: &Auth, db: i64, schema: &str, name: &str) -> i64 {
+    let all = t.get("/api/table", admin).await.json();
+    all.as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["db_id"] == db && x["schema"] == schema && x["name"] == name)
+        .and_then(|x| x["id"].as_i64())
+        .unwrap_or_else(|| panic!("no table {schema}.{name}"))
+}
+
+async fn fields(t: &TestApp, admin: &Auth, table: i64) -> Vec<Value> {
+    let v = t
+        .get(&format!("/api/table/{table}/query_metadata"), admin)
+        .await
+        .json();
+    v["fields"].as_array().cloned().unwrap_or_default()
+}
+
+fn named<'a>(fields: &'a [Value], name: &str) -> &'a Value {
+    fields
+        .iter()
+        .find(|f| f["name"] == name)
+        .unwrap_or_else(|| panic!("no field {name}"))
+}
+
+both!(data_model_11_to_14_sync_at_creation, |t| async move {
+    let Some(s) = Scratch::create().await else {
+        return;
+    };
+    fixture(&s).await;
+    let admin = t.setup().await;
+    let r = t
+        .post(
+            "/api/database",
+            &admin,
+            json!({"name": "W", "engine": "postgres", "details": s.details}),
+        )
+        .await;
+    r.assert(200);
+    assert_eq!(r.json()["initial_sync_status"], "incomplete");
+    let id = r.json()["id"].as_i64().unwrap();
+    let mut done = Value::Null;
+    for _ in 0..300 {
+        let v = t.get(&format!("/api/database/{id}"), &admin).await.json();
+        if v["initial_sync_status"] == "complete" && v["sync"]["state"] == "idle" {
+            done = v;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(done["sync"]["last_error"], Value::Null, "{done}");
+    assert!(done["sync"]["last_succeeded_at"].is_string(), "{done}");
+    assert_eq!(
+        t.get(&format!("/api/database/{id}/schemas"), &admin)
+            .await
+            .json(),
+        json!(["public", "shop"])
+    );
+    let shop = t
+        .get(&format!("/api/database/{id}/schema/shop"), &admin)
+        .await
+        .json();
+    let names: Vec<&str> = shop
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["display_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Big Orders", "Customers", "Daily", "Orders"]);
+    assert!(shop[0].get("fields").is_none());
+    let all = t.get("/api/table", &admin).await.json();
+    let w: Vec<&Value> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["db_id"] == id)
+        .collect();
+    let w_names: Vec<&str> = w.iter().map(|x| x["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        w_names,
+        ["big_orders", "customers", "daily", "misc", "orders"]
+    );
+    let orders = w.iter().find(|x| x["name"] == "orders").unwrap();
+    assert_eq!(orders["description"], "All orders");
+    assert_eq!(orders["entity_type"], "entity/TransactionTable");
+});
+
+both!(
+    data_model_15_to_18_postgres_types_and_keys,
+    |t| async move {
+        let Some(s) = Scratch::create().await else {
+            return;
+        };
+        fixture(&s).await;
+        s.exec("CREATE SCHEMA secret; CREATE TABLE secret.t (x int);")
+            .await;
+        let admin = t.setup().await;
+        let id = registered(&t, &admin, &s).await;
+        let orders = fields(&t, &admin, table_id(&t, &admin, id, "shop", "orders").await).await;
+        let customers = fields(
+            &t,
+            &admin,
+            table_id(&t, &admin, id, "shop", "customers").await,
+        )
+        .await;
+        let oid = named(&orders, "id");
+        assert_eq!(
+            (oid["database_type"].clone(), oid["base_type"].clone()),
+            (json!("int8"), json!("type/BigInteger"))
+        );
+        assert_eq!(oid["semantic_type"], "type/PK");
+        assert_eq!(
+            (
+                oid["database_is_pk"].clone(),
+                oid["database_is_auto_increment"].clone()
+            ),
+            (json!(true), json!(true))
+        );
+        assert_eq!(named(&orders, "customer_id")["semantic_type"], "type/FK");
+        assert_eq!(
+            named(&orders, "customer_id")["fk_target_field_id"],
+            named(&customers, "id")["id"]
+        );
+        assert_eq!(named(&orders, "total")["database_type"], "numeric");
+        assert_eq!(named(&orders, "total")["base_type"], "type/Decimal");
+        assert_eq!(named(&orders, "quantity")["semantic_type"], "type/Quantity");
+        assert_eq!(named(&orders, "placed_on")["base_type"], "type/Date");
+        let payload = named(&orders, "payload");
+        assert_eq!(
+            (
+                payload["database_type"].clone(),
+                payload["base_type"].clone()
+            ),
+            (json!("jsonb"), json!("type/JSON"))
+        );
+        assert_eq!(
+            (
+                payload["preview_display"].clone(),
+                payload["fingerprint"].clone()
+            ),
+            (json!(false), Value::Null)
+        );
+        let full_name = named(&customers, "full_name");
+        assert_eq!(full_name["description"], "Full legal name");
+        assert_eq!(full_name["semantic_type"], "type/Name");
+        assert_eq!(named(&customers, "email")["semantic_type"], "type/Email");
+        assert_eq!(named(&customers, "email")["database_required"], true);
+        assert_eq!(
+            named(&customers, "status")["semantic_type"],
+            "type/Category"
+        );
+        assert_eq!(named(&customers, "status")["has_field_values"], "list");
+        let created = named(&customers, "created_at");
+        assert_eq!(created["database_type"], "timestamptz");
+        assert_eq!(created["base_type"], "type/DateTimeWithLocalTZ");
+        assert_eq!(created["semantic_type"], "type/CreationTimestamp");
+        assert!(created["database_default"]
+            .as_str()
+            .unwrap()
+            .starts_with("now()"));
+        let view = fields(
+            &t,
+            &admin,
+            table_id(&t, &admin, id, "shop", "big_orders").await,
+        )
+        .await;
+        let order: Vec<&str> = view.iter().map(|f| f["name"].as_str().unwrap()).collect();
+        assert_eq!(
+            order,
+            [
+                "id",
+                "customer_id",
+                "total",
+                "quantity",
+                "placed_on",
+                "payload"
+            ]
+        );
+        assert_eq!(named(&view, "id")["semantic_type"], "type/PK");
+        assert_eq!(named(&view, "customer_id")["semantic_type"], Value::Null);
+        assert_eq!(
+            t.get(&format!("/api/database/{id}/schemas"), &admin)
+                .await
+                .json(),
+            json!(["public", "shop"])
+        );
+    }
+);
+
+both!(
+    data_model_19_to_21_disappearing_and_returning,
+    |t| async move {
+        let Some(s) = Scratch::create().await else {
+            return;
+        };
+        fixture(&s).await;
+        let admin = t.setup().await;
+        let id = registered(&t, &admin, &s).await;
+        let orders_id = table_id(&t, &admin, id, "shop", "orders").await;
+        let quantity = named(&fields(&t, &admin, orders_id).await, "quantity")["id"].clone();
+        s.exec("ALTER TABLE shop.orders DROP COLUMN quantity CASCADE")
+            .await;
+        sync(&t, &admin, id).await;
+        assert_eq!(
+            t.get(&format!("/api/field/{quantity}"), &admin)
+                .await
+                .json()["active"],
+            false
+        );
+        assert!(fields(&t, &admin, orders_id)
+            .await
+            .iter()
+            .all(|f| f["name"] != "quantity"));
+        s.exec("ALTER TABLE shop.orders ADD COLUMN quantity int")
+            .await;
+        grant(&s).await;
+        sync(&t, &admin, id).await;
+        let back = named(&fields(&t, &admin, orders_id).await, "quantity").clone();
+        assert_eq!(
+            (back["id"].clone(), back["active"].clone()),
+            (quantity, json!(true))
+        );
+        let misc = table_id(&t, &admin, id, "public", "misc").await;
+        t.put(
+            &format!("/api/table/{misc}"),
+            &admin,
+            json!({"description": "scratch"}),
+        )
+        .await
+        .assert(200);
+        s.exec("DROP TABLE public.misc").await;
+        sync(&t, &admin, id).await;
+        let gone = t.get(&format!("/api/table/{misc}"), &admin).await.json();
+        assert_eq!(gone["active"], false);
+        assert!(gone["deactivated_at"].is_string());
+        assert_eq!(
+            t.get(&format!("/api/database/{id}/schemas"), &admin)
+                .await
+                .json(),
+            json!(["shop"])
+        );
+        s.exec("CREATE TABLE public.misc (x int)").await;
+        grant(&s).await;
+        sync(&t, &admin, id).await;
+        let again = t.get(&format!("/api/table/{misc}"), &admin).await.json();
+        assert_eq!(
+            (again["active"].clone(), again["description"].clone()),
+            (json!(true), json!("scratch"))
+        );
+    }
+);
+
+both!(data_model_22_to_25_edits_survive_sync, |t| async move {
+    let Some(s) = Scratch::create().await else {
+        return;
+    };
+    fixture(&s).await;
+    let admin = t.setup().await;
+    let id = registered(&t, &admin, &s).await;
+    let customers = fields(
+        &t,
+        &admin,
+        table_id(&t, &admin, id, "shop", "customers").await,
+    )
+    .await;
+    let orders_id = table_id(&t, &admin, id, "shop", "orders").await;
+    let orders = fields(&t, &admin, orders_id).await;
+    let status = named(&customers, "status")["id"].clone();
+    let edit = json!({"semantic_type": null, "description": "Lifecycle", "display_name": "State",
+                      "visibility_type": "details-only"});
+    t.put(&format!("/api/field/{status}"), &admin, edit)
+        .await
+        .assert(200);
+    let total = named(&orders, "total")["id"].clone();
+    t.put(
+        &format!("/api/field/{total}"),
+        &admin,
+        json!({"semantic_type": "type/Price"}),
+    )
+    .await
+    .assert(200);
+    let customer_id = named(&orders, "customer_id")["id"].clone();
+    let email = named(&customers, "email")["id"].clone();
+    t.put(
+        &format!("/api/field/{customer_id}"),
+        &admin,
+        json!({"fk_target_field_id": email}),
+    )
+    .await
+    .assert(200);
+    let quantity = named(&orders, "quantity")["id"].clone();
+    let analysed = t
+        .get(&format!("/api/field/{quantity}"), &admin)
+        .await
+        .json()["last_analyzed"]
+        .clone();
+    // The views depend on the columns whose types change.
+    s.exec("DROP VIEW shop.big_orders; DROP MATERIALIZED VIEW shop.daily")
+        .await;
+    s.exec("ALTER TABLE shop.orders ALTER COLUMN total TYPE float8")
+        .await;
+    s.exec("ALTER TABLE shop.orders ALTER COLUMN quantity TYPE text")
+        .await;
+    t.clock.advance_seconds(2);
+    sync(&t, &admin, id).await;
+    sync(&t, &admin, id).await;
+    let st = t.get(&format!("/api/field/{status}"), &admin).await.json();
+    assert_eq!(st["semantic_type"], Value::Null);
+    assert_eq!(st["description"], "Lifecycle");
+    assert_eq!(st["display_name"], "State");
+    assert_eq!(st["visibility_type"], "details-only");
+    let tt = t.get(&format!("/api/field/{total}"), &admin).await.json();
+    assert_eq!(
+        (tt["database_type"].clone(), tt["base_type"].clone()),
+        (json!("float8"), json!("type/Float"))
+    );
+    assert_eq!(tt["semantic_type"], "type/Price");
+    let q = t
+        .get(&format!("/api/field/{quantity}"), &admin)
+        .await
+        .json();
+    assert_eq!(q["base_type"], "type/Text");
+    assert_eq!(q["semantic_type"], Value::Null);
+    assert!(q["last_analyzed"].as_str() > analysed.as_str(), "{q}");
+    assert_eq!(
+        t.get(&format!("/api/field/{customer_id}"), &admin)
+            .await
+            .json()["fk_target_field_id"],
+        email
+    );
+});
+
+both!(data_model_26_sync_state_and_new_tables, |t| async move {
+    let Some(s) = Scratch::create().await else {
+        return;
+    };
+    fixture(&s).await;
+    let admin = t.setup().await;
+    let id = registered(&t, &admin, &s).await;
+    s.exec(
+        "CREATE TABLE shop.items (id int PRIMARY KEY, order_id bigint REFERENCES shop.orders(id))",
+    )
+    .await;
+    grant(&s).await;
+    t.post(
+        &format!("/api/database/{id}/sync_schema"),
+        &admin,
+        json!({}),
+    )
+    .await
+    .assert(200);
+    let state = t.get(&format!("/api/database/{id}"), &admin).await.json()["sync"]["state"].clone();
+    assert!(
+        state == "running" || state == "queued" || state == "idle",
+        "{state}"
+    );
+    for _ in 0..300 {
+        if t.get(&format!("/api/database/{id}"), &admin).await.json()["sync"]["state"] == "idle" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let items = fields(&t, &admin, table_id(&t, &admin, id, "shop", "items").await).await;
+    assert_eq!(named(&items, "order_id")["semantic_type"], "type/FK");
+});
+
+both!(data_model_28_unreachable_warehouse, |t| async move {
+    let Some(s) = Scratch::create().await else {
+        return;
+    };
+    fixture(&s).await;
+    let admin = t.setup().await;
+    let id = registered(&t, &admin, &s).await;
+    let before = t
+        .get(&format!("/api/database/{id}/metadata"), &admin)
+        .await
+        .json();
+    s.exec(&format!("ALTER ROLE {} NOLOGIN", s.role)).await;
+    t.app.warehouses.forget(id);
+    let r = t
+        .post(
+            &format!("/api/database/{id}/sync_schema"),
+            &admin,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert!(r.content_type().starts_with("text/plain"));
+    assert!(!r.text.is_empty());
+    assert_eq!(
+        t.get(&format!("/api/database/{id}/metadata"), &admin)
+            .await
+            .json()["tables"],
+        before["tables"]
+    );
+});
+
+both!(data_model_53_rescan_values, |t| async move {
+    let Some(s) = Scratch::create().await else {
+        return;
+    };
+    fixture(&s).await;
+    let admin = t.setup().await;
+    let id = registered(&t, &admin, &s).await;
+    let customers = fields(
+        &t,
+        &admin,
+        table_id(&t, &admin, id, "shop", "customers").await,
+    )
+    .await;
+    let status = named(&customers, "status")["id"].clone();
+    s.exec("UPDATE shop.customers SET status = 'vip' WHERE id = 1")
+        .await;
+    let r = t
+        .post(
+            &format!("/api/database/{id}/rescan_values"),
+            &admin,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.json(), json!({"status": "ok"}));
+    let want = json!([["active"], ["gone"], ["new"], ["vip"]]);
+    let mut last = Value::Null;
+    for _ in 0..100 {
+        last = t
+            .get(&format!("/api/field/{status}/values"), &admin)
+            .await
+            .json()["values"]
+            .clone();
+        if last == want {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(last, want);
+});
+
+both!(data_model_78_delete_a_database, |t| async move {
+    let Some(s) = Scratch::create().await else {
+        return;
+    };
+    fixture(&s).await;
+    let admin = t.setup().await;
+    let id = registered(&t, &admin, &s).await;
+    t.post(
+        &format!("/api/database/{id}/sync_schema"),
+        &admin,
+        json!({}),
+    )
+    .await
+    .assert(200);
+    t.delete(&format!("/api/database/{id}"), &admin)
+        .await
+        .assert(204);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let all = t.get("/api/table", &admin).await.json();
+    assert!(all.as_array().unwrap().iter().all(|x| x["db_id"] != id));
+});
