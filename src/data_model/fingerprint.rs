@@ -36,12 +36,29 @@ pub struct TextStats {
     pub average_length: f64,
 }
 
-/// The sample's distinct values are kept as their JSON text, so `1` and `1.0` stay apart as
-/// the warehouse returned them.
-fn key(cell: &Cell) -> Vec<u8> {
-    let mut out = Vec::new();
-    cell.write_json(&mut out);
-    out
+/// A value as a distinct-count key, borrowed where possible; `1` and `1.0` stay apart as the
+/// warehouse returned them.
+#[derive(Hash, PartialEq, Eq)]
+enum Key<'a> {
+    Bool(bool),
+    Int(i64),
+    Float(u64),
+    Text(&'a str),
+    Json(Vec<u8>),
+}
+
+fn key(cell: &Cell) -> Key<'_> {
+    match cell {
+        Cell::Bool(b) => Key::Bool(*b),
+        Cell::Int(i) => Key::Int(*i),
+        Cell::Float(f) => Key::Float(f.to_bits()),
+        Cell::Decimal(d) | Cell::Text(d) => Key::Text(d),
+        other => {
+            let mut out = Vec::new();
+            other.write_json(&mut out);
+            Key::Json(out)
+        }
+    }
 }
 
 fn number(cell: &Cell) -> Option<f64> {
@@ -61,10 +78,14 @@ fn text(cell: &Cell) -> Option<&str> {
 }
 
 /// Computes the fingerprint of a column of `base` type from its sampled values.
-pub fn compute(base: &str, values: &[Cell]) -> Fingerprint {
+pub fn compute(base: &str, values: &[&Cell]) -> Fingerprint {
     let total = values.len();
-    let non_null: Vec<&Cell> = values.iter().filter(|c| !matches!(c, Cell::Null)).collect();
-    let distinct: HashSet<Vec<u8>> = non_null.iter().map(|c| key(c)).collect();
+    let non_null: Vec<&Cell> = values
+        .iter()
+        .copied()
+        .filter(|c| !matches!(c, Cell::Null))
+        .collect();
+    let distinct: HashSet<Key<'_>> = non_null.iter().map(|c| key(c)).collect();
     let nil_fraction = if total == 0 {
         1.0
     } else {
@@ -99,17 +120,21 @@ fn number_stats(values: &[&Cell]) -> Option<NumberStats> {
 }
 
 /// Instants compare as instants (offsets may differ across a DST change); other values as text.
-fn temporal_key(s: &str) -> (i64, String) {
+fn temporal_key(s: &str) -> (i64, &str) {
     match chrono::DateTime::parse_from_rfc3339(s) {
-        Ok(t) => (t.timestamp_micros(), String::new()),
-        Err(_) => (i64::MIN, s.to_string()),
+        Ok(t) => (t.timestamp_micros(), ""),
+        Err(_) => (i64::MIN, s),
     }
 }
 
 fn temporal_range(values: &[&Cell]) -> Option<(String, String)> {
-    let texts: Vec<&str> = values.iter().filter_map(|c| text(c)).collect();
-    let earliest = texts.iter().min_by_key(|s| temporal_key(s))?;
-    let latest = texts.iter().max_by_key(|s| temporal_key(s))?;
+    let keyed: Vec<((i64, &str), &str)> = values
+        .iter()
+        .filter_map(|c| text(c))
+        .map(|s| (temporal_key(s), s))
+        .collect();
+    let earliest = keyed.iter().min_by(|a, b| a.0.cmp(&b.0))?.1;
+    let latest = keyed.iter().max_by(|a, b| a.0.cmp(&b.0))?.1;
     Some((earliest.to_string(), latest.to_string()))
 }
 
@@ -273,6 +298,10 @@ mod tests {
 
     fn texts(v: &[&str]) -> Vec<Cell> {
         v.iter().map(|s| Cell::Text(s.to_string())).collect()
+    }
+
+    fn refs(v: &[Cell]) -> Vec<&Cell> {
+        v.iter().collect()
     }
 
     #[test]

@@ -212,21 +212,21 @@ async fn sample(
         columns.join(", "),
         relation_sql(&rel.schema, &rel.name)
     );
+    let started = std::time::Instant::now();
     let rows = runner
         .rows_capped(&sql, SAMPLE_ROWS)
         .await
         .map_err(|e| SyncError(e.message))?;
+    let fetched = started.elapsed().as_millis();
     let mut out = HashMap::new();
     let mut seen = HashSet::new();
     for (i, f) in analysable.iter().enumerate() {
         if !seen.insert(f.id) {
             continue;
         }
-        let values: Vec<Cell> = rows
-            .iter()
-            .map(|r| r.get(i).cloned().unwrap_or(Cell::Null))
-            .collect();
+        let values: Vec<&Cell> = rows.iter().map(|r| r.get(i).unwrap_or(&Cell::Null)).collect();
         out.insert(f.id, fingerprint::compute(&f.base_type, &values));
     }
+    tracing::debug!(table = %rel.name, fetch_ms = fetched, total_ms = started.elapsed().as_millis(), "sample");
     Ok(out)
 }

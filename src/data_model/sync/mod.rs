@@ -167,10 +167,15 @@ pub async fn run(
         Dialect::Postgres => discover::postgres(&runner).await,
     }
     .map_err(|e| SyncError(e.message))?;
+    let t0 = std::time::Instant::now();
     let mut counts = Counts::default();
     let applied = apply::apply(app, db.id, &discovered, scope, &mut counts).await?;
+    let t1 = t0.elapsed().as_millis();
     analyze::analyze(app, &runner, db.id, &applied).await?;
+    let t2 = t0.elapsed().as_millis();
     values::refresh_tables(app, &runner, &applied.table_ids).await?;
+    let t3 = t0.elapsed().as_millis();
     apply::finish(app, &applied).await?;
+    tracing::debug!(db_id = db.id, apply_ms = t1, analyze_ms = t2 - t1, values_ms = t3 - t2, "sync phases");
     Ok(counts)
 }
