@@ -224,7 +224,10 @@ async fn sample(
         if !seen.insert(f.id) {
             continue;
         }
-        let values: Vec<&Cell> = rows.iter().map(|r| r.get(i).unwrap_or(&Cell::Null)).collect();
+        let values: Vec<&Cell> = rows
+            .iter()
+            .map(|r| r.get(i).unwrap_or(&Cell::Null))
+            .collect();
         out.insert(f.id, fingerprint::compute(&f.base_type, &values));
     }
     tracing::debug!(table = %rel.name, fetch_ms = fetched, total_ms = started.elapsed().as_millis(), "sample");

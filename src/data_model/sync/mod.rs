@@ -176,6 +176,12 @@ pub async fn run(
     values::refresh_tables(app, &runner, &applied.table_ids).await?;
     let t3 = t0.elapsed().as_millis();
     apply::finish(app, &applied).await?;
-    tracing::debug!(db_id = db.id, apply_ms = t1, analyze_ms = t2 - t1, values_ms = t3 - t2, "sync phases");
+    tracing::debug!(
+        db_id = db.id,
+        apply_ms = t1,
+        analyze_ms = t2 - t1,
+        values_ms = t3 - t2,
+        "sync phases"
+    );
     Ok(counts)
 }
