@@ -308,7 +308,7 @@ mod tests {
     fn categories_of_text() {
         let fp = compute(
             "type/Text",
-            &texts(&["Gizmo", "Widget", "Gizmo", "Gadget", "Doohickey"]),
+            &refs(&texts(&["Gizmo", "Widget", "Gizmo", "Gadget", "Doohickey"])),
         );
         assert_eq!(fp.distinct_count, 4);
         assert_eq!(fp.nil_fraction, 0.0);
@@ -329,12 +329,12 @@ mod tests {
     fn numbers_and_nulls() {
         let fp = compute(
             "type/Decimal",
-            &[
+            &refs(&[
                 Cell::Int(10),
                 Cell::Null,
                 Cell::Decimal("99.50".into()),
                 Cell::Float(55.0),
-            ],
+            ]),
         );
         assert_eq!(fp.nil_fraction, 0.25);
         let n = fp.number.unwrap();
@@ -362,11 +362,11 @@ mod tests {
     fn temporal_range_compares_instants() {
         let fp = compute(
             "type/DateTimeWithLocalTZ",
-            &texts(&[
+            &refs(&texts(&[
                 "2023-03-26T01:30:00+01:00",
                 "2023-03-26T01:10:00Z",
                 "2022-01-01T00:00:00Z",
-            ]),
+            ])),
         );
         assert_eq!(
             fp.temporal,

@@ -13,6 +13,7 @@ pub mod input;
 pub mod order;
 pub mod perms;
 pub mod read;
+pub mod rehumanize;
 pub mod store;
 pub mod sync;
 pub mod types;

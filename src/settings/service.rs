@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 use super::instance::{self, Def};
 use crate::auth::Principal;
 use crate::config::{METABASE_TAG, VERSION};
+use crate::data_model::rehumanize::rehumanize;
 use crate::error::{ApiError, ApiResult, Kind};
 use crate::state::App;
 use crate::store::Tx;
@@ -72,11 +73,19 @@ pub async fn put(app: &App, caller: &Principal, writes: &[(String, Value)]) -> A
     }
     let mut tx = app.store.begin().await?;
     for (k, text) in &checked {
+        if *k == HUMANIZATION {
+            let old = tx.setting_get(k).await?;
+            let now = app.clock.now().micros();
+            rehumanize(tx.as_mut(), old.as_deref(), text.as_deref(), now).await?;
+        }
         tx.setting_set(k, text.as_deref()).await?;
     }
     tx.commit().await?;
     Ok(())
 }
+
+/// Display names of tables and fields follow it (data-model.md §1.4).
+const HUMANIZATION: &str = "humanization-strategy";
 
 /// `GET /api/session/properties`: public settings, plus `admin-email` for authenticated
 /// callers. Shared with the web UI, which embeds them in its setup page.

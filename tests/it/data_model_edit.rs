@@ -20,7 +20,35 @@ fn names(fields: &Value) -> Vec<String> {
         .collect()
 }
 
-both!(data_model_9_10_humanization_strategy, |t| async move {
+both!(data_model_9_humanization_strategy_renames, |t| async move {
+    let admin = t.setup().await;
+    t.put(
+        "/api/setting/humanization-strategy",
+        &admin,
+        json!({"value": "none"}),
+    )
+    .await
+    .assert(204);
+    assert_eq!(
+        t.get("/api/table/1", &admin).await.json()["display_name"],
+        "ORDERS"
+    );
+    assert_eq!(field(&t, &admin, 2).await["display_name"], "USER_ID");
+    t.put(
+        "/api/setting/humanization-strategy",
+        &admin,
+        json!({"value": "simple"}),
+    )
+    .await
+    .assert(204);
+    assert_eq!(
+        t.get("/api/table/1", &admin).await.json()["display_name"],
+        "Orders"
+    );
+    assert_eq!(field(&t, &admin, 2).await["display_name"], "User ID");
+});
+
+both!(data_model_10_edited_names_stay, |t| async move {
     let admin = t.setup().await;
     t.put("/api/field/2", &admin, json!({"display_name": "Buyer"}))
         .await
