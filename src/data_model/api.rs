@@ -13,6 +13,7 @@ use super::field_values;
 use super::input::{self, FieldPatch, TablePatch};
 use super::read::{self, FieldFilter};
 use super::sync::Scope;
+use super::virtual_table;
 use crate::error::validation::ValidationErrors;
 use crate::error::ApiResult;
 use crate::http::auth::Caller;
@@ -26,6 +27,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/table/{id}", get(get_table).put(put_table))
         .route("/api/table/{id}/query_metadata", get(query_metadata))
         .route("/api/table/{id}/fks", get(fks))
+        .route(
+            "/api/table/card__{id}/query_metadata",
+            get(card_query_metadata),
+        )
+        .route("/api/table/card__{id}/fks", get(card_fks))
         .route("/api/table/{id}/fields/order", put(put_field_order))
         .route("/api/table/{id}/sync_schema", post(sync_table))
         .route("/api/table/{id}/rescan_values", post(rescan_table))
@@ -315,4 +321,17 @@ async fn field_summary(
     Id(id): Id,
 ) -> ApiResult<impl IntoResponse> {
     Ok(ApiJson(field_values::summary(&app, &c, id).await?))
+}
+
+async fn card_query_metadata(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    Id(id): Id,
+) -> ApiResult<impl IntoResponse> {
+    Ok(ApiJson(virtual_table::query_metadata(&app, &c, id).await?))
+}
+
+/// `[]` for any card (§5.14).
+async fn card_fks(Caller(_): Caller, Id(_): Id) -> ApiResult<impl IntoResponse> {
+    Ok(ApiJson(json!([])))
 }

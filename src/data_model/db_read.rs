@@ -3,7 +3,7 @@
 use serde_json::{json, Value};
 
 use super::perms::Perms;
-use super::read::{db_object, field_entry, FieldFilter};
+use super::read::{db_object, listed_fields, FieldFilter};
 use super::store::TableRow;
 use super::view;
 use crate::auth::Principal;
@@ -69,15 +69,8 @@ pub async fn metadata(
     for t in &tables {
         let mut m = view::table(t);
         if !skip_fields {
-            let mut all = tx.dm_fields(t.id).await?;
-            view::sort_fields(&mut all);
-            let mut fields = Vec::new();
-            for f in all.iter().filter(|f| filter.admits(f)) {
-                fields.push(Value::Object(
-                    field_entry(tx.as_mut(), &perms, f, &all).await?,
-                ));
-            }
-            m.insert("fields".into(), Value::Array(fields));
+            let fields = listed_fields(tx.as_mut(), &perms, t.id, filter).await?;
+            m.insert("fields".into(), fields);
         }
         m.insert("segments".into(), json!([]));
         m.insert("metrics".into(), json!([]));

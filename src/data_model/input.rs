@@ -178,36 +178,29 @@ pub struct FieldPatch {
     pub nfc_path: Option<Option<String>>,
 }
 
-fn semantic(errs: &mut ValidationErrors, body: &Map<String, Value>) -> Option<Option<String>> {
-    match given(body, "semantic_type")? {
+/// A value that `valid` accepts; `Some(None)` for `null`.
+fn member(
+    errs: &mut ValidationErrors,
+    body: &Map<String, Value>,
+    key: &'static str,
+    valid: fn(&str) -> bool,
+    message: &str,
+) -> Option<Option<String>> {
+    match given(body, key)? {
         Value::Null => Some(None),
-        Value::String(s) if types::SEMANTIC_TYPES.contains(&s.as_str()) => Some(Some(s.clone())),
+        Value::String(s) if valid(s) => Some(Some(s.clone())),
         other => {
-            refuse(
-                errs,
-                "semantic_type",
-                "value must be a valid field semantic or relation type (keyword or string).",
-                other,
-            );
+            refuse(errs, key, message, other);
             None
         }
     }
 }
 
-fn coercion(errs: &mut ValidationErrors, body: &Map<String, Value>) -> Option<Option<String>> {
-    match given(body, "coercion_strategy")? {
-        Value::Null => Some(None),
-        Value::String(s) if types::is_coercion(s) => Some(Some(s.clone())),
-        other => {
-            refuse(
-                errs,
-                "coercion_strategy",
-                "value must be a valid coercion strategy (keyword or string).",
-                other,
-            );
-            None
-        }
-    }
+const SEMANTIC: &str = "value must be a valid field semantic or relation type (keyword or string).";
+const COERCION: &str = "value must be a valid coercion strategy (keyword or string).";
+
+fn is_semantic(s: &str) -> bool {
+    types::SEMANTIC_TYPES.contains(&s)
 }
 
 fn fk_target(errs: &mut ValidationErrors, body: &Map<String, Value>) -> Option<Option<i64>> {
@@ -261,9 +254,15 @@ impl FieldPatch {
             description: text(&mut errs, body, "description", false),
             caveats: text(&mut errs, body, "caveats", false),
             points_of_interest: text(&mut errs, body, "points_of_interest", false),
-            semantic_type: semantic(&mut errs, body),
+            semantic_type: member(&mut errs, body, "semantic_type", is_semantic, SEMANTIC),
             fk_target_field_id: fk_target(&mut errs, body),
-            coercion_strategy: coercion(&mut errs, body),
+            coercion_strategy: member(
+                &mut errs,
+                body,
+                "coercion_strategy",
+                types::is_coercion,
+                COERCION,
+            ),
             visibility_type: one_of(
                 &mut errs,
                 body,

@@ -18,3 +18,4 @@ pub mod store;
 pub mod sync;
 pub mod types;
 pub mod view;
+pub mod virtual_table;

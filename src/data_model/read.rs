@@ -115,6 +115,22 @@ pub async fn get_table(app: &App, caller: &Principal, id: i64, editable: bool) -
     Ok(Value::Object(m))
 }
 
+/// A table's fields as `query_metadata` and `metadata` list them: in display order, filtered.
+pub async fn listed_fields(
+    tx: &mut dyn Tx,
+    perms: &Perms,
+    table_id: i64,
+    filter: FieldFilter,
+) -> ApiResult<Value> {
+    let mut all = tx.dm_fields(table_id).await?;
+    view::sort_fields(&mut all);
+    let mut fields = Vec::new();
+    for f in all.iter().filter(|f| filter.admits(f)) {
+        fields.push(Value::Object(field_entry(tx, perms, f, &all).await?));
+    }
+    Ok(Value::Array(fields))
+}
+
 /// A field as `query_metadata` and `metadata` list it: `target`, `dimensions`, `name_field`.
 pub async fn field_entry(
     tx: &mut dyn Tx,
@@ -163,20 +179,13 @@ pub async fn query_metadata(
     let perms = Perms::load(tx.as_mut(), caller, &[t.db_id]).await?;
     perms.require_read_or_manage(&t, editable)?;
     let d = database_row(tx.as_mut(), t.db_id).await?;
-    let mut all = tx.dm_fields(t.id).await?;
-    view::sort_fields(&mut all);
-    let mut fields = Vec::new();
-    for f in all.iter().filter(|f| filter.admits(f)) {
-        fields.push(Value::Object(
-            field_entry(tx.as_mut(), &perms, f, &all).await?,
-        ));
-    }
+    let fields = listed_fields(tx.as_mut(), &perms, t.id, filter).await?;
     let mut m = view::table(&t);
     m.insert(
         "db".into(),
         db_object(app, tx.as_mut(), &d, caller, &perms, false).await?,
     );
-    m.insert("fields".into(), Value::Array(fields));
+    m.insert("fields".into(), fields);
     m.insert("segments".into(), json!([]));
     m.insert("metrics".into(), json!([]));
     Ok(Value::Object(m))

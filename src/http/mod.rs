@@ -66,16 +66,8 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
                 .map(|m| m.trim().eq_ignore_ascii_case("application/json"))
                 .unwrap_or(false),
         };
-        let declared = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        if declared.is_some_and(|n| n > DRAIN_LIMIT) {
-            return Err(too_large_error());
-        }
-        let body = read_limited(req.into_body()).await?;
         let _ = state;
+        let body = read_body(req).await?;
         if !is_json {
             return Ok(JsonBody(Map::new()));
         }
@@ -91,15 +83,7 @@ impl<S: Send + Sync> FromRequest<S> for JsonAny {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
-        let declared = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        if declared.is_some_and(|n| n > DRAIN_LIMIT) {
-            return Err(too_large_error());
-        }
-        let body = read_limited(req.into_body()).await?;
+        let body = read_body(req).await?;
         if body.iter().all(|b| b.is_ascii_whitespace()) {
             return Ok(JsonAny(Value::Null));
         }
@@ -113,6 +97,19 @@ impl<S: Send + Sync> FromRequest<S> for JsonAny {
 /// still sending reliably receives the 413 rather than a reset connection. Larger declared
 /// bodies are refused without reading them.
 const DRAIN_LIMIT: usize = 4 * MAX_JSON_BODY;
+
+/// The body of a request, refused at once when it declares more than [`DRAIN_LIMIT`] bytes.
+async fn read_body(req: Request) -> Result<Bytes, ApiError> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > DRAIN_LIMIT) {
+        return Err(too_large_error());
+    }
+    read_limited(req.into_body()).await
+}
 
 /// Reads at most [`MAX_JSON_BODY`] bytes, discarding (and counting) the rest up to
 /// [`DRAIN_LIMIT`].

@@ -339,3 +339,70 @@ both!(data_model_73_to_76_robustness, |t| async move {
         .await
         .assert_text(404, "Not found.");
 });
+
+both!(data_model_65_66_virtual_tables_of_cards, |t| async move {
+    use crate::collections_graph::{create as collection, set as set_collections};
+    let admin = t.setup().await;
+    let (_, _, alice) = group_with_alice(&t, &admin).await;
+    let a = collection(&t, &admin, "A", None).await;
+    let metadata = json!([
+        {"name": "ID", "display_name": "ID", "base_type": "type/Integer", "semantic_type": "type/PK"},
+        {"name": "CATEGORY", "display_name": "Category", "base_type": "type/Text"}
+    ]);
+    let r = t
+        .post(
+            "/api/card",
+            &admin,
+            json!({"name": "C", "display": "table", "visualization_settings": {},
+            "collection_id": a, "result_metadata": metadata,
+            "dataset_query": {"database": 1, "type": "native",
+                              "native": {"query": "SELECT ID, CATEGORY FROM PRODUCTS"}}}),
+        )
+        .await;
+    r.assert(200);
+    let c = r.json()["id"].as_i64().unwrap();
+    let v = t
+        .get(&format!("/api/table/card__{c}/query_metadata"), &admin)
+        .await;
+    v.assert(200);
+    let v = v.json();
+    assert_eq!(v["id"], format!("card__{c}"));
+    assert_eq!(v["schema"], "A");
+    assert_eq!(v["db_id"], 1);
+    let fields = v["fields"].as_array().unwrap();
+    assert_eq!(fields.len(), 2);
+    assert!(fields.iter().all(|f| f["table_id"] == format!("card__{c}")));
+    assert_eq!(fields[0]["semantic_type"], Value::Null);
+    assert_eq!(
+        fields[0]["id"],
+        json!(["field", "ID", {"base-type": "type/Integer"}])
+    );
+    set_collections(&t, &admin, json!({"1": {a.to_string(): "none"}})).await;
+    t.get(&format!("/api/table/card__{c}/query_metadata"), &alice)
+        .await
+        .assert(403);
+    t.get("/api/table/card__999999/query_metadata", &admin)
+        .await
+        .assert_text(404, "Not found.");
+    t.get("/api/table/card__abc/query_metadata", &admin)
+        .await
+        .assert(404);
+    assert_eq!(
+        t.get(&format!("/api/table/card__{c}/fks"), &admin)
+            .await
+            .json(),
+        json!([])
+    );
+    let r = t
+        .post("/api/card", &admin, json!({"name": "Broken", "display": "table", "visualization_settings": {},
+            "dataset_query": {"database": 1, "type": "native", "native": {"query": "SELECT * FROM nope"}}}))
+        .await;
+    r.assert(200);
+    let broken = r.json()["id"].as_i64().unwrap();
+    let v = t
+        .get(&format!("/api/table/card__{broken}/query_metadata"), &admin)
+        .await
+        .json();
+    assert_eq!(v["schema"], "Everything else");
+    assert_eq!(v["fields"], json!([]));
+});
