@@ -101,6 +101,13 @@ impl Store for SpyStore {
     async fn try_import_lock(&self) -> StoreResult<Option<crate::store::import_lock::ImportLock>> {
         self.inner("try_import_lock").try_import_lock().await
     }
+    async fn sync_lock(
+        &self,
+        db_id: i64,
+        wait: std::time::Duration,
+    ) -> StoreResult<Option<crate::store::import_lock::ImportLock>> {
+        self.inner("sync_lock").sync_lock(db_id, wait).await
+    }
     async fn close(&self) {
         if let Some(s) = &self.inner {
             s.close().await;

@@ -124,3 +124,55 @@ impl HeldLock for PgLock {
         }
     }
 }
+
+/// Class of the PostgreSQL advisory locks that keep one sync per warehouse database across
+/// instances (`pg_advisory_lock(class, database id)`; data-model.md §2.10).
+pub const PG_SYNC_LOCK_CLASS: i32 = 0x7379_6e63;
+
+/// A session-level advisory lock on a connection of its own; closing the connection releases it,
+/// so a crashed holder releases it too.
+pub struct PgSessionLock(Option<sqlx::PgConnection>);
+
+impl PgSessionLock {
+    /// Waits up to `wait` for the sync lock of `db_id`; `None` when another instance kept it.
+    pub async fn acquire_sync(
+        opts: &sqlx::postgres::PgConnectOptions,
+        db_id: i64,
+        wait: std::time::Duration,
+    ) -> Result<Option<PgSessionLock>, sqlx::Error> {
+        use sqlx::ConnectOptions;
+        let mut conn = opts.connect().await?;
+        let object = i32::try_from(db_id).unwrap_or(i32::MAX);
+        let locked = tokio::time::timeout(
+            wait,
+            sqlx::query("SELECT pg_advisory_lock($1, $2)")
+                .bind(PG_SYNC_LOCK_CLASS)
+                .bind(object)
+                .execute(&mut conn),
+        )
+        .await;
+        match locked {
+            Ok(Ok(_)) => Ok(Some(PgSessionLock(Some(conn)))),
+            Ok(Err(e)) => Err(e),
+            // Dropping the connection abandons the wait.
+            Err(_) => Ok(None),
+        }
+    }
+}
+
+#[async_trait]
+impl HeldLock for PgSessionLock {
+    async fn release(mut self: Box<Self>) {
+        if let Some(conn) = self.0.take() {
+            let _ = sqlx::Connection::close(conn).await;
+        }
+    }
+}
+
+/// No lock: one server per SQLite file, and syncs in one process are already serialised.
+pub struct NoLock;
+
+#[async_trait]
+impl HeldLock for NoLock {
+    async fn release(self: Box<Self>) {}
+}

@@ -151,6 +151,13 @@ pub trait Store: Send + Sync + 'static {
     /// The one-import-at-a-time lock (serialization.md §5.6), across processes
     /// ([`import_lock`]): `None` while another import holds it.
     async fn try_import_lock(&self) -> StoreResult<Option<import_lock::ImportLock>>;
+    /// The lock that keeps one sync of a warehouse database at a time across instances
+    /// (data-model.md §2.10), waited for up to `wait`: `None` when another instance kept it.
+    async fn sync_lock(
+        &self,
+        db_id: i64,
+        wait: std::time::Duration,
+    ) -> StoreResult<Option<import_lock::ImportLock>>;
     async fn close(&self);
 }
 

@@ -180,6 +180,12 @@ impl Store for PgStore {
         Ok(lock.map(|l| ImportLock::new(Box::new(l))))
     }
 
+    async fn sync_lock(&self, db_id: i64, wait: Duration) -> StoreResult<Option<ImportLock>> {
+        let opts = self.pool.connect_options();
+        let lock = super::import_lock::PgSessionLock::acquire_sync(&opts, db_id, wait).await?;
+        Ok(lock.map(|l| ImportLock::new(Box::new(l))))
+    }
+
     async fn close(&self) {
         self.pool.close().await;
     }

@@ -173,6 +173,14 @@ impl Store for SqliteStore {
         Ok(lock.map(|l| ImportLock::new(Box::new(l))))
     }
 
+    async fn sync_lock(
+        &self,
+        _db_id: i64,
+        _wait: std::time::Duration,
+    ) -> StoreResult<Option<ImportLock>> {
+        Ok(Some(ImportLock::new(Box::new(super::import_lock::NoLock))))
+    }
+
     async fn close(&self) {
         self.pool.close().await;
     }

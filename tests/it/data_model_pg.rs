@@ -515,3 +515,73 @@ both!(data_model_78_delete_a_database, |t| async move {
     let all = t.get("/api/table", &admin).await.json();
     assert!(all.as_array().unwrap().iter().all(|x| x["db_id"] != id));
 });
+
+both!(
+    data_model_27_requests_merge_into_one_follow_up,
+    |t| async move {
+        let Some(s) = Scratch::create().await else {
+            return;
+        };
+        fixture(&s).await;
+        let admin = t.setup().await;
+        let id = registered(&t, &admin, &s).await;
+        let before = t.app.syncs.started();
+        let mut answers = Vec::new();
+        for _ in 0..5 {
+            answers.push(
+                t.post(
+                    &format!("/api/database/{id}/sync_schema"),
+                    &admin,
+                    json!({}),
+                )
+                .await,
+            );
+        }
+        for r in &answers {
+            assert_eq!(r.json(), json!({"status": "ok"}));
+        }
+        for _ in 0..300 {
+            if t.get(&format!("/api/database/{id}"), &admin).await.json()["sync"]["state"] == "idle"
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let started = t.app.syncs.started() - before;
+        assert!((1..=2).contains(&started), "{started} syncs started");
+    }
+);
+
+both!(
+    data_model_sync_waits_for_another_instance,
+    config = |c: &mut ferrobase::config::Config| c.query_timeout_secs = 2,
+    |t| async move {
+        let Some(s) = Scratch::create().await else {
+            return;
+        };
+        fixture(&s).await;
+        let admin = t.setup().await;
+        let id = registered(&t, &admin, &s).await;
+        if t.backend == crate::support::Backend::Sqlite {
+            return; // One server per SQLite file: there is no other instance.
+        }
+        // Another instance's sync of W, as the advisory lock it holds.
+        let held = t
+            .app
+            .store
+            .sync_lock(id, Duration::from_secs(1))
+            .await
+            .unwrap()
+            .unwrap();
+        let r = t
+            .post(
+                &format!("/api/database/{id}/sync_schema?wait=true"),
+                &admin,
+                json!({}),
+            )
+            .await;
+        assert_eq!(r.status, 422, "{}", r.text);
+        held.release().await;
+        sync(&t, &admin, id).await;
+    }
+);

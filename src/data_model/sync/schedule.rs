@@ -28,6 +28,8 @@ struct DbSync {
 #[derive(Default)]
 pub struct Syncs {
     running: Mutex<HashMap<i64, DbSync>>,
+    /// Syncs started by this process (for diagnostics and tests).
+    started: std::sync::atomic::AtomicU64,
 }
 
 /// `idle`, `queued` or `running` (the `sync.state` of §2.10).
@@ -63,6 +65,11 @@ impl Syncs {
             Some(s) if s.follow_up.is_some() => State::Queued,
             Some(_) => State::Running,
         }
+    }
+
+    /// How many syncs this process has started.
+    pub fn started(&self) -> u64 {
+        self.started.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// [`Syncs::state`] as the database object writes it.
@@ -155,12 +162,23 @@ async fn once(app: &Arc<App>, db_id: i64, scope: &Scope, cancel: CancellationTok
         Ok(None) => return Err("The database no longer exists.".into()),
         Err(e) => return Err(e.0),
     };
+    // One sync per database across instances: wait for another instance's to end.
+    let wait = Duration::from_secs(app.config.query_timeout_secs);
+    let lock = match app.store.sync_lock(db_id, wait).await {
+        Ok(Some(lock)) => lock,
+        Ok(None) => return Err("Another instance kept this database's sync running.".into()),
+        Err(e) => return Err(SyncError::from(e).0),
+    };
+    app.syncs
+        .started
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let _ = set_status(app, db_id, |s| {
         s.sync_state = "running".into();
         s.sync_last_started_at = Some(app.clock.now().micros());
     })
     .await;
     let result = run(app, &db, scope, cancel).await;
+    lock.release().await;
     let now = app.clock.now().micros();
     let error = result.as_ref().err().map(|e| e.0.clone());
     let _ = set_status(app, db_id, |s| {
