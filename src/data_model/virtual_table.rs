@@ -57,7 +57,7 @@ fn fields(card: &CardRow, table_id: &str) -> Vec<Value> {
 
 fn field(mut m: Map<String, Value>, table_id: &str, is_model: bool) -> Value {
     let numeric_id = m.get("id").is_some_and(Value::is_i64);
-    if !m.get("id").is_some_and(|id| !id.is_null()) {
+    if m.get("id").is_none_or(Value::is_null) {
         let name = m.get("name").cloned().unwrap_or(Value::Null);
         let base = m
             .get("base_type")
