@@ -585,3 +585,44 @@ both!(
         sync(&t, &admin, id).await;
     }
 );
+
+both!(
+    data_model_29_periodic_sync_records_its_failure,
+    config = |c: &mut ferrobase::config::Config| c.sync_interval_secs = 60,
+    |t| async move {
+        let Some(s) = Scratch::create().await else {
+            return;
+        };
+        fixture(&s).await;
+        let admin = t.setup().await;
+        let mut details = s.details.clone();
+        details["password"] = json!("s3cret-pw-29");
+        let id = add_pg(&t, &admin, "W", &details).await;
+        sync(&t, &admin, id).await;
+        // The warehouse refuses the role from now on (a password changed outside ferrobase).
+        s.exec(&format!("ALTER ROLE {} NOLOGIN", s.role)).await;
+        t.app.warehouses.forget(id);
+        t.clock.advance_seconds(61);
+        let mut status = Value::Null;
+        for _ in 0..200 {
+            status = t.get(&format!("/api/database/{id}"), &admin).await.json()["sync"].clone();
+            if status["last_error"].is_string() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let error = status["last_error"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no failure: {status}"));
+        assert!(!error.contains("s3cret-pw-29"), "{error}");
+        let tables = t.get("/api/table", &admin).await.json();
+        let w: Vec<&Value> = tables
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| x["db_id"] == id)
+            .collect();
+        assert_eq!(w.len(), 5);
+        assert!(w.iter().all(|x| x["active"] == true));
+    }
+);
