@@ -31,14 +31,24 @@ pub async fn sync_schema(
     app: &Arc<App>,
     caller: &Principal,
     db_id: i64,
-    scope: Scope,
     wait: bool,
 ) -> ApiResult<()> {
     let d = managed_database(app, caller, db_id).await?;
-    sync::connect(app, &d, CancellationToken::new())
+    sync_checked(app, &d, Scope::Database, wait).await
+}
+
+/// A sync of `d` (or one of its tables) for a caller already allowed to manage it: the
+/// connection is tested first (`422`), then the sync is queued and, with `wait`, awaited.
+pub async fn sync_checked(
+    app: &Arc<App>,
+    d: &DatabaseRow,
+    scope: Scope,
+    wait: bool,
+) -> ApiResult<()> {
+    sync::connect(app, d, CancellationToken::new())
         .await
         .map_err(|e| unprocessable(e.0))?;
-    let outcome = schedule::request(app, db_id, scope);
+    let outcome = schedule::request(app, d.id, scope);
     if !wait {
         return Ok(());
     }
@@ -64,19 +74,7 @@ pub async fn rescan_database(app: &Arc<App>, caller: &Principal, db_id: i64) -> 
         .filter(|t| t.active)
         .map(|t| t.id)
         .collect();
-    let app = app.clone();
-    tokio::spawn(async move {
-        let runner = match sync::connect(&app, &d, app.shutdown.child_token()).await {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::warn!(db_id = d.id, error = %e, "rescan_values: cannot connect");
-                return;
-            }
-        };
-        if let Err(e) = values::refresh_tables(&app, &runner, &tables).await {
-            tracing::warn!(db_id = d.id, error = %e, "rescan_values failed");
-        }
-    });
+    values::spawn_refresh(app, d, tables);
     Ok(())
 }
 
@@ -84,9 +82,8 @@ pub async fn rescan_database(app: &Arc<App>, caller: &Principal, db_id: i64) -> 
 pub async fn discard_database(app: &App, caller: &Principal, db_id: i64) -> ApiResult<()> {
     managed_database(app, caller, db_id).await?;
     let mut tx = app.store.begin().await?;
-    for f in tx.dm_db_fields(db_id).await? {
-        tx.dm_values_delete(f.id).await?;
-    }
+    let fields = tx.dm_db_fields(db_id).await?;
+    values::discard(tx.as_mut(), &fields).await?;
     tx.commit().await?;
     Ok(())
 }

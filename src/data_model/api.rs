@@ -12,7 +12,6 @@ use super::edit;
 use super::field_values;
 use super::input::{self, FieldPatch, TablePatch};
 use super::read::{self, FieldFilter};
-use super::sync::Scope;
 use super::virtual_table;
 use crate::error::validation::ValidationErrors;
 use crate::error::ApiResult;
@@ -183,7 +182,7 @@ async fn sync_schema(
     q: QueryParams,
 ) -> ApiResult<impl IntoResponse> {
     let [wait] = flags(&q, ["wait"])?;
-    actions::sync_schema(&app, &c, id, Scope::Database, wait).await?;
+    actions::sync_schema(&app, &c, id, wait).await?;
     Ok(ApiJson(json!({"status": "ok"})))
 }
 

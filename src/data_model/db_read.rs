@@ -1,10 +1,12 @@
 //! A database's data model (data-model.md §5.1–§5.4): its metadata, schemas, the tables of a
 //! schema and its fields, limited to what the caller may read.
+use std::collections::HashMap;
+
 use serde_json::{json, Value};
 
 use super::perms::Perms;
 use super::read::{db_object, listed_fields, FieldFilter};
-use super::store::TableRow;
+use super::store::{FieldRow, TableRow};
 use super::view;
 use crate::auth::Principal;
 use crate::databases::store::DatabaseRow;
@@ -44,6 +46,21 @@ async fn visible_tables(
     Ok((d, perms, tables))
 }
 
+/// The database's fields grouped by table (nothing when `skip`).
+async fn fields_by_table(
+    tx: &mut dyn Tx,
+    db_id: i64,
+    skip: bool,
+) -> ApiResult<HashMap<i64, Vec<FieldRow>>> {
+    let mut out: HashMap<i64, Vec<FieldRow>> = HashMap::new();
+    if !skip {
+        for f in tx.dm_db_fields(db_id).await? {
+            out.entry(f.table_id).or_default().push(f);
+        }
+    }
+    Ok(out)
+}
+
 fn by_display_name(tables: &mut [TableRow]) {
     tables.sort_by(|a, b| {
         (a.display_name.to_lowercase(), a.id).cmp(&(b.display_name.to_lowercase(), b.id))
@@ -66,10 +83,13 @@ pub async fn metadata(
         sensitive: listing.hidden,
     };
     let mut out = Vec::with_capacity(tables.len());
+    // One statement for every field of the database, not one per table.
+    let mut by_table = fields_by_table(tx.as_mut(), db_id, skip_fields).await?;
     for t in &tables {
         let mut m = view::table(t);
         if !skip_fields {
-            let fields = listed_fields(tx.as_mut(), &perms, t.id, filter).await?;
+            let all = by_table.remove(&t.id).unwrap_or_default();
+            let fields = listed_fields(tx.as_mut(), &perms, all, filter).await?;
             m.insert("fields".into(), fields);
         }
         m.insert("segments".into(), json!([]));
@@ -141,8 +161,9 @@ pub async fn fields(app: &App, caller: &Principal, db_id: i64) -> ApiResult<Vec<
     )
     .await?;
     let mut rows = Vec::new();
+    let mut by_table = fields_by_table(tx.as_mut(), db_id, false).await?;
     for t in &tables {
-        for f in tx.dm_fields(t.id).await? {
+        for f in by_table.remove(&t.id).unwrap_or_default() {
             if f.active && !matches!(f.visibility_type.as_str(), "sensitive" | "retired") {
                 rows.push((t.name.clone(), f.position, f.id, t.schema.clone(), f));
             }

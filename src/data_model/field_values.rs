@@ -11,7 +11,7 @@ use super::perms::Perms;
 use super::read::table_row;
 use super::store::{FieldRow, FieldValuesRow, TableRow};
 use super::sync::discover::{quote, relation_sql};
-use super::sync::values::{has_cached_values, refresh_field, refresh_tables};
+use super::sync::values::{cell_json, discard, has_cached_values, refresh_field, spawn_refresh};
 use super::sync::{self, Scope};
 use crate::auth::Principal;
 use crate::databases::store::DatabaseRow;
@@ -161,9 +161,8 @@ async fn managed_table(
 pub async fn discard_table(app: &App, caller: &Principal, id: i64) -> ApiResult<()> {
     managed_table(app, caller, id).await?;
     let mut tx = app.store.begin().await?;
-    for f in tx.dm_fields(id).await? {
-        tx.dm_values_delete(f.id).await?;
-    }
+    let fields = tx.dm_fields(id).await?;
+    discard(tx.as_mut(), &fields).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -171,26 +170,14 @@ pub async fn discard_table(app: &App, caller: &Principal, id: i64) -> ApiResult<
 /// `POST /api/table/:id/rescan_values`: in the background.
 pub async fn rescan_table(app: &Arc<App>, caller: &Principal, id: i64) -> ApiResult<()> {
     let (table, db) = managed_table(app, caller, id).await?;
-    let app = app.clone();
-    tokio::spawn(async move {
-        match sync::connect(&app, &db, app.shutdown.child_token()).await {
-            Ok(runner) => {
-                if let Err(e) = refresh_tables(&app, &runner, &[table.id]).await {
-                    tracing::warn!(table_id = table.id, error = %e, "rescan_values failed");
-                }
-            }
-            Err(e) => {
-                tracing::warn!(table_id = table.id, error = %e, "rescan_values: cannot connect")
-            }
-        }
-    });
+    spawn_refresh(app, db, vec![table.id]);
     Ok(())
 }
 
 /// `POST /api/table/:id/sync_schema[?wait=true]`: a sync of that table.
 pub async fn sync_table(app: &Arc<App>, caller: &Principal, id: i64, wait: bool) -> ApiResult<()> {
-    let (table, _) = managed_table(app, caller, id).await?;
-    super::actions::sync_schema(app, caller, table.db_id, Scope::Table(id), wait).await
+    let (_, db) = managed_table(app, caller, id).await?;
+    super::actions::sync_checked(app, &db, Scope::Table(id), wait).await
 }
 
 /// `GET /api/field/:id/summary` (§5.17): count and distinct count on the warehouse; a failure
@@ -216,13 +203,10 @@ pub async fn summary(app: &Arc<App>, caller: &Principal, id: i64) -> ApiResult<V
         .rows_capped(&sql, 1)
         .await
         .map_err(|e| ctx.failure(&e))?;
-    let cell = |i: usize| -> Value {
-        let mut out = Vec::new();
-        match rows.first().and_then(|r| r.get(i)) {
-            Some(c) => c.write_json(&mut out),
-            None => out.extend_from_slice(b"null"),
-        }
-        serde_json::from_slice(&out).unwrap_or(Value::Null)
+    let cell = |i: usize| {
+        rows.first()
+            .and_then(|r| r.get(i))
+            .map_or(Value::Null, cell_json)
     };
     Ok(json!([["count", cell(0)], ["distincts", cell(1)]]))
 }

@@ -119,6 +119,7 @@ static NAME_RULES: LazyLock<Vec<NameRule>> = LazyLock::new(|| {
     RULES
         .iter()
         .map(|(p, accepts, semantic)| NameRule {
+            // Constant patterns, compiled by the tests of this module: cannot fail at run time.
             pattern: Regex::new(p).expect("name rule pattern"),
             accepts: *accepts,
             semantic,
@@ -198,6 +199,7 @@ static ENTITY_RULES: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
         .map(|(ws, entity)| {
             let alternatives: Vec<String> = ws.iter().map(|w| format!("^{w}|{w}s?$")).collect();
             (
+                // Built from constant words only (see the tests below): cannot fail.
                 Regex::new(&alternatives.join("|")).expect("entity rule pattern"),
                 *entity,
             )

@@ -24,7 +24,8 @@ impl Perms {
         })
     }
 
-    fn of(&self, db_id: i64) -> Access {
+    /// The caller's rights on one database.
+    pub fn access(&self, db_id: i64) -> Access {
         if self.superuser {
             Access::ALL
         } else {
@@ -32,23 +33,19 @@ impl Perms {
         }
     }
 
-    pub fn access(&self, db_id: i64) -> Access {
-        self.of(db_id)
-    }
-
     /// "read table T" (§4.2): can view and build queries on it.
     pub fn can_read(&self, t: &TableRow) -> bool {
-        let a = self.of(t.db_id);
+        let a = self.access(t.db_id);
         a.view && a.query_builder
     }
 
     /// "view database D".
     pub fn can_view_db(&self, db_id: i64) -> bool {
-        self.of(db_id).view
+        self.access(db_id).view
     }
 
     pub fn can_manage(&self, db_id: i64) -> bool {
-        self.of(db_id).manage_metadata
+        self.access(db_id).manage_metadata
     }
 
     pub fn require_read(&self, t: &TableRow) -> ApiResult<()> {

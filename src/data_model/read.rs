@@ -115,14 +115,14 @@ pub async fn get_table(app: &App, caller: &Principal, id: i64, editable: bool) -
     Ok(Value::Object(m))
 }
 
-/// A table's fields as `query_metadata` and `metadata` list them: in display order, filtered.
+/// A table's fields (`all` of them, as stored) as `query_metadata` and `metadata` list them: in
+/// display order, filtered.
 pub async fn listed_fields(
     tx: &mut dyn Tx,
     perms: &Perms,
-    table_id: i64,
+    mut all: Vec<FieldRow>,
     filter: FieldFilter,
 ) -> ApiResult<Value> {
-    let mut all = tx.dm_fields(table_id).await?;
     view::sort_fields(&mut all);
     let mut fields = Vec::new();
     for f in all.iter().filter(|f| filter.admits(f)) {
@@ -179,7 +179,8 @@ pub async fn query_metadata(
     let perms = Perms::load(tx.as_mut(), caller, &[t.db_id]).await?;
     perms.require_read_or_manage(&t, editable)?;
     let d = database_row(tx.as_mut(), t.db_id).await?;
-    let fields = listed_fields(tx.as_mut(), &perms, t.id, filter).await?;
+    let all = tx.dm_fields(t.id).await?;
+    let fields = listed_fields(tx.as_mut(), &perms, all, filter).await?;
     let mut m = view::table(&t);
     m.insert(
         "db".into(),
@@ -224,6 +225,8 @@ pub async fn fks(app: &App, caller: &Principal, id: i64) -> ApiResult<Value> {
         .map(|t| (t.id, t))
         .collect();
     let fields = tx.dm_db_fields(t.db_id).await?;
+    // Every origin is in the same database: its object is built once.
+    let db = db_object(app, tx.as_mut(), &d, caller, &perms, true).await?;
     let targets: HashMap<i64, &FieldRow> = fields
         .iter()
         .filter(|f| f.table_id == t.id && f.active && f.visibility_type != "retired")
@@ -240,10 +243,7 @@ pub async fn fks(app: &App, caller: &Principal, id: i64) -> ApiResult<Value> {
         };
         let mut o = view::field(origin);
         let mut ot = view::table(origin_table);
-        ot.insert(
-            "db".into(),
-            db_object(app, tx.as_mut(), &d, caller, &perms, true).await?,
-        );
+        ot.insert("db".into(), db.clone());
         o.insert("table".into(), Value::Object(ot));
         let mut dst = view::field(dest);
         dst.insert("table".into(), Value::Object(view::table(&t)));

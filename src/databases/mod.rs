@@ -68,6 +68,21 @@ pub async fn sync_view(
     ))
 }
 
+/// The pooled warehouse of a registered database (queries and sync share its pool), or `None`
+/// when its stored details are unusable.
+pub fn pooled_warehouse(
+    app: &App,
+    db: &DatabaseRow,
+) -> Option<std::sync::Arc<crate::warehouse::engine::Warehouse>> {
+    let target = details::stored_target(&app.config, &db.engine, &db.details, db.is_sample)?;
+    Some(app.warehouses.get(
+        db.id,
+        &format!("{}\u{0}{}", db.engine, db.details),
+        &target,
+        crate::warehouse::engine::WarehouseOptions::from_config(&app.config),
+    ))
+}
+
 /// The database representation of queries.md §1.2 for a caller with `access` to it.
 pub fn view(
     d: &DatabaseRow,

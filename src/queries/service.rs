@@ -13,7 +13,6 @@ use crate::cards::native::{native_part, Native};
 use crate::cards::service::CardRef;
 use crate::cards::template::{self, CardSource, Resolver};
 use crate::collections::perms::{self, Level};
-use crate::databases::details;
 use crate::databases::store::DatabaseRow;
 use crate::error::{ApiError, ApiResult};
 use crate::permissions;
@@ -267,19 +266,12 @@ async fn plan_native(
         Ok(s) => s,
         Err(e) => return Err(ctx.failure(&e)),
     };
-    let Some(target) = details::stored_target(&app.config, &db.engine, &db.details, db.is_sample)
-    else {
+    let Some(warehouse) = crate::databases::pooled_warehouse(app, db) else {
         return Err(ctx.failure(&QueryError::db(
             crate::warehouse::error::Class::Ferrobase,
             "The database's connection details are invalid.",
         )));
     };
-    let warehouse = app.warehouses.get(
-        db.id,
-        &format!("{}\u{0}{}", db.engine, db.details),
-        &target,
-        crate::warehouse::engine::WarehouseOptions::from_config(&app.config),
-    );
     let dialect = warehouse.dialect();
     let (sql, params) = statement.render(dialect);
     let Some(sql) = single_statement(&sql, dialect) else {

@@ -50,6 +50,19 @@ async fn sync(t: &TestApp, admin: &Auth, db: i64) {
     assert_eq!(r.status, 200, "{}", r.text);
 }
 
+/// Polls the database object until no sync of it runs or waits (at most 30 s): the object.
+async fn wait_idle(t: &TestApp, admin: &Auth, db: i64) -> Value {
+    let mut v = Value::Null;
+    for _ in 0..300 {
+        v = t.get(&format!("/api/database/{db}"), admin).await.json();
+        if v["sync"]["state"] == "idle" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    v
+}
+
 /// Registers W and waits for its first sync.
 async fn registered(t: &TestApp, admin: &Auth, s: &Scratch) -> i64 {
     let id = add_pg(t, admin, "W", &s.details).await;
@@ -98,15 +111,8 @@ both!(data_model_11_to_14_sync_at_creation, |t| async move {
     r.assert(200);
     assert_eq!(r.json()["initial_sync_status"], "incomplete");
     let id = r.json()["id"].as_i64().unwrap();
-    let mut done = Value::Null;
-    for _ in 0..300 {
-        let v = t.get(&format!("/api/database/{id}"), &admin).await.json();
-        if v["initial_sync_status"] == "complete" && v["sync"]["state"] == "idle" {
-            done = v;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let done = wait_idle(&t, &admin, id).await;
+    assert_eq!(done["initial_sync_status"], "complete", "{done}");
     assert_eq!(done["sync"]["last_error"], Value::Null, "{done}");
     assert!(done["sync"]["last_succeeded_at"].is_string(), "{done}");
     assert_eq!(
@@ -409,16 +415,8 @@ both!(data_model_26_sync_state_and_new_tables, |t| async move {
     .await
     .assert(200);
     let state = t.get(&format!("/api/database/{id}"), &admin).await.json()["sync"]["state"].clone();
-    assert!(
-        state == "running" || state == "queued" || state == "idle",
-        "{state}"
-    );
-    for _ in 0..300 {
-        if t.get(&format!("/api/database/{id}"), &admin).await.json()["sync"]["state"] == "idle" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    assert!(state == "running" || state == "queued", "{state}");
+    wait_idle(&t, &admin, id).await;
     let items = fields(&t, &admin, table_id(&t, &admin, id, "shop", "items").await).await;
     assert_eq!(named(&items, "order_id")["semantic_type"], "type/FK");
 });
@@ -540,13 +538,7 @@ both!(
         for r in &answers {
             assert_eq!(r.json(), json!({"status": "ok"}));
         }
-        for _ in 0..300 {
-            if t.get(&format!("/api/database/{id}"), &admin).await.json()["sync"]["state"] == "idle"
-            {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        wait_idle(&t, &admin, id).await;
         let started = t.app.syncs.started() - before;
         assert!((1..=2).contains(&started), "{started} syncs started");
     }

@@ -16,6 +16,15 @@ fn names(v: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The field `name` of a table in a metadata answer.
+fn field(table: &Value, name: &str) -> Value {
+    table["fields"]
+        .as_array()
+        .and_then(|fields| fields.iter().find(|f| f["name"] == name))
+        .cloned()
+        .unwrap_or_else(|| panic!("no field {name} in {}", table["name"]))
+}
+
 /// Every key of data-model.md §1.2.
 const TABLE_KEYS: &[&str] = &[
     "id",
@@ -121,15 +130,6 @@ both!(
         );
         let people = &tables[1];
         assert!(people.get("db").is_none());
-        let field = |table: &Value, name: &str| -> Value {
-            table["fields"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|f| f["name"] == name)
-                .cloned()
-                .unwrap()
-        };
         assert_eq!(field(people, "BIRTH_DATE")["base_type"], "type/Date");
         assert_eq!(field(people, "EMAIL")["semantic_type"], "type/Email");
         assert_eq!(field(people, "EMAIL")["has_field_values"], "search");
@@ -197,15 +197,6 @@ both!(data_model_31_sqlite_warehouse, |t| async move {
     assert_eq!(names(&meta["tables"]), ["a", "av", "b"]);
     let tables = meta["tables"].as_array().unwrap();
     assert!(tables.iter().all(|t| t["schema"] == ""));
-    let field = |table: &Value, name: &str| -> Value {
-        table["fields"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["name"] == name)
-            .cloned()
-            .unwrap()
-    };
     let b_id = field(&tables[2], "id")["id"].clone();
     assert_eq!(field(&tables[0], "b_id")["semantic_type"], "type/FK");
     assert_eq!(field(&tables[0], "b_id")["fk_target_field_id"], b_id);

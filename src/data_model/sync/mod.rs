@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 use crate::databases::store::DatabaseRow;
 use crate::state::App;
 use crate::warehouse::cell::Cell;
-use crate::warehouse::engine::{Exec, Warehouse, WarehouseOptions};
+use crate::warehouse::engine::{Exec, Warehouse};
 use crate::warehouse::error::QueryError;
 use crate::warehouse::limits::ResultCaps;
 use crate::warehouse::sqltext::Dialect;
@@ -67,29 +67,13 @@ impl Runner {
     }
 }
 
-/// The pooled warehouse of a registered database, or `None` when its details are unusable.
-pub fn warehouse(app: &App, db: &DatabaseRow) -> Option<Arc<Warehouse>> {
-    let target = crate::databases::details::stored_target(
-        &app.config,
-        &db.engine,
-        &db.details,
-        db.is_sample,
-    )?;
-    Some(app.warehouses.get(
-        db.id,
-        &format!("{}\u{0}{}", db.engine, db.details),
-        &target,
-        WarehouseOptions::from_config(&app.config),
-    ))
-}
-
 /// A runner on `db`'s warehouse after a successful connection test.
 pub async fn connect(
     app: &Arc<App>,
     db: &DatabaseRow,
     cancel: CancellationToken,
 ) -> Result<Runner, SyncError> {
-    let Some(warehouse) = warehouse(app, db) else {
+    let Some(warehouse) = crate::databases::pooled_warehouse(app, db) else {
         return Err(SyncError(
             "The database's connection details are invalid.".into(),
         ));
@@ -149,7 +133,7 @@ pub async fn run(
     scope: &Scope,
     cancel: CancellationToken,
 ) -> Result<Counts, SyncError> {
-    let Some(warehouse) = warehouse(app, db) else {
+    let Some(warehouse) = crate::databases::pooled_warehouse(app, db) else {
         return Err(SyncError(
             "The database's connection details are invalid.".into(),
         ));

@@ -278,22 +278,28 @@ async fn statuses(
     app: &App,
 ) -> Result<Vec<(crate::databases::store::DatabaseRow, SyncStatusRow)>, crate::store::StoreError> {
     let mut tx = app.store.read().await?;
+    let mut progress: HashMap<i64, SyncStatusRow> =
+        tx.database_sync_statuses().await?.into_iter().collect();
     let mut dbs = tx.database_list().await?;
     dbs.sort_by_key(|d| d.id);
-    let mut out = Vec::with_capacity(dbs.len());
-    for d in dbs {
-        let s = tx.database_sync_status(d.id).await?.unwrap_or_default();
-        out.push((d, s));
-    }
-    Ok(out)
+    Ok(dbs
+        .into_iter()
+        .map(|d| {
+            let s = progress.remove(&d.id).unwrap_or_default();
+            (d, s)
+        })
+        .collect())
+}
+
+/// Whether `at` (microseconds) lies more than `interval_secs` before `now`.
+fn older_than(at: i64, interval_secs: u64, now: i64) -> bool {
+    now - at > (interval_secs as i64).saturating_mul(1_000_000)
 }
 
 /// Never synced successfully, or the last success is older than the interval.
 fn is_stale(s: &SyncStatusRow, interval_secs: u64, now: i64) -> bool {
-    match s.sync_last_succeeded_at {
-        None => true,
-        Some(at) => now - at > (interval_secs as i64).saturating_mul(1_000_000),
-    }
+    s.sync_last_succeeded_at
+        .is_none_or(|at| older_than(at, interval_secs, now))
 }
 
 /// Every database is synced `interval` after its last attempt (checked every 10 s).
@@ -317,20 +323,18 @@ async fn periodic(app: Arc<App>) {
     }
 }
 
+/// Databases idle here whose last sync attempt is older than the interval (one statement).
 async fn due_databases(app: &App, interval: u64) -> Result<Vec<i64>, SyncError> {
-    let mut tx = app.store.read().await?;
+    let statuses = app.store.read().await?.database_sync_statuses().await?;
     let now = app.clock.now().micros();
-    let mut due = Vec::new();
-    for d in tx.database_list().await? {
-        let s = tx.database_sync_status(d.id).await?.unwrap_or_default();
-        let last = s.sync_last_started_at.unwrap_or(0);
-        if app.syncs.state(d.id) == State::Idle
-            && now - last > (interval as i64).saturating_mul(1_000_000)
-        {
-            due.push(d.id);
-        }
-    }
-    Ok(due)
+    Ok(statuses
+        .into_iter()
+        .filter(|(id, s)| {
+            app.syncs.state(*id) == State::Idle
+                && older_than(s.sync_last_started_at.unwrap_or(0), interval, now)
+        })
+        .map(|(id, _)| id)
+        .collect())
 }
 
 #[cfg(test)]

@@ -38,7 +38,8 @@ pub fn has_cached_values(f: &FieldRow) -> bool {
         && !types::is_opaque(&f.base_type)
 }
 
-fn cell_json(c: &Cell) -> Value {
+/// A cell as the JSON value query results carry.
+pub fn cell_json(c: &Cell) -> Value {
     let mut out = Vec::new();
     c.write_json(&mut out);
     serde_json::from_slice(&out).unwrap_or(Value::Null)
@@ -156,6 +157,35 @@ pub async fn refresh_tables(
         }
     }
     Ok(())
+}
+
+/// Deletes the cached values of `fields` (their labels go with them).
+pub async fn discard(
+    tx: &mut dyn crate::store::Tx,
+    fields: &[FieldRow],
+) -> crate::store::StoreResult<()> {
+    for f in fields {
+        tx.dm_values_delete(f.id).await?;
+    }
+    Ok(())
+}
+
+/// Refreshes the values of `tables` of `db` in the background (`rescan_values`); failures are
+/// logged.
+pub fn spawn_refresh(app: &Arc<App>, db: crate::databases::store::DatabaseRow, tables: Vec<i64>) {
+    let app = app.clone();
+    tokio::spawn(async move {
+        let runner = match super::connect(&app, &db, app.shutdown.child_token()).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(db_id = db.id, error = %e, "rescan_values: cannot connect");
+                return;
+            }
+        };
+        if let Err(e) = refresh_tables(&app, &runner, &tables).await {
+            tracing::warn!(db_id = db.id, error = %e, "rescan_values failed");
+        }
+    });
 }
 
 #[cfg(test)]
