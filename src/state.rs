@@ -28,6 +28,8 @@ pub struct App {
     pub syncs: crate::data_model::sync::Syncs,
     /// Queries running at once, and the bounded queue before `503`.
     pub queries: crate::warehouse::limits::Admission,
+    /// The tables of `include=tables` on database objects.
+    pub tables: Box<dyn crate::databases::TableLister>,
 }
 
 pub type AppState = Arc<App>;
@@ -48,6 +50,7 @@ impl App {
             key_events,
             warehouses: Default::default(),
             syncs: Default::default(),
+            tables: Box::new(crate::data_model::db_read::DatabaseTables),
         })
     }
 }

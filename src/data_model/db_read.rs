@@ -186,3 +186,55 @@ pub async fn fields(app: &App, caller: &Principal, db_id: i64) -> ApiResult<Vec<
         })
         .collect())
 }
+
+/// `include=tables` (and `tables.fields`) on database objects (queries.md §1.3–§1.4).
+pub struct DatabaseTables;
+
+#[async_trait::async_trait]
+impl crate::databases::TableLister for DatabaseTables {
+    async fn tables(
+        &self,
+        app: &App,
+        caller: &Principal,
+        db_ids: &[i64],
+        fields: bool,
+    ) -> ApiResult<HashMap<i64, Vec<Value>>> {
+        let mut tx = app.store.read().await?;
+        let perms = Perms::load(tx.as_mut(), caller, db_ids).await?;
+        let mut out: HashMap<i64, Vec<Value>> = HashMap::new();
+        let all = match db_ids {
+            [one] => tx.dm_tables(*one).await?,
+            _ => tx.dm_all_tables().await?,
+        };
+        let mut tables: Vec<TableRow> = all
+            .into_iter()
+            .filter(|t| db_ids.contains(&t.db_id) && t.active && t.visibility_type.is_none())
+            .filter(|t| perms.can_read(t))
+            .collect();
+        tables
+            .sort_by_cached_key(|t| (t.schema.to_lowercase(), t.display_name.to_lowercase(), t.id));
+        let filter = FieldFilter {
+            hidden: true,
+            sensitive: false,
+        };
+        let mut by_table = HashMap::new();
+        if fields {
+            for db_id in db_ids {
+                by_table.extend(fields_by_table(tx.as_mut(), *db_id, false).await?);
+            }
+        }
+        for t in &tables {
+            let mut m = view::table(t);
+            if fields {
+                let all = by_table.remove(&t.id).unwrap_or_default();
+                m.insert(
+                    "fields".into(),
+                    listed_fields(tx.as_mut(), &perms, all, filter).await?,
+                );
+            }
+            out.entry(t.db_id).or_default().push(Value::Object(m));
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+}

@@ -1,26 +1,26 @@
 //! Who may read and edit the data model (data-model.md §4.2), from the data permission graph:
-//! reading a table needs view access and query-builder rights on its database; editing
-//! metadata needs `data-model` `all` (or superuser). Loaded once per request for every database
-//! involved.
+//! reading a table needs view access and query-builder rights on it (plain or per schema and
+//! table); editing metadata needs `data-model` `all` (or superuser). Loaded once per request for
+//! every database involved.
 use std::collections::HashMap;
 
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::permissions::{self, Access};
+use crate::permissions::{self, Access, Rights};
 use crate::store::Tx;
 
 use super::store::TableRow;
 
 pub struct Perms {
     superuser: bool,
-    access: HashMap<i64, Access>,
+    rights: HashMap<i64, Rights>,
 }
 
 impl Perms {
     pub async fn load(tx: &mut dyn Tx, caller: &Principal, db_ids: &[i64]) -> ApiResult<Perms> {
         Ok(Perms {
             superuser: caller.is_superuser,
-            access: permissions::access_all(tx, caller, db_ids).await?,
+            rights: permissions::rights_all(tx, caller, db_ids).await?,
         })
     }
 
@@ -29,14 +29,20 @@ impl Perms {
         if self.superuser {
             Access::ALL
         } else {
-            self.access.get(&db_id).copied().unwrap_or_default()
+            self.rights
+                .get(&db_id)
+                .map(|r| r.access)
+                .unwrap_or_default()
         }
     }
 
     /// "read table T" (§4.2): can view and build queries on it.
     pub fn can_read(&self, t: &TableRow) -> bool {
-        let a = self.access(t.db_id);
-        a.view && a.query_builder
+        self.superuser
+            || self
+                .rights
+                .get(&t.db_id)
+                .is_some_and(|r| r.query_builder(&t.schema, t.id))
     }
 
     /// "view database D".

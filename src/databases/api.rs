@@ -5,6 +5,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde_json::Value;
 
+use super::service::Include;
 use super::{input, service};
 use crate::error::validation::ValidationErrors;
 use crate::error::{ApiError, ApiResult};
@@ -26,12 +27,12 @@ pub fn routes() -> Router<AppState> {
         .route_layer(axum::middleware::from_fn(crate::http::numeric_path_params))
 }
 
-/// `include=tables` (and, for one database, `include=tables.fields`) → `"tables": []`.
-fn include_tables(q: &QueryParams, allow_fields: bool) -> ApiResult<bool> {
+/// `include=tables` (and, for one database, `include=tables.fields`).
+fn include_tables(q: &QueryParams, allow_fields: bool) -> ApiResult<Include> {
     match q.get("include") {
-        None => Ok(false),
-        Some("tables") => Ok(true),
-        Some("tables.fields") if allow_fields => Ok(true),
+        None => Ok(Include::Nothing),
+        Some("tables") => Ok(Include::Tables),
+        Some("tables.fields") if allow_fields => Ok(Include::TablesAndFields),
         Some(other) => {
             let mut errs = ValidationErrors::new();
             errs.add_received(
@@ -49,7 +50,7 @@ async fn list(
     Caller(c): Caller,
     q: QueryParams,
 ) -> ApiResult<impl IntoResponse> {
-    let tables = include_tables(&q, false)?;
+    let tables = include_tables(&q, false)? == Include::Tables;
     Ok(ApiJson(service::list(&app, &c, tables).await?))
 }
 
@@ -59,8 +60,8 @@ async fn get_one(
     Id(id): Id,
     q: QueryParams,
 ) -> ApiResult<impl IntoResponse> {
-    let tables = include_tables(&q, true)?;
-    Ok(ApiJson(service::get(&app, &c, id, tables).await?))
+    let include = include_tables(&q, true)?;
+    Ok(ApiJson(service::get(&app, &c, id, include).await?))
 }
 
 async fn create(

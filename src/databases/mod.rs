@@ -16,6 +16,22 @@ use crate::permissions::Access;
 use crate::state::App;
 use store::{DatabaseRow, SyncStatusRow};
 
+/// The tables `include=tables` adds to database objects (queries.md §1.3–§1.4). The data model
+/// provides them; `src/state.rs` wires the implementation in, so this feature does not depend on
+/// the data model, which depends on it.
+#[async_trait::async_trait]
+pub trait TableLister: Send + Sync {
+    /// Per database of `db_ids`: the active, visible tables the caller may read, ordered by
+    /// lower-cased schema then display name, each with its non-sensitive `fields` when `fields`.
+    async fn tables(
+        &self,
+        app: &App,
+        caller: &Principal,
+        db_ids: &[i64],
+        fields: bool,
+    ) -> crate::error::ApiResult<std::collections::HashMap<i64, Vec<Value>>>;
+}
+
 /// Marks an application database whose Sample Database decision was taken (§1.8).
 const SAMPLE_DECIDED: &str = "sample-database-initialized";
 

@@ -68,6 +68,7 @@ async fn checked_target(app: &App, engine: &str, d: &Value) -> ApiResult<Target>
     Ok(target)
 }
 
+/// `GET /api/database` (§1.3); `tables`: `include=tables`.
 pub async fn list(app: &App, caller: &Principal, tables: bool) -> ApiResult<Value> {
     let mut tx = app.store.read().await?;
     let mut rows = tx.database_list().await?;
@@ -79,6 +80,12 @@ pub async fn list(app: &App, caller: &Principal, tables: bool) -> ApiResult<Valu
     rows.retain(|r| access.get(&r.id).is_some_and(|a| a.view));
     let now = app.clock.now().micros();
     rows.sort_by_key(|c| (c.name.to_lowercase(), c.id));
+    let mut listed = if tables {
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        app.tables.tables(app, caller, &ids, false).await?
+    } else {
+        Default::default()
+    };
     let data: Vec<Value> = rows
         .iter()
         .map(|d| {
@@ -87,7 +94,7 @@ pub async fn list(app: &App, caller: &Principal, tables: bool) -> ApiResult<Valu
             let sync = SyncView::new(status, app.syncs.state_name(d.id), now);
             let mut v = super::view(d, caller, a, &app.config, &sync);
             if tables {
-                v["tables"] = json!([]);
+                v["tables"] = Value::Array(listed.remove(&d.id).unwrap_or_default());
             }
             v
         })
@@ -107,14 +114,25 @@ pub async fn viewable(app: &App, caller: &Principal, id: i64) -> ApiResult<(Data
     Ok((row, a))
 }
 
-pub async fn get(app: &App, caller: &Principal, id: i64, tables: bool) -> ApiResult<Value> {
+/// What `include` adds to one database (§1.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Include {
+    Nothing,
+    Tables,
+    TablesAndFields,
+}
+
+/// `GET /api/database/:id` (§1.4).
+pub async fn get(app: &App, caller: &Principal, id: i64, include: Include) -> ApiResult<Value> {
     let (row, a) = viewable(app, caller, id).await?;
     let sync = super::sync_view(app, app.store.read().await?.as_mut(), id).await?;
     let mut v = super::view(&row, caller, a, &app.config, &sync);
     v["can-manage"] = json!(caller.is_superuser);
     v["schedules"] = json!({});
-    if tables {
-        v["tables"] = json!([]);
+    if include != Include::Nothing {
+        let fields = include == Include::TablesAndFields;
+        let mut listed = app.tables.tables(app, caller, &[id], fields).await?;
+        v["tables"] = Value::Array(listed.remove(&id).unwrap_or_default());
     }
     Ok(v)
 }
@@ -241,7 +259,7 @@ pub async fn update(
     if connection_changed {
         app.syncs.sync_database(app, id);
     }
-    get(app, caller, id, false).await
+    get(app, caller, id, Include::Nothing).await
 }
 
 fn apply_fields(new: &mut DatabaseRow, input: &DatabasePatch) {

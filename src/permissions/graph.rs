@@ -1,11 +1,13 @@
 //! `GET/PUT /api/permissions/graph` (people-and-groups.md §9.2, §9.4).
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{json, Map, Value};
 
+use super::grant::{CreateQueries, Grant, ViewData};
 use super::graph_put::{self, invalid, GraphPut};
 use super::store::{DataPermRow, PermGraph};
-use super::{admin_entry, default_entry, entry_json, BLOCKED, NO};
+use super::{admin_entry, default_entry, entry_json};
 use crate::auth::Principal;
 use crate::auth::ADMINISTRATORS;
 use crate::error::{ApiError, ApiResult};
@@ -129,47 +131,112 @@ fn plain_value(key: &str, v: &Value, allowed: &[&str]) -> ApiResult<String> {
     }
 }
 
-/// Applies the entries of `sent` onto `row`.
-fn merge(row: &mut DataPermRow, sent: &Map<String, Value>) -> ApiResult<()> {
-    for (key, v) in sent {
-        match key.as_str() {
-            "view-data" => row.view_data = plain_value(key, v, &["unrestricted", "blocked"])?,
-            "create-queries" => {
-                row.create_queries =
-                    plain_value(key, v, &["query-builder-and-native", "query-builder", "no"])?
+/// The keys one database entry of a `PUT` sets; absent keys keep their values.
+#[derive(Debug, Default)]
+struct EntryPatch {
+    view_data: Option<Grant<ViewData>>,
+    create_queries: Option<Grant<CreateQueries>>,
+    download: Option<String>,
+    data_model: Option<String>,
+    details: Option<String>,
+}
+
+impl EntryPatch {
+    fn parse(sent: &Map<String, Value>) -> ApiResult<EntryPatch> {
+        let mut p = EntryPatch::default();
+        for (key, v) in sent {
+            match key.as_str() {
+                "view-data" => p.view_data = Some(Grant::from_json(key, v).map_err(invalid)?),
+                "create-queries" => {
+                    p.create_queries = Some(Grant::from_json(key, v).map_err(invalid)?)
+                }
+                "download" => {
+                    p.download = Some(schemas_value(key, v, &["full", "limited", "none"])?)
+                }
+                "data-model" => p.data_model = Some(schemas_value(key, v, &["all", "none"])?),
+                "details" => p.details = Some(plain_value(key, v, &["yes", "no"])?),
+                other => return Err(invalid(format!("unknown permission key {other:?}"))),
             }
-            "download" => row.download = schemas_value(key, v, &["full", "limited", "none"])?,
-            "data-model" => row.data_model = schemas_value(key, v, &["all", "none"])?,
-            "details" => row.details = plain_value(key, v, &["yes", "no"])?,
-            other => return Err(invalid(format!("unknown permission key {other:?}"))),
+        }
+        Ok(p)
+    }
+
+    /// Applies the patch: a granular value replaces the key's whole value (data-model.md §4.1).
+    fn apply(self, row: &mut DataPermRow) {
+        if let Some(v) = self.view_data {
+            row.view_data = v;
+        }
+        if let Some(v) = self.create_queries {
+            row.create_queries = v;
+        }
+        if let Some(v) = self.download {
+            row.download = v;
+        }
+        if let Some(v) = self.data_model {
+            row.data_model = v;
+        }
+        if let Some(v) = self.details {
+            row.details = v;
+        }
+    }
+}
+
+/// Checks an entry after merging, against the database's tables (`(schema, id)`): every table
+/// a granular value names belongs to that database and schema, and nothing is `blocked` for
+/// viewing while it may be queried (people-and-groups.md §9.4, data-model.md §4.1).
+fn check_entry(row: &DataPermRow, tables: &[(String, i64)]) -> Result<(), String> {
+    let known = |schema: &str, id: i64| tables.iter().any(|(s, t)| s == schema && *t == id);
+    let mut positions: Vec<(Option<&str>, Option<i64>)> = vec![(None, None)];
+    let named = row.view_data.positions().into_iter();
+    for (schema, id) in named.chain(row.create_queries.positions()) {
+        if let Some(id) = id {
+            if !known(schema, id) {
+                return Err(format!(
+                    "table {id} is not a table of schema {schema:?} of database {}",
+                    row.database_id
+                ));
+            }
+        }
+        positions.push((Some(schema), id));
+    }
+    positions.extend(tables.iter().map(|(s, id)| (Some(s.as_str()), Some(*id))));
+    for (schema, id) in positions {
+        let view = row.view_data.at(schema, id);
+        let create = row.create_queries.at(schema, id);
+        if view == Some(ViewData::Blocked) && create.is_some_and(|c| c != CreateQueries::No) {
+            let at = match (schema, id) {
+                (_, Some(id)) => format!(" for table {id}"),
+                (Some(s), None) => format!(" for schema {s:?}"),
+                (None, None) => String::new(),
+            };
+            return Err(format!(
+                "group {} on database {}{at}: view-data blocked requires create-queries no",
+                row.group_id, row.database_id
+            ));
         }
     }
     Ok(())
 }
 
-pub async fn put(app: &App, caller: &Principal, body: GraphBody) -> ApiResult<Value> {
-    let admin = caller.require_superuser()?;
-    let paid_features = body.rest;
-    if paid_features {
-        return Err(ApiError::Text(
-            crate::error::Kind::PaymentRequired,
-            PAID.into(),
-        ));
-    }
-    let now = app.clock.now().micros();
-    let mut tx = app.store.begin().await?;
-    let current = tx.graph_revision(PermGraph::Data).await?;
-    graph_put::check_revision(body.revision, current, body.force)?;
+/// The entries a `PUT` changes, old and new, keyed by (group, database), and the groups sent.
+struct Changes {
+    entries: BTreeMap<(i64, i64), (DataPermRow, DataPermRow)>,
+    groups: Vec<i64>,
+}
+
+/// Reads, merges and checks every entry of the body before anything is written: an invalid
+/// graph changes nothing.
+async fn changes(tx: &mut dyn Tx, body: &GraphBody, db_ids: &[i64]) -> ApiResult<Changes> {
     let group_ids: Vec<i64> = tx.group_list().await?.iter().map(|g| g.id).collect();
-    let mut db_ids: Vec<i64> = tx.database_list().await?.iter().map(|d| d.id).collect();
-    db_ids.sort_unstable();
-    let stored = entries(tx.as_mut()).await?;
-    // Parse and merge everything first: an invalid graph changes nothing.
-    let mut changed: BTreeMap<(i64, i64), (DataPermRow, DataPermRow)> = BTreeMap::new();
-    let mut sent_groups = Vec::new();
+    let stored = entries(tx).await?;
+    let mut out = Changes {
+        entries: BTreeMap::new(),
+        groups: Vec::new(),
+    };
+    let mut tables: HashMap<i64, Vec<(String, i64)>> = HashMap::new();
     for (gkey, dbs) in &body.groups {
         let (gid, dbs) = graph_put::group_entries(gkey, dbs, |id| group_ids.contains(&id))?;
-        sent_groups.push(gid);
+        out.groups.push(gid);
         for (dkey, sent) in dbs {
             let did = dkey
                 .parse::<i64>()
@@ -184,30 +251,58 @@ pub async fn put(app: &App, caller: &Principal, body: GraphBody) -> ApiResult<Va
             if gid == ADMINISTRATORS {
                 continue;
             }
+            let patch = EntryPatch::parse(sent)?;
             let old = entry(&stored, gid, did);
             let mut new = old.clone();
-            merge(&mut new, sent)?;
-            if new.view_data == BLOCKED && new.create_queries != NO {
-                return Err(invalid(format!(
-                    "group {gkey} on database {dkey}: view-data blocked requires create-queries no"
-                )));
-            }
-            changed.insert((gid, did), (old, new));
+            patch.apply(&mut new);
+            let of_db = match tables.entry(did) {
+                Entry::Occupied(e) => e.into_mut(),
+                Entry::Vacant(e) => e.insert(tx.data_perm_tables(did).await?),
+            };
+            check_entry(&new, of_db).map_err(invalid)?;
+            out.entries.insert((gid, did), (old, new));
         }
     }
+    out.groups.sort_unstable();
+    out.groups.dedup();
+    Ok(out)
+}
+
+/// Writes the changed entries; the revision's before and after graphs (changed entries only).
+async fn write(tx: &mut dyn Tx, changes: &Changes) -> ApiResult<(Value, Value)> {
     let (mut before, mut after) = (Map::new(), Map::new());
-    for ((gid, did), (old, new)) in &changed {
+    for ((gid, did), (old, new)) in &changes.entries {
         tx.data_perm_set(new).await?;
         if old != new {
             graph_put::record(&mut before, *gid, did.to_string(), entry_json(old));
             graph_put::record(&mut after, *gid, did.to_string(), entry_json(new));
         }
     }
+    Ok((Value::Object(before), Value::Object(after)))
+}
+
+pub async fn put(app: &App, caller: &Principal, body: GraphBody) -> ApiResult<Value> {
+    let admin = caller.require_superuser()?;
+    if body.rest {
+        // Sandboxes or impersonations were asked for.
+        return Err(ApiError::Text(
+            crate::error::Kind::PaymentRequired,
+            PAID.into(),
+        ));
+    }
+    let now = app.clock.now().micros();
+    let mut tx = app.store.begin().await?;
+    let current = tx.graph_revision(PermGraph::Data).await?;
+    graph_put::check_revision(body.revision, current, body.force)?;
+    let mut db_ids: Vec<i64> = tx.database_list().await?.iter().map(|d| d.id).collect();
+    db_ids.sort_unstable();
+    let changes = changes(tx.as_mut(), &body, &db_ids).await?;
+    let (before, after) = write(tx.as_mut(), &changes).await?;
     let revision = tx
         .graph_revision_insert(
             PermGraph::Data,
-            &Value::Object(before).to_string(),
-            &Value::Object(after).to_string(),
+            &before.to_string(),
+            &after.to_string(),
             admin.actor_id,
             now,
         )
@@ -216,9 +311,7 @@ pub async fn put(app: &App, caller: &Principal, body: GraphBody) -> ApiResult<Va
         json!({ "revision": revision })
     } else {
         let stored = entries(tx.as_mut()).await?;
-        sent_groups.sort_unstable();
-        sent_groups.dedup();
-        json!({"revision": revision, "groups": groups_json(&stored, &sent_groups, &db_ids)})
+        json!({"revision": revision, "groups": groups_json(&stored, &changes.groups, &db_ids)})
     };
     tx.commit().await?;
     Ok(out)

@@ -2,6 +2,7 @@
 //! values of Metabase's graph; the defaults for new databases and groups; and what a caller may
 //! do with a database (the most permissive of their groups wins).
 pub mod api;
+pub mod grant;
 pub mod graph;
 pub mod graph_put;
 pub mod store;
@@ -14,13 +15,8 @@ use crate::auth::Principal;
 use crate::auth::{ADMINISTRATORS, ALL_USERS};
 use crate::error::{ApiError, ApiResult};
 use crate::store::{StoreResult, Tx};
+use grant::{CreateQueries, Grant, ViewData};
 use store::DataPermRow;
-
-pub const UNRESTRICTED: &str = "unrestricted";
-pub const BLOCKED: &str = "blocked";
-pub const NATIVE: &str = "query-builder-and-native";
-pub const QUERY_BUILDER: &str = "query-builder";
-pub const NO: &str = "no";
 
 /// The entry a group gets on a new database (§9.3), or on a database it has no row for.
 pub fn default_entry(group_id: i64, database_id: i64) -> DataPermRow {
@@ -28,8 +24,12 @@ pub fn default_entry(group_id: i64, database_id: i64) -> DataPermRow {
     DataPermRow {
         group_id,
         database_id,
-        view_data: UNRESTRICTED.into(),
-        create_queries: if all_users { NATIVE } else { NO }.into(),
+        view_data: Grant::Plain(ViewData::Unrestricted),
+        create_queries: Grant::Plain(if all_users {
+            CreateQueries::QueryBuilderAndNative
+        } else {
+            CreateQueries::No
+        }),
         download: if all_users { "full" } else { "none" }.into(),
         data_model: "none".into(),
         details: "no".into(),
@@ -41,8 +41,8 @@ pub fn admin_entry(database_id: i64) -> DataPermRow {
     DataPermRow {
         group_id: ADMINISTRATORS,
         database_id,
-        view_data: UNRESTRICTED.into(),
-        create_queries: NATIVE.into(),
+        view_data: Grant::Plain(ViewData::Unrestricted),
+        create_queries: Grant::Plain(CreateQueries::QueryBuilderAndNative),
         download: "full".into(),
         data_model: "all".into(),
         details: "yes".into(),
@@ -52,8 +52,8 @@ pub fn admin_entry(database_id: i64) -> DataPermRow {
 /// The graph form of an entry: all five keys.
 pub fn entry_json(r: &DataPermRow) -> Value {
     json!({
-        "view-data": r.view_data,
-        "create-queries": r.create_queries,
+        "view-data": r.view_data.to_json(),
+        "create-queries": r.create_queries.to_json(),
         "download": {"schemas": r.download},
         "data-model": {"schemas": r.data_model},
         "details": r.details,
@@ -63,8 +63,14 @@ pub fn entry_json(r: &DataPermRow) -> Value {
 /// What a caller may do with one database (queries.md §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Access {
+    /// can_view(D): plain `view-data` `unrestricted` in some group, or a granular one that
+    /// leaves some schema or table `unrestricted` (data-model.md §4.2).
     pub view: bool,
+    /// Plain `view-data` `unrestricted` in some group: what running a saved native card needs.
+    pub view_plain: bool,
     pub native: bool,
+    /// Plain `view-data` `unrestricted` and plain `create-queries` of at least `query-builder`
+    /// in one group.
     pub query_builder: bool,
     /// `data-model` `all`: may edit the database's metadata (data-model.md §4.2).
     pub manage_metadata: bool,
@@ -73,31 +79,98 @@ pub struct Access {
 impl Access {
     pub const ALL: Access = Access {
         view: true,
+        view_plain: true,
         native: true,
         query_builder: true,
         manage_metadata: true,
     };
 
-    fn from_rows<'a>(caller: &Principal, rows: impl Iterator<Item = &'a DataPermRow>) -> Access {
+    fn from_rows<'a>(rows: impl Iterator<Item = &'a DataPermRow>) -> Access {
         let mut a = Access::default();
-        for r in rows.filter(|r| caller.group_ids.contains(&r.group_id)) {
-            if r.data_model == "all" {
-                a.manage_metadata = true;
-            }
-            if r.view_data != UNRESTRICTED {
+        for r in rows {
+            a.manage_metadata |= r.data_model == "all";
+            a.view |= r.view_data.reaches(ViewData::Unrestricted);
+            if r.view_data.plain() != Some(ViewData::Unrestricted) {
                 continue;
             }
-            a.view = true;
-            match r.create_queries.as_str() {
-                NATIVE => {
-                    a.native = true;
-                    a.query_builder = true;
-                }
-                QUERY_BUILDER => a.query_builder = true,
-                _ => {}
-            }
+            a.view_plain = true;
+            let create = r.create_queries.plain().unwrap_or(CreateQueries::No);
+            a.native |= create == CreateQueries::QueryBuilderAndNative;
+            a.query_builder |= create >= CreateQueries::QueryBuilder;
         }
         a
+    }
+}
+
+/// A caller's rights on the tables of one database: the `view-data` and `create-queries`
+/// values of their groups (data-model.md §4.2).
+#[derive(Debug, Clone, Default)]
+pub struct TableRights {
+    view: Vec<Grant<ViewData>>,
+    create: Vec<Grant<CreateQueries>>,
+}
+
+impl TableRights {
+    fn from_rows<'a>(rows: impl Iterator<Item = &'a DataPermRow>) -> TableRights {
+        let mut t = TableRights::default();
+        for r in rows {
+            t.view.push(r.view_data.clone());
+            t.create.push(r.create_queries.clone());
+        }
+        t
+    }
+
+    /// The most permissive `view-data` of the caller's groups for a table.
+    pub fn view(&self, schema: &str, table_id: i64) -> ViewData {
+        (self.view.iter().map(|g| g.of_table(schema, table_id)))
+            .max()
+            .unwrap_or(ViewData::Blocked)
+    }
+
+    /// The most permissive `create-queries` of the caller's groups for a table.
+    pub fn create_queries(&self, schema: &str, table_id: i64) -> CreateQueries {
+        (self.create.iter().map(|g| g.of_table(schema, table_id)))
+            .max()
+            .unwrap_or(CreateQueries::No)
+    }
+
+    /// can_query_builder(T): view access and at least query-builder rights on the table.
+    pub fn query_builder(&self, schema: &str, table_id: i64) -> bool {
+        self.view(schema, table_id) == ViewData::Unrestricted
+            && self.create_queries(schema, table_id) >= CreateQueries::QueryBuilder
+    }
+}
+
+/// A caller's rights on one database, whole and per table.
+#[derive(Debug, Clone)]
+pub struct Rights {
+    pub access: Access,
+    /// `None` for superusers: every table.
+    pub tables: Option<TableRights>,
+}
+
+impl Rights {
+    const ALL: Rights = Rights {
+        access: Access::ALL,
+        tables: None,
+    };
+
+    fn from_rows(caller: &Principal, rows: &[DataPermRow]) -> Rights {
+        let mine = || {
+            rows.iter()
+                .filter(|r| caller.group_ids.contains(&r.group_id))
+        };
+        Rights {
+            access: Access::from_rows(mine()),
+            tables: Some(TableRights::from_rows(mine())),
+        }
+    }
+
+    /// can_query_builder(T) for table `table_id` of `schema`.
+    pub fn query_builder(&self, schema: &str, table_id: i64) -> bool {
+        self.tables
+            .as_ref()
+            .is_none_or(|t| t.query_builder(schema, table_id))
     }
 }
 
@@ -125,17 +198,17 @@ pub async fn access(tx: &mut dyn Tx, caller: &Principal, database_id: i64) -> St
         database_id,
         tx.data_perm_of_database(database_id).await?,
     );
-    Ok(Access::from_rows(caller, rows.iter()))
+    Ok(Rights::from_rows(caller, &rows).access)
 }
 
-/// The caller's access to every database in `ids`.
-pub async fn access_all(
+/// The caller's rights on every database in `ids`.
+pub async fn rights_all(
     tx: &mut dyn Tx,
     caller: &Principal,
     ids: &[i64],
-) -> StoreResult<HashMap<i64, Access>> {
+) -> StoreResult<HashMap<i64, Rights>> {
     if caller.is_superuser {
-        return Ok(ids.iter().map(|id| (*id, Access::ALL)).collect());
+        return Ok(ids.iter().map(|id| (*id, Rights::ALL)).collect());
     }
     let mut by_db: HashMap<i64, Vec<DataPermRow>> = HashMap::new();
     for r in tx.data_perm_all().await? {
@@ -145,8 +218,21 @@ pub async fn access_all(
         .iter()
         .map(|id| {
             let rows = with_defaults(caller, *id, by_db.remove(id).unwrap_or_default());
-            (*id, Access::from_rows(caller, rows.iter()))
+            (*id, Rights::from_rows(caller, &rows))
         })
+        .collect())
+}
+
+/// The caller's access to every database in `ids`.
+pub async fn access_all(
+    tx: &mut dyn Tx,
+    caller: &Principal,
+    ids: &[i64],
+) -> StoreResult<HashMap<i64, Access>> {
+    Ok(rights_all(tx, caller, ids)
+        .await?
+        .into_iter()
+        .map(|(id, r)| (id, r.access))
         .collect())
 }
 
@@ -201,7 +287,7 @@ pub async fn on_group_created(tx: &mut dyn Tx, group_id: i64) -> StoreResult<()>
         tx.data_perm_set(&DataPermRow {
             group_id,
             database_id: d.id,
-            view_data: UNRESTRICTED.into(),
+            view_data: Grant::Plain(ViewData::Unrestricted),
             create_queries: base.create_queries,
             download: base.download,
             data_model: "none".into(),

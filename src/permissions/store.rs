@@ -2,19 +2,50 @@
 //! (data and collection).
 use async_trait::async_trait;
 
+use super::grant::{CreateQueries, Grant, ViewData};
 use crate::store::StoreResult;
 
-/// One (group, database) entry; values are the graph's strings (`download` and `data-model`
-/// hold the inner `schemas` value).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+/// One (group, database) entry. `download` and `data-model` hold the inner `schemas` value.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataPermRow {
     pub group_id: i64,
     pub database_id: i64,
-    pub view_data: String,
-    pub create_queries: String,
+    pub view_data: Grant<ViewData>,
+    pub create_queries: Grant<CreateQueries>,
     pub download: String,
     pub data_model: String,
     pub details: String,
+}
+
+/// A row as stored: granular values are JSON text (data-model.md §4.1).
+#[derive(sqlx::FromRow)]
+pub struct StoredRow {
+    group_id: i64,
+    database_id: i64,
+    view_data: String,
+    create_queries: String,
+    download: String,
+    data_model: String,
+    details: String,
+}
+
+impl From<StoredRow> for DataPermRow {
+    fn from(r: StoredRow) -> Self {
+        DataPermRow {
+            group_id: r.group_id,
+            database_id: r.database_id,
+            view_data: Grant::from_db(&r.view_data),
+            create_queries: Grant::from_db(&r.create_queries),
+            download: r.download,
+            data_model: r.data_model,
+            details: r.details,
+        }
+    }
+}
+
+/// Rows as read from the database.
+pub fn typed(rows: Vec<StoredRow>) -> Vec<DataPermRow> {
+    rows.into_iter().map(DataPermRow::from).collect()
 }
 
 #[async_trait]
@@ -24,6 +55,9 @@ pub trait PermissionTx {
     /// Inserts or replaces the entry of `(row.group_id, row.database_id)`.
     async fn data_perm_set(&mut self, row: &DataPermRow) -> StoreResult<()>;
     async fn data_perm_delete_database(&mut self, database_id: i64) -> StoreResult<()>;
+    /// `(schema, id)` of every table of a database, active or not: the positions a granular
+    /// value may name (data-model.md §4.1).
+    async fn data_perm_tables(&mut self, database_id: i64) -> StoreResult<Vec<(String, i64)>>;
     /// The latest revision of `graph` (0 before its first change).
     async fn graph_revision(&mut self, graph: PermGraph) -> StoreResult<i64>;
     /// Records a change of `graph` (its changed entries before and after, as JSON text) and
@@ -88,7 +122,9 @@ macro_rules! impl_permission_tx {
                 &mut self,
             ) -> $crate::store::StoreResult<Vec<$crate::permissions::store::DataPermRow>> {
                 let sql = $crate::permissions::store::select("");
-                Ok(sqlx::query_as(&sql).fetch_all(self.conn()).await?)
+                let rows: Vec<$crate::permissions::store::StoredRow> =
+                    sqlx::query_as(&sql).fetch_all(self.conn()).await?;
+                Ok($crate::permissions::store::typed(rows))
             }
 
             async fn data_perm_of_database(
@@ -96,10 +132,11 @@ macro_rules! impl_permission_tx {
                 database_id: i64,
             ) -> $crate::store::StoreResult<Vec<$crate::permissions::store::DataPermRow>> {
                 let sql = $crate::permissions::store::select("WHERE database_id = $1");
-                Ok(sqlx::query_as(&sql)
+                let rows: Vec<$crate::permissions::store::StoredRow> = sqlx::query_as(&sql)
                     .bind(database_id)
                     .fetch_all(self.conn())
-                    .await?)
+                    .await?;
+                Ok($crate::permissions::store::typed(rows))
             }
 
             async fn data_perm_set(
@@ -117,8 +154,8 @@ macro_rules! impl_permission_tx {
                 )
                 .bind(r.group_id)
                 .bind(r.database_id)
-                .bind(&r.view_data)
-                .bind(&r.create_queries)
+                .bind(r.view_data.to_db())
+                .bind(r.create_queries.to_db())
                 .bind(&r.download)
                 .bind(&r.data_model)
                 .bind(&r.details)
@@ -136,6 +173,18 @@ macro_rules! impl_permission_tx {
                     .execute(self.conn())
                     .await?;
                 Ok(())
+            }
+
+            async fn data_perm_tables(
+                &mut self,
+                database_id: i64,
+            ) -> $crate::store::StoreResult<Vec<(String, i64)>> {
+                Ok(sqlx::query_as(
+                    "SELECT schema, id FROM metabase_table WHERE db_id = $1 ORDER BY id",
+                )
+                .bind(database_id)
+                .fetch_all(self.conn())
+                .await?)
             }
 
             async fn graph_revision(

@@ -140,7 +140,10 @@ pub async fn plan_card(
             card.database_id.unwrap_or(0)
         ))));
     };
-    if !permissions::access(tx.as_mut(), caller, db.id).await?.view {
+    if !permissions::access(tx.as_mut(), caller, db.id)
+        .await?
+        .view_plain
+    {
         return Err(ctx.failure(&QueryError::permission()));
     }
     let Some(native) = stored.as_object().and_then(native_part) else {

@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use crate::api_keys::create_key;
 use crate::both;
+use crate::queries_perms::{group_with_alice, restrict};
 use crate::queries_pg::{add_pg, Scratch};
 use crate::support::{Auth, TestApp};
 
@@ -610,5 +612,173 @@ both!(
             .collect();
         assert_eq!(w.len(), 5);
         assert!(w.iter().all(|x| x["active"] == true));
+    }
+);
+
+both!(
+    data_model_63_new_tables_under_a_granular_value_are_not_readable,
+    |t| async move {
+        let Some(s) = Scratch::create().await else {
+            return;
+        };
+        fixture(&s).await;
+        let admin = t.setup().await;
+        let id = registered(&t, &admin, &s).await;
+        let customers = table_id(&t, &admin, id, "shop", "customers").await;
+        let (g, _, _) = group_with_alice(&t, &admin).await;
+        let key = create_key(&t, &admin, "K", g).await.auth();
+        restrict(
+            &t,
+            &admin,
+            id,
+            g,
+            json!({"view-data": "unrestricted",
+                   "create-queries": {"shop": {customers.to_string(): "query-builder"}}}),
+        )
+        .await;
+        s.exec(&format!(
+            "CREATE TABLE shop.newtab (x int); GRANT SELECT ON shop.newtab TO {}",
+            s.role
+        ))
+        .await;
+        sync(&t, &admin, id).await;
+        let newtab = table_id(&t, &admin, id, "shop", "newtab").await;
+        let listed = t
+            .get(&format!("/api/database/{id}/schema/shop"), &key)
+            .await
+            .json();
+        let listed: Vec<&str> = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|x| x["name"].as_str())
+            .collect();
+        assert_eq!(listed, vec!["customers"]);
+        t.get(&format!("/api/table/{newtab}"), &key)
+            .await
+            .assert(403);
+        t.get(&format!("/api/database/{id}/schema/public"), &key)
+            .await
+            .assert(403);
+        // The graph keeps the granular value as stored.
+        let graph = t
+            .get(&format!("/api/permissions/graph/db/{id}"), &admin)
+            .await
+            .json();
+        assert_eq!(
+            graph["groups"][g.to_string()][id.to_string()]["create-queries"],
+            json!({"shop": {customers.to_string(): "query-builder"}})
+        );
+    }
+);
+
+/// A second instance on the same application database, its clock `shift` seconds ahead, with
+/// `--sync-interval 60` and `sync_on_start`: its app and the task serving it.
+async fn second_instance(
+    t: &TestApp,
+    shift: i64,
+    sync_on_start: bool,
+) -> (
+    ferrobase::state::AppState,
+    tokio::task::JoinHandle<anyhow::Result<()>>,
+) {
+    let mut config = t.app.config.clone();
+    config.sync_interval_secs = 60;
+    config.sync_on_start = sync_on_start;
+    config.bind = "127.0.0.1:0".parse().unwrap();
+    let clock = ferrobase::clock::ShiftedClock::new();
+    clock.advance_seconds(shift);
+    let app = ferrobase::state::App::new(t.app.store.clone(), config, clock);
+    let running = ferrobase::app::start(app.clone()).await.expect("start");
+    (app, running.handle)
+}
+
+async fn last_started(t: &TestApp, admin: &Auth, db: i64) -> Value {
+    t.get(&format!("/api/database/{db}"), admin).await.json()["sync"]["last_started_at"].clone()
+}
+
+both!(
+    data_model_30_stale_databases_sync_at_start,
+    |t| async move {
+        let Some(s) = Scratch::create().await else {
+            return;
+        };
+        fixture(&s).await;
+        let admin = t.setup().await;
+        let id = registered(&t, &admin, &s).await;
+        let before = last_started(&t, &admin, id).await;
+        // "Restarted after 2 minutes" with --no-sync-on-start: nothing syncs at once.
+        let (quiet, handle) = second_instance(&t, 120, false).await;
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        assert_eq!(last_started(&t, &admin, id).await, before);
+        quiet.shutdown.cancel();
+        let _ = handle.await;
+        // With the start-up sync: W's last success is 2 minutes old, so it syncs right away.
+        let (eager, handle) = second_instance(&t, 120, true).await;
+        let mut now = before.clone();
+        for _ in 0..300 {
+            now = last_started(&t, &admin, id).await;
+            if now != before {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_ne!(now, before, "no start-up sync");
+        eager.shutdown.cancel();
+        let _ = handle.await;
+        wait_idle(&t, &admin, id).await;
+    }
+);
+
+both!(
+    data_model_77_table_altered_while_a_sync_runs,
+    |t| async move {
+        let Some(s) = Scratch::create().await else {
+            return;
+        };
+        fixture(&s).await;
+        let admin = t.setup().await;
+        let id = registered(&t, &admin, &s).await;
+        let customers = table_id(&t, &admin, id, "shop", "customers").await;
+        // An uncommitted ALTER holds the table's lock: the sync's reads of it wait.
+        let mut alter = s.pool.begin().await.unwrap();
+        sqlx::query("ALTER TABLE shop.customers ADD COLUMN loyalty_tier text")
+            .execute(&mut *alter)
+            .await
+            .unwrap();
+        t.post(
+            &format!("/api/database/{id}/sync_schema"),
+            &admin,
+            json!({}),
+        )
+        .await
+        .assert(200);
+        for path in [
+            format!("/api/database/{id}"),
+            format!("/api/database/{id}/metadata"),
+            format!("/api/table/{customers}/query_metadata"),
+            "/api/table".to_string(),
+        ] {
+            let r = t.get(&path, &admin).await;
+            assert_eq!(r.status, 200, "{path}: {}", r.text);
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        alter.commit().await.unwrap();
+        let done = wait_idle(&t, &admin, id).await;
+        assert_eq!(done["sync"]["state"], "idle", "{done}");
+        sync(&t, &admin, id).await;
+        let meta = t
+            .get(&format!("/api/table/{customers}/query_metadata"), &admin)
+            .await;
+        meta.assert(200);
+        let fields = meta.json()["fields"].clone();
+        assert!(
+            fields
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["name"] == "loyalty_tier" && f["active"] == true),
+            "{fields}"
+        );
     }
 );

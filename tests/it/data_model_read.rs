@@ -271,6 +271,178 @@ both!(data_model_57_to_59_read_rights_of_a_key, |t| async move {
         .assert_text(404, "Not found.");
 });
 
+both!(data_model_60_table_level_query_rights, |t| async move {
+    let admin = t.setup().await;
+    let (g, _, _) = group_with_alice(&t, &admin).await;
+    let key = create_key(&t, &admin, "K", g).await.auth();
+    restrict(
+        &t,
+        &admin,
+        1,
+        g,
+        json!({"view-data": "blocked", "create-queries": "no"}),
+    )
+    .await;
+    t.get("/api/field/25/values", &key).await.assert(403);
+    set_data(
+        &t,
+        &admin,
+        json!({g.to_string(): {"1": {"view-data": "unrestricted",
+                                      "create-queries": {"": {"3": "query-builder"}}}}}),
+    )
+    .await;
+    let listed = t.get("/api/table", &key).await.json();
+    assert_eq!(names(&listed), vec!["PRODUCTS"]);
+    let meta = t.get("/api/database/1/metadata", &key).await;
+    meta.assert(200);
+    assert_eq!(names(&meta.json()["tables"]), vec!["PRODUCTS"]);
+    assert_eq!(
+        t.get("/api/database/1/schemas", &key).await.json(),
+        json!([""])
+    );
+    t.get("/api/table/3", &key).await.assert(200);
+    t.get("/api/table/1", &key).await.assert(403);
+    // include=tables lists what the key may read (queries.md §1.3–§1.4).
+    let dbs = t.get("/api/database?include=tables", &key).await.json();
+    assert_eq!(names(&dbs["data"][0]["tables"]), vec!["PRODUCTS"]);
+    let one = t
+        .get("/api/database/1?include=tables.fields", &key)
+        .await
+        .json();
+    assert_eq!(names(&one["tables"]), vec!["PRODUCTS"]);
+    assert_eq!(one["tables"][0]["fields"].as_array().map(Vec::len), Some(8));
+    t.get("/api/table/1/query_metadata", &key).await.assert(403);
+    // The database is viewable (granular view-data), but native SQL needs plain rights.
+    t.get("/api/database/1", &key).await.assert(200);
+    let r = t
+        .post(
+            "/api/dataset",
+            &key,
+            json!({"database": 1, "type": "native", "native": {"query": "SELECT 1"}}),
+        )
+        .await;
+    r.assert(403);
+    assert_eq!(r.json()["error_type"], "missing-required-permissions");
+});
+
+both!(
+    data_model_61_granular_values_read_back_as_stored,
+    |t| async move {
+        let admin = t.setup().await;
+        let (g, _, _) = group_with_alice(&t, &admin).await;
+        restrict(
+            &t,
+            &admin,
+            1,
+            g,
+            json!({"view-data": "unrestricted", "create-queries": {"": {"3": "query-builder"}}}),
+        )
+        .await;
+        let v = t.get("/api/permissions/graph/db/1", &admin).await.json();
+        let gk = g.to_string();
+        assert_eq!(
+            v["groups"][&gk]["1"]["create-queries"],
+            json!({"": {"3": "query-builder"}})
+        );
+        assert_eq!(v["groups"][&gk]["1"]["view-data"], "unrestricted");
+        assert_eq!(v["groups"]["1"]["1"]["create-queries"], "no");
+        // A graph read from GET goes back unchanged, and a new PUT replaces the granular value.
+        let rev = v["revision"].as_i64().unwrap();
+        let back = t
+            .put(
+                "/api/permissions/graph",
+                &admin,
+                json!({"revision": rev, "groups": v["groups"]}),
+            )
+            .await;
+        back.assert(200);
+        assert_eq!(
+            back.json()["groups"][&gk]["1"]["create-queries"],
+            json!({"": {"3": "query-builder"}})
+        );
+        let replaced = t
+            .put(
+                "/api/permissions/graph",
+                &admin,
+                json!({"revision": rev + 1, "groups": {gk.clone(): {"1": {
+                "create-queries": {"": {"1": "query-builder", "2": "no"}}}}}}),
+            )
+            .await;
+        replaced.assert(200);
+        assert_eq!(
+            replaced.json()["groups"][&gk]["1"]["create-queries"],
+            json!({"": {"1": "query-builder", "2": "no"}})
+        );
+        let key = create_key(&t, &admin, "K", g).await.auth();
+        assert_eq!(
+            names(&t.get("/api/table", &key).await.json()),
+            vec!["ORDERS"]
+        );
+    }
+);
+
+both!(
+    data_model_62_invalid_granular_values_change_nothing,
+    |t| async move {
+        let admin = t.setup().await;
+        let (g, _, _) = group_with_alice(&t, &admin).await;
+        restrict(
+            &t,
+            &admin,
+            1,
+            g,
+            json!({"view-data": "blocked", "create-queries": "no"}),
+        )
+        .await;
+        let before = t.get("/api/permissions/graph", &admin).await.json();
+        let gk = g.to_string();
+        for entry in [
+            json!({"create-queries": {"": {"3": "query-builder-and-native"}}}),
+            json!({"create-queries": {"": {"99": "query-builder"}}}),
+            json!({"view-data": {"": {"3": "blocked"}}, "create-queries": {"": {"3": "query-builder"}}}),
+            // A table of another schema, a schema-level inconsistency, granular download.
+            json!({"view-data": "unrestricted", "create-queries": {"public": {"3": "query-builder"}}}),
+            json!({"view-data": {"": "blocked"}, "create-queries": {"": "query-builder"}}),
+            json!({"download": {"schemas": {"": "full"}}}),
+            json!({"view-data": {"": {"three": "blocked"}}}),
+        ] {
+            let r = t
+            .put(
+                "/api/permissions/graph",
+                &admin,
+                json!({"revision": before["revision"], "groups": {gk.clone(): {"1": entry.clone()}}}),
+            )
+            .await;
+            assert_eq!(r.status, 400, "{entry}: {}", r.text);
+            assert!(
+                r.text
+                    .starts_with("Cannot parse permissions graph because it is invalid: "),
+                "{entry}: {}",
+                r.text
+            );
+        }
+        // After merging: view-data blocked on table 3 while create-queries (unchanged, plain) is not no.
+        set_data(
+        &t,
+        &admin,
+        json!({gk.clone(): {"1": {"view-data": "unrestricted", "create-queries": "query-builder"}}}),
+    )
+    .await;
+        let mid = t.get("/api/permissions/graph", &admin).await.json();
+        let r = t
+            .put(
+                "/api/permissions/graph",
+                &admin,
+                json!({"revision": mid["revision"], "groups": {gk.clone(): {"1": {
+                "view-data": {"": {"1": "unrestricted", "2": "unrestricted",
+                                   "3": "blocked", "4": "unrestricted"}}}}}}),
+            )
+            .await;
+        assert_eq!(r.status, 400, "{}", r.text);
+        assert_eq!(t.get("/api/permissions/graph", &admin).await.json(), mid);
+    }
+);
+
 both!(data_model_64_data_model_right_allows_sync, |t| async move {
     let admin = t.setup().await;
     let (g, _, _) = group_with_alice(&t, &admin).await;

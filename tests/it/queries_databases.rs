@@ -49,8 +49,40 @@ both!(queries_1_fresh_server_lists_the_sample, |t| async move {
         .as_str()
         .unwrap()
         .ends_with("sample-database.sqlite"));
+    // include=tables lists the synced tables (queries.md §1.3), ordered by display name.
     let v = t.get("/api/database?include=tables", &admin).await.json();
-    assert_eq!(v["data"][0]["tables"], json!([]));
+    let tables = v["data"][0]["tables"].as_array().expect("tables").clone();
+    let names: Vec<&str> = tables.iter().filter_map(|x| x["name"].as_str()).collect();
+    assert_eq!(names, vec!["ORDERS", "PEOPLE", "PRODUCTS", "REVIEWS"]);
+    assert!(tables.iter().all(|x| x.get("fields").is_none()));
+    assert!(t.get("/api/database", &admin).await.json()["data"][0]
+        .get("tables")
+        .is_none());
+    t.get("/api/database?include=tables.fields", &admin)
+        .await
+        .assert(400);
+    // include=tables.fields on one database gives the fields, without sensitive ones.
+    t.put(
+        "/api/field/12",
+        &admin,
+        json!({"visibility_type": "sensitive"}),
+    )
+    .await
+    .assert(200);
+    let one = t
+        .get("/api/database/1?include=tables.fields", &admin)
+        .await
+        .json();
+    let people = &one["tables"][1];
+    assert_eq!(people["name"], "PEOPLE");
+    let ids: Vec<i64> = people["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .filter_map(|f| f["id"].as_i64())
+        .collect();
+    assert_eq!(ids.len(), 11);
+    assert!(!ids.contains(&12));
     t.get("/api/database?include=nope", &admin)
         .await
         .assert(400);

@@ -386,7 +386,8 @@ both!(pg_94_95_refused_graphs, |t| async move {
     .assert(200);
     for groups in [
         json!({"1": {"1": {"view-data": "blocked", "create-queries": "query-builder"}}}),
-        json!({"1": {"1": {"create-queries": {"PUBLIC": "query-builder"}}}}),
+        // Granular create-queries is valid since data-model.md §4.1, but never native.
+        json!({"1": {"1": {"create-queries": {"PUBLIC": "query-builder-and-native"}}}}),
         json!({"1": {"1": {"download": {"schemas": {"PUBLIC": "full"}}}}}),
         json!({"1": {"1": {"view-data": "sandboxed"}}}),
         json!({"1": {"1": {"bogus": "no"}}}),

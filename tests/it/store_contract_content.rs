@@ -9,6 +9,7 @@ use ferrobase::collections::store::{CollectionRow, NewCollection, PermRow};
 use ferrobase::dashboards::layout_store::{series_text, DashcardRow, TabRow};
 use ferrobase::dashboards::store::DashboardRow;
 use ferrobase::databases::store::DatabaseRow;
+use ferrobase::permissions::grant::{CreateQueries, Grant, ViewData};
 use ferrobase::permissions::store::{DataPermRow, PermGraph};
 use ferrobase::store::{StoreError, Tx};
 use ferrobase::users::store::NewUser;

@@ -302,19 +302,22 @@ fn is_stale(s: &SyncStatusRow, interval_secs: u64, now: i64) -> bool {
         .is_none_or(|at| older_than(at, interval_secs, now))
 }
 
-/// Every database is synced `interval` after its last attempt (checked every 10 s).
+/// Every database is synced `interval` after its last attempt (checked every 10 s), and no
+/// earlier than `interval` after this process started: with `--no-sync-on-start`, a restart
+/// does not sync at once (data-model.md scenario 30).
 async fn periodic(app: Arc<App>) {
     let interval = app.config.sync_interval_secs;
     if interval == 0 {
         return;
     }
+    let started = app.clock.now().micros();
     let mut tick = tokio::time::interval(Duration::from_secs(10));
     loop {
         tokio::select! {
             _ = app.shutdown.cancelled() => return,
             _ = tick.tick() => {}
         }
-        let Ok(due) = due_databases(&app, interval).await else {
+        let Ok(due) = due_databases(&app, interval, started).await else {
             continue;
         };
         for id in due {
@@ -323,15 +326,20 @@ async fn periodic(app: Arc<App>) {
     }
 }
 
-/// Databases idle here whose last sync attempt is older than the interval (one statement).
-async fn due_databases(app: &App, interval: u64) -> Result<Vec<i64>, SyncError> {
+/// Databases idle here whose last sync attempt (or, if later, `since`) is older than the
+/// interval (one statement).
+async fn due_databases(app: &App, interval: u64, since: i64) -> Result<Vec<i64>, SyncError> {
     let statuses = app.store.read().await?.database_sync_statuses().await?;
     let now = app.clock.now().micros();
     Ok(statuses
         .into_iter()
         .filter(|(id, s)| {
             app.syncs.state(*id) == State::Idle
-                && older_than(s.sync_last_started_at.unwrap_or(0), interval, now)
+                && older_than(
+                    s.sync_last_started_at.unwrap_or(0).max(since),
+                    interval,
+                    now,
+                )
         })
         .map(|(id, _)| id)
         .collect())

@@ -199,8 +199,8 @@ fn perm(group_id: i64, database_id: i64, view: &str) -> DataPermRow {
     DataPermRow {
         group_id,
         database_id,
-        view_data: view.into(),
-        create_queries: "query-builder-and-native".into(),
+        view_data: Grant::from_db(view),
+        create_queries: Grant::Plain(CreateQueries::QueryBuilderAndNative),
         download: "full".into(),
         data_model: "all".into(),
         details: "no".into(),
@@ -224,7 +224,7 @@ both!(
             .await
             .unwrap();
         let replaced = DataPermRow {
-            create_queries: "no".into(),
+            create_queries: Grant::Plain(CreateQueries::No),
             download: "none".into(),
             data_model: "none".into(),
             details: "yes".into(),
@@ -235,6 +235,19 @@ both!(
         of.sort_by_key(|r| r.group_id);
         assert_eq!(of, vec![replaced.clone(), perm(2, db1, "unrestricted")]);
         assert_eq!(tx.data_perm_all().await.unwrap().len(), before + 3);
+        // Granular values (data-model.md §4.1) are stored and read back as they were.
+        let granular = DataPermRow {
+            create_queries: Grant::from_db(r#"{"":{"3":"query-builder","12":"no"},"s":"no"}"#),
+            ..perm(3, 9_003, r#"{"public":"unrestricted","":{"7":"blocked"}}"#)
+        };
+        assert!(matches!(granular.view_data, Grant::Schemas(_)));
+        assert!(matches!(granular.create_queries, Grant::Schemas(_)));
+        tx.data_perm_set(&granular).await.unwrap();
+        assert_eq!(
+            tx.data_perm_of_database(9_003).await.unwrap(),
+            vec![granular]
+        );
+        tx.data_perm_delete_database(9_003).await.unwrap();
         tx.data_perm_delete_database(db1).await.unwrap();
         assert!(tx.data_perm_of_database(db1).await.unwrap().is_empty());
         assert_eq!(
@@ -249,10 +262,25 @@ both!(
         let mut tx = t.app.store.read().await.unwrap();
         assert_eq!(
             tx.data_perm_of_database(db2).await.unwrap()[0].view_data,
-            "unrestricted"
+            Grant::Plain(ViewData::Unrestricted)
         );
     }
 );
+
+both!(contract_permission_tables_of_a_database, |t| async move {
+    // The Sample Database's four tables, with their schema (`""` on SQLite).
+    let mut tx = t.app.store.read().await.unwrap();
+    assert_eq!(
+        tx.data_perm_tables(1).await.unwrap(),
+        vec![
+            (String::new(), 1),
+            (String::new(), 2),
+            (String::new(), 3),
+            (String::new(), 4)
+        ]
+    );
+    assert!(tx.data_perm_tables(999).await.unwrap().is_empty());
+});
 
 both!(contract_permission_revision_counts_up, |t| async move {
     let mut tx = t.app.store.begin().await.unwrap();
