@@ -70,22 +70,18 @@ pub fn parse_put(q: &QueryParams, body: &Map<String, Value>) -> ApiResult<GraphB
 }
 
 /// Applies the entries of a PUT; answers the new graph (or `{"revision"}` with `skip_graph`).
-pub async fn put(app: &App, caller: &Principal, body: GraphBody) -> ApiResult<Value> {
-    let admin = caller.require_superuser()?;
-    let now = app.clock.now().micros();
-    let mut tx = app.store.begin().await?;
-    // Two racing PUTs must not both pass the revision check (PostgreSQL; SQLite has one writer).
-    tx.lock(LockKey::CollectionGraph).await?;
-    let current = tx.graph_revision(PermGraph::Collection).await?;
-    graph_put::check_revision(body.revision, current, body.force)?;
-    let g = Graph::load(tx.as_mut()).await?;
-    let groups = tx.group_list().await?;
+/// The levels a `PUT` asks for, by (group, collection; 0 for root), every entry parsed and
+/// checked first: an invalid graph changes nothing. Entries Metabase ignores (Administrators,
+/// other namespaces, collections without permissions of their own) are left out.
+fn wanted(
+    g: &Graph,
+    groups: &[i64],
+    body: &GraphBody,
+) -> ApiResult<BTreeMap<(i64, i64), Level>> {
     let default_namespace = body.rest;
-    // Parse everything first: an invalid graph changes nothing.
-    let mut wanted: BTreeMap<(i64, i64), Level> = BTreeMap::new();
+    let mut wanted = BTreeMap::new();
     for (gkey, entries) in &body.groups {
-        let (gid, entries) =
-            graph_put::group_entries(gkey, entries, |id| groups.iter().any(|g| g.id == id))?;
+        let (gid, entries) = graph_put::group_entries(gkey, entries, |id| groups.contains(&id))?;
         for (ckey, level) in entries {
             let cid = if ckey == "root" {
                 0
@@ -103,15 +99,23 @@ pub async fn put(app: &App, caller: &Principal, body: GraphBody) -> ApiResult<Va
                 .ok_or_else(|| invalid(format!("invalid permission level {level}")))?;
             let ignored = !default_namespace
                 || gid == ADMINISTRATORS
-                || (cid != 0 && g.get(cid).is_none_or(|r| !eligible(&g, r)));
+                || (cid != 0 && g.get(cid).is_none_or(|r| !eligible(g, r)));
             if !ignored {
                 wanted.insert((gid, cid), lvl);
             }
         }
     }
-    let mut before = Map::new();
-    let mut after = Map::new();
-    for ((gid, cid), lvl) in &wanted {
+    Ok(wanted)
+}
+
+/// Writes the levels that differ; the revision's before and after graphs (changes only).
+async fn write(
+    tx: &mut dyn Tx,
+    g: &Graph,
+    wanted: &BTreeMap<(i64, i64), Level>,
+) -> ApiResult<(Map<String, Value>, Map<String, Value>)> {
+    let (mut before, mut after) = (Map::new(), Map::new());
+    for ((gid, cid), lvl) in wanted {
         let old = g
             .perms
             .get(cid)
@@ -131,6 +135,21 @@ pub async fn put(app: &App, caller: &Principal, body: GraphBody) -> ApiResult<Va
             graph_put::record(&mut after, *gid, key, lvl.as_str().into());
         }
     }
+    Ok((before, after))
+}
+
+pub async fn put(app: &App, caller: &Principal, body: GraphBody) -> ApiResult<Value> {
+    let admin = caller.require_superuser()?;
+    let now = app.clock.now().micros();
+    let mut tx = app.store.begin().await?;
+    // Two racing PUTs must not both pass the revision check (PostgreSQL; SQLite has one writer).
+    tx.lock(LockKey::CollectionGraph).await?;
+    let current = tx.graph_revision(PermGraph::Collection).await?;
+    graph_put::check_revision(body.revision, current, body.force)?;
+    let g = Graph::load(tx.as_mut()).await?;
+    let groups: Vec<i64> = tx.group_list().await?.iter().map(|g| g.id).collect();
+    let wanted = wanted(&g, &groups, &body)?;
+    let (before, after) = write(tx.as_mut(), &g, &wanted).await?;
     let revision = if after.is_empty() {
         current
     } else {

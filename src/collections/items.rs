@@ -190,6 +190,78 @@ fn item_selected(
     }
 }
 
+/// The models asked for, sorted and without duplicates (`no_models`: none).
+fn selected_models(q: &ItemsQuery) -> Vec<String> {
+    match &q.models {
+        None => ALL_MODELS.iter().map(|m| m.to_string()).collect(),
+        Some(m) if m.iter().any(|m| m == "no_models") => Vec::new(),
+        Some(m) => m
+            .iter()
+            .cloned()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect(),
+    }
+}
+
+/// The child collections listed, each with its sort key.
+fn collection_entries(
+    g: &Graph,
+    kinds: &Kinds,
+    caller: &Principal,
+    listed: Option<&CollectionRow>,
+    q: &ItemsQuery,
+) -> Vec<(SortKey, Value)> {
+    let listed_id = listed.map(|l| l.id);
+    child_collections(g, caller, listed, q.archived)
+        .into_iter()
+        .map(|r| {
+            let key = SortKey {
+                rank: model_rank("collection"),
+                name: r.name.to_lowercase(),
+                id: r.id,
+                is_trash: r.is_trash(),
+                edited_at: None,
+                edited_by: None,
+            };
+            (key, collection_item(g, kinds, caller, r, listed_id))
+        })
+        .collect()
+}
+
+/// The cards and dashboards listed, each with its sort key.
+async fn content_entries(
+    tx: &mut dyn Tx,
+    g: &Graph,
+    caller: &Principal,
+    listed: Option<&CollectionRow>,
+    q: &ItemsQuery,
+    models: &[String],
+) -> ApiResult<Vec<(SortKey, Value)>> {
+    let scope = match listed {
+        Some(l) if l.is_trash() => ItemScope::Trashed,
+        Some(l) => ItemScope::In(Some(l.id)),
+        None => ItemScope::In(None),
+    };
+    let mut entries = Vec::new();
+    for r in tx.content_items(scope).await? {
+        if !item_selected(g, caller, listed, q, models, &r) {
+            continue;
+        }
+        let stored = r.collection_id.and_then(|c| g.get(c));
+        let caps = ItemCaps {
+            can_write: g.level(caller, r.collection_id) == Level::Write,
+            parent_live: stored.is_none_or(|c| !c.archived),
+        };
+        let location = stored.map_or("/", |c| c.location.as_str());
+        entries.push((
+            SortKey::of_item(&r),
+            item_json(&r, caps, listed.map(|l| l.id), location),
+        ));
+    }
+    Ok(entries)
+}
+
 pub async fn items(
     app: &App,
     caller: &Principal,
@@ -207,31 +279,11 @@ pub async fn items(
             return Err(ApiError::Forbidden);
         }
     }
-    let models: Vec<String> = match &q.models {
-        None => ALL_MODELS.iter().map(|m| m.to_string()).collect(),
-        Some(m) if m.iter().any(|m| m == "no_models") => Vec::new(),
-        Some(m) => m
-            .iter()
-            .cloned()
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect(),
-    };
-    let listed_id = listed.as_ref().map(|l| l.id);
+    let models = selected_models(&q);
     let kinds = Kinds::load(tx.as_mut()).await?;
     let mut entries: Vec<(SortKey, Value)> = Vec::new();
     if models.iter().any(|m| m == "collection") && q.pinned_state != "is_pinned" {
-        for r in child_collections(&g, caller, listed.as_ref(), q.archived) {
-            let key = SortKey {
-                rank: model_rank("collection"),
-                name: r.name.to_lowercase(),
-                id: r.id,
-                is_trash: r.is_trash(),
-                edited_at: None,
-                edited_by: None,
-            };
-            entries.push((key, collection_item(&g, &kinds, caller, r, listed_id)));
-        }
+        entries.extend(collection_entries(&g, &kinds, caller, listed.as_ref(), &q));
     }
     let wants_items = models
         .iter()
@@ -239,26 +291,7 @@ pub async fn items(
     // Cards and dashboards of the root need read permission on the root itself.
     let items_visible = listed.is_some() || g.level(caller, None) >= Level::Read;
     if wants_items && items_visible {
-        let scope = match &listed {
-            Some(l) if l.is_trash() => ItemScope::Trashed,
-            Some(l) => ItemScope::In(Some(l.id)),
-            None => ItemScope::In(None),
-        };
-        for r in tx.content_items(scope).await? {
-            if !item_selected(&g, caller, listed.as_ref(), &q, &models, &r) {
-                continue;
-            }
-            let stored = r.collection_id.and_then(|c| g.get(c));
-            let caps = ItemCaps {
-                can_write: g.level(caller, r.collection_id) == Level::Write,
-                parent_live: stored.is_none_or(|c| !c.archived),
-            };
-            let location = stored.map_or("/", |c| c.location.as_str());
-            entries.push((
-                SortKey::of_item(&r),
-                item_json(&r, caps, listed_id, location),
-            ));
-        }
+        entries.extend(content_entries(tx.as_mut(), &g, caller, listed.as_ref(), &q, &models).await?);
     }
     tx.commit().await?;
     let trash_listed = listed.as_ref().is_some_and(|l| l.is_trash());

@@ -200,6 +200,59 @@ pub struct UpdateInput {
     pub parent_id: Option<Option<i64>>,
 }
 
+/// What a `PUT` changes on a collection.
+struct Changes {
+    name: bool,
+    description: bool,
+    archived: bool,
+    parent: bool,
+}
+
+impl Changes {
+    fn of(row: &CollectionRow, input: &UpdateInput) -> Changes {
+        Changes {
+            name: input.name.as_ref().is_some_and(|n| *n != row.name),
+            description: input
+                .description
+                .as_ref()
+                .is_some_and(|d| *d != row.description),
+            archived: input.archived.is_some_and(|a| a != row.archived),
+            parent: input
+                .parent_id
+                .is_some_and(|p| p != parent_id(&row.location)),
+        }
+    }
+
+    /// The Trash never changes; a personal collection is never archived, moved or renamed.
+    fn check(&self, row: &CollectionRow) -> ApiResult<()> {
+        if row.is_trash() && (self.name || self.description || self.archived || self.parent) {
+            return Err(ApiError::bad_request_text(TRASH_MODIFY));
+        }
+        if row.personal_owner_id.is_none() {
+            return Ok(());
+        }
+        if self.archived {
+            return Err(personal_error(
+                "archived",
+                "You cannot archive a Personal Collection.",
+            ));
+        }
+        if self.parent {
+            return Err(personal_error(
+                "location",
+                "You are not allowed to move a Personal Collection.",
+            ));
+        }
+        if self.name {
+            return Err(personal_error(
+                "name",
+                "You are not allowed to rename a Personal Collection.",
+            ));
+        }
+        Ok(())
+    }
+}
+
 pub async fn update(
     app: &App,
     caller: &Principal,
@@ -215,45 +268,16 @@ pub async fn update(
         g.get(p).ok_or(ApiError::NotFound)?;
     }
     require(&g, caller, Some(row.id), Level::Write)?;
-    let cur_parent = parent_id(&row.location);
-    let name_changes = input.name.as_ref().is_some_and(|n| *n != row.name);
-    let desc_changes = input
-        .description
-        .as_ref()
-        .is_some_and(|d| *d != row.description);
-    let archive_changes = input.archived.is_some_and(|a| a != row.archived);
-    let parent_changes = new_parent.is_some_and(|p| p != cur_parent);
-    if row.is_trash() && (name_changes || desc_changes || archive_changes || parent_changes) {
-        return Err(ApiError::bad_request_text(TRASH_MODIFY));
-    }
-    if row.personal_owner_id.is_some() {
-        if archive_changes {
-            return Err(personal_error(
-                "archived",
-                "You cannot archive a Personal Collection.",
-            ));
-        }
-        if parent_changes {
-            return Err(personal_error(
-                "location",
-                "You are not allowed to move a Personal Collection.",
-            ));
-        }
-        if name_changes {
-            return Err(personal_error(
-                "name",
-                "You are not allowed to rename a Personal Collection.",
-            ));
-        }
-    }
-    if archive_changes && input.archived == Some(true) {
+    let changes = Changes::of(&row, &input);
+    changes.check(&row)?;
+    if changes.archived && input.archived == Some(true) {
         super::archive::archive(tx.as_mut(), &g, caller, &row, now).await?;
-    } else if archive_changes {
+    } else if changes.archived {
         super::archive::restore(tx.as_mut(), &g, caller, &row, new_parent, now).await?;
-    } else if let Some(target) = new_parent.filter(|_| parent_changes) {
+    } else if let Some(target) = new_parent.filter(|_| changes.parent) {
         move_to(tx.as_mut(), &g, caller, &row, target).await?;
     }
-    if name_changes || desc_changes {
+    if changes.name || changes.description {
         let name = input.name.as_deref().unwrap_or(&row.name);
         let description = match &input.description {
             Some(d) => d.as_deref(),

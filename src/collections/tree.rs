@@ -54,25 +54,6 @@ pub async fn tree(app: &App, caller: &Principal, q: TreeQuery) -> ApiResult<Valu
             .collect();
         return Ok(Value::Array(out));
     }
-    fn build(
-        parent: Option<i64>,
-        rows: &[&CollectionRow],
-        parents: &[Option<i64>],
-        node: &dyn Fn(&CollectionRow) -> serde_json::Map<String, Value>,
-    ) -> Vec<Value> {
-        rows.iter()
-            .zip(parents)
-            .filter(|(_, p)| **p == parent)
-            .map(|(r, _)| {
-                let mut m = node(r);
-                m.insert(
-                    "children".into(),
-                    Value::Array(build(Some(r.id), rows, parents, node)),
-                );
-                Value::Object(m)
-            })
-            .collect()
-    }
     let parents: Vec<Option<i64>> = rows
         .iter()
         .map(|r| {
@@ -81,5 +62,27 @@ pub async fn tree(app: &App, caller: &Principal, q: TreeQuery) -> ApiResult<Valu
             p.filter(|p| rows.iter().any(|x| x.id == *p))
         })
         .collect();
-    Ok(Value::Array(build(None, &rows, &parents, &node)))
+    Ok(Value::Array(nest(None, &rows, &parents, &node)))
+}
+
+/// The nodes under `parent` (`parents[i]` is the shown parent of `rows[i]`), each with its
+/// `children`.
+fn nest(
+    parent: Option<i64>,
+    rows: &[&CollectionRow],
+    parents: &[Option<i64>],
+    node: &dyn Fn(&CollectionRow) -> serde_json::Map<String, Value>,
+) -> Vec<Value> {
+    rows.iter()
+        .zip(parents)
+        .filter(|(_, p)| **p == parent)
+        .map(|(r, _)| {
+            let mut m = node(r);
+            m.insert(
+                "children".into(),
+                Value::Array(nest(Some(r.id), rows, parents, node)),
+            );
+            Value::Object(m)
+        })
+        .collect()
 }

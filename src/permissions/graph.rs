@@ -13,7 +13,7 @@ use crate::auth::ADMINISTRATORS;
 use crate::error::{ApiError, ApiResult};
 use crate::http::query::QueryParams;
 use crate::state::App;
-use crate::store::Tx;
+use crate::store::{LockKey, Tx};
 
 const PAID: &str = "Sandboxes and impersonation are not available in ferrobase.";
 
@@ -292,6 +292,8 @@ pub async fn put(app: &App, caller: &Principal, body: GraphBody) -> ApiResult<Va
     }
     let now = app.clock.now().micros();
     let mut tx = app.store.begin().await?;
+    // Two racing PUTs must not both pass the revision check (PostgreSQL; SQLite has one writer).
+    tx.lock(LockKey::DataGraph).await?;
     let current = tx.graph_revision(PermGraph::Data).await?;
     graph_put::check_revision(body.revision, current, body.force)?;
     let mut db_ids: Vec<i64> = tx.database_list().await?.iter().map(|d| d.id).collect();

@@ -30,49 +30,44 @@ fn positive(v: Option<&Value>) -> Result<Option<u64>, ()> {
     }
 }
 
-/// Validates a `POST /api/dataset` body (or an export's `query`).
-pub fn parse(body: &Map<String, Value>) -> Result<Query, ValidationErrors> {
-    let mut errs = ValidationErrors::new();
-    let database = match body.get("database") {
-        Some(Value::Number(n)) if n.as_i64().is_some_and(|n| n > 0) => n.as_i64(),
-        other => {
-            errs.add_received(&["database"], POSITIVE_INT, other);
-            None
-        }
-    };
-    let pmbql = body.get("lib/type").and_then(Value::as_str) == Some("mbql/query");
-    let mut native = None;
-    if pmbql {
-        match body.get("stages") {
-            Some(Value::Array(a)) if !a.is_empty() => native = native_part(body),
-            other => errs.add_received(&["stages"], "value must be a non-empty array.", other),
-        }
-    } else {
-        match body.get("type").and_then(Value::as_str) {
-            Some("native") => match body.get("native").and_then(|n| n.get("query")) {
-                Some(Value::String(_)) => native = native_part(body),
-                other => errs.add_received(
+/// The native part of the query, if it has one, and the errors of its shape (legacy `type`
+/// and `native`, or pMBQL `stages`).
+fn native_of(body: &Map<String, Value>, errs: &mut ValidationErrors) -> Option<Native> {
+    if body.get("lib/type").and_then(Value::as_str) == Some("mbql/query") {
+        return match body.get("stages") {
+            Some(Value::Array(a)) if !a.is_empty() => native_part(body),
+            other => {
+                errs.add_received(&["stages"], "value must be a non-empty array.", other);
+                None
+            }
+        };
+    }
+    match body.get("type").and_then(Value::as_str) {
+        Some("native") => match body.get("native").and_then(|n| n.get("query")) {
+            Some(Value::String(_)) => native_part(body),
+            other => {
+                errs.add_received(
                     &["native"],
                     "value must be a map with a string `query`.",
                     other,
-                ),
-            },
-            Some("query") | Some("internal") => {}
-            _ => errs.add_received(
+                );
+                None
+            }
+        },
+        Some("query") | Some("internal") => None,
+        _ => {
+            errs.add_received(
                 &["type"],
                 "value must be one of: `internal`, `native`, `query`.",
                 body.get("type"),
-            ),
+            );
+            None
         }
     }
-    let parameters = match body.get("parameters") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(a)) => a.clone(),
-        other => {
-            errs.add_received(&["parameters"], "value must be an array.", other);
-            Vec::new()
-        }
-    };
+}
+
+/// `constraints`: positive row limits.
+fn constraints_of(body: &Map<String, Value>, errs: &mut ValidationErrors) -> Constraints {
     let mut constraints = Constraints::default();
     match body.get("constraints") {
         None | Some(Value::Null) => {}
@@ -101,6 +96,29 @@ pub fn parse(body: &Map<String, Value>) -> Result<Query, ValidationErrors> {
         }
         other => errs.add_received(&["constraints"], "value must be a map.", other),
     }
+    constraints
+}
+
+/// Validates a `POST /api/dataset` body (or an export's `query`).
+pub fn parse(body: &Map<String, Value>) -> Result<Query, ValidationErrors> {
+    let mut errs = ValidationErrors::new();
+    let database = match body.get("database") {
+        Some(Value::Number(n)) if n.as_i64().is_some_and(|n| n > 0) => n.as_i64(),
+        other => {
+            errs.add_received(&["database"], POSITIVE_INT, other);
+            None
+        }
+    };
+    let native = native_of(body, &mut errs);
+    let parameters = match body.get("parameters") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(a)) => a.clone(),
+        other => {
+            errs.add_received(&["parameters"], "value must be an array.", other);
+            Vec::new()
+        }
+    };
+    let constraints = constraints_of(body, &mut errs);
     if !errs.is_empty() {
         return Err(errs);
     }

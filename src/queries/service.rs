@@ -280,8 +280,22 @@ async fn plan_native(
     let Some(sql) = single_statement(&sql, dialect) else {
         return Err(ctx.failure(&QueryError::invalid(ONE_STATEMENT)));
     };
+    finish_plan(app, tx, warehouse, sql, params, mode, ctx).await
+}
+
+/// A plan for SQL ready to run on `warehouse`: the row cap of `mode`, the report time zone, the
+/// deadline and the `native_form` results show.
+async fn finish_plan(
+    app: &App,
+    tx: &mut dyn Tx,
+    warehouse: Arc<Warehouse>,
+    sql: String,
+    params: Vec<template::Bound>,
+    mode: Mode,
+    ctx: RunContext,
+) -> ApiResult<Plan> {
     let cap = usize::try_from(cap(tx, mode).await?).unwrap_or(usize::MAX);
-    let tz = match dialect {
+    let tz = match warehouse.dialect() {
         crate::warehouse::sqltext::Dialect::Postgres => timezone(tx).await?,
         crate::warehouse::sqltext::Dialect::Sqlite => "UTC".into(),
     };
@@ -291,20 +305,19 @@ async fn plan_native(
     });
     let secs = app.config.query_timeout_secs;
     let deadline = tokio::time::Instant::from_std(ctx.started) + Duration::from_secs(secs);
+    let caps = match mode {
+        Mode::Download => crate::warehouse::limits::ResultCaps::download(&app.config.query_limits),
+        Mode::Interactive(_) => {
+            crate::warehouse::limits::ResultCaps::interactive(&app.config.query_limits)
+        }
+    };
     Ok(Plan {
         warehouse,
         exec: Exec {
             sql,
             params,
             cap,
-            caps: match mode {
-                Mode::Download => {
-                    crate::warehouse::limits::ResultCaps::download(&app.config.query_limits)
-                }
-                Mode::Interactive(_) => {
-                    crate::warehouse::limits::ResultCaps::interactive(&app.config.query_limits)
-                }
-            },
+            caps,
             deadline,
             timeout_secs: secs,
             timezone: tz.clone(),

@@ -474,3 +474,24 @@ both!(pg_97_restricted_graphs, |t| async move {
         .await
         .assert_text(404, "Not found.");
 });
+
+both!(
+    pg_data_graph_racing_puts_on_one_revision_let_exactly_one_win,
+    |t| async move {
+        let admin = t.setup().await;
+        for round in 0..5 {
+            let g = t.get("/api/permissions/graph", &admin).await.json();
+            let rev = g["revision"].clone();
+            let body = |level: &str| {
+                json!({"revision": rev, "groups": {"1": {"1": {"create-queries": level}}}})
+            };
+            let (a, b) = tokio::join!(
+                t.put("/api/permissions/graph", &admin, body("query-builder")),
+                t.put("/api/permissions/graph", &admin, body("no"))
+            );
+            let mut statuses = [a.status, b.status];
+            statuses.sort();
+            assert_eq!(statuses, [200, 409], "round {round}");
+        }
+    }
+);
