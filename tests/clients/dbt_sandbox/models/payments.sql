@@ -1,0 +1,3 @@
+{{ config(alias='transactions') }}
+
+select * from {{ ref('stg_payments') }}
