@@ -73,11 +73,7 @@ pub fn parse_put(q: &QueryParams, body: &Map<String, Value>) -> ApiResult<GraphB
 /// The levels a `PUT` asks for, by (group, collection; 0 for root), every entry parsed and
 /// checked first: an invalid graph changes nothing. Entries Metabase ignores (Administrators,
 /// other namespaces, collections without permissions of their own) are left out.
-fn wanted(
-    g: &Graph,
-    groups: &[i64],
-    body: &GraphBody,
-) -> ApiResult<BTreeMap<(i64, i64), Level>> {
+fn wanted(g: &Graph, groups: &[i64], body: &GraphBody) -> ApiResult<BTreeMap<(i64, i64), Level>> {
     let default_namespace = body.rest;
     let mut wanted = BTreeMap::new();
     for (gkey, entries) in &body.groups {

@@ -291,7 +291,8 @@ pub async fn items(
     // Cards and dashboards of the root need read permission on the root itself.
     let items_visible = listed.is_some() || g.level(caller, None) >= Level::Read;
     if wants_items && items_visible {
-        entries.extend(content_entries(tx.as_mut(), &g, caller, listed.as_ref(), &q, &models).await?);
+        entries
+            .extend(content_entries(tx.as_mut(), &g, caller, listed.as_ref(), &q, &models).await?);
     }
     tx.commit().await?;
     let trash_listed = listed.as_ref().is_some_and(|l| l.is_trash());

@@ -110,10 +110,20 @@ fn sqlite_file(config: &Config, path: PathBuf) -> SqliteFile {
     }
 }
 
-fn postgres(d: &Map<String, Value>, errs: &mut FieldErrors) -> Option<PgTarget> {
-    let host = required(d, "host", errs);
-    let dbname = required(d, "dbname", errs);
-    let user = required(d, "user", errs);
+/// An optional boolean detail (absent: `false`).
+fn flag(d: &Map<String, Value>, key: &str, errs: &mut FieldErrors) -> bool {
+    match d.get(key) {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => {
+            errs.push((key.into(), "value must be a boolean.".into()));
+            false
+        }
+    }
+}
+
+/// `port`: a number or numeric string in 1–65535 (absent: 5432).
+fn port(d: &Map<String, Value>, errs: &mut FieldErrors) -> Option<u16> {
     let port = match d.get("port") {
         None | Some(Value::Null) => Some(5432),
         Some(Value::Number(n)) => n.as_u64().and_then(|p| u16::try_from(p).ok()),
@@ -124,6 +134,36 @@ fn postgres(d: &Map<String, Value>, errs: &mut FieldErrors) -> Option<PgTarget> 
     if port.is_none() {
         errs.push(("port".into(), "value must be a valid port number.".into()));
     }
+    port
+}
+
+/// `ssl-mode`, or from `ssl` when absent.
+fn ssl_mode(d: &Map<String, Value>, ssl: bool, errs: &mut FieldErrors) -> PgSslMode {
+    match text(d, "ssl-mode") {
+        None if ssl => PgSslMode::Require,
+        None => PgSslMode::Disable,
+        Some("disable") => PgSslMode::Disable,
+        Some("allow") => PgSslMode::Allow,
+        Some("prefer") => PgSslMode::Prefer,
+        Some("require") => PgSslMode::Require,
+        Some("verify-ca") => PgSslMode::VerifyCa,
+        Some("verify-full") => PgSslMode::VerifyFull,
+        Some(_) => {
+            errs.push((
+                "ssl-mode".into(),
+                "value must be one of: disable, allow, prefer, require, verify-ca, verify-full."
+                    .into(),
+            ));
+            PgSslMode::Disable
+        }
+    }
+}
+
+fn postgres(d: &Map<String, Value>, errs: &mut FieldErrors) -> Option<PgTarget> {
+    let host = required(d, "host", errs);
+    let dbname = required(d, "dbname", errs);
+    let user = required(d, "user", errs);
+    let port = port(d, errs);
     let password = match d.get("password") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.clone()),
@@ -132,47 +172,9 @@ fn postgres(d: &Map<String, Value>, errs: &mut FieldErrors) -> Option<PgTarget> 
             None
         }
     };
-    let ssl = match d.get("ssl") {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(_) => {
-            errs.push(("ssl".into(), "value must be a boolean.".into()));
-            false
-        }
-    };
-    let mode = match text(d, "ssl-mode") {
-        None => {
-            if ssl {
-                PgSslMode::Require
-            } else {
-                PgSslMode::Disable
-            }
-        }
-        Some(m) => match m {
-            "disable" => PgSslMode::Disable,
-            "allow" => PgSslMode::Allow,
-            "prefer" => PgSslMode::Prefer,
-            "require" => PgSslMode::Require,
-            "verify-ca" => PgSslMode::VerifyCa,
-            "verify-full" => PgSslMode::VerifyFull,
-            _ => {
-                errs.push((
-                    "ssl-mode".into(),
-                    "value must be one of: disable, allow, prefer, require, verify-ca, verify-full."
-                        .into(),
-                ));
-                PgSslMode::Disable
-            }
-        },
-    };
-    let allow_privileged = match d.get(ALLOW_PRIVILEGED) {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(_) => {
-            errs.push((ALLOW_PRIVILEGED.into(), "value must be a boolean.".into()));
-            false
-        }
-    };
+    let ssl = flag(d, "ssl", errs);
+    let mode = ssl_mode(d, ssl, errs);
+    let allow_privileged = flag(d, ALLOW_PRIVILEGED, errs);
     let (host, dbname, user, port) = (host?, dbname?, user?, port?);
     let mut opts = PgConnectOptions::new()
         .host(&host)

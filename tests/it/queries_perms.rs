@@ -482,9 +482,7 @@ both!(
         for round in 0..5 {
             let g = t.get("/api/permissions/graph", &admin).await.json();
             let rev = g["revision"].clone();
-            let body = |level: &str| {
-                json!({"revision": rev, "groups": {"1": {"1": {"create-queries": level}}}})
-            };
+            let body = |level: &str| json!({"revision": rev, "groups": {"1": {"1": {"create-queries": level}}}});
             let (a, b) = tokio::join!(
                 t.put("/api/permissions/graph", &admin, body("query-builder")),
                 t.put("/api/permissions/graph", &admin, body("no"))
