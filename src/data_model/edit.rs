@@ -27,7 +27,7 @@ fn set<T: Clone>(target: &mut T, edited: &mut String, name: &str, value: &Option
 }
 
 /// The patch applied to a table row; whether it made a hidden table visible.
-fn patch_table(t: &mut TableRow, p: &TablePatch) -> bool {
+pub fn patch_table(t: &mut TableRow, p: &TablePatch) -> bool {
     let was_hidden = t.visibility_type.is_some();
     let e = &mut t.edited;
     set(&mut t.display_name, e, "display_name", &p.display_name);
@@ -65,8 +65,20 @@ fn patch_table(t: &mut TableRow, p: &TablePatch) -> bool {
 async fn write_table(tx: &mut dyn Tx, old: &TableRow, p: &TablePatch, now: i64) -> ApiResult<bool> {
     let mut t = old.clone();
     let shown = patch_table(&mut t, p);
+    store_table(tx, old, t, now).await?;
+    Ok(shown)
+}
+
+/// Stores `new`, the patched state of `old`: nothing when equal, `updated_at` moved only when
+/// a value (not just the edited set) changed, positions recomputed when the order changed.
+pub async fn store_table(
+    tx: &mut dyn Tx,
+    old: &TableRow,
+    mut t: TableRow,
+    now: i64,
+) -> ApiResult<()> {
     if t == *old {
-        return Ok(false);
+        return Ok(());
     }
     let values_changed = {
         let mut a = t.clone();
@@ -82,7 +94,7 @@ async fn write_table(tx: &mut dyn Tx, old: &TableRow, p: &TablePatch, now: i64) 
             .await
             .map_err(|e| ApiError::internal(e.0))?;
     }
-    Ok(shown)
+    Ok(())
 }
 
 /// `PUT /api/table/:id`.
@@ -198,7 +210,7 @@ pub async fn put_field_order(
 }
 
 /// The patch applied to a field row (§5.16 rules 2–3).
-fn patch_field(f: &mut FieldRow, p: &FieldPatch) {
+pub fn patch_field(f: &mut FieldRow, p: &FieldPatch) {
     let was_fk = f.semantic_type.as_deref() == Some("type/FK");
     let e = &mut f.edited;
     set(&mut f.display_name, e, "display_name", &p.display_name);
@@ -266,7 +278,7 @@ fn patch_field(f: &mut FieldRow, p: &FieldPatch) {
 }
 
 /// §5.16 rule 1: the target must be an active field of the same database.
-async fn check_target(tx: &mut dyn Tx, f: &FieldRow, db_id: i64) -> ApiResult<()> {
+pub async fn check_target(tx: &mut dyn Tx, f: &FieldRow, db_id: i64) -> ApiResult<()> {
     let Some(target) = f.fk_target_field_id else {
         return Ok(());
     };
@@ -287,6 +299,37 @@ async fn check_target(tx: &mut dyn Tx, f: &FieldRow, db_id: i64) -> ApiResult<()
     }
 }
 
+/// Whether rule 1 applies to `f` patched with `p`: a target was sent, or the semantic type
+/// was sent and the result is a foreign key.
+pub fn checks_target(f: &FieldRow, p: &FieldPatch) -> bool {
+    p.fk_target_field_id.is_some()
+        || (f.semantic_type.as_deref() == Some("type/FK") && p.semantic_type.is_some())
+}
+
+/// Stores `new`, the patched state of `old` (rule 4): nothing when equal, `updated_at` moved
+/// only when a value (not just the edited set) changed, cached values discarded when the field
+/// no longer keeps them.
+pub async fn store_field(
+    tx: &mut dyn Tx,
+    old: &FieldRow,
+    mut f: FieldRow,
+    now: i64,
+) -> ApiResult<()> {
+    let was_list = super::sync::values::has_cached_values(old);
+    if f != *old {
+        let mut a = f.clone();
+        a.edited = old.edited.clone();
+        if a != *old {
+            f.updated_at = now;
+        }
+        tx.dm_field_update(&f).await?;
+    }
+    if was_list && !super::sync::values::has_cached_values(&f) {
+        tx.dm_values_delete(f.id).await?;
+    }
+    Ok(())
+}
+
 /// `PUT /api/field/:id`.
 pub async fn put_field(app: &App, caller: &Principal, id: i64, p: FieldPatch) -> ApiResult<Value> {
     let mut tx = app.store.begin().await?;
@@ -297,23 +340,10 @@ pub async fn put_field(app: &App, caller: &Principal, id: i64, p: FieldPatch) ->
         .require_manage(table.db_id)?;
     let mut f = old.clone();
     patch_field(&mut f, &p);
-    let checks_target = p.fk_target_field_id.is_some()
-        || (f.semantic_type.as_deref() == Some("type/FK") && p.semantic_type.is_some());
-    if checks_target {
+    if checks_target(&f, &p) {
         check_target(tx.as_mut(), &f, table.db_id).await?;
     }
-    let was_list = super::sync::values::has_cached_values(&old);
-    if f != old {
-        let mut a = f.clone();
-        a.edited = old.edited.clone();
-        if a != old {
-            f.updated_at = app.clock.now().micros();
-        }
-        tx.dm_field_update(&f).await?;
-    }
-    if was_list && !super::sync::values::has_cached_values(&f) {
-        tx.dm_values_delete(id).await?;
-    }
+    store_field(tx.as_mut(), &old, f, app.clock.now().micros()).await?;
     tx.commit().await?;
     read::get_field(app, caller, id, true).await
 }

@@ -54,7 +54,7 @@ pub struct Unreadable {
 pub type Rendered = Result<Map<String, Value>, Unreadable>;
 
 /// A stored JSON column as a value.
-fn stored(column: &str, text: &str) -> Result<Value, Unreadable> {
+pub(super) fn stored(column: &str, text: &str) -> Result<Value, Unreadable> {
     serde_json::from_str(text).map_err(|e| Unreadable {
         message: format!("the stored {column} is not valid JSON"),
         causes: vec![e.to_string()],
@@ -69,7 +69,7 @@ fn ts(micros: i64) -> Value {
     Value::String(Timestamp(micros).to_rfc3339())
 }
 
-fn obj(pairs: Vec<(&str, Value)>) -> Map<String, Value> {
+pub(super) fn obj(pairs: Vec<(&str, Value)>) -> Map<String, Value> {
     pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }
 

@@ -1,10 +1,11 @@
 //! Export (serialization.md §2, §4, §7, §8): reads a consistent snapshot, selects the objects,
 //! and renders the classic-layout YAML tree with references by entity id, email and name.
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{json, Map, Value};
 
 use super::entities::{self, Refs};
+use super::export_data_model;
 use super::select::{self, CollectionRef, SelectError, Snapshot};
 use super::yaml;
 use crate::collections::perms::location_ids;
@@ -181,6 +182,11 @@ pub async fn run(store: &DynStore, opts: &ExportOptions) -> Result<ExportTree, E
             }
         }
     }
+    let data_model = if opts.data_model {
+        export_data_model::read(tx.as_mut(), &databases).await?
+    } else {
+        export_data_model::DataModel::default()
+    };
     let mut settings: Map<String, Value> = Map::new();
     if opts.settings {
         for key in EXPORTED_SETTINGS {
@@ -267,6 +273,33 @@ pub async fn run(store: &DynStore, opts: &ExportOptions) -> Result<ExportTree, E
             add(path, "Database", &d.name, doc, &[]);
         }
     }
+    // Tables and fields (data-model.md §6). Two names can escape to the same file name (`a/b`
+    // and `a__SLASH__b`): the first, by id, is written, the other skipped with its fields.
+    let mut dm_skipped: Vec<String> = Vec::new();
+    let mut taken: BTreeSet<String> = BTreeSet::new();
+    let mut skipping_table = false;
+    for item in data_model.items() {
+        if item.model == "Table" {
+            skipping_table = !taken.insert(item.path.clone());
+            if skipping_table {
+                dm_skipped.push(format!(
+                    "skipped Table {}: its file name is taken by another table",
+                    item.id
+                ));
+                continue;
+            }
+        } else if skipping_table {
+            dm_skipped.push(format!("skipped Field {}: its table was skipped", item.id));
+            continue;
+        } else if !taken.insert(item.path.clone()) {
+            dm_skipped.push(format!(
+                "skipped Field {}: its file name is taken by another field",
+                item.id
+            ));
+            continue;
+        }
+        add(item.path, item.model, &item.id, item.doc, &[]);
+    }
     if opts.settings {
         let path = "settings.yaml".to_string();
         lines.push((path.clone(), format!("exported Setting settings {path}")));
@@ -278,7 +311,7 @@ pub async fn run(store: &DynStore, opts: &ExportOptions) -> Result<ExportTree, E
         log.push_str(l);
         log.push('\n');
     }
-    for s in sel.skipped.iter().chain(&failed) {
+    for s in sel.skipped.iter().chain(&dm_skipped).chain(&failed) {
         log.push_str(s);
         log.push('\n');
     }
@@ -286,7 +319,7 @@ pub async fn run(store: &DynStore, opts: &ExportOptions) -> Result<ExportTree, E
     log.push_str(&format!(
         "summary: {} exported, {} skipped, {failures} failed\n",
         lines.len(),
-        sel.skipped.len()
+        sel.skipped.len() + dm_skipped.len()
     ));
     if failures > 0 && !opts.continue_on_error {
         return Err(ExportError::Failed(log));

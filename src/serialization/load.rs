@@ -104,6 +104,8 @@ pub struct Loader<'a> {
     pub pending_tabs: BTreeMap<String, Vec<(String, String)>>,
     /// Databases whose engine or connection details this import changed.
     pub changed_databases: Vec<i64>,
+    /// Database id → where its tables are, for table and field files.
+    pub(super) dm_index: BTreeMap<i64, super::load_data_model::DmIndex>,
 }
 
 /// The settings `settings.yaml` may set (§4.7).
@@ -145,6 +147,7 @@ impl<'a> Loader<'a> {
             archive_tabs: BTreeMap::new(),
             pending_tabs: BTreeMap::new(),
             changed_databases: Vec::new(),
+            dm_index: BTreeMap::new(),
         }
     }
 
@@ -169,6 +172,8 @@ impl<'a> Loader<'a> {
             let mut tx = self.store.begin().await?;
             let result = match kind {
                 Kind::Database => self.database(tx.as_mut(), e, checked.as_ref()).await,
+                Kind::Table => self.table(tx.as_mut(), e).await,
+                Kind::Field => self.field(tx.as_mut(), e).await,
                 Kind::Collection => self.collection(tx.as_mut(), e).await,
                 Kind::DashboardFields => self.dashboard_fields(tx.as_mut(), e).await,
                 Kind::Card => self.card(tx.as_mut(), e).await,

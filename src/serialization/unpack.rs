@@ -183,6 +183,9 @@ pub fn source_dir(files: &[String]) -> Option<String> {
 
 /// The entity files of the source directory, relative to it: YAML files under the legal
 /// top-level directories (hidden entries skipped), plus `settings.yaml`, in the order of `files`.
+/// Under `databases/` the directory and file names are those of warehouse tables and columns,
+/// which may begin with a dot (`.x`, `../y`): there only `__MACOSX` and macOS's `._` companion
+/// files are skipped.
 pub fn entity_files(files: &[String], source: &str) -> Vec<String> {
     let prefix = if source.is_empty() {
         String::new()
@@ -195,9 +198,9 @@ pub fn entity_files(files: &[String], source: &str) -> Vec<String> {
             continue;
         };
         let top = rel.split('/').next().unwrap_or("");
-        let hidden = rel
-            .split('/')
-            .any(|p| p.starts_with('.') || p == "__MACOSX");
+        let hidden = rel.split('/').any(|p| {
+            p == "__MACOSX" || p.starts_with("._") || (p.starts_with('.') && top != "databases")
+        });
         let yaml = rel.ends_with(".yaml") || rel.ends_with(".yml");
         if rel == "settings.yaml"
             || (!hidden && yaml && LEGAL_DIRS.contains(&top) && rel.contains('/'))
@@ -206,4 +209,34 @@ pub fn entity_files(files: &[String], source: &str) -> Vec<String> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entity_files_keep_dot_names_of_the_data_model_only() {
+        let files: Vec<String> = [
+            "x/collections/.hidden/a.yaml",
+            "x/collections/c/a.yaml",
+            "x/databases/D/tables/..__SLASH__evil/..__SLASH__evil.yaml",
+            "x/databases/D/tables/.t/fields/.f.yaml",
+            "x/databases/D/tables/T/._T.yaml",
+            "x/databases/__MACOSX/T.yaml",
+            "x/settings.yaml",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        assert_eq!(
+            entity_files(&files, "x"),
+            [
+                "collections/c/a.yaml",
+                "databases/D/tables/..__SLASH__evil/..__SLASH__evil.yaml",
+                "databases/D/tables/.t/fields/.f.yaml",
+                "settings.yaml",
+            ]
+        );
+    }
 }

@@ -27,7 +27,7 @@ INSERT INTO shop.customers (email, full_name, status)
 ";
 
 /// The fixture, readable by the warehouse role.
-async fn fixture(s: &Scratch) {
+pub async fn fixture(s: &Scratch) {
     s.exec(FIXTURE).await;
     grant(s).await;
 }
@@ -66,7 +66,7 @@ async fn wait_idle(t: &TestApp, admin: &Auth, db: i64) -> Value {
 }
 
 /// Registers W and waits for its first sync.
-async fn registered(t: &TestApp, admin: &Auth, s: &Scratch) -> i64 {
+pub async fn registered(t: &TestApp, admin: &Auth, s: &Scratch) -> i64 {
     let id = add_pg(t, admin, "W", &s.details).await;
     sync(t, admin, id).await;
     id

@@ -44,6 +44,7 @@ mod sandbox_queries;
 mod search_and_stubs;
 mod serialization;
 mod serialization_cli;
+mod serialization_data_model;
 mod serialization_entities;
 mod serialization_import;
 mod serialization_lock;

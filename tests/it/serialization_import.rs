@@ -228,6 +228,10 @@ both!(
             b"name: ORDERS\nserdes/meta:\n  - id: Sample Database\n    model: Database\n  - id: ORDERS\n    model: Table\n".to_vec(),
         );
         files.insert(
+            "databases/Sample Database/tables/GHOSTS/GHOSTS.yaml".into(),
+            b"name: GHOSTS\nserdes/meta:\n  - id: Sample Database\n    model: Database\n  - id: GHOSTS\n    model: Table\n".to_vec(),
+        );
+        files.insert(
             "snippets/s.yaml".into(),
             b"name: s\nentity_id: SSSSSSSSSSSSSSSSSSSSS\nserdes/meta:\n  - id: SSSSSSSSSSSSSSSSSSSSS\n    model: NativeQuerySnippet\n".to_vec(),
         );
@@ -241,9 +245,13 @@ both!(
                 "failed Card ZZZZZZZZZZZZZZZZZZZZZ: Collection 'DoesNotExist' was not found"
             ));
             assert!(r.text().contains("skipped Setting bogus-setting: "));
+            // 28: table files are matched against the synced metadata (data-model.md §6).
             assert!(r
                 .text()
-                .contains("skipped Table ORDERS: not supported by ferrobase"));
+                .contains("unchanged Table [\"Sample Database\",null,\"ORDERS\"]\n"));
+            assert!(r.text().contains(
+                "skipped Table [\"Sample Database\",null,\"GHOSTS\"]: not found in synced metadata\n"
+            ));
             assert!(r.text().contains(
                 "skipped NativeQuerySnippet SSSSSSSSSSSSSSSSSSSSS: not supported by ferrobase"
             ));

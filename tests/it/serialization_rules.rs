@@ -249,8 +249,12 @@ fn newest_layout(files: &BTreeMap<String, Vec<u8>>) -> BTreeMap<String, Vec<u8>>
         }
         let mut v = parse(std::str::from_utf8(data).expect("utf-8")).expect("yaml");
         let m = v.as_object_mut().expect("map");
-        let model = m["serdes/meta"][0]["model"].clone();
-        m.insert("serdes/meta".into(), json!([{"model": model}]));
+        // Content and databases lose their ids in `serdes/meta`; tables and fields are
+        // identified by their path only, which stays.
+        if m["serdes/meta"].as_array().map_or(0, Vec::len) == 1 {
+            let model = m["serdes/meta"][0]["model"].clone();
+            m.insert("serdes/meta".into(), json!([{"model": model}]));
+        }
         m.retain(|k, v| {
             !(v.is_null()
                 || (*v == json!(false) && !keep_false.contains(&k.as_str()))
