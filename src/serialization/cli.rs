@@ -109,6 +109,20 @@ pub fn write_tree(
     written
 }
 
+/// What a server's start does to an application database before import: the Sample Database
+/// decided, created and synced (data-model.md §2.11), so that the table and field files of an
+/// archive find the metadata they apply to in a fresh application database. Databases of the
+/// archive itself are never synced by import.
+async fn initialise(store: &DynStore, config: &Config) -> anyhow::Result<()> {
+    let app = crate::state::App::new(
+        store.clone(),
+        config.clone(),
+        std::sync::Arc::new(crate::clock::SystemClock),
+    );
+    crate::databases::startup(&app).await?;
+    crate::data_model::sync::schedule::sync_new_sample(&app).await
+}
+
 pub async fn import_cmd(config: &Config, args: &ImportArgs) -> u8 {
     if super::server_mark::held_by_server(&config.database) {
         eprintln!("{}", super::server_mark::IN_USE);
@@ -172,6 +186,12 @@ pub async fn import_cmd(config: &Config, args: &ImportArgs) -> u8 {
             return USAGE;
         }
     };
+    if let Err(e) = initialise(&store, config).await {
+        lock.release().await;
+        store.close().await;
+        eprintln!("ferrobase: {e}");
+        return USAGE;
+    }
     let creator = match store.read().await {
         Ok(mut tx) => tx.serdes_oldest_admin().await.ok().flatten(),
         Err(_) => None,

@@ -50,18 +50,6 @@ fn read_tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
-/// Starts a server on the application database `url` and stops it: a freshly initialised
-/// database, with its Sample Database created and synced.
-async fn initialise(backend: Backend, url: &str) {
-    let url = url.to_string();
-    let (mut t, _) = TestApp::start(backend, move |c| {
-        c.database = ferrobase::store::DatabaseUrl::parse(&url).expect("url");
-    })
-    .await
-    .expect("server");
-    t.stop().await;
-}
-
 /// Builds server A in a SQLite file, stops it, and returns its HTTP export (`dirname=x`).
 async fn file_server_a(db: &str) -> Vec<u8> {
     let url = format!("sqlite://{db}");
@@ -107,11 +95,8 @@ async fn s35_s36_s45_cli_export_import_round_trip() {
         }
     }
     assert_eq!(exported, http_files);
-    // Import into a freshly initialised database, export again: identical. Import never syncs
-    // (data-model.md §2.1), so B is initialised by a server first, which creates and syncs its
-    // Sample Database: the archive's table and field files need synced metadata to apply to.
+    // Import into a fresh database, export again: identical.
     let db_b = tmp.path().join("b.db");
-    initialise(Backend::Sqlite, &format!("sqlite://{}", db_b.display())).await;
     let o = run(&["import", out.to_str().expect("utf-8"), &db_arg(&db_b)]);
     assert_exit(&o, 0);
     let out2 = tmp.path().join("out2");
@@ -150,10 +135,9 @@ serdes/meta:\n  - id: ZZZZZZZZZZZZZZZZZZZZZ\n    label: bad\n    model: Card\n"
 
     // 35 and 45 with PostgreSQL application databases: the SQLite export imports into a fresh
     // PostgreSQL database and exports back byte for byte; the failing archive gives 3, then 1.
-    let Some((mut b, Some(pg))) = TestApp::start(Backend::Postgres, |_| {}).await else {
+    let Some(pg) = crate::support::PgDb::create().await else {
         return;
     };
-    b.stop().await;
     let pg_arg = format!("--database={}", pg.url);
     let o = run(&["import", out.to_str().expect("utf-8"), &pg_arg]);
     assert_exit(&o, 0);

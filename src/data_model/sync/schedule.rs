@@ -248,13 +248,7 @@ pub async fn sync_and_wait(app: &Arc<App>, db_id: i64, scope: Scope) -> Outcome 
 /// At start: the Sample Database, never synced, synchronously (§2.11); then, in the
 /// background, stale databases one at a time in id order, and the periodic syncs.
 pub async fn startup(app: &Arc<App>) -> anyhow::Result<()> {
-    for (d, s) in statuses(app).await? {
-        if d.is_sample && s.sync_last_started_at.is_none() {
-            if let Err(e) = sync_and_wait(app, d.id, Scope::Database).await {
-                tracing::warn!(error = %e, "the Sample Database could not be synced");
-            }
-        }
-    }
+    sync_new_sample(app).await?;
     // Read again: the Sample Database just synced is not stale.
     let statuses = statuses(app).await?;
     let app = app.clone();
@@ -270,6 +264,19 @@ pub async fn startup(app: &Arc<App>) -> anyhow::Result<()> {
         }
         periodic(app).await;
     });
+    Ok(())
+}
+
+/// Syncs the Sample Database if it was never synced (§2.11: ferrobase syncs it when it creates
+/// it): at a server's start, and before `ferrobase import` into a fresh application database.
+pub async fn sync_new_sample(app: &Arc<App>) -> anyhow::Result<()> {
+    for (d, s) in statuses(app).await? {
+        if d.is_sample && s.sync_last_started_at.is_none() {
+            if let Err(e) = sync_and_wait(app, d.id, Scope::Database).await {
+                tracing::warn!(error = %e, "the Sample Database could not be synced");
+            }
+        }
+    }
     Ok(())
 }
 
