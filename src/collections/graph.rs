@@ -7,9 +7,10 @@ use super::perms::{Graph, Level};
 use super::store::CollectionRow;
 use crate::auth::Principal;
 use crate::auth::ADMINISTRATORS;
+use crate::error::validation::ValidationErrors;
 use crate::error::ApiResult;
 use crate::http::query::QueryParams;
-use crate::permissions::graph_put::{self, invalid, GraphPut};
+use crate::permissions::graph_put::{self, invalid, GraphPut, GroupEntries};
 use crate::permissions::store::PermGraph;
 use crate::state::App;
 use crate::store::{LockKey, Tx};
@@ -55,30 +56,40 @@ pub async fn get(app: &App, caller: &Principal, namespace: Option<&str>) -> ApiR
     build(tx.as_mut(), namespace.is_none_or(str::is_empty)).await
 }
 
-/// A validated `PUT`; `rest` is whether it is for the default namespace (no `namespace`).
-pub type GraphBody = GraphPut<bool>;
+/// A validated `PUT`: per group, per collection key, the level; `rest` is whether it is for the
+/// default namespace (no `namespace`).
+pub type GraphBody = GraphPut<Level, bool>;
 
 pub fn parse_put(q: &QueryParams, body: &Map<String, Value>) -> ApiResult<GraphBody> {
-    graph_put::parse(q, body, |errs| match body.get("namespace") {
+    let default_namespace = |errs: &mut ValidationErrors| match body.get("namespace") {
         None | Some(Value::Null) => true,
         Some(Value::String(_)) => false,
         other => {
             errs.add_received(&["namespace"], "value must be a string or null.", other);
             true
         }
+    };
+    graph_put::parse(q, body, default_namespace, |_, _, level| {
+        level
+            .as_str()
+            .and_then(Level::parse)
+            .ok_or_else(|| invalid(format!("invalid permission level {level}")))
     })
 }
 
-/// Applies the entries of a PUT; answers the new graph (or `{"revision"}` with `skip_graph`).
 /// The levels a `PUT` asks for, by (group, collection; 0 for root), every entry parsed and
 /// checked first: an invalid graph changes nothing. Entries Metabase ignores (Administrators,
 /// other namespaces, collections without permissions of their own) are left out.
-fn wanted(g: &Graph, groups: &[i64], body: &GraphBody) -> ApiResult<BTreeMap<(i64, i64), Level>> {
-    let default_namespace = body.rest;
+fn wanted(
+    g: &Graph,
+    groups: &[i64],
+    sent: Vec<GroupEntries<Level>>,
+    default_namespace: bool,
+) -> ApiResult<BTreeMap<(i64, i64), Level>> {
     let mut wanted = BTreeMap::new();
-    for (gkey, entries) in &body.groups {
-        let (gid, entries) = graph_put::group_entries(gkey, entries, |id| groups.contains(&id))?;
-        for (ckey, level) in entries {
+    for group in sent {
+        let gid = graph_put::group_id(&group.group, |id| groups.contains(&id))?;
+        for (ckey, lvl) in group.entries {
             let cid = if ckey == "root" {
                 0
             } else {
@@ -89,10 +100,6 @@ fn wanted(g: &Graph, groups: &[i64], body: &GraphBody) -> ApiResult<BTreeMap<(i6
                     .ok_or_else(|| invalid(format!("unknown collection id {ckey}")))?
                     .id
             };
-            let lvl = level
-                .as_str()
-                .and_then(Level::parse)
-                .ok_or_else(|| invalid(format!("invalid permission level {level}")))?;
             let ignored = !default_namespace
                 || gid == ADMINISTRATORS
                 || (cid != 0 && g.get(cid).is_none_or(|r| !eligible(g, r)));
@@ -144,7 +151,7 @@ pub async fn put(app: &App, caller: &Principal, body: GraphBody) -> ApiResult<Va
     graph_put::check_revision(body.revision, current, body.force)?;
     let g = Graph::load(tx.as_mut()).await?;
     let groups: Vec<i64> = tx.group_list().await?.iter().map(|g| g.id).collect();
-    let wanted = wanted(&g, &groups, &body)?;
+    let wanted = wanted(&g, &groups, body.groups?, body.rest)?;
     let (before, after) = write(tx.as_mut(), &g, &wanted).await?;
     let revision = if after.is_empty() {
         current

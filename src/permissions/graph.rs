@@ -5,11 +5,12 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::{json, Map, Value};
 
 use super::grant::{CreateQueries, Grant, ViewData};
-use super::graph_put::{self, invalid, GraphPut};
+use super::graph_put::{self, invalid, GraphPut, GroupEntries};
 use super::store::{DataPermRow, PermGraph};
 use super::{admin_entry, default_entry, entry_json};
 use crate::auth::Principal;
 use crate::auth::ADMINISTRATORS;
+use crate::error::validation::ValidationErrors;
 use crate::error::{ApiError, ApiResult};
 use crate::http::query::QueryParams;
 use crate::state::App;
@@ -87,11 +88,12 @@ pub async fn get(app: &App, caller: &Principal, scope: Scope) -> ApiResult<Value
     Ok(json!({"revision": revision, "groups": groups_json(&stored, &groups, &dbs)}))
 }
 
-/// A validated `PUT`; `rest` is whether it asks for sandboxes or impersonations.
-pub type GraphBody = GraphPut<bool>;
+/// A validated `PUT`: per group, per database id, the keys it sets; `rest` is whether it asks
+/// for sandboxes or impersonations.
+pub type GraphBody = GraphPut<EntryPatch, bool>;
 
 pub fn parse_put(q: &QueryParams, body: &Map<String, Value>) -> ApiResult<GraphBody> {
-    graph_put::parse(q, body, |errs| {
+    let paid = |errs: &mut ValidationErrors| {
         let mut paid_features = false;
         for key in ["sandboxes", "impersonations"] {
             match body.get(key) {
@@ -101,6 +103,14 @@ pub fn parse_put(q: &QueryParams, body: &Map<String, Value>) -> ApiResult<GraphB
             }
         }
         paid_features
+    };
+    graph_put::parse(q, body, paid, |gkey, dkey, sent| {
+        let Value::Object(sent) = sent else {
+            return Err(invalid(format!(
+                "the entry of group {gkey} on database {dkey} is not a map"
+            )));
+        };
+        EntryPatch::parse(sent)
     })
 }
 
@@ -133,7 +143,7 @@ fn plain_value(key: &str, v: &Value, allowed: &[&str]) -> ApiResult<String> {
 
 /// The keys one database entry of a `PUT` sets; absent keys keep their values.
 #[derive(Debug, Default)]
-struct EntryPatch {
+pub struct EntryPatch {
     view_data: Option<Grant<ViewData>>,
     create_queries: Option<Grant<CreateQueries>>,
     download: Option<String>,
@@ -226,7 +236,11 @@ struct Changes {
 
 /// Reads, merges and checks every entry of the body before anything is written: an invalid
 /// graph changes nothing.
-async fn changes(tx: &mut dyn Tx, body: &GraphBody, db_ids: &[i64]) -> ApiResult<Changes> {
+async fn changes(
+    tx: &mut dyn Tx,
+    groups: Vec<GroupEntries<EntryPatch>>,
+    db_ids: &[i64],
+) -> ApiResult<Changes> {
     let group_ids: Vec<i64> = tx.group_list().await?.iter().map(|g| g.id).collect();
     let stored = entries(tx).await?;
     let mut out = Changes {
@@ -234,24 +248,18 @@ async fn changes(tx: &mut dyn Tx, body: &GraphBody, db_ids: &[i64]) -> ApiResult
         groups: Vec::new(),
     };
     let mut tables: HashMap<i64, Vec<(String, i64)>> = HashMap::new();
-    for (gkey, dbs) in &body.groups {
-        let (gid, dbs) = graph_put::group_entries(gkey, dbs, |id| group_ids.contains(&id))?;
+    for sent in groups {
+        let gid = graph_put::group_id(&sent.group, |id| group_ids.contains(&id))?;
         out.groups.push(gid);
-        for (dkey, sent) in dbs {
+        for (dkey, patch) in sent.entries {
             let did = dkey
                 .parse::<i64>()
                 .ok()
                 .filter(|id| db_ids.contains(id))
                 .ok_or_else(|| invalid(format!("unknown database id {dkey}")))?;
-            let Value::Object(sent) = sent else {
-                return Err(invalid(format!(
-                    "the entry of group {gkey} on database {dkey} is not a map"
-                )));
-            };
             if gid == ADMINISTRATORS {
                 continue;
             }
-            let patch = EntryPatch::parse(sent)?;
             let old = entry(&stored, gid, did);
             let mut new = old.clone();
             patch.apply(&mut new);
@@ -298,7 +306,7 @@ pub async fn put(app: &App, caller: &Principal, body: GraphBody) -> ApiResult<Va
     graph_put::check_revision(body.revision, current, body.force)?;
     let mut db_ids: Vec<i64> = tx.database_list().await?.iter().map(|d| d.id).collect();
     db_ids.sort_unstable();
-    let changes = changes(tx.as_mut(), &body, &db_ids).await?;
+    let changes = changes(tx.as_mut(), body.groups?, &db_ids).await?;
     let (before, after) = write(tx.as_mut(), &changes).await?;
     let revision = tx
         .graph_revision_insert(

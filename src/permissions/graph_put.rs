@@ -10,12 +10,23 @@ use crate::http::query::QueryParams;
 pub const STALE: &str = "Looks like someone else edited the permissions and your data is out of date. Please fetch new data and try again.";
 const INVALID: &str = "Cannot parse permissions graph because it is invalid: ";
 
+/// One group's entries of a graph `PUT`, each read by the graph's entry reader.
+#[derive(Debug)]
+pub struct GroupEntries<E> {
+    /// The group id as sent (checked against the groups when the `PUT` is applied).
+    pub group: String,
+    /// Entry key (a database id, a collection id or `root`) → what the entry says.
+    pub entries: Vec<(String, E)>,
+}
+
 /// A validated graph `PUT`.
-pub struct GraphPut<T> {
+#[derive(Debug)]
+pub struct GraphPut<E, T> {
     /// The revision the client's graph was based on.
     pub revision: i64,
-    /// Group id → that group's entries, as sent.
-    pub groups: Map<String, Value>,
+    /// The entries, read. A malformed entry is a content error, which people-and-groups.md §9.4
+    /// reports only after the revision check (step 5), so it waits here until then.
+    pub groups: Result<Vec<GroupEntries<E>>, ApiError>,
     /// What the graph's own keys of the body say.
     pub rest: T,
     /// `?force=true`: apply even when `revision` is not the current one.
@@ -24,13 +35,40 @@ pub struct GraphPut<T> {
     pub skip_graph: bool,
 }
 
+/// Reads the `groups` map: every group's value a map, every entry read by `entry(group key,
+/// entry key, value)`.
+fn read_groups<E>(
+    groups: &Map<String, Value>,
+    entry: impl Fn(&str, &str, &Value) -> ApiResult<E>,
+) -> ApiResult<Vec<GroupEntries<E>>> {
+    let mut out = Vec::with_capacity(groups.len());
+    for (gkey, entries) in groups {
+        let Value::Object(entries) = entries else {
+            return Err(invalid(format!(
+                "the entries of group {gkey} are not a map"
+            )));
+        };
+        let entries = entries
+            .iter()
+            .map(|(k, v)| Ok((k.clone(), entry(gkey, k, v)?)))
+            .collect::<ApiResult<Vec<_>>>()?;
+        out.push(GroupEntries {
+            group: gkey.clone(),
+            entries,
+        });
+    }
+    Ok(out)
+}
+
 /// Reads a graph `PUT`: the query flags first (their errors alone, if any), then the body's
-/// `revision`, `groups` and, through `rest`, the graph's own keys, all reported together.
-pub fn parse<T>(
+/// `revision`, `groups` and, through `rest`, the graph's own keys, all reported together; the
+/// entries through `entry` (their errors wait in [`GraphPut::groups`]).
+pub fn parse<E, T>(
     q: &QueryParams,
     body: &Map<String, Value>,
     rest: impl FnOnce(&mut ValidationErrors) -> T,
-) -> ApiResult<GraphPut<T>> {
+    entry: impl Fn(&str, &str, &Value) -> ApiResult<E>,
+) -> ApiResult<GraphPut<E, T>> {
     let mut errs = ValidationErrors::new();
     let force = q.boolean(&mut errs, "force").unwrap_or(false);
     let skip_graph = q.flag(&mut errs, "skip-graph", "skip_graph");
@@ -45,7 +83,7 @@ pub fn parse<T>(
         }
     };
     let groups = match body.get("groups") {
-        Some(Value::Object(m)) => Some(m.clone()),
+        Some(Value::Object(m)) => Some(m),
         other => {
             errs.add_received(&["groups"], "value must be a map.", other);
             None
@@ -56,7 +94,7 @@ pub fn parse<T>(
     match (revision, groups) {
         (Some(revision), Some(groups)) => Ok(GraphPut {
             revision,
-            groups,
+            groups: read_groups(groups, entry),
             rest,
             force,
             skip_graph,
@@ -78,23 +116,12 @@ pub fn invalid(what: String) -> ApiError {
     ApiError::bad_request_text(format!("{INVALID}{what}"))
 }
 
-/// One `groups` entry of the body: the id of an existing group (`known`) and its map.
-pub fn group_entries<'a>(
-    gkey: &str,
-    entries: &'a Value,
-    known: impl Fn(i64) -> bool,
-) -> ApiResult<(i64, &'a Map<String, Value>)> {
-    let gid = gkey
-        .parse::<i64>()
+/// The id of a group sent in a `PUT`, which must exist (`known`).
+pub fn group_id(gkey: &str, known: impl Fn(i64) -> bool) -> ApiResult<i64> {
+    gkey.parse::<i64>()
         .ok()
         .filter(|id| known(*id))
-        .ok_or_else(|| invalid(format!("unknown group id {gkey}")))?;
-    let Value::Object(entries) = entries else {
-        return Err(invalid(format!(
-            "the entries of group {gkey} are not a map"
-        )));
-    };
-    Ok((gid, entries))
+        .ok_or_else(|| invalid(format!("unknown group id {gkey}")))
 }
 
 /// Records `value` under `graph[group_id][key]` in a revision's before or after graph.
@@ -137,9 +164,14 @@ mod tests {
     #[test]
     fn parse_reports_every_bad_body_key() {
         let body = map(json!({"revision": -1, "groups": [], "extra": 1}));
-        let r = parse(&query(&[]), &body, |errs| {
-            errs.add_received(&["extra"], "value must be a string.", body.get("extra"));
-        });
+        let r = parse(
+            &query(&[]),
+            &body,
+            |errs| {
+                errs.add_received(&["extra"], "value must be a string.", body.get("extra"));
+            },
+            |_, _, _| Ok(()),
+        );
         let keys = error_keys(r.err().expect("invalid"));
         assert_eq!(keys.len(), 3);
         for k in ["revision", "groups", "extra"] {
@@ -154,6 +186,7 @@ mod tests {
             &query(&[("force", "yes"), ("skip_graph", "no")]),
             &body,
             |_| (),
+            |_, _, _| Ok(()),
         );
         let mut keys = error_keys(r.err().expect("invalid"));
         keys.sort();
@@ -162,19 +195,46 @@ mod tests {
 
     #[test]
     fn parse_returns_the_values_flags_and_what_rest_read() {
-        let body = map(json!({"revision": 3, "groups": {"1": {}}}));
+        let body = map(json!({"revision": 3, "groups": {"1": {"7": "write"}}}));
         let q = query(&[("skip-graph", "TRUE"), ("skip_graph", "false")]);
-        let put = parse(&q, &body, |_| "rest").expect("valid");
+        let put = parse(
+            &q,
+            &body,
+            |_| "rest",
+            |g, k, v| Ok(format!("{g}/{k}={}", v.as_str().unwrap_or_default())),
+        )
+        .expect("valid");
         assert_eq!(
-            (
-                put.revision,
-                put.groups.len(),
-                put.rest,
-                put.force,
-                put.skip_graph
-            ),
-            (3, 1, "rest", false, true)
+            (put.revision, put.rest, put.force, put.skip_graph),
+            (3, "rest", false, true)
         );
+        let groups = put.groups.expect("entries");
+        assert_eq!(groups.len(), 1);
+        assert_eq!(groups[0].group, "1");
+        assert_eq!(
+            groups[0].entries,
+            vec![("7".to_string(), "1/7=write".to_string())]
+        );
+    }
+
+    #[test]
+    fn malformed_entries_wait_in_groups() {
+        let body = map(json!({"revision": 3, "groups": {"1": "write"}}));
+        let put = parse(&query(&[]), &body, |_| (), |_, _, _| Ok(())).expect("body valid");
+        assert!(put.groups.is_err());
+        let body = map(json!({"revision": 3, "groups": {"1": {"2": 5}}}));
+        let put = parse(
+            &query(&[]),
+            &body,
+            |_| (),
+            |_, _, v| {
+                v.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| invalid("not a string".into()))
+            },
+        )
+        .expect("body valid");
+        assert!(put.groups.is_err());
     }
 
     #[test]
@@ -188,13 +248,10 @@ mod tests {
     }
 
     #[test]
-    fn group_entries_needs_a_known_group_and_a_map() {
-        let entries = json!({"root": "write"});
-        let (gid, m) = group_entries("4", &entries, |id| id == 4).expect("known");
-        assert_eq!((gid, m.len()), (4, 1));
-        assert!(group_entries("5", &entries, |id| id == 4).is_err());
-        assert!(group_entries("x", &entries, |_| true).is_err());
-        assert!(group_entries("4", &json!("write"), |_| true).is_err());
+    fn group_id_needs_a_known_group() {
+        assert_eq!(group_id("4", |id| id == 4).expect("known"), 4);
+        assert!(group_id("5", |id| id == 4).is_err());
+        assert!(group_id("x", |_| true).is_err());
     }
 
     #[test]
