@@ -172,7 +172,7 @@ mod tests {
             },
             |_, _, _| Ok(()),
         );
-        let keys = error_keys(r.err().expect("invalid"));
+        let keys = error_keys(r.expect_err("invalid"));
         assert_eq!(keys.len(), 3);
         for k in ["revision", "groups", "extra"] {
             assert!(keys.contains(&k.to_string()), "{k} missing in {keys:?}");
@@ -188,7 +188,7 @@ mod tests {
             |_| (),
             |_, _, _| Ok(()),
         );
-        let mut keys = error_keys(r.err().expect("invalid"));
+        let mut keys = error_keys(r.expect_err("invalid"));
         keys.sort();
         assert_eq!(keys, vec!["force", "skip_graph"]);
     }
