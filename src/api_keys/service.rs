@@ -56,14 +56,7 @@ fn event(
     now: Timestamp,
     details: Value,
 ) -> AuditEvent {
-    AuditEvent {
-        topic,
-        timestamp: now,
-        user_id: Some(admin.actor_id),
-        model: "ApiKey",
-        model_id: Some(key_id),
-        details,
-    }
+    AuditEvent::about("ApiKey", key_id, topic, admin.actor_id, now, details)
 }
 
 fn object(app: &App, row: &ApiKeyRow, now: Timestamp) -> serde_json::Map<String, Value> {

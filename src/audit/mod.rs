@@ -19,3 +19,24 @@ pub struct AuditEvent {
     pub model_id: Option<i64>,
     pub details: Value,
 }
+
+impl AuditEvent {
+    /// An event about the `model` row `model_id`, done by the person `actor`.
+    pub fn about(
+        model: &'static str,
+        model_id: i64,
+        topic: &'static str,
+        actor: i64,
+        now: Timestamp,
+        details: Value,
+    ) -> AuditEvent {
+        AuditEvent {
+            topic,
+            timestamp: now,
+            user_id: Some(actor),
+            model,
+            model_id: Some(model_id),
+            details,
+        }
+    }
+}

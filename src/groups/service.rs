@@ -55,14 +55,7 @@ fn group_event(
     now: crate::clock::Timestamp,
     details: Value,
 ) -> AuditEvent {
-    AuditEvent {
-        topic,
-        timestamp: now,
-        user_id: Some(actor),
-        model: "PermissionsGroup",
-        model_id: Some(id),
-        details,
-    }
+    AuditEvent::about("PermissionsGroup", id, topic, actor, now, details)
 }
 
 pub async fn list(app: &App, caller: &Principal, paging: Page) -> ApiResult<Value> {

@@ -33,14 +33,7 @@ fn user_event(
     now: Timestamp,
     details: Value,
 ) -> AuditEvent {
-    AuditEvent {
-        topic,
-        timestamp: now,
-        user_id: Some(actor),
-        model: "User",
-        model_id: Some(user_id),
-        details,
-    }
+    AuditEvent::about("User", user_id, topic, actor, now, details)
 }
 
 pub fn personal_collection_name(u: &UserRow) -> String {
