@@ -26,6 +26,7 @@ import urllib.request
 from pathlib import Path
 
 import yaml
+from tap import check, count
 
 BASE, KEY, SESSION, WORK = sys.argv[1], sys.argv[2], sys.argv[3], Path(sys.argv[4])
 HERE = Path(__file__).resolve().parent
@@ -34,17 +35,6 @@ SERVER_LOG = WORK / "server.log"
 ADMIN_EMAIL = "admin@example.com"  # bootstrap.py
 PG = {"host": "127.0.0.1", "port": "5432", "db": "dbtmetabase", "user": "dbtmetabase",
       "password": "dbtmetabase1"}
-step = 0
-
-
-def check(ok: bool, what: str, why: str = "") -> None:
-    global step
-    step += 1
-    if ok:
-        print(f"ok {step} {what}", flush=True)
-    else:
-        print(f"not ok {step} {what}: {why}", flush=True)
-        sys.exit(1)
 
 
 class Answer:

@@ -18,21 +18,11 @@ from pathlib import Path
 
 from metabase_sync.serialize.canon import CARD, COLLECTION, DASHBOARD, DASHBOARD_CHILDREN, canonical
 from metabase_sync.serialize.yamlio import dump_yaml, load_yaml, write_frontmatter_sql, write_yaml
+from tap import check, count
 
 BASE, KEY, SESSION, WORK = sys.argv[1], sys.argv[2], sys.argv[3], Path(sys.argv[4])
 ENV = {**os.environ, "METABASE_URL": BASE, "METABASE_API_KEY": KEY, "NO_COLOR": "1"}
 SQL = "SELECT 1 AS one"
-step = 0
-
-
-def check(ok: bool, what: str, why: str = "") -> None:
-    global step
-    step += 1
-    if ok:
-        print(f"ok {step} {what}", flush=True)
-    else:
-        print(f"not ok {step} {what}: {why}", flush=True)
-        sys.exit(1)
 
 
 def sync(*args: str) -> subprocess.CompletedProcess:
@@ -158,4 +148,4 @@ third = WORK / "state3"
 r = sync("export", "--state-dir", str(third))
 check(r.returncode == 0 and not any(f.endswith("one.sql") for f in files(third)),
       "a new export no longer contains the card", str(files(third)))
-print(f"1..{step}")
+print(f"1..{count()}")

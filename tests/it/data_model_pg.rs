@@ -65,6 +65,16 @@ async fn wait_idle(t: &TestApp, admin: &Auth, db: i64) -> Value {
     v
 }
 
+/// The fixture warehouse registered as W by a set-up admin and synced: (W, admin, W's id), or
+/// `None` without PostgreSQL.
+async fn synced_w(t: &TestApp) -> Option<(Scratch, Auth, i64)> {
+    let s = Scratch::create().await?;
+    fixture(&s).await;
+    let admin = t.setup().await;
+    let id = registered(t, &admin, &s).await;
+    Some((s, admin, id))
+}
+
 /// Registers W and waits for its first sync.
 pub async fn registered(t: &TestApp, admin: &Auth, s: &Scratch) -> i64 {
     let id = add_pg(t, admin, "W", &s.details).await;
@@ -618,12 +628,9 @@ both!(
 both!(
     data_model_63_new_tables_under_a_granular_value_are_not_readable,
     |t| async move {
-        let Some(s) = Scratch::create().await else {
+        let Some((s, admin, id)) = synced_w(&t).await else {
             return;
         };
-        fixture(&s).await;
-        let admin = t.setup().await;
-        let id = registered(&t, &admin, &s).await;
         let customers = table_id(&t, &admin, id, "shop", "customers").await;
         let (g, _, _) = group_with_alice(&t, &admin).await;
         let key = create_key(&t, &admin, "K", g).await.auth();
@@ -700,12 +707,9 @@ async fn last_started(t: &TestApp, admin: &Auth, db: i64) -> Value {
 both!(
     data_model_30_stale_databases_sync_at_start,
     |t| async move {
-        let Some(s) = Scratch::create().await else {
+        let Some((_w, admin, id)) = synced_w(&t).await else {
             return;
         };
-        fixture(&s).await;
-        let admin = t.setup().await;
-        let id = registered(&t, &admin, &s).await;
         let before = last_started(&t, &admin, id).await;
         // "Restarted after 2 minutes" with --no-sync-on-start: nothing syncs at once.
         let (quiet, handle) = second_instance(&t, 120, false).await;
@@ -733,12 +737,9 @@ both!(
 both!(
     data_model_77_table_altered_while_a_sync_runs,
     |t| async move {
-        let Some(s) = Scratch::create().await else {
+        let Some((s, admin, id)) = synced_w(&t).await else {
             return;
         };
-        fixture(&s).await;
-        let admin = t.setup().await;
-        let id = registered(&t, &admin, &s).await;
         let customers = table_id(&t, &admin, id, "shop", "customers").await;
         // An uncommitted ALTER holds the table's lock: the sync's reads of it wait.
         let mut alter = s.pool.begin().await.unwrap();
