@@ -35,6 +35,7 @@ pub struct Stage {
     pub expressions: Vec<NamedExpression>,
     /// AND-ed; a top-level `and` is split into its parts.
     pub filters: Vec<Filter>,
+    /// As written; ignored when the stage has an aggregation or a breakout (§2.1).
     pub fields: Vec<Ref>,
     pub aggregations: Vec<Aggregation>,
     pub breakouts: Vec<Ref>,
@@ -140,7 +141,8 @@ pub enum Bucket {
     Binning(Binning),
 }
 
-/// §2.6.3.
+/// §2.6.3. Keys of the binning map other than the strategy's own are not kept: a `field_ref`
+/// echoes the canonical map (`{"strategy": "num-bins", "num-bins": 10}`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Binning {
     /// 1 – 1,000 bins.

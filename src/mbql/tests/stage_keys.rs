@@ -215,3 +215,26 @@ fn single_clauses_null_keys_and_unknown_keys() {
     assert!(s.filters.is_empty() && s.fields.is_empty());
     assert_eq!(s.limit, None);
 }
+
+#[test]
+fn scenario_5_keys_and_clause_names_in_any_case() {
+    assert_eq!(
+        ok(legacy(
+            json!({"Source_Table": 1, "AGGREGATION": [["COUNT"]],
+                         "ORDER_BY": [["DESC", ["Aggregation", 0]]]})
+        )),
+        ok(legacy(
+            json!({"source-table": 1, "aggregation": [["count"]],
+                         "order-by": [["desc", ["aggregation", 0]]]})
+        )),
+    );
+    // User-chosen names keep their spelling.
+    let s = stage(
+        json!({"source-table": 1, "expressions": {"Net_Total": ["+", 1, 2]},
+                         "fields": [["expression", "Net_Total"]],
+                         "joins": [{"source-table": 2, "alias": "My_Join",
+                                    "condition": ["=", ["field", 1, null], ["field", 2, {"join-alias": "My_Join"}]]}]}),
+    );
+    assert_eq!(s.expressions[0].name, "Net_Total");
+    assert_eq!(s.joins[0].alias.as_deref(), Some("My_Join"));
+}
