@@ -21,6 +21,7 @@ pub mod health;
 pub mod http;
 pub mod json_fields;
 pub mod logging;
+pub mod mbql;
 pub mod passwords;
 pub mod permissions;
 pub mod queries;
