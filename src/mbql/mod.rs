@@ -20,6 +20,7 @@ pub mod model;
 mod normalize;
 mod parse;
 mod refs;
+pub mod sql;
 mod stage;
 mod temporal;
 mod tokens;

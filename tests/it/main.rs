@@ -29,6 +29,8 @@ mod data_model_pg;
 mod data_model_read;
 mod data_model_sync;
 mod groups;
+mod mbql_sql_pg;
+mod mbql_sql_values;
 mod module_graph;
 mod queries_cancel;
 mod queries_cards;
