@@ -117,7 +117,7 @@ pub trait SqlDialect: Send + Sync {
         f
     }
 
-    /// `!=`, NULL included [compat]: `(x <> v OR x IS NULL)`, `(x NOT IN (…) OR x IS NULL)`.
+    /// `!=`, NULL included (\[compat\]): `(x <> v OR x IS NULL)`, `(x NOT IN (…) OR x IS NULL)`.
     fn not_equal(&self, x: Fragment, mut values: Vec<Fragment>) -> Fragment {
         let mut f = x.clone();
         if values.len() == 1 {

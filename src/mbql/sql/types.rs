@@ -114,7 +114,7 @@ pub(super) fn check_extraction(kind: TemporalKind, part: Extraction) -> Result<(
 }
 
 /// The substring filters of §3.5 before their NULL rule (`does-not-contain` is built from
-/// `Contains` by [`SqlDialect::text_filter`]).
+/// `Contains` by [`SqlDialect::text_filter`](super::SqlDialect::text_filter)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TextOp {
     Contains,
@@ -123,7 +123,7 @@ pub enum TextOp {
 }
 
 /// The aggregations of §2.5, with compiled arguments. `cum-sum`/`cum-count` are their plain
-/// aggregation wrapped by [`SqlDialect::cumulative`].
+/// aggregation wrapped by [`SqlDialect::cumulative`](super::SqlDialect::cumulative).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Aggregate {
     CountAll,

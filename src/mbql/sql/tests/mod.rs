@@ -142,3 +142,63 @@ fn tables_are_schema_qualified_on_postgres_only() {
     assert_eq!(for_engine(Dialect::Postgres).engine(), Dialect::Postgres);
     assert_eq!(for_engine(Dialect::Sqlite).engine(), Dialect::Sqlite);
 }
+
+#[test]
+fn kinds_and_the_units_that_fit_them() {
+    use crate::mbql::{Extraction, IntervalUnit, TemporalUnit};
+    assert_eq!(TemporalKind::of_type("type/Date"), Some(TemporalKind::Date));
+    assert_eq!(
+        TemporalKind::of_type("type/DateTimeWithLocalTZ"),
+        Some(TemporalKind::DateTimeTz)
+    );
+    assert_eq!(TemporalKind::of_type("type/Time"), Some(TemporalKind::Time));
+    assert_eq!(TemporalKind::of_type("type/Text"), None);
+    let hour = TemporalUnit::Truncate(IntervalUnit::Hour);
+    let month = TemporalUnit::Truncate(IntervalUnit::Month);
+    assert!(!TemporalKind::Date.fits(hour) && TemporalKind::Date.fits(month));
+    assert!(TemporalKind::Time.fits(hour) && !TemporalKind::Time.fits(month));
+    assert!(TemporalKind::Time.fits(TemporalUnit::Extract(Extraction::HourOfDay)));
+    assert!(!TemporalKind::Time.fits(TemporalUnit::Extract(Extraction::DayOfWeek)));
+    assert!(!TemporalKind::DateTime.fits(TemporalUnit::Extract(Extraction::WeekOfYear)));
+    assert!(!TemporalKind::DateTime.fits(TemporalUnit::Truncate(IntervalUnit::Second)));
+    assert!(TemporalKind::DateTime.fits(TemporalUnit::Default));
+    let e = Sqlite
+        .truncate(
+            Fragment::sql("x"),
+            TemporalKind::Date,
+            IntervalUnit::Hour,
+            Weekday::Sunday,
+        )
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "Temporal unit hour does not apply to a Date column."
+    );
+}
+
+#[test]
+fn now_and_paging() {
+    let conn = sqlite("");
+    let SqlValue::Text(now) = scalar(&conn, Sqlite.now()) else {
+        panic!("text")
+    };
+    let parsed: DateTime = now.parse().expect("YYYY-MM-DDTHH:MM:SS");
+    let parsed = parsed
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .unwrap()
+        .timestamp();
+    let drift = jiff::Timestamp::now()
+        .duration_since(parsed)
+        .as_secs()
+        .abs();
+    assert!(drift < 120, "{now} is not the current UTC time");
+    assert_eq!(Postgres.now().render(Dialect::Postgres).0, "now()");
+    assert_eq!(
+        Sqlite.limit_offset(10, 20).render(Dialect::Sqlite).0,
+        "LIMIT 10 OFFSET 20"
+    );
+    assert_eq!(
+        Postgres.limit_offset(0, 0).render(Dialect::Postgres).0,
+        "LIMIT 0"
+    );
+}
