@@ -217,17 +217,22 @@ pub async fn postgres(runner: &Runner) -> Result<Vec<Relation>, QueryError> {
             },
         );
     }
+    // Column comments through a join rather than `col_description` (a function call per
+    // column), and ordered by relation oid: only each relation's column order matters here.
+    // Both cost most of this statement's time on 20,000 columns.
     let columns = runner
         .rows(&format!(
             "SELECT n.nspname::text, c.relname::text, a.attname::text, t.typname::text, \
              t.typtype::text, t.typcategory::text, a.attnotnull, \
              pg_get_expr(d.adbin, d.adrelid), a.attidentity::text, a.attgenerated::text, \
-             col_description(c.oid, a.attnum) \
+             ds.description \
              FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
              JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_type t ON t.oid = a.atttypid \
              LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+             LEFT JOIN pg_description ds ON ds.objoid = a.attrelid \
+               AND ds.classoid = 'pg_catalog.pg_class'::regclass AND ds.objsubid = a.attnum \
              WHERE a.attnum > 0 AND NOT a.attisdropped AND {PG_RELATIONS} \
-             ORDER BY n.nspname, c.relname, a.attnum"
+             ORDER BY a.attrelid, a.attnum"
         ))
         .await?;
     for r in &columns {
