@@ -94,6 +94,8 @@ pub trait DataModelTx {
     async fn dm_table_insert(&mut self, t: &TableRow) -> StoreResult<i64>;
     /// Writes every column of `t` except `id`, `db_id` and `created_at`.
     async fn dm_table_update(&mut self, t: &TableRow) -> StoreResult<()>;
+    /// `initial_sync_status` = `complete` for the tables `ids` (nothing else changes).
+    async fn dm_tables_set_complete(&mut self, ids: &[i64]) -> StoreResult<()>;
     /// Every field of a table, active or not, by id.
     async fn dm_fields(&mut self, table_id: i64) -> StoreResult<Vec<FieldRow>>;
     /// Every field of every table of a database, by id.
@@ -103,9 +105,64 @@ pub trait DataModelTx {
     async fn dm_field_insert(&mut self, f: &FieldRow) -> StoreResult<i64>;
     /// Writes every column of `f` except `id`, `table_id` and `created_at`.
     async fn dm_field_update(&mut self, f: &FieldRow) -> StoreResult<()>;
+    /// Inserts `fields` (their `id`s are ignored) in a few statements; the new ids in order.
+    async fn dm_fields_insert(&mut self, fields: &[FieldRow]) -> StoreResult<Vec<i64>>;
+    /// [`DataModelTx::dm_field_update`] of every row of `fields`, in a few statements.
+    async fn dm_fields_update(&mut self, fields: &[FieldRow]) -> StoreResult<()>;
+    /// Fields of database `db_id` whose `fk_target_field_id` is an inactive field lose it
+    /// (`updated_at` = `now`); their ids.
+    async fn dm_clear_inactive_fk_targets(&mut self, db_id: i64, now: i64)
+        -> StoreResult<Vec<i64>>;
     async fn dm_values(&mut self, field_id: i64) -> StoreResult<Option<FieldValuesRow>>;
+    /// The stored values of those of `field_ids` that have some, by field id.
+    async fn dm_values_of(
+        &mut self,
+        field_ids: &[i64],
+    ) -> StoreResult<std::collections::HashMap<i64, FieldValuesRow>>;
     async fn dm_values_put(&mut self, v: &FieldValuesRow) -> StoreResult<()>;
+    /// [`DataModelTx::dm_values_put`] of every row of `rows` (distinct fields), in a few
+    /// statements.
+    async fn dm_values_put_many(&mut self, rows: &[FieldValuesRow]) -> StoreResult<()>;
     async fn dm_values_delete(&mut self, field_id: i64) -> StoreResult<()>;
+}
+
+/// Rows per multi-row statement: 200 rows of 34 columns stay below SQLite's and PostgreSQL's
+/// limits on bound parameters.
+pub const ROWS_PER_STATEMENT: usize = 200;
+
+/// Whether statements on `conn` number their placeholders (`$1`: PostgreSQL) rather than
+/// leave them anonymous (`?`: SQLite, where sqlx looks every numbered placeholder up by name at
+/// a cost linear in their number, which makes statements with hundreds of them slow).
+pub fn numbered<C: sqlx::Connection>(_conn: &C) -> bool {
+    <C::Database as sqlx::Database>::NAME != "SQLite"
+}
+
+/// `n` placeholders, comma-separated: `$1, $2, …` or `?, ?, …`.
+pub fn list_placeholders(n: usize, numbered: bool) -> String {
+    if numbered {
+        placeholders(n)
+    } else {
+        vec!["?"; n].join(", ")
+    }
+}
+
+/// `($1, …, $k), ($k+1, …, $2k), …` (or with `?`): `rows` groups of `per_row` placeholders.
+pub fn row_placeholders(rows: usize, per_row: usize, numbered: bool) -> String {
+    (0..rows)
+        .map(|r| {
+            let cells: Vec<String> = (1..=per_row)
+                .map(|c| {
+                    if numbered {
+                        format!("${}", r * per_row + c)
+                    } else {
+                        "?".to_string()
+                    }
+                })
+                .collect();
+            format!("({})", cells.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 pub const TABLE_COLUMNS: &str = "db_id, schema, name, display_name, description, entity_type, \
@@ -271,6 +328,28 @@ macro_rules! impl_data_model_tx {
                 Ok(())
             }
 
+            async fn dm_tables_set_complete(
+                &mut self,
+                ids: &[i64],
+            ) -> $crate::store::StoreResult<()> {
+                for chunk in ids.chunks(1000) {
+                    let sql = format!(
+                        "UPDATE metabase_table SET initial_sync_status = 'complete' \
+                         WHERE id IN ({})",
+                        $crate::data_model::store::list_placeholders(
+                            chunk.len(),
+                            $crate::data_model::store::numbered(&*self.conn()),
+                        )
+                    );
+                    let mut q = sqlx::query(&sql);
+                    for id in chunk {
+                        q = q.bind(*id);
+                    }
+                    q.execute(self.conn()).await?;
+                }
+                Ok(())
+            }
+
             async fn dm_fields(
                 &mut self,
                 table_id: i64,
@@ -341,6 +420,157 @@ macro_rules! impl_data_model_tx {
                 Ok(())
             }
 
+            async fn dm_fields_insert(
+                &mut self,
+                fields: &[$crate::data_model::store::FieldRow],
+            ) -> $crate::store::StoreResult<Vec<i64>> {
+                let cols = $crate::data_model::store::FIELD_COLUMNS;
+                let per_row = cols.split(',').count();
+                let mut ids = std::collections::HashMap::new();
+                for chunk in fields.chunks($crate::data_model::store::ROWS_PER_STATEMENT) {
+                    let sql = format!(
+                        "INSERT INTO metabase_field ({cols}) VALUES {} RETURNING id, table_id, name",
+                        $crate::data_model::store::row_placeholders(
+                            chunk.len(),
+                            per_row,
+                            $crate::data_model::store::numbered(&*self.conn()),
+                        )
+                    );
+                    let mut q = sqlx::query_as::<_, (i64, i64, String)>(&sql);
+                    for f in chunk {
+                        q = q.bind(f.table_id);
+                        q = $crate::dm_bind_field!(q, f);
+                        q = q.bind(f.created_at).bind(f.updated_at);
+                    }
+                    for (id, table_id, name) in q.fetch_all(self.conn()).await? {
+                        ids.insert((table_id, name), id);
+                    }
+                }
+                // (table_id, name) is unique: each inserted row is found by it.
+                Ok(fields
+                    .iter()
+                    .map(|f| ids.get(&(f.table_id, f.name.clone())).copied().unwrap_or(0))
+                    .collect())
+            }
+
+            async fn dm_fields_update(
+                &mut self,
+                fields: &[$crate::data_model::store::FieldRow],
+            ) -> $crate::store::StoreResult<()> {
+                // id, then the columns dm_field_update writes, in FIELD_COLUMNS order.
+                let cols: Vec<String> = $crate::data_model::store::FIELD_COLUMNS
+                    .replace(" created_at,", "")
+                    .split(',')
+                    .skip(1)
+                    .map(|c| c.trim().to_string())
+                    .collect();
+                let set = cols
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| format!("{c} = v.column{}", i + 2))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                for chunk in fields.chunks($crate::data_model::store::ROWS_PER_STATEMENT) {
+                    let sql = format!(
+                        "UPDATE metabase_field SET {set} FROM (VALUES {}) AS v \
+                         WHERE metabase_field.id = v.column1",
+                        $crate::data_model::store::row_placeholders(
+                            chunk.len(),
+                            cols.len() + 1,
+                            $crate::data_model::store::numbered(&*self.conn()),
+                        )
+                    );
+                    let mut q = sqlx::query(&sql);
+                    for f in chunk {
+                        q = q.bind(f.id);
+                        q = $crate::dm_bind_field!(q, f);
+                        q = q.bind(f.updated_at);
+                    }
+                    q.execute(self.conn()).await?;
+                }
+                Ok(())
+            }
+
+            async fn dm_clear_inactive_fk_targets(
+                &mut self,
+                db_id: i64,
+                now: i64,
+            ) -> $crate::store::StoreResult<Vec<i64>> {
+                Ok(sqlx::query_scalar(
+                    "UPDATE metabase_field SET fk_target_field_id = NULL, updated_at = $2 \
+                     WHERE table_id IN (SELECT id FROM metabase_table WHERE db_id = $1) \
+                     AND fk_target_field_id IN (SELECT f.id FROM metabase_field f \
+                       JOIN metabase_table t ON t.id = f.table_id \
+                       WHERE t.db_id = $1 AND NOT f.active) RETURNING id",
+                )
+                .bind(db_id)
+                .bind(now)
+                .fetch_all(self.conn())
+                .await?)
+            }
+
+            async fn dm_values_of(
+                &mut self,
+                field_ids: &[i64],
+            ) -> $crate::store::StoreResult<
+                std::collections::HashMap<i64, $crate::data_model::store::FieldValuesRow>,
+            > {
+                let mut out = std::collections::HashMap::new();
+                for chunk in field_ids.chunks(1000) {
+                    let sql = format!(
+                        "SELECT field_id, \"values\", human_readable_values, has_more_values, \
+                         created_at, updated_at FROM metabase_fieldvalues WHERE field_id IN ({})",
+                        $crate::data_model::store::list_placeholders(
+                            chunk.len(),
+                            $crate::data_model::store::numbered(&*self.conn()),
+                        )
+                    );
+                    let mut q =
+                        sqlx::query_as::<_, $crate::data_model::store::FieldValuesRow>(&sql);
+                    for id in chunk {
+                        q = q.bind(*id);
+                    }
+                    for row in q.fetch_all(self.conn()).await? {
+                        out.insert(row.field_id, row);
+                    }
+                }
+                Ok(out)
+            }
+
+            async fn dm_values_put_many(
+                &mut self,
+                rows: &[$crate::data_model::store::FieldValuesRow],
+            ) -> $crate::store::StoreResult<()> {
+                for chunk in rows.chunks($crate::data_model::store::ROWS_PER_STATEMENT) {
+                    let sql = format!(
+                        "INSERT INTO metabase_fieldvalues (field_id, \"values\", \
+                         human_readable_values, has_more_values, created_at, updated_at) \
+                         VALUES {} ON CONFLICT (field_id) DO UPDATE SET \
+                         \"values\" = excluded.\"values\", \
+                         human_readable_values = excluded.human_readable_values, \
+                         has_more_values = excluded.has_more_values, \
+                         updated_at = excluded.updated_at",
+                        $crate::data_model::store::row_placeholders(
+                            chunk.len(),
+                            6,
+                            $crate::data_model::store::numbered(&*self.conn()),
+                        )
+                    );
+                    let mut q = sqlx::query(&sql);
+                    for v in chunk {
+                        q = q
+                            .bind(v.field_id)
+                            .bind(&v.values)
+                            .bind(&v.human_readable_values)
+                            .bind(v.has_more_values)
+                            .bind(v.created_at)
+                            .bind(v.updated_at);
+                    }
+                    q.execute(self.conn()).await?;
+                }
+                Ok(())
+            }
+
             async fn dm_values(
                 &mut self,
                 field_id: i64,
@@ -398,5 +628,8 @@ mod tests {
     fn statement_pieces() {
         assert_eq!(placeholders(3), "$1, $2, $3");
         assert_eq!(assignments("a, b, c", 1), "b = $2, c = $3");
+        assert_eq!(row_placeholders(2, 2, true), "($1, $2), ($3, $4)");
+        assert_eq!(row_placeholders(2, 2, false), "(?, ?), (?, ?)");
+        assert_eq!(list_placeholders(3, false), "?, ?, ?");
     }
 }

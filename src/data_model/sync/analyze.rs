@@ -10,7 +10,7 @@ use super::{Runner, SyncError};
 use crate::data_model::edits::is_edited;
 use crate::data_model::fingerprint::{self, Fingerprint, SAMPLE_ROWS};
 use crate::data_model::infer;
-use crate::data_model::store::FieldRow;
+use crate::data_model::store::{FieldRow, TableRow};
 use crate::data_model::types;
 use crate::state::App;
 use crate::warehouse::cell::Cell;
@@ -18,25 +18,39 @@ use crate::warehouse::cell::Cell;
 /// Active fields of the database by `(schema, table, column)`.
 type FieldIndex = HashMap<(String, String, String), i64>;
 
-async fn field_index(app: &App, db_id: i64) -> Result<FieldIndex, SyncError> {
+/// The index of the database's active fields, and those fields by table (two statements).
+async fn field_index(
+    app: &App,
+    db_id: i64,
+) -> Result<(FieldIndex, HashMap<i64, Vec<FieldRow>>), SyncError> {
     let mut tx = app.store.read().await?;
-    let tables: HashMap<i64, (String, String)> = tx
-        .dm_tables(db_id)
-        .await?
-        .into_iter()
+    let tables: Vec<TableRow> = tx.dm_tables(db_id).await?;
+    let fields = tx.dm_db_fields(db_id).await?;
+    Ok(index_of(tables.iter(), fields.iter()))
+}
+
+/// [`field_index`] of the given rows: the active fields of the active tables, and every
+/// active field by table.
+fn index_of<'a>(
+    tables: impl Iterator<Item = &'a TableRow>,
+    fields: impl Iterator<Item = &'a FieldRow>,
+) -> (FieldIndex, HashMap<i64, Vec<FieldRow>>) {
+    let tables: HashMap<i64, (&str, &str)> = tables
         .filter(|t| t.active)
-        .map(|t| (t.id, (t.schema, t.name)))
+        .map(|t| (t.id, (t.schema.as_str(), t.name.as_str())))
         .collect();
-    Ok(tx
-        .dm_db_fields(db_id)
-        .await?
-        .into_iter()
-        .filter(|f| f.active)
-        .filter_map(|f| {
-            let (schema, table) = tables.get(&f.table_id)?.clone();
-            Some(((schema, table, f.name), f.id))
-        })
-        .collect())
+    let mut index = FieldIndex::new();
+    let mut by_table: HashMap<i64, Vec<FieldRow>> = HashMap::new();
+    for f in fields.filter(|f| f.active) {
+        if let Some((schema, table)) = tables.get(&f.table_id) {
+            index.insert(
+                (schema.to_string(), table.to_string(), f.name.clone()),
+                f.id,
+            );
+        }
+        by_table.entry(f.table_id).or_default().push(f.clone());
+    }
+    (index, by_table)
 }
 
 /// The target field of each single-column foreign key of `rel`, by column name.
@@ -67,23 +81,30 @@ pub async fn analyze(
     app: &Arc<App>,
     runner: &Runner,
     db_id: i64,
-    applied: &Applied,
+    applied: &mut Applied,
 ) -> Result<(), SyncError> {
-    let index = field_index(app, db_id).await?;
-    for (table_id, rel) in &applied.tables {
-        let fields: Vec<FieldRow> = app
-            .store
-            .read()
-            .await?
-            .dm_fields(*table_id)
-            .await?
-            .into_iter()
-            .filter(|f| f.active)
-            .collect();
-        let targets = fk_targets(rel, &applied.tables, &index);
+    let Applied {
+        ref tables,
+        ref to_analyse,
+        ref mut rows,
+        whole_database,
+        ..
+    } = *applied;
+    let (index, mut by_table) = if whole_database {
+        // Every active table of the database is in `rows`, as apply left it.
+        index_of(
+            rows.values().map(|(t, _)| t),
+            rows.values().flat_map(|(_, fields)| fields),
+        )
+    } else {
+        field_index(app, db_id).await?
+    };
+    for (table_id, rel) in tables {
+        let fields: Vec<FieldRow> = by_table.remove(table_id).unwrap_or_default();
+        let targets = fk_targets(rel, tables, &index);
         let analyse: Vec<&FieldRow> = fields
             .iter()
-            .filter(|f| applied.to_analyse.contains(&f.id))
+            .filter(|f| to_analyse.contains(&f.id))
             .collect();
         let prints = match sample(runner, rel, &analyse).await {
             Ok(p) => p,
@@ -98,28 +119,72 @@ pub async fn analyze(
             _ => None,
         };
         let now = app.clock.now().micros();
+        let keys = Keys {
+            to_analyse,
+            single_pk,
+            targets: &targets,
+            prints: &prints,
+        };
+        // Most tables of a re-sync change nothing: no transaction for them.
+        if keys.changed(&fields, now).is_empty() {
+            continue;
+        }
         let mut tx = app.store.begin().await?;
-        for f in &fields {
-            let mut row = f.clone();
-            if applied.to_analyse.contains(&f.id) {
-                infer_field(
-                    &mut row,
-                    single_pk,
-                    targets.get(&f.name).copied(),
-                    prints.get(&f.id),
-                    now,
-                );
-            } else {
-                keys_of_existing(&mut row, targets.get(&f.name).copied());
-            }
-            if row != *f {
-                row.updated_at = now;
-                tx.dm_field_update(&row).await?;
+        // The fields as they are now, in the transaction.
+        let fields: Vec<FieldRow> = tx
+            .dm_fields(*table_id)
+            .await?
+            .into_iter()
+            .filter(|f| f.active)
+            .collect();
+        let changed = keys.changed(&fields, now);
+        tx.dm_fields_update(&changed).await?;
+        tx.commit().await?;
+        if let Some((_, stored)) = rows.get_mut(table_id) {
+            let changed: HashMap<i64, FieldRow> = changed.into_iter().map(|f| (f.id, f)).collect();
+            for f in stored.iter_mut() {
+                if let Some(new) = changed.get(&f.id) {
+                    *f = new.clone();
+                }
             }
         }
-        tx.commit().await?;
     }
     Ok(())
+}
+
+/// What the analysis of one table knows.
+struct Keys<'a> {
+    to_analyse: &'a HashSet<i64>,
+    single_pk: Option<&'a str>,
+    targets: &'a HashMap<String, i64>,
+    prints: &'a HashMap<i64, Fingerprint>,
+}
+
+impl Keys<'_> {
+    /// The rows among `fields` that keys and analysis change, with `updated_at` = `now`.
+    fn changed(&self, fields: &[FieldRow], now: i64) -> Vec<FieldRow> {
+        fields
+            .iter()
+            .filter_map(|f| {
+                let mut row = f.clone();
+                if self.to_analyse.contains(&f.id) {
+                    infer_field(
+                        &mut row,
+                        self.single_pk,
+                        self.targets.get(&f.name).copied(),
+                        self.prints.get(&f.id),
+                        now,
+                    );
+                } else {
+                    keys_of_existing(&mut row, self.targets.get(&f.name).copied());
+                }
+                (row != *f).then_some(FieldRow {
+                    updated_at: now,
+                    ..row
+                })
+            })
+            .collect()
+    }
 }
 
 /// A field analysed before: only a newly found foreign key fills an empty, unedited target.

@@ -26,6 +26,11 @@ pub struct Applied {
     pub to_analyse: HashSet<i64>,
     /// Tables this sync created (`initial_sync_status` becomes `complete` at the end).
     pub created: Vec<i64>,
+    /// Whether the sync covers the whole database (every active table is in `tables`).
+    pub whole_database: bool,
+    /// The rows of the tables in `tables` as this sync left them, with all their fields
+    /// (active or not); later steps keep them up to date instead of reading them again.
+    pub rows: HashMap<i64, (TableRow, Vec<FieldRow>)>,
 }
 
 /// Index of the stored row matching `name`: exact first, then the single case-insensitive one.
@@ -51,6 +56,24 @@ pub async fn humanization(app: &App) -> Result<Strategy, SyncError> {
     Ok(Strategy::from_setting(v.as_deref()))
 }
 
+/// Stored fields of the tables in scope, by table id (one statement).
+async fn stored_fields(
+    app: &App,
+    db_id: i64,
+    scope: &Scope,
+) -> Result<HashMap<i64, Vec<FieldRow>>, SyncError> {
+    let mut tx = app.store.read().await?;
+    let rows = match scope {
+        Scope::Database => tx.dm_db_fields(db_id).await?,
+        Scope::Table(id) => tx.dm_fields(*id).await?,
+    };
+    let mut out: HashMap<i64, Vec<FieldRow>> = HashMap::new();
+    for f in rows {
+        out.entry(f.table_id).or_default().push(f);
+    }
+    Ok(out)
+}
+
 pub async fn apply(
     app: &Arc<App>,
     db_id: i64,
@@ -61,8 +84,11 @@ pub async fn apply(
     let strategy = humanization(app).await?;
     let now = app.clock.now().micros();
     let stored: Vec<TableRow> = app.store.read().await?.dm_tables(db_id).await?;
+    // Read once: a table whose relation did not change needs no transaction at all.
+    let snapshot = stored_fields(app, db_id, scope).await?;
     let mut applied = Applied {
         db_id,
+        whole_database: *scope == Scope::Database,
         ..Applied::default()
     };
     let mut seen: HashSet<i64> = HashSet::new();
@@ -74,30 +100,75 @@ pub async fn apply(
                 continue;
             }
         }
-        let mut tx = app.store.begin().await?;
         let id = match matched {
             Some(t) => {
-                update_table(tx.as_mut(), t, rel, now, counts).await?;
+                let fields = snapshot.get(&t.id).map_or(&[][..], Vec::as_slice);
+                let plan = plan_fields(t.id, fields, rel, strategy, now);
+                let unchanged = updated_table(t, rel).is_none()
+                    && plan.updates.is_empty()
+                    && plan.inserts.is_empty()
+                    && moved(&t.field_order, fields, now).is_empty();
+                if unchanged {
+                    // The transaction would write nothing: none is opened.
+                    applied.to_analyse.extend(plan.analyse);
+                    applied.rows.insert(t.id, (t.clone(), fields.to_vec()));
+                } else {
+                    let mut tx = app.store.begin().await?;
+                    let mut row = t.clone();
+                    if let Some(changed) = updated_table(t, rel) {
+                        counts.tables_reactivated += usize::from(!t.active);
+                        counts.tables_updated += usize::from(t.active);
+                        row = TableRow {
+                            updated_at: now,
+                            ..changed
+                        };
+                        tx.dm_table_update(&row).await?;
+                    }
+                    // Fields as they are now, in the transaction.
+                    let fields = tx.dm_fields(t.id).await?;
+                    let plan = plan_fields(t.id, &fields, rel, strategy, now);
+                    let (order, fields) = write_fields(
+                        tx.as_mut(),
+                        t.id,
+                        None,
+                        fields,
+                        plan,
+                        now,
+                        counts,
+                        &mut applied,
+                    )
+                    .await?;
+                    tx.commit().await?;
+                    if let Some(order) = order {
+                        row.field_order = order;
+                    }
+                    applied.rows.insert(t.id, (row, fields));
+                }
                 t.id
             }
             None => {
-                let id = insert_table(tx.as_mut(), db_id, rel, strategy, now).await?;
+                let mut tx = app.store.begin().await?;
+                let row = insert_table(tx.as_mut(), db_id, rel, strategy, now).await?;
+                let id = row.id;
                 counts.tables_created += 1;
                 applied.created.push(id);
+                let plan = plan_fields(id, &[], rel, strategy, now);
+                let (_, fields) = write_fields(
+                    tx.as_mut(),
+                    id,
+                    Some("database"),
+                    Vec::new(),
+                    plan,
+                    now,
+                    counts,
+                    &mut applied,
+                )
+                .await?;
+                tx.commit().await?;
+                applied.rows.insert(id, (row, fields));
                 id
             }
         };
-        apply_fields(
-            tx.as_mut(),
-            id,
-            rel,
-            strategy,
-            now,
-            counts,
-            &mut applied.to_analyse,
-        )
-        .await?;
-        tx.commit().await?;
         seen.insert(id);
         applied.tables.push((id, rel.clone()));
         applied.table_ids.push(id);
@@ -114,7 +185,13 @@ pub async fn apply(
             counts.tables_deactivated += 1;
         }
     }
-    clear_dangling_fk_targets(app, db_id, now).await?;
+    let cleared: HashSet<i64> = clear_dangling_fk_targets(app, db_id, now).await?;
+    for (_, fields) in applied.rows.values_mut() {
+        for f in fields.iter_mut().filter(|f| cleared.contains(&f.id)) {
+            f.fk_target_field_id = None;
+            f.updated_at = now;
+        }
+    }
     Ok(applied)
 }
 
@@ -124,8 +201,8 @@ async fn insert_table(
     rel: &Relation,
     strategy: Strategy,
     now: i64,
-) -> Result<i64, SyncError> {
-    let row = TableRow {
+) -> Result<TableRow, SyncError> {
+    let mut row = TableRow {
         id: 0,
         db_id,
         schema: rel.schema.clone(),
@@ -145,34 +222,21 @@ async fn insert_table(
         updated_at: now,
         deactivated_at: None,
     };
-    Ok(tx.dm_table_insert(&row).await?)
+    row.id = tx.dm_table_insert(&row).await?;
+    Ok(row)
 }
 
-async fn update_table(
-    tx: &mut dyn Tx,
-    t: &TableRow,
-    rel: &Relation,
-    now: i64,
-    counts: &mut Counts,
-) -> Result<(), SyncError> {
+/// The table's row after this sync's discovery, when it differs from the stored one (its
+/// `updated_at` still the stored one).
+fn updated_table(t: &TableRow, rel: &Relation) -> Option<TableRow> {
     let mut row = t.clone();
     row.name = rel.name.clone();
-    if !row.active {
-        counts.tables_reactivated += 1;
-    }
     row.active = true;
     row.deactivated_at = None;
     if row.description.is_none() && !is_edited(&row.edited, "description") {
         row.description = rel.comment.clone();
     }
-    if row != *t {
-        row.updated_at = now;
-        tx.dm_table_update(&row).await?;
-        if t.active {
-            counts.tables_updated += 1;
-        }
-    }
-    Ok(())
+    (row != *t).then_some(row)
 }
 
 fn new_field(table_id: i64, c: &ColumnInfo, strategy: Strategy, now: i64) -> FieldRow {
@@ -248,47 +312,57 @@ fn follow_warehouse(f: &mut FieldRow, c: &ColumnInfo, is_pk: bool) -> bool {
     true
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn apply_fields(
-    tx: &mut dyn Tx,
+/// What discovery changes in one table's stored fields (§2.8, §2.9).
+#[derive(Debug, Default)]
+struct FieldPlan {
+    /// Changed stored rows (`updated_at` = now), one per id.
+    updates: Vec<FieldRow>,
+    /// New fields (their ids are not known yet).
+    inserts: Vec<FieldRow>,
+    /// Stored fields to analyse.
+    analyse: Vec<i64>,
+    counts: Counts,
+}
+
+/// Matches the relation's columns with the table's stored fields: updates, reactivations, new
+/// fields and deactivations.
+fn plan_fields(
     table_id: i64,
+    stored: &[FieldRow],
     rel: &Relation,
     strategy: Strategy,
     now: i64,
-    counts: &mut Counts,
-    to_analyse: &mut HashSet<i64>,
-) -> Result<(), SyncError> {
-    let stored = tx.dm_fields(table_id).await?;
+) -> FieldPlan {
+    let mut plan = FieldPlan::default();
     let mut seen = HashSet::new();
+    let mut updates: Vec<FieldRow> = Vec::new();
     for c in &rel.columns {
         let is_pk = rel.primary_key.contains(&c.name);
-        match find_by_name(&stored, &c.name, |f| &f.name) {
+        match find_by_name(stored, &c.name, |f| &f.name) {
             Some(i) => {
                 let old = &stored[i];
                 let mut f = old.clone();
                 if !f.active {
-                    counts.fields_reactivated += 1;
+                    plan.counts.fields_reactivated += 1;
                 }
                 f.active = true;
                 if follow_warehouse(&mut f, c, is_pk) || f.last_analyzed.is_none() {
-                    to_analyse.insert(f.id);
+                    plan.analyse.push(f.id);
                 }
                 if f != *old {
                     f.updated_at = now;
-                    tx.dm_field_update(&f).await?;
                     if old.active {
-                        counts.fields_updated += 1;
+                        plan.counts.fields_updated += 1;
                     }
+                    updates.push(f);
                 }
-                seen.insert(f.id);
+                seen.insert(old.id);
             }
             None => {
                 let mut f = new_field(table_id, c, strategy, now);
                 f.database_is_pk = is_pk;
-                let id = tx.dm_field_insert(&f).await?;
-                counts.fields_created += 1;
-                to_analyse.insert(id);
-                seen.insert(id);
+                plan.counts.fields_created += 1;
+                plan.inserts.push(f);
             }
         }
     }
@@ -296,25 +370,76 @@ async fn apply_fields(
         let mut row = f.clone();
         row.active = false;
         row.updated_at = now;
-        tx.dm_field_update(&row).await?;
-        counts.fields_deactivated += 1;
+        updates.push(row);
+        plan.counts.fields_deactivated += 1;
     }
-    reposition(tx, table_id, now).await
+    // Two columns matching one stored field (case-insensitively): the last write wins.
+    let mut last: HashMap<i64, usize> = HashMap::new();
+    for (i, f) in updates.iter().enumerate() {
+        last.insert(f.id, i);
+    }
+    plan.updates = updates
+        .into_iter()
+        .enumerate()
+        .filter(|(i, f)| last.get(&f.id) == Some(i))
+        .map(|(_, f)| f)
+        .collect();
+    plan
 }
 
-/// Recomputes `position` of a table's active fields for its `field_order` (§5.12).
-pub async fn reposition(tx: &mut dyn Tx, table_id: i64, now: i64) -> Result<(), SyncError> {
-    let Some(table) = tx.dm_table(table_id).await? else {
-        return Ok(());
-    };
-    let order = FieldOrder::parse(&table.field_order).unwrap_or(FieldOrder::Database);
-    let fields: Vec<FieldRow> = tx
-        .dm_fields(table_id)
-        .await?
+/// `stored` with `updates` applied.
+fn merged(stored: Vec<FieldRow>, updates: &[FieldRow]) -> Vec<FieldRow> {
+    let by_id: HashMap<i64, &FieldRow> = updates.iter().map(|f| (f.id, f)).collect();
+    stored
         .into_iter()
-        .filter(|f| f.active)
-        .collect();
-    let orderable: Vec<Orderable<'_>> = fields
+        .map(|f| by_id.get(&f.id).map_or(f, |u| (*u).clone()))
+        .collect()
+}
+
+/// Writes one table's field plan in `tx` (`stored`: its fields as read in `tx`), then the
+/// positions for the table's `field_order` (`order`, read in `tx` when `None`). Returns the
+/// `field_order` read, and the table's fields as written.
+#[allow(clippy::too_many_arguments)]
+async fn write_fields(
+    tx: &mut dyn Tx,
+    table_id: i64,
+    order: Option<&str>,
+    stored: Vec<FieldRow>,
+    plan: FieldPlan,
+    now: i64,
+    counts: &mut Counts,
+    applied: &mut Applied,
+) -> Result<(Option<String>, Vec<FieldRow>), SyncError> {
+    *counts += plan.counts;
+    applied.to_analyse.extend(plan.analyse.iter().copied());
+    tx.dm_fields_update(&plan.updates).await?;
+    let ids = tx.dm_fields_insert(&plan.inserts).await?;
+    applied.to_analyse.extend(ids.iter().copied());
+    let mut all = merged(stored, &plan.updates);
+    all.extend(
+        plan.inserts
+            .into_iter()
+            .zip(ids)
+            .map(|(f, id)| FieldRow { id, ..f }),
+    );
+    let (order, read) = match order {
+        Some(o) => (o.to_string(), None),
+        None => match tx.dm_table(table_id).await? {
+            Some(t) => (t.field_order.clone(), Some(t.field_order)),
+            None => return Ok((None, all)),
+        },
+    };
+    let moved = moved(&order, &all, now);
+    tx.dm_fields_update(&moved).await?;
+    Ok((read, merged(all, &moved)))
+}
+
+/// The active fields among `fields` whose `position` changes under `field_order` (§5.12),
+/// with their new position and `updated_at` = `now`.
+fn moved(field_order: &str, fields: &[FieldRow], now: i64) -> Vec<FieldRow> {
+    let order = FieldOrder::parse(field_order).unwrap_or(FieldOrder::Database);
+    let active: Vec<&FieldRow> = fields.iter().filter(|f| f.active).collect();
+    let orderable: Vec<Orderable<'_>> = active
         .iter()
         .map(|f| Orderable {
             id: f.id,
@@ -327,44 +452,50 @@ pub async fn reposition(tx: &mut dyn Tx, table_id: i64, now: i64) -> Result<(), 
         })
         .collect();
     let new: HashMap<i64, i64> = positions(order, &orderable).into_iter().collect();
-    for f in &fields {
-        let position = new.get(&f.id).copied().unwrap_or(f.position);
-        if position != f.position {
-            let mut row = f.clone();
-            row.position = position;
-            row.updated_at = now;
-            tx.dm_field_update(&row).await?;
-        }
+    active
+        .into_iter()
+        .filter_map(|f| {
+            let position = new.get(&f.id).copied().unwrap_or(f.position);
+            (position != f.position).then(|| FieldRow {
+                position,
+                updated_at: now,
+                ..f.clone()
+            })
+        })
+        .collect()
+}
+
+/// Recomputes `position` of a table's active fields for its `field_order` (§5.12).
+pub async fn reposition(tx: &mut dyn Tx, table_id: i64, now: i64) -> Result<(), SyncError> {
+    let Some(table) = tx.dm_table(table_id).await? else {
+        return Ok(());
+    };
+    let fields = tx.dm_fields(table_id).await?;
+    for row in moved(&table.field_order, &fields, now) {
+        tx.dm_field_update(&row).await?;
     }
     Ok(())
 }
 
-/// Fields pointing at a field that is no longer active lose their target (§2.8).
-async fn clear_dangling_fk_targets(app: &App, db_id: i64, now: i64) -> Result<(), SyncError> {
+/// Fields pointing at a field that is no longer active lose their target (§2.8); their ids.
+async fn clear_dangling_fk_targets(
+    app: &App,
+    db_id: i64,
+    now: i64,
+) -> Result<HashSet<i64>, SyncError> {
     let mut tx = app.store.begin().await?;
-    let fields = tx.dm_db_fields(db_id).await?;
-    let inactive: HashSet<i64> = fields.iter().filter(|f| !f.active).map(|f| f.id).collect();
-    for f in &fields {
-        if f.fk_target_field_id.is_some_and(|t| inactive.contains(&t)) {
-            let mut row = f.clone();
-            row.fk_target_field_id = None;
-            row.updated_at = now;
-            tx.dm_field_update(&row).await?;
-        }
-    }
+    let cleared = tx.dm_clear_inactive_fk_targets(db_id, now).await?;
     tx.commit().await?;
-    Ok(())
+    Ok(cleared.into_iter().collect())
 }
 
 /// Marks the tables this sync created `complete` (§2.10).
 pub async fn finish(app: &App, applied: &Applied) -> Result<(), SyncError> {
-    let mut tx = app.store.begin().await?;
-    for id in &applied.created {
-        if let Some(mut t) = tx.dm_table(*id).await? {
-            t.initial_sync_status = "complete".into();
-            tx.dm_table_update(&t).await?;
-        }
+    if applied.created.is_empty() {
+        return Ok(());
     }
+    let mut tx = app.store.begin().await?;
+    tx.dm_tables_set_complete(&applied.created).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -101,6 +101,19 @@ pub struct Counts {
     pub fields_reactivated: usize,
 }
 
+impl std::ops::AddAssign for Counts {
+    fn add_assign(&mut self, o: Counts) {
+        self.tables_created += o.tables_created;
+        self.tables_updated += o.tables_updated;
+        self.tables_deactivated += o.tables_deactivated;
+        self.tables_reactivated += o.tables_reactivated;
+        self.fields_created += o.fields_created;
+        self.fields_updated += o.fields_updated;
+        self.fields_deactivated += o.fields_deactivated;
+        self.fields_reactivated += o.fields_reactivated;
+    }
+}
+
 /// Why a sync did not complete.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyncError(pub String);
@@ -146,22 +159,30 @@ pub async fn run(
         app: app.clone(),
         cancel,
     };
+    let started = std::time::Instant::now();
     let discovered = match runner.dialect() {
         Dialect::Sqlite => discover::sqlite(&runner).await,
         Dialect::Postgres => discover::postgres(&runner).await,
     }
     .map_err(|e| SyncError(e.message))?;
+    let discover_ms = started.elapsed().as_millis();
     let t0 = std::time::Instant::now();
     let mut counts = Counts::default();
-    let applied = apply::apply(app, db.id, &discovered, scope, &mut counts).await?;
+    let mut applied = apply::apply(app, db.id, &discovered, scope, &mut counts).await?;
     let t1 = t0.elapsed().as_millis();
-    analyze::analyze(app, &runner, db.id, &applied).await?;
+    analyze::analyze(app, &runner, db.id, &mut applied).await?;
     let t2 = t0.elapsed().as_millis();
-    values::refresh_tables(app, &runner, &applied.table_ids).await?;
+    let tables = applied
+        .table_ids
+        .iter()
+        .filter_map(|id| applied.rows.remove(id))
+        .collect();
+    values::refresh_loaded(app, &runner, tables).await?;
     let t3 = t0.elapsed().as_millis();
     apply::finish(app, &applied).await?;
     tracing::debug!(
         db_id = db.id,
+        discover_ms,
         apply_ms = t1,
         analyze_ms = t2 - t1,
         values_ms = t3 - t2,

@@ -1,6 +1,7 @@
 //! Cached field values (data-model.md §3.1): which fields have them, and their refresh from the
 //! warehouse — the distinct non-null values in order, at most 1,000 and 100,000 characters,
 //! labels kept for values still present.
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -11,6 +12,7 @@ use crate::data_model::store::{FieldRow, FieldValuesRow, TableRow};
 use crate::data_model::types;
 use crate::state::App;
 use crate::warehouse::cell::Cell;
+use crate::warehouse::sqltext::Dialect;
 
 pub const MAX_VALUES: usize = 1000;
 pub const MAX_CHARS: usize = 100_000;
@@ -88,6 +90,47 @@ fn relabel(values: &[Value], old: Option<&FieldValuesRow>) -> Option<String> {
     Some(Value::Array(new).to_string())
 }
 
+/// `SELECT DISTINCT` of one field's values, in order, one more than are kept (§3.1).
+fn distinct_sql(table: &TableRow, field: &FieldRow) -> String {
+    format!(
+        "SELECT DISTINCT {c} FROM {t} WHERE {c} IS NOT NULL ORDER BY {c} LIMIT {}",
+        MAX_VALUES + 1,
+        c = quote(&field.name),
+        t = relation_sql(&table.schema, &table.name),
+    )
+}
+
+/// The refreshed values row of one field, from its distinct values and its stored row; `None`
+/// when the field loses its `auto-list` (more than 1,000 distinct values).
+fn refreshed(
+    field: &FieldRow,
+    values: Vec<Value>,
+    old: Option<&FieldValuesRow>,
+    now: i64,
+) -> Option<FieldValuesRow> {
+    if values.len() > MAX_VALUES && field.has_field_values.as_deref() == Some("auto-list") {
+        return None;
+    }
+    let (kept, has_more) = cut(values);
+    Some(FieldValuesRow {
+        field_id: field.id,
+        human_readable_values: relabel(&kept, old),
+        values: Value::Array(kept).to_string(),
+        has_more_values: has_more,
+        created_at: old.map_or(now, |o| o.created_at),
+        updated_at: now,
+    })
+}
+
+/// Whether writing `new` over `old` would change anything but `updated_at`.
+fn changes(new: &FieldValuesRow, old: Option<&FieldValuesRow>) -> bool {
+    old.is_none_or(|o| {
+        o.values != new.values
+            || o.human_readable_values != new.human_readable_values
+            || o.has_more_values != new.has_more_values
+    })
+}
+
 /// Recomputes the cached values of one field. A stored `auto-list` field found to have more than
 /// 1,000 distinct values loses it (and its values).
 pub async fn refresh_field(
@@ -96,14 +139,8 @@ pub async fn refresh_field(
     table: &TableRow,
     field: &FieldRow,
 ) -> Result<(), SyncError> {
-    let sql = format!(
-        "SELECT DISTINCT {c} FROM {t} WHERE {c} IS NOT NULL ORDER BY {c} LIMIT {}",
-        MAX_VALUES + 1,
-        c = quote(&field.name),
-        t = relation_sql(&table.schema, &table.name),
-    );
     let rows = runner
-        .rows_capped(&sql, MAX_VALUES + 1)
+        .rows_capped(&distinct_sql(table, field), MAX_VALUES + 1)
         .await
         .map_err(|e| SyncError(e.message))?;
     let values: Vec<Value> = rows
@@ -111,49 +148,209 @@ pub async fn refresh_field(
         .filter_map(|r| r.first())
         .map(cell_json)
         .collect();
+    store(app, &[(field, values)]).await
+}
+
+/// Stores refreshed values of several fields in one transaction; a values row is written only
+/// when something but its `updated_at` changes (nothing reads that).
+async fn store(app: &App, fields: &[(&FieldRow, Vec<Value>)]) -> Result<(), SyncError> {
     let now = app.clock.now().micros();
-    let mut tx = app.store.begin().await?;
-    if values.len() > MAX_VALUES && field.has_field_values.as_deref() == Some("auto-list") {
-        let mut f = field.clone();
-        f.has_field_values = None;
-        f.updated_at = now;
-        tx.dm_field_update(&f).await?;
-        tx.dm_values_delete(field.id).await?;
-        tx.commit().await?;
+    let ids: Vec<i64> = fields.iter().map(|(f, _)| f.id).collect();
+    // Most refreshes change nothing: find out without taking the write lock.
+    let old = app.store.read().await?.dm_values_of(&ids).await?;
+    let unchanged = fields.iter().all(|(f, values)| {
+        refreshed(f, values.clone(), old.get(&f.id), now)
+            .is_some_and(|row| !changes(&row, old.get(&f.id)))
+    });
+    if unchanged {
         return Ok(());
     }
-    let (kept, has_more) = cut(values);
-    let old = tx.dm_values(field.id).await?;
-    let row = FieldValuesRow {
-        field_id: field.id,
-        human_readable_values: relabel(&kept, old.as_ref()),
-        values: Value::Array(kept).to_string(),
-        has_more_values: has_more,
-        created_at: old.as_ref().map_or(now, |o| o.created_at),
-        updated_at: now,
-    };
-    tx.dm_values_put(&row).await?;
+    let mut tx = app.store.begin().await?;
+    let old = tx.dm_values_of(&ids).await?;
+    let mut puts = Vec::new();
+    for (field, values) in fields {
+        match refreshed(field, values.clone(), old.get(&field.id), now) {
+            Some(row) => {
+                if changes(&row, old.get(&field.id)) {
+                    puts.push(row);
+                }
+            }
+            None => {
+                // The row as it is now (the list of fields was read before the warehouse).
+                let mut f = tx
+                    .dm_field(field.id)
+                    .await?
+                    .unwrap_or_else(|| (*field).clone());
+                if f.has_field_values.as_deref() == Some("auto-list") {
+                    f.has_field_values = None;
+                    f.updated_at = now;
+                    tx.dm_field_update(&f).await?;
+                }
+                tx.dm_values_delete(field.id).await?;
+            }
+        }
+    }
+    tx.dm_values_put_many(&puts).await?;
     tx.commit().await?;
     Ok(())
 }
 
-/// §2.2 step 6 for the given tables. A failing field is logged and skipped.
+/// Fields refreshed by one warehouse statement on PostgreSQL.
+const BATCH_FIELDS: usize = 100;
+
+/// PostgreSQL column types whose values decode the same as elements of an array as they do as
+/// columns (`pgdecode`): only fields of these types are batched.
+const BATCHED_TYPES: &[&str] = &[
+    "bool", "int2", "int4", "int8", "text", "varchar", "bpchar", "uuid", "inet", "cidr",
+];
+
+/// Whether `field`'s values may be read in a batch ([`batch_sql`]).
+fn batchable(field: &FieldRow) -> bool {
+    BATCHED_TYPES.contains(&field.database_type.as_str())
+}
+
+/// One statement reading the distinct values of several fields (PostgreSQL): one row, one
+/// array per field holding the rows of the field's own query ([`distinct_sql`]) in their
+/// order (`ARRAY(subquery)` keeps it).
+fn batch_sql(fields: &[(&TableRow, &FieldRow)]) -> String {
+    let columns: Vec<String> = fields
+        .iter()
+        .map(|(t, f)| format!("ARRAY({})", distinct_sql(t, f)))
+        .collect();
+    format!("SELECT {}", columns.join(", "))
+}
+
+/// Refreshes `fields` [`BATCH_FIELDS`] at a time, one statement per batch. A batch whose
+/// statement fails is split in two and retried, down to single fields, which go through
+/// [`refresh_field`]: a failing field is skipped alone, as when each had its own statement.
+async fn refresh_batched(
+    app: &App,
+    runner: &Runner,
+    fields: &[(&TableRow, &FieldRow)],
+) -> Result<(), SyncError> {
+    let mut pending: Vec<&[(&TableRow, &FieldRow)]> = fields.chunks(BATCH_FIELDS).rev().collect();
+    while let Some(batch) = pending.pop() {
+        if let [(t, f)] = batch {
+            if let Err(e) = refresh_field(app, runner, t, f).await {
+                tracing::warn!(field = %f.name, table = %t.name, error = %e.0, "sync: field values skipped");
+            }
+            continue;
+        }
+        match read_batch(runner, batch).await {
+            Some(values) => {
+                if let Err(e) = store(app, &values).await {
+                    tracing::warn!(fields = values.len(), error = %e.0, "sync: field values skipped");
+                }
+            }
+            None => {
+                let (first, second) = batch.split_at(batch.len() / 2);
+                pending.push(second);
+                pending.push(first);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The distinct values of each field of `batch`, read by one statement ([`batch_sql`]); `None`
+/// when it fails.
+async fn read_batch<'a>(
+    runner: &Runner,
+    batch: &[(&TableRow, &'a FieldRow)],
+) -> Option<Vec<(&'a FieldRow, Vec<Value>)>> {
+    let rows = match runner.rows_capped(&batch_sql(batch), 1).await {
+        Ok(rows) => rows,
+        Err(e) => {
+            tracing::debug!(fields = batch.len(), error = %e.message, "sync: batched field values failed");
+            return None;
+        }
+    };
+    let [row] = rows.as_slice() else {
+        return None;
+    };
+    batch
+        .iter()
+        .enumerate()
+        .map(|(i, (_, f))| match row.get(i) {
+            Some(Cell::Null) => Some((*f, Vec::new())),
+            Some(Cell::Array(items)) => Some((*f, items.iter().map(cell_json).collect())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The given tables of database `db_id` with their fields, in the given order.
+async fn tables_with_fields(
+    app: &App,
+    db_id: i64,
+    table_ids: &[i64],
+) -> Result<Vec<(TableRow, Vec<FieldRow>)>, SyncError> {
+    let mut tx = app.store.read().await?;
+    if table_ids.len() <= 8 {
+        let mut out = Vec::with_capacity(table_ids.len());
+        for id in table_ids {
+            if let Some(table) = tx.dm_table(*id).await? {
+                let fields = tx.dm_fields(*id).await?;
+                out.push((table, fields));
+            }
+        }
+        return Ok(out);
+    }
+    // Many tables: two statements for the whole database.
+    let mut tables: HashMap<i64, TableRow> = tx
+        .dm_tables(db_id)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t))
+        .collect();
+    let mut fields: HashMap<i64, Vec<FieldRow>> = HashMap::new();
+    for f in tx.dm_db_fields(db_id).await? {
+        fields.entry(f.table_id).or_default().push(f);
+    }
+    Ok(table_ids
+        .iter()
+        .filter_map(|id| {
+            let t = tables.remove(id)?;
+            Some((t, fields.remove(id).unwrap_or_default()))
+        })
+        .collect())
+}
+
+/// §2.2 step 6 for the given tables of database `db_id`. A failing field is logged and skipped.
+/// On PostgreSQL the values of fields of common types are read [`BATCH_FIELDS`] at a time, in
+/// one statement.
 pub async fn refresh_tables(
     app: &Arc<App>,
     runner: &Runner,
+    db_id: i64,
     table_ids: &[i64],
 ) -> Result<(), SyncError> {
-    for id in table_ids {
-        let mut tx = app.store.read().await?;
-        let Some(table) = tx.dm_table(*id).await? else {
-            continue;
-        };
-        let fields = tx.dm_fields(*id).await?;
-        drop(tx);
-        for f in fields.iter().filter(|f| f.active && has_cached_values(f)) {
-            if let Err(e) = refresh_field(app, runner, &table, f).await {
-                tracing::warn!(field = %f.name, table = %table.name, error = %e.0, "sync: field values skipped");
-            }
+    let tables = tables_with_fields(app, db_id, table_ids).await?;
+    refresh_loaded(app, runner, tables).await
+}
+
+/// [`refresh_tables`] of tables already read, with their fields.
+pub async fn refresh_loaded(
+    app: &Arc<App>,
+    runner: &Runner,
+    tables: Vec<(TableRow, Vec<FieldRow>)>,
+) -> Result<(), SyncError> {
+    let due: Vec<(&TableRow, &FieldRow)> = tables
+        .iter()
+        .flat_map(|(t, fields)| {
+            fields
+                .iter()
+                .filter(|f| f.active && has_cached_values(f))
+                .map(move |f| (t, f))
+        })
+        .collect();
+    let (batched, single): (Vec<_>, Vec<_>) = due
+        .into_iter()
+        .partition(|(_, f)| runner.dialect() == Dialect::Postgres && batchable(f));
+    refresh_batched(app, runner, &batched).await?;
+    for (table, f) in single {
+        if let Err(e) = refresh_field(app, runner, table, f).await {
+            tracing::warn!(field = %f.name, table = %table.name, error = %e.0, "sync: field values skipped");
         }
     }
     Ok(())
@@ -182,7 +379,7 @@ pub fn spawn_refresh(app: &Arc<App>, db: crate::databases::store::DatabaseRow, t
                 return;
             }
         };
-        if let Err(e) = refresh_tables(&app, &runner, &tables).await {
+        if let Err(e) = refresh_tables(&app, &runner, db.id, &tables).await {
             tracing::warn!(db_id = db.id, error = %e, "rescan_values failed");
         }
     });
