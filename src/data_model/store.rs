@@ -94,6 +94,12 @@ pub trait DataModelTx {
     async fn dm_table_insert(&mut self, t: &TableRow) -> StoreResult<i64>;
     /// Writes every column of `t` except `id`, `db_id` and `created_at`.
     async fn dm_table_update(&mut self, t: &TableRow) -> StoreResult<()>;
+    /// Lets this transaction's commit return before the database has flushed it to disk
+    /// (PostgreSQL: `SET LOCAL synchronous_commit = off`; on SQLite nothing: its commits
+    /// already work so, `synchronous = NORMAL`). For sync's writes, which the next sync
+    /// redoes: a crash loses at most the last of them, never leaves them half-written, and
+    /// any later ordinary commit makes them durable too.
+    async fn dm_relaxed_commit(&mut self) -> StoreResult<()>;
     /// `initial_sync_status` = `complete` for the tables `ids` (nothing else changes).
     async fn dm_tables_set_complete(&mut self, ids: &[i64]) -> StoreResult<()>;
     /// Every field of a table, active or not, by id.
@@ -130,11 +136,16 @@ pub trait DataModelTx {
 /// limits on bound parameters.
 pub const ROWS_PER_STATEMENT: usize = 200;
 
+/// Whether `conn` is a PostgreSQL connection.
+pub fn is_postgres<C: sqlx::Connection>(_conn: &C) -> bool {
+    <C::Database as sqlx::Database>::NAME == "PostgreSQL"
+}
+
 /// Whether statements on `conn` number their placeholders (`$1`: PostgreSQL) rather than
 /// leave them anonymous (`?`: SQLite, where sqlx looks every numbered placeholder up by name at
 /// a cost linear in their number, which makes statements with hundreds of them slow).
-pub fn numbered<C: sqlx::Connection>(_conn: &C) -> bool {
-    <C::Database as sqlx::Database>::NAME != "SQLite"
+pub fn numbered<C: sqlx::Connection>(conn: &C) -> bool {
+    is_postgres(conn)
 }
 
 /// `n` placeholders, comma-separated: `$1, $2, …` or `?, ?, …`.
@@ -325,6 +336,15 @@ macro_rules! impl_data_model_tx {
                     .bind(t.deactivated_at)
                     .execute(self.conn())
                     .await?;
+                Ok(())
+            }
+
+            async fn dm_relaxed_commit(&mut self) -> $crate::store::StoreResult<()> {
+                if $crate::data_model::store::is_postgres(&*self.conn()) {
+                    sqlx::query("SET LOCAL synchronous_commit = off")
+                        .execute(self.conn())
+                        .await?;
+                }
                 Ok(())
             }
 

@@ -129,7 +129,7 @@ pub async fn analyze(
         if keys.changed(&fields, now).is_empty() {
             continue;
         }
-        let mut tx = app.store.begin().await?;
+        let mut tx = super::begin(app).await?;
         // The fields as they are now, in the transaction.
         let fields: Vec<FieldRow> = tx
             .dm_fields(*table_id)

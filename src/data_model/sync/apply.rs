@@ -113,7 +113,7 @@ pub async fn apply(
                     applied.to_analyse.extend(plan.analyse);
                     applied.rows.insert(t.id, (t.clone(), fields.to_vec()));
                 } else {
-                    let mut tx = app.store.begin().await?;
+                    let mut tx = super::begin(app).await?;
                     let mut row = t.clone();
                     if let Some(changed) = updated_table(t, rel) {
                         counts.tables_reactivated += usize::from(!t.active);
@@ -147,7 +147,7 @@ pub async fn apply(
                 t.id
             }
             None => {
-                let mut tx = app.store.begin().await?;
+                let mut tx = super::begin(app).await?;
                 let row = insert_table(tx.as_mut(), db_id, rel, strategy, now).await?;
                 let id = row.id;
                 counts.tables_created += 1;
@@ -175,7 +175,7 @@ pub async fn apply(
     }
     if *scope == Scope::Database {
         for t in stored.iter().filter(|t| t.active && !seen.contains(&t.id)) {
-            let mut tx = app.store.begin().await?;
+            let mut tx = super::begin(app).await?;
             let mut row = t.clone();
             row.active = false;
             row.deactivated_at = Some(now);
@@ -483,7 +483,7 @@ async fn clear_dangling_fk_targets(
     db_id: i64,
     now: i64,
 ) -> Result<HashSet<i64>, SyncError> {
-    let mut tx = app.store.begin().await?;
+    let mut tx = super::begin(app).await?;
     let cleared = tx.dm_clear_inactive_fk_targets(db_id, now).await?;
     tx.commit().await?;
     Ok(cleared.into_iter().collect())
@@ -494,7 +494,7 @@ pub async fn finish(app: &App, applied: &Applied) -> Result<(), SyncError> {
     if applied.created.is_empty() {
         return Ok(());
     }
-    let mut tx = app.store.begin().await?;
+    let mut tx = super::begin(app).await?;
     tx.dm_tables_set_complete(&applied.created).await?;
     tx.commit().await?;
     Ok(())

@@ -165,7 +165,7 @@ async fn store(app: &App, fields: &[(&FieldRow, Vec<Value>)]) -> Result<(), Sync
     if unchanged {
         return Ok(());
     }
-    let mut tx = app.store.begin().await?;
+    let mut tx = super::begin(app).await?;
     let old = tx.dm_values_of(&ids).await?;
     let mut puts = Vec::new();
     for (field, values) in fields {
