@@ -2,10 +2,12 @@
 //! schema and its fields, limited to what the caller may read.
 use std::collections::HashMap;
 
-use serde_json::{json, Value};
+use serde::ser::{SerializeMap, SerializeSeq};
+use serde::{Serialize, Serializer};
+use serde_json::{json, Map, Value};
 
 use super::perms::Perms;
-use super::read::{db_object, listed_fields, FieldFilter};
+use super::read::{self, db_object, FieldFilter};
 use super::store::{FieldRow, TableRow};
 use super::view;
 use crate::auth::Principal;
@@ -21,8 +23,8 @@ pub struct Listing {
     pub editable: bool,
 }
 
-/// The database, the caller's rights on it, and the active tables they may list.
-async fn visible_tables(
+/// The database, the caller's rights on it, and all its tables (active or not).
+async fn database_and_tables(
     tx: &mut dyn Tx,
     caller: &Principal,
     db_id: i64,
@@ -35,13 +37,28 @@ async fn visible_tables(
     } else if !perms.can_view_db(db_id) {
         return Err(ApiError::Forbidden);
     }
-    let tables = tx
-        .dm_tables(db_id)
-        .await?
+    let tables = tx.dm_tables(db_id).await?;
+    Ok((d, perms, tables))
+}
+
+/// Whether the caller may list `t` (active, not hidden unless asked, readable unless editing).
+fn listed(t: &TableRow, perms: &Perms, listing: Listing) -> bool {
+    t.active
+        && (listing.hidden || t.visibility_type.is_none())
+        && (listing.editable || perms.can_read(t))
+}
+
+/// The database, the caller's rights on it, and the active tables they may list.
+async fn visible_tables(
+    tx: &mut dyn Tx,
+    caller: &Principal,
+    db_id: i64,
+    listing: Listing,
+) -> ApiResult<(DatabaseRow, Perms, Vec<TableRow>)> {
+    let (d, perms, tables) = database_and_tables(tx, caller, db_id, listing).await?;
+    let tables = tables
         .into_iter()
-        .filter(|t| t.active)
-        .filter(|t| listing.hidden || t.visibility_type.is_none())
-        .filter(|t| listing.editable || perms.can_read(t))
+        .filter(|t| listed(t, &perms, listing))
         .collect();
     Ok((d, perms, tables))
 }
@@ -67,38 +84,187 @@ fn by_display_name(tables: &mut [TableRow]) {
     });
 }
 
-/// `GET /api/database/:id/metadata` (§5.1).
+/// `GET /api/database/:id/metadata` (§5.1), as a body serialised table by table
+/// ([`Metadata`]).
 pub async fn metadata(
     app: &App,
     caller: &Principal,
     db_id: i64,
     listing: Listing,
     skip_fields: bool,
-) -> ApiResult<Value> {
+) -> ApiResult<Metadata> {
     let mut tx = app.store.read().await?;
-    let (d, perms, mut tables) = visible_tables(tx.as_mut(), caller, db_id, listing).await?;
-    by_display_name(&mut tables);
+    let (d, perms, all_tables) = database_and_tables(tx.as_mut(), caller, db_id, listing).await?;
     let filter = FieldFilter {
         hidden: true,
         sensitive: listing.hidden,
     };
-    let mut out = Vec::with_capacity(tables.len());
     // One statement for every field of the database, not one per table.
-    let mut by_table = fields_by_table(tx.as_mut(), db_id, skip_fields).await?;
-    for t in &tables {
-        let mut m = view::table(t);
-        if !skip_fields {
-            let all = by_table.remove(&t.id).unwrap_or_default();
-            let fields = listed_fields(tx.as_mut(), &perms, all, filter).await?;
-            m.insert("fields".into(), fields);
+    let all_fields = if skip_fields {
+        Vec::new()
+    } else {
+        tx.dm_db_fields(db_id).await?
+    };
+    let mut tables: Vec<TableRow> = Vec::new();
+    let mut by_id: HashMap<i64, &TableRow> = HashMap::new();
+    for t in &all_tables {
+        by_id.insert(t.id, t);
+        if listed(t, &perms, listing) {
+            tables.push(t.clone());
         }
-        m.insert("segments".into(), json!([]));
-        m.insert("metrics".into(), json!([]));
-        out.push(Value::Object(m));
     }
-    let mut v = db_object(app, tx.as_mut(), &d, caller, &perms, true).await?;
-    v["tables"] = Value::Array(out);
-    Ok(v)
+    by_display_name(&mut tables);
+    // `target` of the listed foreign keys (read::target), from the rows already read when the
+    // target is in this database, where sync puts it.
+    let fields_by_id: HashMap<i64, &FieldRow> = all_fields.iter().map(|f| (f.id, f)).collect();
+    let mut targets: HashMap<i64, FieldRow> = HashMap::new();
+    for f in &all_fields {
+        let Some(id) = f.fk_target_field_id else {
+            continue;
+        };
+        if !filter.admits(f)
+            || !by_id
+                .get(&f.table_id)
+                .is_some_and(|t| listed(t, &perms, listing))
+        {
+            continue;
+        }
+        let target = match fields_by_id.get(&id) {
+            Some(target) if f.semantic_type.as_deref() == Some("type/FK") => {
+                match by_id.get(&target.table_id) {
+                    Some(table) if perms.can_read(table) => Some((*target).clone()),
+                    _ => None,
+                }
+            }
+            Some(_) => None,
+            None => match read::target(tx.as_mut(), &perms, f).await? {
+                Value::Null => None,
+                _ => tx.dm_field(id).await?,
+            },
+        };
+        if let Some(target) = target {
+            targets.insert(f.id, target);
+        }
+    }
+    drop(fields_by_id);
+    let mut by_table: HashMap<i64, Vec<FieldRow>> = HashMap::new();
+    for f in all_fields {
+        by_table.entry(f.table_id).or_default().push(f);
+    }
+    let out = tables
+        .into_iter()
+        .map(|t| {
+            let fields = (!skip_fields).then(|| {
+                let mut all = by_table.remove(&t.id).unwrap_or_default();
+                view::sort_fields(&mut all);
+                all
+            });
+            MetadataTable {
+                table: t,
+                fields,
+                filter,
+            }
+        })
+        .collect();
+    let mut db = match db_object(app, tx.as_mut(), &d, caller, &perms, true).await? {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    db.shift_remove("tables");
+    Ok(Metadata {
+        db,
+        tables: out,
+        targets,
+    })
+}
+
+/// The body of `GET /api/database/:id/metadata`: the database object plus `tables`, written
+/// straight from the rows while the body is serialised (with 20,000 fields, building it as one
+/// JSON value took most of the request's time and a few hundred megabytes).
+pub struct Metadata {
+    db: Map<String, Value>,
+    tables: Vec<MetadataTable>,
+    /// The `target` of the listed foreign keys the caller may read, by field id.
+    targets: HashMap<i64, FieldRow>,
+}
+
+struct MetadataTable {
+    table: TableRow,
+    /// Its fields (active or not) in display order; `None` with `skip_fields`.
+    fields: Option<Vec<FieldRow>>,
+    filter: FieldFilter,
+}
+
+/// A table of the metadata body: the table object, `fields`, `segments`, `metrics`.
+#[derive(Serialize)]
+struct TableEntry<'a> {
+    #[serde(flatten)]
+    table: view::TableJson<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fields: Option<Vec<FieldEntry<'a>>>,
+    segments: [(); 0],
+    metrics: [(); 0],
+}
+
+/// A field as `read::field_entry` writes it: the field object, `target`, `dimensions`,
+/// `name_field`.
+#[derive(Serialize)]
+struct FieldEntry<'a> {
+    #[serde(flatten)]
+    field: view::FieldJson<'a>,
+    target: Option<view::FieldJson<'a>>,
+    dimensions: [(); 0],
+    name_field: Option<view::FieldJson<'a>>,
+}
+
+/// A table with the body's `targets`.
+struct WithTargets<'a>(&'a MetadataTable, &'a HashMap<i64, FieldRow>);
+
+impl Serialize for WithTargets<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let WithTargets(table, targets) = self;
+        let fields = table.fields.as_ref().map(|all| {
+            all.iter()
+                .filter(|f| table.filter.admits(f))
+                .map(|f| FieldEntry {
+                    field: view::FieldJson::of(f),
+                    target: targets.get(&f.id).map(view::FieldJson::of),
+                    dimensions: [],
+                    name_field: view::name_field_row(f, all).map(view::FieldJson::of),
+                })
+                .collect()
+        });
+        TableEntry {
+            table: view::TableJson::of(&table.table),
+            fields,
+            segments: [],
+            metrics: [],
+        }
+        .serialize(s)
+    }
+}
+
+struct Tables<'a>(&'a Metadata);
+
+impl Serialize for Tables<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.tables.len()))?;
+        for t in &self.0.tables {
+            seq.serialize_element(&WithTargets(t, &self.0.targets))?;
+        }
+        seq.end()
+    }
+}
+
+impl Serialize for Metadata {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.db.len() + 1))?;
+        for (k, v) in &self.db {
+            m.serialize_entry(k, v)?;
+        }
+        m.serialize_entry("tables", &Tables(self))?;
+        m.end()
+    }
 }
 
 /// `GET /api/database/:id/schemas` (§5.2).
@@ -229,7 +395,7 @@ impl crate::databases::TableLister for DatabaseTables {
                 let all = by_table.remove(&t.id).unwrap_or_default();
                 m.insert(
                     "fields".into(),
-                    listed_fields(tx.as_mut(), &perms, all, filter).await?,
+                    read::listed_fields(tx.as_mut(), &perms, all, filter).await?,
                 );
             }
             out.entry(t.db_id).or_default().push(Value::Object(m));

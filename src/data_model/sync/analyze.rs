@@ -178,7 +178,7 @@ impl Keys<'_> {
                 } else {
                     keys_of_existing(&mut row, self.targets.get(&f.name).copied());
                 }
-                (row != *f).then(|| FieldRow {
+                (row != *f).then_some(FieldRow {
                     updated_at: now,
                     ..row
                 })
