@@ -30,6 +30,8 @@ pub struct App {
     pub queries: crate::warehouse::limits::Admission,
     /// The tables of `include=tables` on database objects.
     pub tables: Box<dyn crate::databases::TableLister>,
+    /// The query engine's description of MBQL cards (their `result_metadata`).
+    pub describer: Box<dyn crate::cards::metadata::QueryDescriber>,
 }
 
 pub type AppState = Arc<App>;
@@ -51,6 +53,7 @@ impl App {
             warehouses: Default::default(),
             syncs: Default::default(),
             tables: Box::new(crate::data_model::db_read::DatabaseTables),
+            describer: Box::new(crate::queries::mbql::Describer),
         })
     }
 }

@@ -16,6 +16,14 @@ pub struct Derived {
     pub database_id: i64,
     pub query_type: &'static str,
     pub table_id: Option<i64>,
+    /// The card an MBQL query reads (`"card__N"`, `source-card`): its `table_id` is the
+    /// card's (mbql.md §7.1).
+    pub source_card: Option<i64>,
+}
+
+/// `"card__12"` → 12.
+fn card_source(v: Option<&Value>) -> Option<i64> {
+    v?.as_str()?.strip_prefix("card__")?.parse().ok()
 }
 
 /// Checks the shape of a `dataset_query` and derives `database_id`, `query_type`, `table_id`.
@@ -46,6 +54,11 @@ pub fn derive(q: &Value) -> Option<Derived> {
             database_id,
             query_type,
             table_id,
+            source_card: if native {
+                None
+            } else {
+                first.get("source-card").and_then(Value::as_i64)
+            },
         });
     }
     match m.get("type").and_then(Value::as_str)? {
@@ -56,16 +69,18 @@ pub fn derive(q: &Value) -> Option<Derived> {
                 database_id,
                 query_type: "native",
                 table_id: None,
+                source_card: None,
             })
         }
-        "query" => Some(Derived {
-            database_id,
-            query_type: "query",
-            table_id: m
-                .get("query")
-                .and_then(|q| q.get("source-table"))
-                .and_then(Value::as_i64),
-        }),
+        "query" => {
+            let source = m.get("query").and_then(|q| q.get("source-table"));
+            Some(Derived {
+                database_id,
+                query_type: "query",
+                table_id: source.and_then(Value::as_i64),
+                source_card: card_source(source),
+            })
+        }
         _ => None,
     }
 }
@@ -176,6 +191,16 @@ impl CardInput {
     /// Whether the body brings its own `result_metadata` (a non-empty array).
     pub fn gives_result_metadata(&self) -> bool {
         matches!(self.result_metadata, Some(Some(_)))
+    }
+
+    /// Whether the body gave `result_metadata` to keep: for a query-builder card an empty
+    /// array asks for it to be computed, like `null` (mbql.md §7.1).
+    pub fn keeps_result_metadata(&self, query_type: Option<&str>) -> bool {
+        match &self.result_metadata {
+            Some(Some(Value::Array(a))) if a.is_empty() => query_type != Some("query"),
+            Some(Some(_)) => true,
+            _ => false,
+        }
     }
 
     /// The `result_metadata` to store on `POST`: `None` lets the query engine compute it.

@@ -1,5 +1,7 @@
 //! `result_metadata` computed for native cards (content.md §2.3): the statement is prepared on
-//! its database, without fetching rows, within 10 seconds; any failure leaves it `null`.
+//! its database, without fetching rows, within 10 seconds; any failure leaves it `null`. MBQL
+//! cards (mbql.md §7.1) are compiled by the query engine, which implements [`QueryDescriber`]
+//! (cards sit below queries in the module graph).
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -13,10 +15,22 @@ use crate::state::App;
 
 const BUDGET: Duration = Duration::from_secs(10);
 
-/// The metadata entries of a native `dataset_query`, or `None`.
-async fn compute(app: &App, query: &Value) -> ApiResult<Option<Value>> {
+/// Compiles an MBQL query without running it (the binning bounds aside).
+#[async_trait::async_trait]
+pub trait QueryDescriber: Send + Sync {
+    /// The `result_metadata` entries of an MBQL `dataset_query` (mbql.md §4.2), or `None`
+    /// when it does not compile (an error of §5).
+    async fn describe(&self, app: &App, caller: &Principal, query: &Value) -> Option<Value>;
+}
+
+/// The metadata entries of a `dataset_query`, or `None`.
+async fn compute(app: &App, caller: &Principal, query: &Value) -> ApiResult<Option<Value>> {
     let Some(native) = query.as_object().and_then(native_part) else {
-        return Ok(None);
+        if !query.as_object().is_some_and(crate::mbql::is_mbql_query) {
+            return Ok(None);
+        }
+        let describe = app.describer.describe(app, caller, query);
+        return Ok(tokio::time::timeout(BUDGET, describe).await.ok().flatten());
     };
     let Some(db_id) = query.get("database").and_then(Value::as_i64) else {
         return Ok(None);
@@ -76,7 +90,7 @@ pub async fn fill(app: &App, caller: &Principal, card_id: i64) -> ApiResult<Opti
             None => return Ok(None),
         }
     };
-    let Some(metadata) = compute(app, &query).await? else {
+    let Some(metadata) = compute(app, caller, &query).await? else {
         return Ok(None);
     };
     let mut tx = app.store.begin().await?;

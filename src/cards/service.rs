@@ -132,6 +132,7 @@ pub async fn create(app: &App, caller: &Principal, input: &CardInput) -> ApiResu
         None => new_entity_id(),
     };
     let now = app.clock.now().0;
+    let source_table = source_card_table(tx.as_mut(), &query.derived).await?;
     let mut row = new_row(
         input,
         query,
@@ -142,6 +143,12 @@ pub async fn create(app: &App, caller: &Principal, input: &CardInput) -> ApiResu
         now,
     );
     check_card_tab(tx.as_mut(), row.dashboard_id, row.dashboard_tab_id).await?;
+    if let Some(t) = source_table {
+        row.table_id = Some(t);
+    }
+    if row.query_type.as_deref() == Some("query") && !input.keeps_result_metadata(Some("query")) {
+        row.result_metadata = None;
+    }
     if let Some(p) = row.collection_position {
         tx.content_shift_positions(target, p, 0).await?;
     }
@@ -149,12 +156,23 @@ pub async fn create(app: &App, caller: &Principal, input: &CardInput) -> ApiResu
     let v = render(tx.as_mut(), caller, &row).await?;
     tx.commit().await?;
     // §2.3: computed by the query engine, outside the transaction.
-    if row.result_metadata.is_none() && row.query_type.as_deref() == Some("native") {
+    if row.result_metadata.is_none() {
         if let Some(filled) = super::metadata::fill(app, caller, row.id).await? {
             return Ok(filled);
         }
     }
     Ok(v)
+}
+
+/// The `table_id` of an MBQL query reading a card: that card's (mbql.md §7.1).
+pub async fn source_card_table(
+    tx: &mut dyn Tx,
+    derived: &super::input::Derived,
+) -> ApiResult<Option<i64>> {
+    match derived.source_card {
+        Some(c) => Ok(tx.card_get(c).await?.and_then(|c| c.table_id)),
+        None => Ok(None),
+    }
 }
 
 /// The `type` of a new card: as given, else `model` for the legacy `dataset: true`. A metric

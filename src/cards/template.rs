@@ -31,6 +31,27 @@ impl Statement {
         }
     }
 
+    /// The statement as native pieces for a subquery (mbql.md §1.6), trailing `;` and
+    /// whitespace removed.
+    pub fn native_pieces(&self) -> Vec<crate::mbql::sql::NativePiece> {
+        use crate::mbql::sql::NativePiece;
+        let mut out: Vec<NativePiece> = self
+            .pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Sql(s) => NativePiece::Sql(s.clone()),
+                Piece::Param(b) => NativePiece::Param(b.clone()),
+            })
+            .collect();
+        if let Some(NativePiece::Sql(last)) = out.last_mut() {
+            let trimmed = last
+                .trim_end()
+                .trim_end_matches(|c: char| c == ';' || c.is_whitespace());
+            last.truncate(trimmed.len());
+        }
+        out
+    }
+
     /// The SQL with placeholders for `dialect`, and the values in order.
     pub fn render(&self, dialect: Dialect) -> (String, Vec<Bound>) {
         let mut sql = String::new();

@@ -35,8 +35,7 @@ pub async fn update(
     let mut new = updated_row(tx.as_mut(), &old, input, &req, follow).await?;
     // §2.3: a changed native query without metadata gets it computed after the write.
     let recompute = new.dataset_query != old.dataset_query
-        && new.query_type.as_deref() == Some("native")
-        && !input.gives_result_metadata();
+        && !input.keeps_result_metadata(new.query_type.as_deref());
     if new.collection_position.is_some()
         && (new.collection_position != old.collection_position
             || new.collection_id != old.collection_id)
@@ -155,6 +154,11 @@ async fn updated_row(
     (new.archived, new.archived_directly, new.collection_id) =
         (p.archived, p.archived_directly, p.collection_id);
     apply_fields(&mut new, input);
+    if let Some(q) = input.dataset_query.as_ref() {
+        if let Some(t) = super::service::source_card_table(tx, &q.derived).await? {
+            new.table_id = Some(t);
+        }
+    }
     if let Some(c) = follow {
         new.collection_id = c;
     }

@@ -29,6 +29,37 @@ pub enum MbqlError {
     NoJoinNamed { alias: String },
     #[error("Join alias \"{alias}\" is used twice.")]
     JoinAliasUsedTwice { alias: String },
+    // --- against the metadata (the resolver) -----------------------------------------------
+    #[error("Table {0} does not exist.")]
+    TableNotFound(i64),
+    #[error("Field {0} does not exist.")]
+    FieldNotFound(i64),
+    #[error("Table {0} belongs to a different database.")]
+    TableOfOtherDatabase(i64),
+    #[error("Field {0} belongs to a different database.")]
+    FieldOfOtherDatabase(i64),
+    #[error("Field {0} is not available in this query.")]
+    FieldNotAvailable(i64),
+    #[error("Column \"{0}\" is not available in this query.")]
+    ColumnNotAvailable(String),
+    #[error("Field {target} cannot be reached through field {fk}.")]
+    CannotReach { target: i64, fk: i64 },
+    #[error("Card {0} not found.")]
+    CardNotFound(i64),
+    #[error("Card {0} uses a different database.")]
+    CardOfOtherDatabase(i64),
+    #[error("Circular or too deeply nested source cards.")]
+    CardsTooDeep,
+    /// A temporal unit that does not fit the field (§2.6.2, ferrobase rule).
+    #[error("Temporal unit {unit} is not valid for field {field}.")]
+    UnitNotValid { unit: String, field: String },
+    /// Binning on a column that is not a number (§2.6.3, ferrobase rule).
+    #[error("Binning is not valid for field {field}.")]
+    BinningNotValid { field: String },
+    /// What the compiler cannot express for another reason (a card whose stored query is
+    /// unreadable, a type mismatch the checks let through); the text says which.
+    #[error("{0}")]
+    Invalid(String),
 }
 
 impl MbqlError {

@@ -11,6 +11,7 @@
 mod aggregation;
 mod check;
 mod clause;
+pub mod compile;
 mod error;
 mod expr;
 mod filter;

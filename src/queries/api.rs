@@ -22,6 +22,9 @@ use crate::state::{App, AppState};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/dataset", post(dataset))
+        .route("/api/dataset/native", post(dataset_native))
+        .route("/api/dataset/pivot", post(dataset_pivot))
+        .route("/api/card/pivot/{id}/query", post(card_pivot))
         .route("/api/dataset/{export-format}", post(dataset_export))
         .route("/api/card/{id}/query", post(card_query))
         .route("/api/card/{id}/query/{export-format}", post(card_export))
@@ -45,6 +48,67 @@ async fn dataset(
 ) -> Response {
     match plan_adhoc(&app, &c, &body, false).await {
         Ok(plan) => respond::result(&app, plan).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `POST /api/dataset/native` (mbql.md §4.7).
+async fn dataset_native(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    JsonBody(body): JsonBody,
+) -> ApiResult<axum::Json<Value>> {
+    let q = request::parse(&body).map_err(ApiError::Validation)?;
+    let mut errs = ValidationErrors::new();
+    let pretty = match body.get("pretty") {
+        None | Some(Value::Null) => true,
+        Some(Value::Bool(b)) => *b,
+        other => {
+            errs.add_received(&["pretty"], BOOLEAN, other);
+            true
+        }
+    };
+    errs.into_result()?;
+    let mut echo = body.clone();
+    echo.remove("pretty");
+    let text = service::compile_text(&app, &c, q, Value::Object(echo), pretty).await?;
+    Ok(axum::Json(text))
+}
+
+/// `POST /api/dataset/pivot` (mbql.md §7.4): validated like a run, then refused.
+async fn dataset_pivot(
+    State(app): State<AppState>,
+    Caller(_): Caller,
+    JsonBody(body): JsonBody,
+) -> Response {
+    if let Err(e) = request::parse(&body) {
+        return ApiError::Validation(e).into_response();
+    }
+    let ctx = crate::warehouse::error::RunContext {
+        json_query: Value::Object(body.clone()),
+        database_id: body.get("database").and_then(Value::as_i64),
+        context: "ad-hoc",
+        started_at: app.clock.now(),
+        started: std::time::Instant::now(),
+    };
+    ctx.failure(&crate::warehouse::error::QueryError::unsupported(
+        service::PIVOT,
+    ))
+    .into_response()
+}
+
+/// `POST /api/card/pivot/:id/query` (mbql.md §7.4).
+async fn card_pivot(
+    State(app): State<AppState>,
+    Caller(c): Caller,
+    Path(raw): Path<String>,
+) -> Response {
+    let run = async {
+        let r = card_ref(&raw)?;
+        service::refuse_pivot_card(&app, &c, &r).await
+    };
+    match run.await {
+        Ok(()) => ApiError::NotFound.into_response(),
         Err(e) => e.into_response(),
     }
 }

@@ -3,6 +3,7 @@
 //! (`crate::cards::{native, template}`), which need them to describe a card; the drivers that
 //! run a statement live in `crate::warehouse`.
 pub mod api;
+pub mod mbql;
 pub mod request;
 pub mod respond;
 pub mod service;

@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use tokio::sync::mpsc;
 
 use super::service::Plan;
@@ -138,6 +138,22 @@ fn body<F: Format>(format: F, pending: VecDeque<Event>, rx: mpsc::Receiver<Event
     Body::from_stream(stream)
 }
 
+/// The `cols` of a result: the engine's columns (native SQL), or the compiler's (MBQL) with
+/// what they leave `null` filled from the engine.
+fn result_cols(planned: &Option<Vec<Map<String, Value>>>, columns: &[Column]) -> Value {
+    let Some(planned) = planned else {
+        return cols_json(columns);
+    };
+    let cols = planned.iter().enumerate().map(|(i, c)| {
+        let mut c = c.clone();
+        if let (Some(Value::Null), Some(engine)) = (c.get("database_type"), columns.get(i)) {
+            c.insert("database_type".into(), json!(engine.database_type));
+        }
+        Value::Object(c)
+    });
+    Value::Array(cols.collect())
+}
+
 /// The JSON query result of §4.4, streamed.
 struct ResultJson {
     ctx: RunContext,
@@ -145,11 +161,12 @@ struct ResultJson {
     timezone: String,
     cap: usize,
     count: usize,
+    cols: Option<Vec<Map<String, Value>>>,
 }
 
 impl ResultJson {
     fn tail(&self, columns: &[Column], truncated: bool, out: &mut Vec<u8>) {
-        let cols = cols_json(columns);
+        let cols = result_cols(&self.cols, columns);
         let mut data_tail = json!({
             "cols": cols,
             "native_form": self.native_form,
@@ -249,6 +266,7 @@ pub async fn result(app: &App, plan: Plan) -> Response {
         timezone: plan.results_timezone,
         cap: plan.exec.cap,
         count: 0,
+        cols: plan.cols,
     };
     let mut r = Response::new(body(format, pending, rx));
     *r.status_mut() = StatusCode::ACCEPTED;
@@ -267,14 +285,28 @@ pub enum ExportFormat {
 }
 
 /// Column titles for an export (§6.5): display names, or `column_title` from
-/// `column_settings` when `format_rows` is on; made unique like `cols` names.
-fn titles(columns: &[Column], settings: &Value, format_rows: bool) -> Vec<String> {
-    let raw: Vec<String> = columns
-        .iter()
-        .map(|c| {
+/// `column_settings` when `format_rows` is on; made unique like `cols` names. `planned` are
+/// an MBQL query's `(name, display name)` pairs (mbql.md §7.3); a native column's name is its
+/// display name.
+fn titles(
+    columns: &[Column],
+    planned: &Option<Vec<(String, String)>>,
+    settings: &Value,
+    format_rows: bool,
+) -> Vec<String> {
+    let pairs: Vec<(String, String)> = match planned {
+        Some(p) => p.clone(),
+        None => columns
+            .iter()
+            .map(|c| (c.name.clone(), c.name.clone()))
+            .collect(),
+    };
+    let raw: Vec<String> = pairs
+        .into_iter()
+        .map(|(name, display)| {
             let custom = format_rows
                 .then(|| {
-                    let key = json!(["name", c.name]).to_string();
+                    let key = json!(["name", name]).to_string();
                     settings
                         .get("column_settings")
                         .and_then(|s| s.get(&key))
@@ -283,13 +315,29 @@ fn titles(columns: &[Column], settings: &Value, format_rows: bool) -> Vec<String
                         .map(str::to_owned)
                 })
                 .flatten();
-            custom.unwrap_or_else(|| c.name.clone())
+            custom.unwrap_or(display)
         })
         .collect();
     unique_names(raw.iter().map(String::as_str))
 }
 
+/// `(name, display_name)` of planned MBQL columns.
+fn planned_titles(cols: &Option<Vec<Map<String, Value>>>) -> Option<Vec<(String, String)>> {
+    let text = |c: &Map<String, Value>, k: &str| {
+        c.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    cols.as_ref().map(|cols| {
+        cols.iter()
+            .map(|c| (text(c, "name"), text(c, "display_name")))
+            .collect()
+    })
+}
+
 struct Csv {
+    planned: Option<Vec<(String, String)>>,
     settings: Value,
     format_rows: bool,
     bom: bool,
@@ -300,7 +348,7 @@ impl Format for Csv {
         if self.bom {
             out.extend_from_slice("\u{feff}".as_bytes());
         }
-        for (i, t) in titles(columns, &self.settings, self.format_rows)
+        for (i, t) in titles(columns, &self.planned, &self.settings, self.format_rows)
             .iter()
             .enumerate()
         {
@@ -332,6 +380,7 @@ impl Format for Csv {
 }
 
 struct JsonRows {
+    planned: Option<Vec<(String, String)>>,
     settings: Value,
     format_rows: bool,
     keys: Vec<Vec<u8>>,
@@ -340,7 +389,7 @@ struct JsonRows {
 
 impl Format for JsonRows {
     fn start(&mut self, columns: &[Column], out: &mut Vec<u8>) {
-        self.keys = titles(columns, &self.settings, self.format_rows)
+        self.keys = titles(columns, &self.planned, &self.settings, self.format_rows)
             .iter()
             .map(|t| {
                 let mut k = Vec::new();
@@ -393,10 +442,12 @@ pub async fn export(app: &App, plan: Plan, opts: ExportOptions) -> Response {
         Err(r) => return r,
     };
     let settings = plan.visualization_settings.clone();
+    let planned = planned_titles(&plan.cols);
     let (body, content_type, ext) = match opts.format {
         ExportFormat::Csv => (
             body(
                 Csv {
+                    planned,
                     settings,
                     format_rows: opts.format_rows,
                     bom: opts.bom,
@@ -410,6 +461,7 @@ pub async fn export(app: &App, plan: Plan, opts: ExportOptions) -> Response {
         ExportFormat::Json => (
             body(
                 JsonRows {
+                    planned,
                     settings,
                     format_rows: opts.format_rows,
                     keys: Vec::new(),

@@ -5,8 +5,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
+use super::mbql::{self, Purpose, Refusal};
 use super::request::{Constraints, Query};
 use crate::auth::Principal;
 use crate::cards::native::{native_part, Native};
@@ -25,6 +26,7 @@ use crate::warehouse::sqltext::single_statement;
 /// The spreadsheet row limit minus a header row (§4.6).
 pub const DOWNLOAD_MAX: u64 = 1_048_575;
 const DEFAULT_ROW_LIMIT: u64 = 2000;
+const DEFAULT_AGGREGATED_LIMIT: u64 = 10_000;
 /// At most this many distinct cards are loaded for one query's `card` tags.
 const MAX_REFERENCED_CARDS: usize = 64;
 
@@ -44,6 +46,9 @@ pub struct Plan {
     pub results_timezone: String,
     /// The card's (or request's) `visualization_settings`, for export titles.
     pub visualization_settings: Value,
+    /// MBQL: the `cols` entries the compiler computed (mbql.md §4.2), in result order; the
+    /// engine fills in what they leave `null` (`database_type`).
+    pub cols: Option<Vec<Map<String, Value>>>,
 }
 
 fn context(
@@ -83,13 +88,23 @@ pub async fn plan_adhoc(
             q.database
         ))));
     };
-    let access = permissions::access(tx.as_mut(), caller, db.id).await?;
     let Some(native) = q.native else {
-        if !access.query_builder {
-            return Err(ctx.failure(&QueryError::permission()));
-        }
-        return Err(ctx.failure(&QueryError::unsupported(NATIVE_ONLY)));
+        let object = ctx.json_query.as_object().cloned().unwrap_or_default();
+        let plan = plan_mbql(
+            app,
+            caller,
+            tx.as_mut(),
+            &db,
+            &object,
+            mode,
+            ctx,
+            Purpose::AdHoc,
+        )
+        .await;
+        tx.commit().await?;
+        return plan;
     };
+    let access = permissions::access(tx.as_mut(), caller, db.id).await?;
     if !access.native {
         return Err(ctx.failure(&QueryError::permission()));
     }
@@ -140,26 +155,35 @@ pub async fn plan_card(
             card.database_id.unwrap_or(0)
         ))));
     };
-    if !permissions::access(tx.as_mut(), caller, db.id)
+    let object = stored.as_object().cloned().unwrap_or_default();
+    let mut plan = if crate::mbql::is_mbql_query(&object) {
+        if let Some(e) = mbql_parameters(&parameters) {
+            return Err(ctx.failure(&e));
+        }
+        plan_mbql(
+            app,
+            caller,
+            tx.as_mut(),
+            &db,
+            &object,
+            mode,
+            ctx,
+            Purpose::SavedCard,
+        )
         .await?
-        .view_plain
-    {
-        return Err(ctx.failure(&QueryError::permission()));
-    }
-    let Some(native) = stored.as_object().and_then(native_part) else {
-        return Err(ctx.failure(&QueryError::unsupported(NATIVE_ONLY)));
+    } else {
+        plan_saved_native(
+            app,
+            caller,
+            tx.as_mut(),
+            &db,
+            &object,
+            &parameters,
+            mode,
+            ctx,
+        )
+        .await?
     };
-    let mut plan = plan_native(
-        app,
-        caller,
-        tx.as_mut(),
-        &db,
-        &native,
-        &parameters,
-        mode,
-        ctx,
-    )
-    .await?;
     tx.commit().await?;
     plan.visualization_settings =
         serde_json::from_str(&card.visualization_settings).unwrap_or(Value::Null);
@@ -167,6 +191,84 @@ pub async fn plan_card(
     tx.card_touch_last_used(card.id, app.clock.now().micros())
         .await?;
     tx.commit().await?;
+    Ok(plan)
+}
+
+/// §7.2: parameters aimed at query-builder dimensions are not applied (ferrobase rule).
+fn mbql_parameters(parameters: &[Value]) -> Option<QueryError> {
+    let dimension = parameters.iter().any(|p| {
+        p.get("target")
+            .and_then(|t| t.get(0))
+            .and_then(Value::as_str)
+            == Some("dimension")
+    });
+    dimension.then(|| {
+        QueryError::unsupported(
+            "Parameters on query-builder questions are not supported by ferrobase.",
+        )
+    })
+}
+
+/// A saved native card: plain view rights on its database (queries.md §5).
+#[allow(clippy::too_many_arguments)]
+async fn plan_saved_native(
+    app: &App,
+    caller: &Principal,
+    tx: &mut dyn Tx,
+    db: &DatabaseRow,
+    object: &Map<String, Value>,
+    parameters: &[Value],
+    mode: Mode,
+    ctx: RunContext,
+) -> ApiResult<Plan> {
+    if !permissions::access(tx, caller, db.id).await?.view_plain {
+        return Err(ctx.failure(&QueryError::permission()));
+    }
+    let Some(native) = native_part(object) else {
+        return Err(ctx.failure(&QueryError::unsupported(NATIVE_ONLY)));
+    };
+    plan_native(app, caller, tx, db, &native, parameters, mode, ctx).await
+}
+
+/// An MBQL query (mbql.md): prepared, then planned like native SQL with the compiler's
+/// columns and the aggregated row cap of §4.5.
+#[allow(clippy::too_many_arguments)]
+async fn plan_mbql(
+    app: &App,
+    caller: &Principal,
+    tx: &mut dyn Tx,
+    db: &DatabaseRow,
+    object: &Map<String, Value>,
+    mode: Mode,
+    ctx: RunContext,
+    purpose: Purpose,
+) -> ApiResult<Plan> {
+    let Some(warehouse) = crate::databases::pooled_warehouse(app, db) else {
+        return Err(ctx.failure(&QueryError::db(
+            crate::warehouse::error::Class::Ferrobase,
+            "The database's connection details are invalid.",
+        )));
+    };
+    let prepared = match mbql::prepare(app, caller, tx, db, object, purpose, warehouse).await {
+        Ok(p) => p,
+        Err(Refusal::Query(e)) => return Err(ctx.failure(&e)),
+        Err(Refusal::Api(e)) => return Err(e),
+    };
+    let (sql, params) = prepared.compiled.render();
+    let aggregated = prepared.compiled.aggregated;
+    let cols = prepared.compiled.cols_json();
+    let mut plan = finish_plan(
+        app,
+        tx,
+        prepared.warehouse,
+        sql,
+        params,
+        mode,
+        aggregated,
+        ctx,
+    )
+    .await?;
+    plan.cols = Some(cols);
     Ok(plan)
 }
 
@@ -218,14 +320,20 @@ async fn int_setting(tx: &mut dyn Tx, key: &str) -> ApiResult<Option<u64>> {
     }))
 }
 
-/// The row cap of a run (§4.6).
-async fn cap(tx: &mut dyn Tx, mode: Mode) -> ApiResult<u64> {
+/// The row cap of a run (§4.6; mbql.md §4.5 for aggregated MBQL queries).
+async fn cap(tx: &mut dyn Tx, mode: Mode, aggregated: bool) -> ApiResult<u64> {
     let download = int_setting(tx, "download-row-limit")
         .await?
         .unwrap_or(DOWNLOAD_MAX)
         .min(DOWNLOAD_MAX);
     Ok(match mode {
         Mode::Download => download,
+        Mode::Interactive(c) if aggregated => {
+            let setting = int_setting(tx, "aggregated-query-row-limit")
+                .await?
+                .unwrap_or(DEFAULT_AGGREGATED_LIMIT);
+            c.max_results.unwrap_or(setting).min(download)
+        }
         Mode::Interactive(c) => {
             let explicit = match (c.max_results_bare_rows, c.max_results) {
                 (Some(a), Some(b)) => Some(a.min(b)),
@@ -280,11 +388,12 @@ async fn plan_native(
     let Some(sql) = single_statement(&sql, dialect) else {
         return Err(ctx.failure(&QueryError::invalid(ONE_STATEMENT)));
     };
-    finish_plan(app, tx, warehouse, sql, params, mode, ctx).await
+    finish_plan(app, tx, warehouse, sql, params, mode, false, ctx).await
 }
 
 /// A plan for SQL ready to run on `warehouse`: the row cap of `mode`, the report time zone, the
 /// deadline and the `native_form` results show.
+#[allow(clippy::too_many_arguments)]
 async fn finish_plan(
     app: &App,
     tx: &mut dyn Tx,
@@ -292,9 +401,10 @@ async fn finish_plan(
     sql: String,
     params: Vec<template::Bound>,
     mode: Mode,
+    aggregated: bool,
     ctx: RunContext,
 ) -> ApiResult<Plan> {
-    let cap = usize::try_from(cap(tx, mode).await?).unwrap_or(usize::MAX);
+    let cap = usize::try_from(cap(tx, mode, aggregated).await?).unwrap_or(usize::MAX);
     let tz = match warehouse.dialect() {
         crate::warehouse::sqltext::Dialect::Postgres => timezone(tx).await?,
         crate::warehouse::sqltext::Dialect::Sqlite => "UTC".into(),
@@ -326,5 +436,88 @@ async fn finish_plan(
         native_form,
         results_timezone: tz,
         visualization_settings: Value::Null,
+        cols: None,
     })
 }
+
+/// `POST /api/dataset/native` (mbql.md §4.7): the statement a query compiles to, with its
+/// values written inline, checked exactly as a run would be, never run (binning bounds aside).
+pub async fn compile_text(
+    app: &App,
+    caller: &Principal,
+    q: Query,
+    json_query: Value,
+    pretty: bool,
+) -> ApiResult<Value> {
+    let ctx = context(app, json_query, Some(q.database), "ad-hoc");
+    let mut tx = app.store.read().await?;
+    let Some(db) = tx.database_get(q.database).await? else {
+        return Err(ctx.failure(&QueryError::invalid(format!(
+            "Database {} does not exist.",
+            q.database
+        ))));
+    };
+    let Some(warehouse) = crate::databases::pooled_warehouse(app, &db) else {
+        return Err(ctx.failure(&QueryError::db(
+            crate::warehouse::error::Class::Ferrobase,
+            "The database's connection details are invalid.",
+        )));
+    };
+    let text = match q.native {
+        None => {
+            let object = ctx.json_query.as_object().cloned().unwrap_or_default();
+            let prepared = mbql::prepare(
+                app,
+                caller,
+                tx.as_mut(),
+                &db,
+                &object,
+                Purpose::AdHoc,
+                warehouse,
+            )
+            .await;
+            match prepared {
+                Ok(p) => p.compiled.inline(pretty),
+                Err(Refusal::Query(e)) => return Err(ctx.failure(&e)),
+                Err(Refusal::Api(e)) => return Err(e),
+            }
+        }
+        Some(native) => {
+            if !permissions::access(tx.as_mut(), caller, db.id)
+                .await?
+                .native
+            {
+                return Err(ctx.failure(&QueryError::permission()));
+            }
+            let cards = load_cards(tx.as_mut(), caller, &native).await?;
+            let resolver = Resolver {
+                database_id: db.id,
+                cards: &cards,
+            };
+            let values = template::parameter_values(&q.parameters);
+            match resolver.resolve(&native.sql, &native.tags, &values) {
+                Ok(s) => crate::mbql::sql::Fragment::native(s.native_pieces())
+                    .inline(warehouse.dialect()),
+                Err(e) => return Err(ctx.failure(&e)),
+            }
+        }
+    };
+    tx.commit().await?;
+    Ok(serde_json::json!({"query": text, "params": null}))
+}
+
+/// `POST /api/card/pivot/:id/query` (mbql.md §7.4): the card must exist and be readable; pivot
+/// queries are not run.
+pub async fn refuse_pivot_card(app: &App, caller: &Principal, r: &CardRef) -> ApiResult<()> {
+    let mut tx = app.store.read().await?;
+    let card = crate::cards::service::resolve(tx.as_mut(), r).await?;
+    if perms::level(tx.as_mut(), caller, card.collection_id).await? == Level::None {
+        return Err(ApiError::Forbidden);
+    }
+    let stored: Value = serde_json::from_str(&card.dataset_query).unwrap_or(Value::Null);
+    let ctx = context(app, stored, card.database_id, "question");
+    tx.commit().await?;
+    Err(ctx.failure(&QueryError::unsupported(PIVOT)))
+}
+
+pub const PIVOT: &str = "Pivot queries are not supported by ferrobase.";

@@ -10,6 +10,7 @@ use crate::error::{ApiError, ApiResult};
 pub enum Kind {
     Text,
     Int,
+    Number,
 }
 
 pub struct Def {
@@ -33,6 +34,22 @@ fn row_limit(v: &Value) -> Result<(), String> {
     match v.as_i64() {
         Some(n) if (1..=1_048_575).contains(&n) && !v.is_f64() => Ok(()),
         _ => Err(ROW_LIMIT.into()),
+    }
+}
+
+/// `breakout-bins-num` (mbql.md §0): an integer 1 – 1,000.
+fn bins_num(v: &Value) -> Result<(), String> {
+    match v.as_i64() {
+        Some(n) if (1..=1000).contains(&n) && !v.is_f64() => Ok(()),
+        _ => Err("value must be an integer between 1 and 1000.".into()),
+    }
+}
+
+/// `breakout-bin-width` (mbql.md §0): a number greater than 0.
+fn bin_width(v: &Value) -> Result<(), String> {
+    match v.as_f64() {
+        Some(w) if w > 0.0 && w.is_finite() => Ok(()),
+        _ => Err("value must be a number greater than 0.".into()),
     }
 }
 
@@ -116,6 +133,20 @@ pub const DEFS: &[Def] = &[
         check: row_limit,
     },
     Def {
+        key: "breakout-bin-width",
+        default: || json!(10.0),
+        description: "Bin width of the default binning of latitude and longitude fields.",
+        kind: Kind::Number,
+        check: bin_width,
+    },
+    Def {
+        key: "breakout-bins-num",
+        default: || json!(8),
+        description: "Number of bins of the default binning of other numeric fields.",
+        kind: Kind::Int,
+        check: bins_num,
+    },
+    Def {
         key: "download-row-limit",
         default: || Value::Null,
         description: "Maximum number of rows in a download.",
@@ -183,6 +214,13 @@ pub fn typed(d: &Def, raw: String) -> Value {
             .trim()
             .parse::<i64>()
             .map(Value::from)
+            .unwrap_or(Value::Null),
+        Kind::Number => raw
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map(Value::Number)
             .unwrap_or(Value::Null),
     }
 }

@@ -273,18 +273,27 @@ both!(queries_36_37_card_references, |t| async move {
     assert_eq!(r.json()["error_type"], "invalid-query");
 });
 
-both!(queries_38_mbql_is_not_run, |t| async move {
+both!(queries_38_mbql_runs, |t| async move {
     let admin = t.setup().await;
-    let mbql = json!({"database": 1, "type": "query", "query": {"source-table": 5}});
+    let tables = t.get("/api/table", &admin).await.json();
+    let orders = tables
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "ORDERS" && t["db_id"] == 1)
+        .unwrap()["id"]
+        .clone();
+    let mbql = json!({"database": 1, "type": "query",
+                      "query": {"source-table": orders, "aggregation": [["count"]]}});
     let m = card_with(&t, &admin, mbql.clone(), json!({})).await;
     for r in [
         run(&t, &admin, m, json!([])).await,
         t.post("/api/dataset", &admin, mbql).await,
     ] {
-        r.assert(400);
+        r.assert(202);
         let v = r.json();
-        assert_eq!(v["error_type"], "unsupported-feature");
-        assert_eq!(v["error"], "ferrobase runs native SQL queries only.");
+        assert_eq!(v["status"], "completed");
+        assert_eq!(v["data"]["rows"], json!([[5000]]));
     }
 });
 

@@ -74,6 +74,9 @@ pub trait SqlDialect: Send + Sync {
     /// The current instant (`now`, §2.7).
     fn now(&self) -> Fragment;
 
+    /// The calendar year of `x` as an integer (`get-year`, §2.7).
+    fn year(&self, x: Fragment) -> Fragment;
+
     // --- strings and numbers (§3.5) --------------------------------------------------------
 
     /// A substring filter on one pattern, which never matches NULL.

@@ -169,6 +169,46 @@ impl Fragment {
         (sql, self.params().cloned().collect())
     }
 
+    /// As [`Fragment::render`], but on PostgreSQL equal values share one placeholder, so an
+    /// expression repeated in `GROUP BY` or `ORDER BY` (a bin, a `CASE`) is textually the same
+    /// as in the `SELECT` list, which PostgreSQL requires to see them as one expression. Equal
+    /// values have equal types (parameters are typed by their [`Bound`] variant), so sharing
+    /// never changes a value's meaning. SQLite placeholders stay positional.
+    pub fn render_shared(&self, dialect: Dialect) -> (String, Vec<Bound>) {
+        if dialect == Dialect::Sqlite {
+            return self.render(dialect);
+        }
+        let mut values: Vec<Bound> = Vec::new();
+        let sql = self.interleave(|v, out| {
+            let n = match values.iter().position(|x| same_value(x, v)) {
+                Some(i) => i + 1,
+                None => {
+                    values.push(v.clone());
+                    values.len()
+                }
+            };
+            out.push('$');
+            out.push_str(&n.to_string());
+        });
+        (sql, values)
+    }
+
+    /// Native SQL of a card or source query, which the caller may run (the service checks
+    /// that), as the text of a fragment: the one way text that is not ferrobase's own enters
+    /// a statement, always as a whole subquery.
+    pub fn native(pieces: impl IntoIterator<Item = NativePiece>) -> Fragment {
+        let mut f = Fragment::new();
+        for p in pieces {
+            match p {
+                NativePiece::Sql(s) => f.sql.push_str(&s),
+                NativePiece::Param(v) => {
+                    f.params.push((f.sql.len(), v));
+                }
+            }
+        }
+        f
+    }
+
     /// The text with every value written as a SQL literal, for display only (mbql.md §4.7):
     /// strings quoted with `'` doubled, numbers as written, booleans `TRUE`/`FALSE` on
     /// PostgreSQL and `1`/`0` on SQLite.
@@ -186,6 +226,21 @@ impl Fragment {
         }
         out.push_str(&self.sql[from..]);
         out
+    }
+}
+
+/// A piece of a native statement: text, or a value bound where it stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NativePiece {
+    Sql(String),
+    Param(Bound),
+}
+
+/// Values that may share a placeholder: equal and of one type (`-0.0` and `0.0` do not).
+fn same_value(a: &Bound, b: &Bound) -> bool {
+    match (a, b) {
+        (Bound::Float(x), Bound::Float(y)) => x.to_bits() == y.to_bits(),
+        _ => a == b,
     }
 }
 
@@ -250,6 +305,24 @@ mod tests {
             both.inline(Dialect::Sqlite),
             r#"("ORDERS"."TOTAL" > 50) AND instr("P"."T", 'x') > 0 AND instr("P"."T", 'x') > 0"#
         );
+    }
+
+    #[test]
+    fn equal_values_share_a_postgres_placeholder() {
+        let mut f = Fragment::sql("SELECT ");
+        f.push_param(Bound::Float(2.0))
+            .push_sql(", ")
+            .push_param(Bound::Int(2))
+            .push_sql(", ")
+            .push_param(Bound::Float(2.0));
+        assert_eq!(
+            f.render_shared(Dialect::Postgres),
+            (
+                "SELECT $1, $2, $1".to_string(),
+                vec![Bound::Float(2.0), Bound::Int(2)]
+            )
+        );
+        assert_eq!(f.render_shared(Dialect::Sqlite), f.render(Dialect::Sqlite));
     }
 
     #[test]

@@ -44,7 +44,7 @@ mod sqlite;
 mod types;
 
 pub use dialect::SqlDialect;
-pub use fragment::{literal, quote_ident, Fragment};
+pub use fragment::{literal, quote_ident, Fragment, NativePiece};
 pub use postgres::{like_escape, Postgres};
 pub use sqlite::Sqlite;
 pub use types::{Aggregate, DialectError, Running, TemporalKind, TextOp};

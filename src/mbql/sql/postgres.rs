@@ -235,6 +235,12 @@ impl SqlDialect for Postgres {
         Ok((x, bound))
     }
 
+    fn year(&self, x: Fragment) -> Fragment {
+        let mut f = Fragment::sql("extract(year FROM ");
+        f.push(x).push_sql(")");
+        cast(f, "integer")
+    }
+
     fn now(&self) -> Fragment {
         Fragment::sql("now()")
     }

@@ -243,6 +243,10 @@ impl SqlDialect for Sqlite {
         }
     }
 
+    fn year(&self, x: Fragment) -> Fragment {
+        part("'%Y'", x)
+    }
+
     fn now(&self) -> Fragment {
         Fragment::sql("strftime('%Y-%m-%dT%H:%M:%S', 'now')")
     }

@@ -1,0 +1,493 @@
+//! Running MBQL (mbql.md): what the compiler reads is loaded here — tables, fields and cards
+//! the query names, native sources resolved, settings — then the checks run in the order of
+//! §5 (existence, permissions of §6, semantic checks while compiling), and the compiler's
+//! probes (native sources' columns, binning bounds) run on the warehouse.
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use crate::auth::Principal;
+use crate::cards::native::native_part;
+use crate::cards::template::Resolver;
+use crate::collections::perms::{self, Level};
+use crate::data_model::store::{FieldRow, TableRow};
+use crate::databases::store::DatabaseRow;
+use crate::mbql::compile::{
+    self, CardBody, CardMeta, CompileError, Compiled, FieldMeta, Metadata, NativeColumn, NativeSql,
+    Probe, Reads, Settings, TableMeta,
+};
+use crate::mbql::model::{NativeSource, Query, Source};
+use crate::mbql::sql::{calendar, Fragment};
+use crate::mbql::MbqlError;
+use crate::permissions::{self, grant::ViewData};
+use crate::state::App;
+use crate::store::Tx;
+use crate::warehouse::cell::Cell;
+use crate::warehouse::engine::{Exec, Warehouse};
+use crate::warehouse::error::{QueryError, ONE_STATEMENT};
+use crate::warehouse::limits::ResultCaps;
+use crate::warehouse::sqltext::{single_statement, Dialect};
+
+/// At most this many cards are loaded for one query (sources of sources included).
+const MAX_CARDS: usize = 64;
+/// At most this many probes run for one query.
+const MAX_PROBES: usize = 32;
+
+/// Why a query does not compile: a query failure (answered with the failure body) or a store
+/// error.
+pub enum Refusal {
+    Query(QueryError),
+    Api(crate::error::ApiError),
+}
+
+impl From<crate::error::ApiError> for Refusal {
+    fn from(e: crate::error::ApiError) -> Self {
+        Refusal::Api(e)
+    }
+}
+
+impl From<crate::store::StoreError> for Refusal {
+    fn from(e: crate::store::StoreError) -> Self {
+        Refusal::Api(e.into())
+    }
+}
+
+impl From<MbqlError> for Refusal {
+    fn from(e: MbqlError) -> Self {
+        Refusal::Query(e.into())
+    }
+}
+
+/// Which permission rule of §6 applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// An ad-hoc query or a card save: query-builder rights on every table read directly.
+    AdHoc,
+    /// Running a saved card: view rights on every table read.
+    SavedCard,
+}
+
+/// A compiled query and where it runs.
+pub struct Prepared {
+    pub compiled: Compiled,
+    pub warehouse: Arc<Warehouse>,
+    pub timezone: String,
+}
+
+/// Parses, loads, checks and compiles an MBQL query object on database `db`.
+pub async fn prepare(
+    app: &App,
+    caller: &Principal,
+    tx: &mut dyn Tx,
+    db: &DatabaseRow,
+    object: &Map<String, Value>,
+    purpose: Purpose,
+    warehouse: Arc<Warehouse>,
+) -> Result<Prepared, Refusal> {
+    let query = crate::mbql::parse(object)?;
+    let engine = warehouse.dialect();
+    let mut meta = load(tx, db, engine, &query).await?;
+    compile::check_exists(&query, &meta)?;
+    let reads = compile::reads(&query, &meta);
+    authorize(tx, caller, db, &meta, &reads, purpose).await?;
+    let timezone = settings(tx, engine, &mut meta.settings, app).await?;
+    let compiled = compile_probing(app, &query, &mut meta, &warehouse).await?;
+    Ok(Prepared {
+        compiled,
+        warehouse,
+        timezone,
+    })
+}
+
+/// The permission checks of §6, before any SQL runs.
+async fn authorize(
+    tx: &mut dyn Tx,
+    caller: &Principal,
+    db: &DatabaseRow,
+    meta: &Metadata,
+    reads: &Reads,
+    purpose: Purpose,
+) -> Result<(), Refusal> {
+    if caller.is_superuser {
+        return Ok(());
+    }
+    let denied = || Refusal::Query(QueryError::permission());
+    let rights = permissions::rights_all(tx, caller, &[db.id])
+        .await?
+        .remove(&db.id)
+        .ok_or_else(denied)?;
+    let schema = |t: i64| {
+        meta.tables
+            .get(&t)
+            .and_then(|t| t.schema.clone())
+            .unwrap_or_default()
+    };
+    let view = |t: i64| {
+        rights
+            .tables
+            .as_ref()
+            .is_none_or(|r| r.view(&schema(t), t) == ViewData::Unrestricted)
+    };
+    let direct_ok = match purpose {
+        Purpose::AdHoc => reads
+            .tables
+            .iter()
+            .all(|t| rights.query_builder(&schema(*t), *t)),
+        Purpose::SavedCard => reads.tables.iter().all(|t| view(*t)),
+    };
+    if !direct_ok || !reads.card_tables.iter().all(|t| view(*t)) {
+        return Err(denied());
+    }
+    if reads.native_card && !rights.access.view_plain {
+        return Err(denied());
+    }
+    // Native SQL written in the query itself is native querying (ferrobase rule).
+    if reads.native_source && purpose == Purpose::AdHoc && !rights.access.native {
+        return Err(denied());
+    }
+    if reads.native_source && purpose == Purpose::SavedCard && !rights.access.view_plain {
+        return Err(denied());
+    }
+    if purpose == Purpose::AdHoc {
+        for c in &reads.cards {
+            let collection = tx.card_get(*c).await?.and_then(|c| c.collection_id);
+            if perms::level(tx, caller, collection).await? == Level::None {
+                return Err(denied());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The settings of §0 into `s`; the session time zone of the run.
+async fn settings(
+    tx: &mut dyn Tx,
+    engine: Dialect,
+    s: &mut Settings,
+    app: &App,
+) -> Result<String, Refusal> {
+    let text = |raw: Option<String>| {
+        raw.map(|r| r.trim().trim_matches('"').to_string())
+            .filter(|r| !r.is_empty() && r != "null")
+    };
+    if let Some(w) = text(tx.setting_get("start-of-week").await?) {
+        s.start_of_week = calendar::start_of_week(&w).unwrap_or(s.start_of_week);
+    }
+    if let Some(n) = text(tx.setting_get("breakout-bins-num").await?) {
+        s.breakout_bins_num = n
+            .parse()
+            .ok()
+            .filter(|n| (1..=1000).contains(n))
+            .unwrap_or(8);
+    }
+    if let Some(w) = text(tx.setting_get("breakout-bin-width").await?) {
+        s.breakout_bin_width = w
+            .parse()
+            .ok()
+            .filter(|w: &f64| *w > 0.0 && w.is_finite())
+            .unwrap_or(10.0);
+    }
+    s.now = jiff::Timestamp::from_microsecond(app.clock.now().micros())
+        .unwrap_or_else(|_| jiff::Timestamp::now());
+    let zone = match engine {
+        Dialect::Postgres => text(tx.setting_get("report-timezone").await?),
+        Dialect::Sqlite => None,
+    };
+    let zone = zone.unwrap_or_else(|| "UTC".into());
+    s.timezone = jiff::tz::TimeZone::get(&zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    Ok(zone)
+}
+
+/// Compiles, running the probes the compiler asks for.
+async fn compile_probing(
+    app: &App,
+    query: &Query,
+    meta: &mut Metadata,
+    warehouse: &Arc<Warehouse>,
+) -> Result<Compiled, Refusal> {
+    for _ in 0..MAX_PROBES {
+        match compile::compile(query, meta) {
+            Ok(c) => return Ok(c),
+            Err(CompileError::Query(e)) => return Err(e.into()),
+            Err(CompileError::Probe(p)) => {
+                let key = p.key(meta.engine);
+                match p {
+                    Probe::Columns(sql) => {
+                        let cols = describe(warehouse, &sql).await?;
+                        meta.probes.columns.insert(key, cols);
+                    }
+                    Probe::Bounds(sql) => {
+                        let b = bounds(app, warehouse, &sql).await?;
+                        meta.probes.bounds.insert(key, b);
+                    }
+                }
+            }
+        }
+    }
+    Err(MbqlError::Invalid("The query needs too many preliminary queries.".into()).into())
+}
+
+async fn describe(
+    warehouse: &Arc<Warehouse>,
+    sql: &Fragment,
+) -> Result<Vec<NativeColumn>, Refusal> {
+    let (text, params) = sql.render_shared(warehouse.dialect());
+    let cols = warehouse
+        .describe(text, params)
+        .await
+        .map_err(Refusal::Query)?;
+    Ok(cols
+        .into_iter()
+        .map(|c| NativeColumn {
+            name: c.name,
+            base_type: c.base_type.to_string(),
+            database_type: c.database_type,
+        })
+        .collect())
+}
+
+fn number(c: Option<&Cell>) -> Option<f64> {
+    match c? {
+        Cell::Int(i) => Some(*i as f64),
+        Cell::Float(f) => Some(*f),
+        Cell::Decimal(d) | Cell::Text(d) => d.parse().ok(),
+        _ => None,
+    }
+}
+
+/// The binning bounds (§2.6.3): one row, `MIN` and `MAX`.
+async fn bounds(
+    app: &App,
+    warehouse: &Arc<Warehouse>,
+    sql: &Fragment,
+) -> Result<(Option<f64>, Option<f64>), Refusal> {
+    let (text, params) = sql.render_shared(warehouse.dialect());
+    let secs = app.config.query_timeout_secs;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    let exec = Exec {
+        sql: text,
+        params,
+        cap: 1,
+        caps: ResultCaps::interactive(&app.config.query_limits),
+        deadline,
+        timeout_secs: secs,
+        timezone: "UTC".into(),
+    };
+    let slot = match app.queries.enter(deadline).await {
+        Ok(Some(slot)) => slot,
+        Ok(None) => return Err(Refusal::Query(QueryError::timed_out(secs))),
+        Err(_) => return Err(Refusal::Api(crate::error::ApiError::Busy)),
+    };
+    let rows = warehouse
+        .fetch_all(exec, app.shutdown.child_token(), slot)
+        .await
+        .map_err(Refusal::Query)?;
+    let row = rows.first();
+    Ok((
+        number(row.and_then(|r| r.first())),
+        number(row.and_then(|r| r.get(1))),
+    ))
+}
+
+// --- loading -------------------------------------------------------------------------------
+
+fn table_meta(t: &TableRow, fields: &[FieldRow]) -> TableMeta {
+    TableMeta {
+        id: t.id,
+        db_id: t.db_id,
+        schema: (!t.schema.is_empty()).then(|| t.schema.clone()),
+        name: t.name.clone(),
+        display_name: t.display_name.clone(),
+        active: t.active,
+        fields: fields.iter().map(|f| f.id).collect(),
+    }
+}
+
+fn field_meta(f: &FieldRow) -> FieldMeta {
+    FieldMeta {
+        id: f.id,
+        table_id: f.table_id,
+        name: f.name.clone(),
+        display_name: f.display_name.clone(),
+        base_type: f.base_type.clone(),
+        effective_type: f.effective_type.clone(),
+        semantic_type: f.semantic_type.clone(),
+        fk_target_field_id: f.fk_target_field_id,
+        visibility_type: f.visibility_type.clone(),
+        description: f.description.clone(),
+        database_type: f.database_type.clone(),
+        active: f.active,
+        has_parent: f
+            .nfc_path
+            .as_deref()
+            .is_some_and(|p| p != "null" && p != "[]"),
+    }
+}
+
+/// Native SQL with its tags' defaults, as a subquery.
+fn native_sql(
+    db_id: i64,
+    engine: Dialect,
+    sql: &str,
+    tags: &Map<String, Value>,
+) -> Result<NativeSql, String> {
+    let cards = Default::default();
+    let resolver = Resolver {
+        database_id: db_id,
+        cards: &cards,
+    };
+    let statement = resolver
+        .resolve(sql, tags, &Default::default())
+        .map_err(|e| e.message)?;
+    let (text, _) = statement.render(engine);
+    if single_statement(&text, engine).is_none() {
+        return Err(ONE_STATEMENT.to_string());
+    }
+    Ok(NativeSql {
+        sql: Fragment::native(statement.native_pieces()),
+    })
+}
+
+fn card_body(row: &crate::cards::store::CardRow, engine: Dialect) -> CardBody {
+    let stored: Value = serde_json::from_str(&row.dataset_query).unwrap_or(Value::Null);
+    let Some(object) = stored.as_object() else {
+        return CardBody::Invalid(format!("Card {} has no query.", row.id));
+    };
+    if let Some(native) = native_part(object) {
+        return match native_sql(
+            row.database_id.unwrap_or(0),
+            engine,
+            &native.sql,
+            &native.tags,
+        ) {
+            Ok(n) => CardBody::Native(n),
+            Err(e) => CardBody::Invalid(e),
+        };
+    }
+    match crate::mbql::parse(object) {
+        Ok(q) => CardBody::Mbql(Box::new(q)),
+        Err(e) => CardBody::Invalid(format!("Card {}: {e}", row.id)),
+    }
+}
+
+/// Native sources written in `q`'s stages.
+fn natives(q: &Query) -> impl Iterator<Item = &NativeSource> {
+    q.stages.iter().filter_map(|s| match &s.source {
+        Source::Native(n) => Some(n),
+        _ => None,
+    })
+}
+
+/// Everything `query` and the cards it reads name.
+async fn load(
+    tx: &mut dyn Tx,
+    db: &DatabaseRow,
+    engine: Dialect,
+    query: &Query,
+) -> Result<Metadata, Refusal> {
+    let mut meta = Metadata::new(db.id, engine);
+    let mut tables: BTreeSet<i64> = BTreeSet::new();
+    let mut fields: BTreeSet<i64> = BTreeSet::new();
+    let mut fks: BTreeSet<i64> = BTreeSet::new();
+    let mut pending = vec![compile::needs(query)];
+    let mut sources: Vec<NativeSource> = natives(query).cloned().collect();
+    while let Some(n) = pending.pop() {
+        tables.extend(&n.tables);
+        fields.extend(&n.fields);
+        fks.extend(&n.fks);
+        for c in n.cards {
+            if meta.cards.contains_key(&c) || meta.cards.len() >= MAX_CARDS {
+                continue;
+            }
+            let Some(row) = tx.card_get(c).await? else {
+                continue;
+            };
+            let body = card_body(&row, engine);
+            if let CardBody::Mbql(q) = &body {
+                pending.push(compile::needs(q));
+                sources.extend(natives(q).cloned());
+            }
+            meta.cards.insert(
+                c,
+                CardMeta {
+                    id: c,
+                    database_id: row.database_id,
+                    name: row.name.clone(),
+                    body,
+                },
+            );
+        }
+    }
+    for s in sources {
+        let resolved = native_sql(db.id, engine, &s.sql, &s.template_tags)
+            .map_err(|e| Refusal::Query(QueryError::invalid(e)))?;
+        meta.natives.push((s, resolved));
+    }
+    for f in &fields {
+        if let Some(row) = tx.dm_field(*f).await? {
+            tables.insert(row.table_id);
+            meta.fields.insert(row.id, field_meta(&row));
+        }
+    }
+    for fk in &fks {
+        let target = meta.fields.get(fk).and_then(|f| f.fk_target_field_id);
+        if let Some(row) = match target {
+            Some(t) => tx.dm_field(t).await?,
+            None => None,
+        } {
+            tables.insert(row.table_id);
+            meta.fields.insert(row.id, field_meta(&row));
+        }
+    }
+    for t in tables {
+        let Some(row) = tx.dm_table(t).await? else {
+            continue;
+        };
+        let mut rows = tx.dm_fields(t).await?;
+        // §2.2: position, then primary keys, then `type/Name` fields, then lower-cased name.
+        rows.sort_by_cached_key(|f| {
+            (
+                f.position,
+                f.semantic_type.as_deref() != Some("type/PK"),
+                f.semantic_type.as_deref() != Some("type/Name"),
+                f.name.to_lowercase(),
+                f.id,
+            )
+        });
+        for f in &rows {
+            meta.fields.insert(f.id, field_meta(f));
+        }
+        meta.tables.insert(t, table_meta(&row, &rows));
+    }
+    Ok(meta)
+}
+
+/// The `result_metadata` of MBQL cards (mbql.md §7.1), for `crate::cards::metadata`.
+pub struct Describer;
+
+#[async_trait::async_trait]
+impl crate::cards::metadata::QueryDescriber for Describer {
+    async fn describe(&self, app: &App, caller: &Principal, query: &Value) -> Option<Value> {
+        let object = query.as_object()?;
+        let db_id = object.get("database").and_then(Value::as_i64)?;
+        let mut tx = app.store.read().await.ok()?;
+        let db = tx.database_get(db_id).await.ok()??;
+        let warehouse = crate::databases::pooled_warehouse(app, &db)?;
+        let prepared = prepare(
+            app,
+            caller,
+            tx.as_mut(),
+            &db,
+            object,
+            Purpose::AdHoc,
+            warehouse,
+        )
+        .await
+        .ok()?;
+        let _ = tx.commit().await;
+        let cols = prepared.compiled.cols_json();
+        Some(Value::Array(cols.into_iter().map(Value::Object).collect()))
+    }
+}
