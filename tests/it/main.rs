@@ -30,6 +30,8 @@ mod data_model_read;
 mod data_model_sync;
 mod groups;
 mod mbql_aggregate;
+mod mbql_checks;
+mod mbql_nesting;
 mod mbql_run;
 mod mbql_sql_pg;
 mod mbql_sql_values;
