@@ -32,6 +32,7 @@ mod groups;
 mod mbql_aggregate;
 mod mbql_checks;
 mod mbql_nesting;
+mod mbql_pg;
 mod mbql_run;
 mod mbql_sql_pg;
 mod mbql_sql_values;
