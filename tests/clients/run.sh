@@ -94,5 +94,15 @@ SERVER_RUST_LOG=warn,ferrobase::app=info,tower_http=debug run_scenario \
   "dbt-metabase 1.7.5 (dbt-core 1.11.8, dbt-postgres 1.10.0)" env PATH="$dbtmb/bin:$PATH" \
   "$dbtmb/bin/python" "$here/dbt_metabase_e2e.py"
 
+# mbql.md §10: an AI-assistant MCP server (@cognitionai/metabase-mcp-server 2.2.0) over stdio.
+mcpdir="$envs/mcp"
+if [ ! -x "$mcpdir/node_modules/.bin/metabase-mcp-server" ]; then
+  mkdir -p "$mcpdir"
+  npm install --prefix "$mcpdir" --no-audit --no-fund --loglevel=error \
+    @cognitionai/metabase-mcp-server@2.2.0
+fi
+run_scenario "MCP server (@cognitionai/metabase-mcp-server 2.2.0)" node "$here/mcp_e2e.mjs" \
+  "$mcpdir/node_modules/.bin/metabase-mcp-server"
+
 echo "clients: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
