@@ -49,6 +49,48 @@ latency() { # connections
 latency 1
 latency "$CONNECTIONS"
 
+# mbql.md (issue #14): an MBQL count of ORDERS by month next to the equivalent native SQL, in
+# the same run (target: MBQL at most 1.1× the native time). MBQL adds loading the metadata,
+# the permission checks and compiling to what the native query does.
+ids=$(curl -s "$base/api/database/1/metadata" -H "X-Metabase-Session: $session" | python3 -c '
+import sys, json
+m = json.load(sys.stdin)
+t = next(t for t in m["tables"] if t["name"] == "ORDERS")
+f = next(f for f in t["fields"] if f["name"] == "CREATED_AT")
+print(t["id"], f["id"])')
+read -r orders created_at <<<"$ids"
+python3 - "$work" "$orders" "$created_at" <<'PY'
+import json, sys
+work, orders, created_at = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+mbql = {"database": 1, "type": "query", "query": {"source-table": orders, "aggregation": [["count"]],
+        "breakout": [["field", created_at, {"temporal-unit": "month"}]]}}
+native = {"database": 1, "type": "native", "native": {"query":
+          "SELECT strftime('%Y-%m-%dT%H:%M:%S', \"ORDERS\".\"CREATED_AT\", 'start of month') AS \"CREATED_AT\", "
+          "COUNT(*) AS \"count\" FROM \"ORDERS\" GROUP BY 1 ORDER BY 1"}}
+for name, body in (("mbql", mbql), ("month", native)):
+    open(f"{work}/{name}.json", "w").write(json.dumps(body))
+PY
+for name in mbql month; do
+  cat > "$work/$name.lua" <<LUA
+wrk.method = "POST"
+wrk.body = io.open("$work/$name.json"):read("*a")
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["X-Metabase-Session"] = "$session"
+LUA
+done
+by_month() { # label, script
+  local out
+  out=$(wrk -t1 -c1 -d"$DURATION" --latency -s "$work/$2" "$base/api/dataset")
+  printf '%-28s 1 connection: %9s req/s   p50 %-9s p99 %s\n' "$1" \
+    "$(awk '/^Requests\/sec/ {print $2}' <<<"$out")" \
+    "$(awk '$1 == "50%" {print $2}' <<<"$out")" \
+    "$(awk '$1 == "99%" {print $2}' <<<"$out")"
+}
+for _ in 1 2; do
+  by_month "count by month, native SQL" month.lua
+  by_month "count by month, MBQL" mbql.lua
+done
+
 peak_rss() { awk '/^VmHWM/ {print $2 " " $3}' "/proc/$pid/status"; }
 echo "server peak RSS before exports: $(peak_rss)"
 export_rows() { # rows

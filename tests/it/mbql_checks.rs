@@ -275,6 +275,25 @@ both!(mbql_81_83_query_permissions, |t| async move {
     )
     .await;
     failure(&r, 403, "missing-required-permissions", DENIED);
+    // Native SQL wrapped in an MBQL query is still native SQL (ferrobase rule): refused too, in
+    // the legacy and the MBQL 5 form.
+    let wrapped = ids.q(json!({"source-query": {"native": "SELECT * FROM PEOPLE"}}));
+    failure(
+        &dataset(&t, &alice, wrapped).await,
+        403,
+        "missing-required-permissions",
+        DENIED,
+    );
+    let staged = json!({"lib/type": "mbql/query", "database": 1, "stages": [
+        {"lib/type": "mbql.stage/native", "native": "SELECT * FROM PEOPLE"},
+        {"lib/type": "mbql.stage/mbql", "limit": 1}]});
+    failure(
+        &dataset(&t, &alice, staged.clone()).await,
+        403,
+        "missing-required-permissions",
+        DENIED,
+    );
+    completed(&dataset(&t, &admin, staged).await);
     // 82
     restrict(
         &t,

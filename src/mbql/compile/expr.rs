@@ -693,32 +693,19 @@ impl<'a> Scope<'a> {
                 FLOAT.into(),
                 None,
             ),
-            AggregationKind::StdDev(x) => {
+            AggregationKind::StdDev(x) | AggregationKind::Var(x) | AggregationKind::Median(x) => {
                 let (t, display, _) = arg(x)?;
+                let (aggregate, name, word) = match a.kind {
+                    AggregationKind::StdDev(_) => {
+                        (Aggregate::StdDev(t.sql), "stddev", "Standard deviation")
+                    }
+                    AggregationKind::Var(_) => (Aggregate::Var(t.sql), "var", "Variance"),
+                    _ => (Aggregate::Median(t.sql), "median", "Median"),
+                };
                 (
-                    d.aggregate(Aggregate::StdDev(t.sql))?,
-                    "stddev".into(),
-                    format!("Standard deviation of {display}"),
-                    FLOAT.into(),
-                    None,
-                )
-            }
-            AggregationKind::Var(x) => {
-                let (t, display, _) = arg(x)?;
-                (
-                    d.aggregate(Aggregate::Var(t.sql))?,
-                    "var".into(),
-                    format!("Variance of {display}"),
-                    FLOAT.into(),
-                    None,
-                )
-            }
-            AggregationKind::Median(x) => {
-                let (t, display, _) = arg(x)?;
-                (
-                    d.aggregate(Aggregate::Median(t.sql))?,
-                    "median".into(),
-                    format!("Median of {display}"),
+                    d.aggregate(aggregate)?,
+                    name.into(),
+                    format!("{word} of {display}"),
                     FLOAT.into(),
                     None,
                 )

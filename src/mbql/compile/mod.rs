@@ -11,6 +11,8 @@
 mod binning;
 mod column;
 mod expr;
+#[doc(hidden)]
+pub mod fixture;
 mod meta;
 mod needs;
 mod scope;
