@@ -3,3 +3,4 @@
 //! lowercasing so both backends answer identically.
 pub mod api;
 pub mod service;
+pub mod view;
