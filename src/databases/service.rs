@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use serde_json::{json, Map, Value};
 
 use super::details::{self, FieldErrors};
-use super::input::{Connection, DatabasePatch, NewDatabase};
+use super::input::{Connection, DatabasePatch, Include, NewDatabase};
 use super::store::{DatabaseRow, SyncStatusRow};
 use super::view::{
     Database, DatabaseDetail, DatabaseList, Empty, Health, ListedDatabase, Validity,
@@ -115,14 +115,6 @@ pub async fn viewable(app: &App, caller: &Principal, id: i64) -> ApiResult<(Data
         return Err(ApiError::Forbidden);
     }
     Ok((row, a))
-}
-
-/// What `include` adds to one database (§1.4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Include {
-    Nothing,
-    Tables,
-    TablesAndFields,
 }
 
 /// `GET /api/database/:id` (§1.4).
