@@ -3,23 +3,14 @@
 //! [`super::view`].
 use std::collections::BTreeSet;
 
+use super::input::SearchQuery;
 use super::view::{SearchItem, SearchResults};
 use crate::auth::Principal;
 use crate::collections::item_store::ItemScope;
 use crate::collections::item_view::model_rank;
 use crate::collections::perms::{Graph, Level};
 use crate::error::ApiResult;
-use crate::http::query::Paging;
 use crate::state::App;
-
-pub struct SearchQuery {
-    /// The text to look for; `None` matches everything.
-    pub q: Option<String>,
-    /// The requested kinds; `None` = every kind.
-    pub models: Option<Vec<String>>,
-    pub archived: bool,
-    pub paging: Paging,
-}
 
 /// How well a name matches: 0 exact, 1 prefix, 2 contains; `None` no match.
 pub fn match_class(name: &str, q: Option<&str>) -> Option<u8> {
