@@ -8,7 +8,8 @@ use axum::routing::{get, put};
 use axum::Router;
 
 use super::input;
-use super::service::{self, OsKeyGenerator, WithSecret};
+use super::service::{self, OsKeyGenerator};
+use super::view::WithSecret;
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::Caller;
 use crate::http::{no_content, parse_path_id, ApiJson, JsonBody};
@@ -32,7 +33,7 @@ fn route_id(raw: &str) -> Result<ApiResult<i64>, ApiError> {
 }
 
 fn secret_response(s: WithSecret) -> Response {
-    let mut r = ApiJson(s.body).into_response();
+    let mut r = ApiJson(s).into_response();
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r

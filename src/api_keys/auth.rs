@@ -311,15 +311,12 @@ mod tests {
         let k1 = create(&app, &admin, new("one"), &OsKeyGenerator)
             .await
             .expect("k1")
-            .body;
+            .unmasked_key;
         let k2 = create(&app, &admin, new("two"), &OsKeyGenerator)
             .await
             .expect("k2")
-            .body;
-        let (k1, k2) = (
-            k1["unmasked_key"].as_str().unwrap(),
-            k2["unmasked_key"].as_str().unwrap(),
-        );
+            .unmasked_key;
+        let (k1, k2) = (k1.as_str(), k2.as_str());
         let verify = |k: &str| {
             let app = app.clone();
             let k = k.to_string();

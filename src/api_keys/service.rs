@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use super::format::{self, PlainKey};
 use super::input::{KeyPatch, NewKey};
 use super::store::{ApiKeyRow, KeyRotation, NewApiKey};
-use super::view;
+use super::view::{self, KeyObject, WithSecret};
 use crate::audit::AuditEvent;
 use crate::auth::ALL_USERS;
 use crate::auth::{AdminCap, Principal};
@@ -44,11 +44,6 @@ impl KeyGenerator for OsKeyGenerator {
     }
 }
 
-/// A key object together with its new plain-text secret (create and regenerate only).
-pub struct WithSecret {
-    pub body: Value,
-}
-
 fn event(
     topic: &'static str,
     admin: AdminCap,
@@ -59,8 +54,8 @@ fn event(
     AuditEvent::about("ApiKey", key_id, topic, admin.actor_id, now, details)
 }
 
-fn object(app: &App, row: &ApiKeyRow, now: Timestamp) -> serde_json::Map<String, Value> {
-    view::key_object(row, app.api_keys.last_used.seen(row.id), now)
+fn object(app: &App, row: &ApiKeyRow, now: Timestamp) -> KeyObject {
+    view::key_view(row, app.api_keys.last_used.seen(row.id), now)
 }
 
 /// A key whose prefix no current secret and no retired secret still in its grace period has.
@@ -175,9 +170,7 @@ pub async fn create(
     .await?;
     tx.commit().await?;
     tracing::info!(key_id = id, prefix = key.prefix(), "API key created");
-    Ok(WithSecret {
-        body: view::with_secret(object(app, &row, now), &key, false),
-    })
+    Ok(WithSecret::new(object(app, &row, now), &key, false))
 }
 
 /// `GET /api/api-key` (5.2), as JSON bytes ([`super::list`]).
@@ -200,7 +193,12 @@ pub async fn count(app: &App, caller: &Principal) -> ApiResult<i64> {
 }
 
 /// `PUT /api/api-key/:id` (5.4), after validation. Writes nothing when nothing changes.
-pub async fn update(app: &App, caller: &Principal, id: i64, patch: KeyPatch) -> ApiResult<Value> {
+pub async fn update(
+    app: &App,
+    caller: &Principal,
+    id: i64,
+    patch: KeyPatch,
+) -> ApiResult<KeyObject> {
     let admin = caller.require_superuser()?;
     let now = app.clock.now();
     let mut tx = app.store.begin().await?;
@@ -238,7 +236,7 @@ pub async fn update(app: &App, caller: &Principal, id: i64, patch: KeyPatch) -> 
     }
     if !changed {
         // Nothing to write: the unit of work rolls back, `updated_at` stays, no event.
-        return Ok(Value::Object(object(app, &before, now)));
+        return Ok(object(app, &before, now));
     }
     if name != before.name {
         let user = tx
@@ -270,7 +268,7 @@ pub async fn update(app: &App, caller: &Principal, id: i64, patch: KeyPatch) -> 
         .await?;
     tx.commit().await?;
     app.api_keys.evict_key(id);
-    Ok(Value::Object(object(app, &after, now)))
+    Ok(object(app, &after, now))
 }
 
 /// `PUT /api/api-key/:id/regenerate` (5.5), after validation.
@@ -307,9 +305,7 @@ pub async fn regenerate(
         grace_seconds,
         "API key regenerated"
     );
-    Ok(WithSecret {
-        body: view::with_secret(object(app, &after, now), &key, true),
-    })
+    Ok(WithSecret::new(object(app, &after, now), &key, true))
 }
 
 /// `DELETE /api/api-key/:id` (5.6): the row goes, the key user is deactivated and keeps its

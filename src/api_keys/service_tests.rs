@@ -105,7 +105,7 @@ async fn s29_prefix_collisions_retry_six_times_then_fail_writing_nothing() {
         .expect("second key");
     assert_eq!(stub.taken(), 6);
     assert!(stub.keys.lock().is_empty());
-    assert_eq!(made.body["unmasked_key"], key("BBBB", 6).expose());
+    assert_eq!(made.unmasked_key, key("BBBB", 6).expose());
 
     // Collisions every time (against either existing prefix): 500, after exactly 6 attempts,
     // and no key, no user, no membership and no audit entry written.
@@ -181,8 +181,8 @@ async fn s75_last_used_is_written_at_most_once_a_minute_and_lands_within_70s() {
         let made = create(&app, &admin, new_key("k"), &OsKeyGenerator)
             .await
             .expect("key");
-        let id = made.body["id"].as_i64().expect("id");
-        let secret = made.body["unmasked_key"].as_str().expect("key").to_string();
+        let id = made.key.id;
+        let secret = made.unmasked_key.clone();
         let mut writes: Vec<(i64, i64)> = Vec::new(); // (write time, value written)
         let mut next_tick = T0 + phase;
         let mut last = T0;

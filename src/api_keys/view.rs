@@ -1,5 +1,5 @@
 //! The JSON shapes of API keys (api-keys.md 5.0) and the `details` of their audit events
-//! (section 8). Nothing here ever sees a plain-text key except [`with_secret`].
+//! (section 8). Nothing here ever sees a plain-text key except [`WithSecret`].
 use serde_json::{json, Map, Value};
 
 use super::format::{masked, PlainKey};
@@ -87,24 +87,25 @@ pub fn key_view(row: &ApiKeyRow, seen: Option<i64>, now: Timestamp) -> KeyObject
     }
 }
 
-/// The key object as a JSON map (single objects, to which create/regenerate add the secret).
-pub fn key_object(row: &ApiKeyRow, seen: Option<i64>, now: Timestamp) -> Map<String, Value> {
-    match serde_json::to_value(key_view(row, seen, now)) {
-        Ok(Value::Object(m)) => m,
-        _ => Map::new(),
-    }
+/// The key object with its new plain-text secret: `unmasked_key` (create), and `prefix` too
+/// (regenerate). No `Debug`, so the secret cannot reach a log line by accident.
+#[derive(serde::Serialize)]
+pub struct WithSecret {
+    #[serde(flatten)]
+    pub key: KeyObject,
+    pub unmasked_key: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
 }
 
-/// The key object plus `unmasked_key` (create), and `prefix` too (regenerate).
-pub fn with_secret(mut object: Map<String, Value>, key: &PlainKey, with_prefix: bool) -> Value {
-    object.insert(
-        "unmasked_key".into(),
-        Value::String(key.expose().to_string()),
-    );
-    if with_prefix {
-        object.insert("prefix".into(), Value::String(key.prefix().to_string()));
+impl WithSecret {
+    pub fn new(key: KeyObject, secret: &PlainKey, with_prefix: bool) -> WithSecret {
+        WithSecret {
+            key,
+            unmasked_key: secret.expose().to_string(),
+            prefix: with_prefix.then(|| secret.prefix().to_string()),
+        }
     }
-    Value::Object(object)
 }
 
 /// `details` of `api-key-create` and `api-key-delete`: exactly name, group, key_prefix and the
@@ -175,6 +176,14 @@ mod tests {
             updated_by_last_name: Some("Lovelace".into()),
             group_id: 2,
             group_name: "Administrators".into(),
+        }
+    }
+
+    /// The key object as the API serialises it.
+    fn key_object(row: &ApiKeyRow, seen: Option<i64>, now: Timestamp) -> Map<String, Value> {
+        match serde_json::to_value(key_view(row, seen, now)) {
+            Ok(Value::Object(m)) => m,
+            other => panic!("not an object: {other:?}"),
         }
     }
 

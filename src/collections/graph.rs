@@ -1,7 +1,8 @@
 //! `GET/PUT /api/collection/graph` (people-and-groups.md §8.2–8.3).
 use std::collections::BTreeMap;
 
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::{Map, Value};
 
 use super::perms::{Graph, Level};
 use super::store::CollectionRow;
@@ -10,7 +11,7 @@ use crate::auth::ADMINISTRATORS;
 use crate::error::validation::ValidationErrors;
 use crate::error::ApiResult;
 use crate::http::query::QueryParams;
-use crate::permissions::graph_put::{self, invalid, GraphPut, GroupEntries};
+use crate::permissions::graph_put::{self, invalid, GraphPut, GroupEntries, OrderedMap};
 use crate::permissions::store::PermGraph;
 use crate::state::App;
 use crate::store::{LockKey, Tx};
@@ -20,15 +21,24 @@ fn eligible(g: &Graph, row: &CollectionRow) -> bool {
     !row.is_trash() && !row.archived && g.personal_owner(row).is_none()
 }
 
-async fn build(tx: &mut dyn Tx, default_namespace: bool) -> ApiResult<Value> {
+/// `GET /api/collection/graph`, and the answer of `PUT` (without `groups` when `skip-graph`):
+/// per group id, per collection key (`root` or an id), the level.
+#[derive(Debug, Serialize)]
+pub struct CollectionGraph {
+    pub revision: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub groups: Option<OrderedMap<i64, OrderedMap<String, String>>>,
+}
+
+async fn build(tx: &mut dyn Tx, default_namespace: bool) -> ApiResult<CollectionGraph> {
     let g = Graph::load(tx).await?;
     let revision = tx.graph_revision(PermGraph::Collection).await?;
-    let mut groups = Map::new();
+    let mut groups = OrderedMap::default();
     for grp in tx.group_list().await? {
-        let mut entries = Map::new();
+        let mut entries = OrderedMap::default();
         if default_namespace {
             let mut put = |key: String, level: &str| {
-                entries.insert(key, Value::String(level.to_string()));
+                entries.0.push((key, level.to_string()));
             };
             if grp.id == ADMINISTRATORS {
                 put("root".into(), "write");
@@ -45,12 +55,19 @@ async fn build(tx: &mut dyn Tx, default_namespace: bool) -> ApiResult<Value> {
                 }
             }
         }
-        groups.insert(grp.id.to_string(), Value::Object(entries));
+        groups.0.push((grp.id, entries));
     }
-    Ok(json!({"revision": revision, "groups": groups}))
+    Ok(CollectionGraph {
+        revision,
+        groups: Some(groups),
+    })
 }
 
-pub async fn get(app: &App, caller: &Principal, namespace: Option<&str>) -> ApiResult<Value> {
+pub async fn get(
+    app: &App,
+    caller: &Principal,
+    namespace: Option<&str>,
+) -> ApiResult<CollectionGraph> {
     caller.require_superuser()?;
     let mut tx = app.store.read().await?;
     build(tx.as_mut(), namespace.is_none_or(str::is_empty)).await
@@ -141,7 +158,7 @@ async fn write(
     Ok((before, after))
 }
 
-pub async fn put(app: &App, caller: &Principal, body: GraphBody) -> ApiResult<Value> {
+pub async fn put(app: &App, caller: &Principal, body: GraphBody) -> ApiResult<CollectionGraph> {
     let admin = caller.require_superuser()?;
     let now = app.clock.now().micros();
     let mut tx = app.store.begin().await?;
@@ -166,7 +183,10 @@ pub async fn put(app: &App, caller: &Principal, body: GraphBody) -> ApiResult<Va
         .await?
     };
     let out = if body.skip_graph {
-        json!({ "revision": revision })
+        CollectionGraph {
+            revision,
+            groups: None,
+        }
     } else {
         build(tx.as_mut(), true).await?
     };

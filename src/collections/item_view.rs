@@ -2,7 +2,8 @@
 //! and the ordering every item listing shares.
 use std::cmp::Ordering;
 
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::{Map, Value};
 
 use super::item_store::ItemRow;
 use crate::clock::Timestamp;
@@ -18,19 +19,26 @@ pub fn model_rank(model: &str) -> u8 {
     }
 }
 
-fn ts(t: i64) -> String {
-    Timestamp(t).to_rfc3339()
+/// `last-edit-info` of an item: the last editor and the item's `updated_at`.
+#[derive(Debug, Serialize)]
+pub struct LastEditInfo {
+    pub id: i64,
+    pub email: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub timestamp: Timestamp,
 }
 
-/// `last-edit-info` of an item: the last editor and the item's `updated_at`.
-pub fn last_edit_info(r: &ItemRow) -> Value {
-    json!({
-        "id": r.editor_id,
-        "email": r.editor_email,
-        "first_name": r.editor_first_name,
-        "last_name": r.editor_last_name,
-        "timestamp": ts(r.updated_at),
-    })
+impl From<&ItemRow> for LastEditInfo {
+    fn from(r: &ItemRow) -> Self {
+        LastEditInfo {
+            id: r.editor_id,
+            email: r.editor_email.clone(),
+            first_name: r.editor_first_name.clone(),
+            last_name: r.editor_last_name.clone(),
+            timestamp: Timestamp(r.updated_at),
+        }
+    }
 }
 
 /// Permissions the caller has on one item, decided by the service.
@@ -41,48 +49,92 @@ pub struct ItemCaps {
     pub parent_live: bool,
 }
 
-/// The collection-items representation of a card or dashboard. `listed` is the `collection_id`
-/// the listing shows (the listed collection, `None` for the root, the Trash id in the Trash);
-/// `location` is the location shown for dashboards.
-pub fn item_json(r: &ItemRow, caps: ItemCaps, listed: Option<i64>, location: &str) -> Value {
-    let mut m = Map::new();
-    m.insert("id".into(), json!(r.id));
-    m.insert("name".into(), json!(r.name));
-    m.insert("description".into(), json!(r.description));
-    m.insert("entity_id".into(), json!(r.entity_id));
-    m.insert("model".into(), json!(r.model()));
-    m.insert("collection_position".into(), json!(r.collection_position));
-    m.insert("collection_id".into(), json!(listed));
-    m.insert("archived".into(), json!(r.archived));
-    m.insert("can_write".into(), json!(caps.can_write));
-    m.insert(
-        "can_restore".into(),
-        json!(r.archived_directly && caps.can_write && caps.parent_live),
-    );
-    m.insert("can_delete".into(), json!(caps.can_write && r.archived));
-    m.insert("created_at".into(), json!(ts(r.created_at)));
-    m.insert("updated_at".into(), json!(ts(r.updated_at)));
-    m.insert("last-edit-info".into(), last_edit_info(r));
-    if r.kind == "dashboard" {
-        m.insert("location".into(), json!(location));
-    } else {
-        m.insert("display".into(), json!(r.display));
-        m.insert("database_id".into(), json!(r.database_id));
-        m.insert("dashboard_id".into(), json!(r.dashboard_id));
-        m.insert(
-            "collection_preview".into(),
-            json!(r.collection_preview.unwrap_or(true)),
-        );
-        m.insert("last_used_at".into(), json!(r.last_used_at.map(ts)));
-        m.insert("moderated_status".into(), Value::Null);
+/// The collection-items representation of a card or dashboard (content.md §1.6).
+#[derive(Debug, Serialize)]
+pub struct ContentItem {
+    pub id: i64,
+    pub name: String,
+    pub description: Option<String>,
+    pub entity_id: String,
+    pub model: &'static str,
+    pub collection_position: Option<i64>,
+    pub collection_id: Option<i64>,
+    pub archived: bool,
+    pub can_write: bool,
+    pub can_restore: bool,
+    pub can_delete: bool,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    #[serde(rename = "last-edit-info")]
+    pub last_edit_info: LastEditInfo,
+    #[serde(flatten)]
+    pub kind: ContentKind,
+}
+
+/// The fields only dashboards or only cards have.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum ContentKind {
+    Dashboard {
+        location: String,
+    },
+    Card {
+        display: Option<String>,
+        database_id: Option<i64>,
+        dashboard_id: Option<i64>,
+        collection_preview: bool,
+        last_used_at: Option<Timestamp>,
+        moderated_status: Option<String>,
+        fully_parameterized: bool,
+    },
+}
+
+impl ContentItem {
+    /// `listed` is the `collection_id` the listing shows (the listed collection, `None` for the
+    /// root, the Trash id in the Trash); `location` is the location shown for dashboards.
+    pub fn new(r: &ItemRow, caps: ItemCaps, listed: Option<i64>, location: &str) -> ContentItem {
+        ContentItem {
+            id: r.id,
+            name: r.name.clone(),
+            description: r.description.clone(),
+            entity_id: r.entity_id.clone(),
+            model: r.model(),
+            collection_position: r.collection_position,
+            collection_id: listed,
+            archived: r.archived,
+            can_write: caps.can_write,
+            can_restore: r.archived_directly && caps.can_write && caps.parent_live,
+            can_delete: caps.can_write && r.archived,
+            created_at: Timestamp(r.created_at),
+            updated_at: Timestamp(r.updated_at),
+            last_edit_info: LastEditInfo::from(r),
+            kind: ContentKind::of(r, location),
+        }
+    }
+}
+
+impl ContentKind {
+    fn of(r: &ItemRow, location: &str) -> ContentKind {
+        if r.kind == "dashboard" {
+            return ContentKind::Dashboard {
+                location: location.to_string(),
+            };
+        }
         let q = r
             .dataset_query
             .as_deref()
             .and_then(|t| serde_json::from_str::<Value>(t).ok())
             .unwrap_or(Value::Null);
-        m.insert("fully_parameterized".into(), json!(fully_parameterized(&q)));
+        ContentKind::Card {
+            display: r.display.clone(),
+            database_id: r.database_id,
+            dashboard_id: r.dashboard_id,
+            collection_preview: r.collection_preview.unwrap_or(true),
+            last_used_at: r.last_used_at.map(Timestamp),
+            moderated_status: None,
+            fully_parameterized: fully_parameterized(&q),
+        }
     }
-    Value::Object(m)
 }
 
 /// The SQL and template tags of a native query, in the legacy or the pMBQL shape.
@@ -231,6 +283,7 @@ pub fn compare(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn parameterized_queries() {

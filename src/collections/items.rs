@@ -2,10 +2,10 @@
 //! cards and dashboards in one ordered, paged listing; the Trash lists what was trashed directly.
 use std::collections::{BTreeSet, HashMap};
 
-use serde_json::{json, Value};
+use serde::Serialize;
 
 use super::item_store::{ItemRow, ItemScope};
-use super::item_view::{compare, item_json, model_rank, ItemCaps, SortKey};
+use super::item_view::{compare, model_rank, ContentItem, ItemCaps, SortKey};
 use super::perms::{location_ids, Graph, Level};
 use super::service::{resolve, CollectionKey};
 use super::store::CollectionRow;
@@ -95,30 +95,70 @@ impl Kinds {
     }
 }
 
+/// A child collection in an items listing (content.md §1.6).
+#[derive(Debug, Serialize)]
+pub struct CollectionItem {
+    pub id: i64,
+    pub name: String,
+    pub description: Option<String>,
+    pub entity_id: String,
+    pub model: &'static str,
+    pub collection_position: Option<i64>,
+    pub collection_id: Option<i64>,
+    pub archived: bool,
+    pub can_write: bool,
+    pub can_restore: bool,
+    pub can_delete: bool,
+    pub created_at: Timestamp,
+    pub updated_at: Option<Timestamp>,
+    pub location: String,
+    pub effective_location: String,
+    pub authority_level: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub here: BTreeSet<&'static str>,
+    pub below: BTreeSet<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub personal_owner_id: Option<i64>,
+}
+
 fn collection_item(
     g: &Graph,
     kinds: &Kinds,
     caller: &Principal,
     row: &CollectionRow,
     listed: Option<i64>,
-) -> Value {
-    let mut v = json!({
-        "id": row.id, "name": row.name, "description": row.description,
-        "entity_id": row.entity_id, "model": "collection", "collection_position": null,
-        "collection_id": listed, "archived": row.archived,
-        "can_write": can_write(g, caller, row),
-        "can_restore": row.archived_directly == Some(true) && can_write(g, caller, row),
-        "can_delete": false,
-        "created_at": Timestamp(row.created_at).to_rfc3339(), "updated_at": null,
-        "location": row.location,
-        "effective_location": effective_location(g, caller, &row.location),
-        "authority_level": row.authority_level, "type": row.kind,
-        "here": kinds.here(g, row), "below": kinds.below(g, row),
-    });
-    if let (Some(o), Some(owner)) = (v.as_object_mut(), row.personal_owner_id) {
-        o.insert("personal_owner_id".into(), json!(owner));
+) -> CollectionItem {
+    CollectionItem {
+        id: row.id,
+        name: row.name.clone(),
+        description: row.description.clone(),
+        entity_id: row.entity_id.clone(),
+        model: "collection",
+        collection_position: None,
+        collection_id: listed,
+        archived: row.archived,
+        can_write: can_write(g, caller, row),
+        can_restore: row.archived_directly == Some(true) && can_write(g, caller, row),
+        can_delete: false,
+        created_at: Timestamp(row.created_at),
+        updated_at: None,
+        location: row.location.clone(),
+        effective_location: effective_location(g, caller, &row.location),
+        authority_level: row.authority_level.clone(),
+        kind: row.kind.clone(),
+        here: kinds.here(g, row),
+        below: kinds.below(g, row),
+        personal_owner_id: row.personal_owner_id,
     }
-    v
+}
+
+/// An entry of an items listing.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Item {
+    Collection(CollectionItem),
+    Content(ContentItem),
 }
 
 /// The child collections listed (content.md §1.6 selection rules).
@@ -211,7 +251,7 @@ fn collection_entries(
     caller: &Principal,
     listed: Option<&CollectionRow>,
     q: &ItemsQuery,
-) -> Vec<(SortKey, Value)> {
+) -> Vec<(SortKey, Item)> {
     let listed_id = listed.map(|l| l.id);
     child_collections(g, caller, listed, q.archived)
         .into_iter()
@@ -224,7 +264,10 @@ fn collection_entries(
                 edited_at: None,
                 edited_by: None,
             };
-            (key, collection_item(g, kinds, caller, r, listed_id))
+            (
+                key,
+                Item::Collection(collection_item(g, kinds, caller, r, listed_id)),
+            )
         })
         .collect()
 }
@@ -237,7 +280,7 @@ async fn content_entries(
     listed: Option<&CollectionRow>,
     q: &ItemsQuery,
     models: &[String],
-) -> ApiResult<Vec<(SortKey, Value)>> {
+) -> ApiResult<Vec<(SortKey, Item)>> {
     let scope = match listed {
         Some(l) if l.is_trash() => ItemScope::Trashed,
         Some(l) => ItemScope::In(Some(l.id)),
@@ -256,10 +299,20 @@ async fn content_entries(
         let location = stored.map_or("/", |c| c.location.as_str());
         entries.push((
             SortKey::of_item(&r),
-            item_json(&r, caps, listed.map(|l| l.id), location),
+            Item::Content(ContentItem::new(&r, caps, listed.map(|l| l.id), location)),
         ));
     }
     Ok(entries)
+}
+
+/// `GET /api/collection/:key/items` and `/api/collection/root/items`.
+#[derive(Debug, Serialize)]
+pub struct ItemsPage {
+    pub total: i64,
+    pub data: Vec<Item>,
+    pub models: Vec<String>,
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
 }
 
 pub async fn items(
@@ -267,7 +320,7 @@ pub async fn items(
     caller: &Principal,
     key: Option<CollectionKey>,
     q: ItemsQuery,
-) -> ApiResult<Value> {
+) -> ApiResult<ItemsPage> {
     let mut tx = app.store.read().await?;
     let listed = match &key {
         Some(k) => Some(resolve(tx.as_mut(), k).await?),
@@ -281,7 +334,7 @@ pub async fn items(
     }
     let models = selected_models(&q);
     let kinds = Kinds::load(tx.as_mut()).await?;
-    let mut entries: Vec<(SortKey, Value)> = Vec::new();
+    let mut entries: Vec<(SortKey, Item)> = Vec::new();
     if models.iter().any(|m| m == "collection") && q.pinned_state != "is_pinned" {
         entries.extend(collection_entries(&g, &kinds, caller, listed.as_ref(), &q));
     }
@@ -303,14 +356,17 @@ pub async fn items(
         (Some(l), Some(o)) => (o.max(0) as usize, l.max(0) as usize),
         _ => (0, entries.len()),
     };
-    let data: Vec<Value> = entries
+    let data: Vec<Item> = entries
         .into_iter()
         .skip(start)
         .take(take)
         .map(|(_, v)| v)
         .collect();
-    Ok(json!({
-        "total": total, "data": data, "models": models,
-        "limit": q.paging.limit, "offset": q.paging.offset,
-    }))
+    Ok(ItemsPage {
+        total,
+        data,
+        models,
+        limit: q.paging.limit,
+        offset: q.paging.offset,
+    })
 }

@@ -2,6 +2,7 @@
 pub mod api;
 pub mod archive;
 pub mod graph;
+pub mod input;
 pub mod item_store;
 pub mod item_view;
 pub mod items;

@@ -1,10 +1,10 @@
 //! Collection rules (content.md §1, §4.3–4.4): reading, listing, creating, updating, moving,
 //! archiving and restoring. Checks run in the order of content.md §0.4.
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::perms::{Graph, Level};
 use super::store::{CollectionRow, NewCollection};
-use super::view::{detail_json, entry_json, parent_id, root_json};
+use super::view::{parent_id, CollectionDetail, CollectionEntry, ListedCollection, RootCollection};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::state::App;
@@ -60,26 +60,30 @@ fn personal_error(field: &'static str, message: &str) -> ApiError {
     ApiError::bad_request_json(json!({"message": message, "errors": {field: message}}))
 }
 
-pub async fn get_one(app: &App, caller: &Principal, key: CollectionKey) -> ApiResult<Value> {
+pub async fn get_one(
+    app: &App,
+    caller: &Principal,
+    key: CollectionKey,
+) -> ApiResult<CollectionDetail> {
     let mut tx = app.store.read().await?;
     let row = resolve(tx.as_mut(), &key).await?;
     let g = Graph::load(tx.as_mut()).await?;
     require(&g, caller, Some(row.id), Level::Read)?;
-    Ok(detail_json(&g, caller, &row))
+    Ok(CollectionDetail::new(&g, caller, &row))
 }
 
-pub async fn root(app: &App, caller: &Principal) -> ApiResult<Value> {
+pub async fn root(app: &App, caller: &Principal) -> ApiResult<RootCollection> {
     let mut tx = app.store.read().await?;
     let g = Graph::load(tx.as_mut()).await?;
     require(&g, caller, None, Level::Read)?;
-    Ok(root_json(g.level(caller, None) == Level::Write))
+    Ok(RootCollection::new(g.level(caller, None) == Level::Write))
 }
 
-pub async fn trash(app: &App, caller: &Principal) -> ApiResult<Value> {
+pub async fn trash(app: &App, caller: &Principal) -> ApiResult<CollectionDetail> {
     let mut tx = app.store.read().await?;
     let row = tx.collection_trash().await?.ok_or(ApiError::NotFound)?;
     let g = Graph::load(tx.as_mut()).await?;
-    Ok(detail_json(&g, caller, &row))
+    Ok(CollectionDetail::new(&g, caller, &row))
 }
 
 pub struct ListQuery {
@@ -120,7 +124,7 @@ pub fn visible<'a>(g: &'a Graph, caller: &Principal, q: &ListQuery) -> Vec<&'a C
     rows
 }
 
-pub async fn list(app: &App, caller: &Principal, q: ListQuery) -> ApiResult<Value> {
+pub async fn list(app: &App, caller: &Principal, q: ListQuery) -> ApiResult<Vec<ListedCollection>> {
     let mut tx = app.store.read().await?;
     let g = Graph::load(tx.as_mut()).await?;
     let mut out = Vec::new();
@@ -129,12 +133,15 @@ pub async fn list(app: &App, caller: &Principal, q: ListQuery) -> ApiResult<Valu
         && !q.personal_only
         && g.level(caller, None) >= Level::Read
     {
-        out.push(root_json(g.level(caller, None) == Level::Write));
+        let can_write = g.level(caller, None) == Level::Write;
+        out.push(ListedCollection::Root(RootCollection::new(can_write)));
     }
     for r in visible(&g, caller, &q) {
-        out.push(Value::Object(entry_json(&g, caller, r)));
+        out.push(ListedCollection::Collection(CollectionEntry::new(
+            &g, caller, r,
+        )));
     }
-    Ok(Value::Array(out))
+    Ok(out)
 }
 
 pub struct NewInput {
@@ -144,7 +151,7 @@ pub struct NewInput {
     pub entity_id: Option<String>,
 }
 
-pub async fn create(app: &App, caller: &Principal, input: NewInput) -> ApiResult<Value> {
+pub async fn create(app: &App, caller: &Principal, input: NewInput) -> ApiResult<CollectionDetail> {
     let now = app.clock.now().micros();
     let mut tx = app.store.begin().await?;
     if let Some(e) = &input.entity_id {
@@ -187,7 +194,7 @@ pub async fn create(app: &App, caller: &Principal, input: NewInput) -> ApiResult
     tx.collection_perm_copy(input.parent_id.unwrap_or(0), row.id)
         .await?;
     let g = Graph::load(tx.as_mut()).await?;
-    let out = detail_json(&g, caller, &row);
+    let out = CollectionDetail::new(&g, caller, &row);
     tx.commit().await?;
     Ok(out)
 }
@@ -258,7 +265,7 @@ pub async fn update(
     caller: &Principal,
     key: CollectionKey,
     input: UpdateInput,
-) -> ApiResult<Value> {
+) -> ApiResult<CollectionDetail> {
     let now = app.clock.now().micros();
     let mut tx = app.store.begin().await?;
     let row = resolve(tx.as_mut(), &key).await?;
@@ -287,7 +294,7 @@ pub async fn update(
     }
     let row = tx.collection_get(row.id).await?.ok_or(ApiError::NotFound)?;
     let g = Graph::load(tx.as_mut()).await?;
-    let out = detail_json(&g, caller, &row);
+    let out = CollectionDetail::new(&g, caller, &row);
     tx.commit().await?;
     Ok(out)
 }

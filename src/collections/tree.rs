@@ -1,11 +1,13 @@
 //! `GET /api/collection/tree` (content.md §1.4).
-use serde_json::{json, Value};
+use std::collections::BTreeSet;
+
+use serde::Serialize;
 
 use super::items::{effective_parent, Kinds};
 use super::perms::Graph;
 use super::service::{sort_rows, visible, ListQuery};
 use super::store::CollectionRow;
-use super::view::entry_json;
+use super::view::CollectionEntry;
 use crate::auth::Principal;
 use crate::error::ApiResult;
 use crate::state::App;
@@ -18,7 +20,25 @@ pub struct TreeQuery {
     pub default_namespace: bool,
 }
 
-pub async fn tree(app: &App, caller: &Principal, q: TreeQuery) -> ApiResult<Value> {
+/// A collection of the tree with the kinds of items in and below it.
+#[derive(Debug, Serialize)]
+pub struct TreeNode {
+    #[serde(flatten)]
+    pub entry: CollectionEntry,
+    pub here: BTreeSet<&'static str>,
+    pub below: BTreeSet<&'static str>,
+    pub children: Children,
+}
+
+/// `shallow=true`: whether a node has children; otherwise the children themselves.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Children {
+    Any(bool),
+    Nodes(Vec<TreeNode>),
+}
+
+pub async fn tree(app: &App, caller: &Principal, q: TreeQuery) -> ApiResult<Vec<TreeNode>> {
     let mut tx = app.store.read().await?;
     let g = Graph::load(tx.as_mut()).await?;
     let kinds = Kinds::load(tx.as_mut()).await?;
@@ -33,26 +53,22 @@ pub async fn tree(app: &App, caller: &Principal, q: TreeQuery) -> ApiResult<Valu
         rows.extend(visible(&g, caller, &lq(true)));
     }
     sort_rows(&mut rows);
-    let node = |r: &CollectionRow| {
-        let mut m = entry_json(&g, caller, r);
-        m.insert("here".into(), json!(kinds.here(&g, r)));
-        m.insert("below".into(), json!(kinds.below(&g, r)));
-        m
+    let node = |r: &CollectionRow, children: Children| TreeNode {
+        entry: CollectionEntry::new(&g, caller, r),
+        here: kinds.here(&g, r),
+        below: kinds.below(&g, r),
+        children,
     };
     if q.shallow {
-        let out: Vec<Value> = rows
+        let has_children = |r: &CollectionRow| {
+            rows.iter()
+                .any(|c| effective_parent(&g, caller, c) == Some(r.id))
+        };
+        return Ok(rows
             .iter()
             .filter(|r| effective_parent(&g, caller, r) == q.collection_id)
-            .map(|r| {
-                let mut m = node(r);
-                let has = rows
-                    .iter()
-                    .any(|c| effective_parent(&g, caller, c) == Some(r.id));
-                m.insert("children".into(), json!(has));
-                Value::Object(m)
-            })
-            .collect();
-        return Ok(Value::Array(out));
+            .map(|r| node(r, Children::Any(has_children(r))))
+            .collect());
     }
     let parents: Vec<Option<i64>> = rows
         .iter()
@@ -62,7 +78,7 @@ pub async fn tree(app: &App, caller: &Principal, q: TreeQuery) -> ApiResult<Valu
             p.filter(|p| rows.iter().any(|x| x.id == *p))
         })
         .collect();
-    Ok(Value::Array(nest(None, &rows, &parents, &node)))
+    Ok(nest(None, &rows, &parents, &node))
 }
 
 /// The nodes under `parent` (`parents[i]` is the shown parent of `rows[i]`), each with its
@@ -71,18 +87,11 @@ fn nest(
     parent: Option<i64>,
     rows: &[&CollectionRow],
     parents: &[Option<i64>],
-    node: &dyn Fn(&CollectionRow) -> serde_json::Map<String, Value>,
-) -> Vec<Value> {
+    node: &dyn Fn(&CollectionRow, Children) -> TreeNode,
+) -> Vec<TreeNode> {
     rows.iter()
         .zip(parents)
         .filter(|(_, p)| **p == parent)
-        .map(|(r, _)| {
-            let mut m = node(r);
-            m.insert(
-                "children".into(),
-                Value::Array(nest(Some(r.id), rows, parents, node)),
-            );
-            Value::Object(m)
-        })
+        .map(|(r, _)| node(r, Children::Nodes(nest(Some(r.id), rows, parents, node))))
         .collect()
 }

@@ -3,12 +3,10 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use serde_json::Value;
 
-use super::service::Include;
+use super::input::Include;
 use super::{input, service};
-use crate::error::validation::ValidationErrors;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::http::auth::Caller;
 use crate::http::query::QueryParams;
 use crate::http::{no_content, ApiJson, Id, JsonBody};
@@ -27,30 +25,12 @@ pub fn routes() -> Router<AppState> {
         .route_layer(axum::middleware::from_fn(crate::http::numeric_path_params))
 }
 
-/// `include=tables` (and, for one database, `include=tables.fields`).
-fn include_tables(q: &QueryParams, allow_fields: bool) -> ApiResult<Include> {
-    match q.get("include") {
-        None => Ok(Include::Nothing),
-        Some("tables") => Ok(Include::Tables),
-        Some("tables.fields") if allow_fields => Ok(Include::TablesAndFields),
-        Some(other) => {
-            let mut errs = ValidationErrors::new();
-            errs.add_received(
-                &["include"],
-                "nullable enum of tables",
-                Some(&Value::String(other.into())),
-            );
-            Err(ApiError::Validation(errs))
-        }
-    }
-}
-
 async fn list(
     State(app): State<AppState>,
     Caller(c): Caller,
     q: QueryParams,
 ) -> ApiResult<impl IntoResponse> {
-    let tables = include_tables(&q, false)? == Include::Tables;
+    let tables = input::include(&q, false)? == Include::Tables;
     Ok(ApiJson(service::list(&app, &c, tables).await?))
 }
 
@@ -60,7 +40,7 @@ async fn get_one(
     Id(id): Id,
     q: QueryParams,
 ) -> ApiResult<impl IntoResponse> {
-    let include = include_tables(&q, true)?;
+    let include = input::include(&q, true)?;
     Ok(ApiJson(service::get(&app, &c, id, include).await?))
 }
 

@@ -1,11 +1,12 @@
-//! Database bodies of `POST`, `PUT /api/database` and `POST /api/database/validate`
-//! (queries.md §1.5–§1.7), read into typed values at the edge: shapes only, before
-//! permissions (README 4.7), every failing field reported together. Connection details are
-//! opaque JSON, checked by `databases::details` in the service.
+//! Database bodies of `POST`, `PUT /api/database` and `POST /api/database/validate`, and the
+//! `include` parameter of `GET` (queries.md §1.3–§1.7), read into typed values at the edge:
+//! shapes only, before permissions (README 4.7), every failing field reported together.
+//! Connection details are opaque JSON, checked by `databases::details` in the service.
 use serde_json::{json, Map, Value};
 
 use crate::error::validation::{Fields, ValidationErrors};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
+use crate::http::query::QueryParams;
 
 /// `POST /api/database`.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,6 +30,14 @@ pub struct DatabasePatch {
     pub description: Option<Option<String>>,
     pub auto_run_queries: Option<bool>,
     pub cache_ttl: Option<Option<i64>>,
+}
+
+/// What `include` adds to one database (§1.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Include {
+    Nothing,
+    Tables,
+    TablesAndFields,
 }
 
 /// `POST /api/database/validate`: `{"details": {"engine": …, "details": {…}}}`.
@@ -110,4 +119,22 @@ pub fn connection(body: &Map<String, Value>) -> ApiResult<Connection> {
         engine: text(&outer, "engine").unwrap_or_default(),
         details: outer.get("details").cloned().unwrap_or_else(|| json!({})),
     })
+}
+
+/// `include=tables` (and, for one database, `include=tables.fields`).
+pub fn include(q: &QueryParams, allow_fields: bool) -> ApiResult<Include> {
+    match q.get("include") {
+        None => Ok(Include::Nothing),
+        Some("tables") => Ok(Include::Tables),
+        Some("tables.fields") if allow_fields => Ok(Include::TablesAndFields),
+        Some(other) => {
+            let mut errs = ValidationErrors::new();
+            errs.add_received(
+                &["include"],
+                "nullable enum of tables",
+                Some(&Value::String(other.into())),
+            );
+            Err(ApiError::Validation(errs))
+        }
+    }
 }

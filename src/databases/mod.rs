@@ -6,11 +6,11 @@ pub mod input;
 pub mod sample;
 pub mod service;
 pub mod store;
+pub mod view;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::auth::Principal;
-use crate::clock::Timestamp;
 use crate::config::Config;
 use crate::permissions::Access;
 use crate::state::App;
@@ -57,17 +57,6 @@ impl SyncView {
         };
         SyncView { status, state }
     }
-
-    fn json(&self) -> Value {
-        let ts = |t: Option<i64>| t.map(|t| Timestamp(t).to_rfc3339());
-        json!({
-            "state": self.state,
-            "last_started_at": ts(self.status.sync_last_started_at),
-            "last_finished_at": ts(self.status.sync_last_finished_at),
-            "last_succeeded_at": ts(self.status.sync_last_succeeded_at),
-            "last_error": self.status.sync_last_error,
-        })
-    }
 }
 
 /// The sync view of one database, read now.
@@ -99,7 +88,8 @@ pub fn pooled_warehouse(
     ))
 }
 
-/// The database representation of queries.md §1.2 for a caller with `access` to it.
+/// The database representation of queries.md §1.2 for a caller with `access` to it, as JSON
+/// (the data model adds and removes keys); [`view::Database`] is the typed form.
 pub fn view(
     d: &DatabaseRow,
     caller: &Principal,
@@ -107,37 +97,8 @@ pub fn view(
     config: &Config,
     sync: &SyncView,
 ) -> Value {
-    let mut v = json!({
-        "id": d.id,
-        "name": d.name,
-        "description": d.description,
-        "engine": d.engine,
-        "is_sample": d.is_sample,
-        "is_full_sync": true,
-        "is_on_demand": false,
-        "is_audit": false,
-        "auto_run_queries": d.auto_run_queries,
-        "cache_ttl": d.cache_ttl,
-        "timezone": null,
-        "initial_sync_status": sync.status.initial_sync_status,
-        "sync": sync.json(),
-        "settings": {},
-        "dbms_version": null,
-        "creator_id": d.creator_id,
-        "created_at": Timestamp(d.created_at).to_rfc3339(),
-        "updated_at": Timestamp(d.updated_at).to_rfc3339(),
-        "native_permissions": if access.native { "write" } else { "none" },
-        "can_upload": false,
-        "features": ["native-parameters"],
-    });
-    if caller.is_superuser {
-        let mut stored: Value = serde_json::from_str(&d.details).unwrap_or_else(|_| json!({}));
-        if d.is_sample {
-            stored["db"] = json!(details::sample_path(config).to_string_lossy());
-        }
-        v["details"] = details::masked(&stored);
-    }
-    v
+    // Serialising a struct of strings, numbers and JSON values cannot fail.
+    serde_json::to_value(view::Database::new(d, caller, access, config, sync)).unwrap_or_default()
 }
 
 /// Start-up: decide about the Sample Database on a new application database, give every

@@ -5,8 +5,11 @@ use std::collections::HashMap;
 use serde_json::{json, Map, Value};
 
 use super::details::{self, FieldErrors};
-use super::input::{Connection, DatabasePatch, NewDatabase};
+use super::input::{Connection, DatabasePatch, Include, NewDatabase};
 use super::store::{DatabaseRow, SyncStatusRow};
+use super::view::{
+    Database, DatabaseDetail, DatabaseList, Empty, Health, ListedDatabase, Validity,
+};
 use super::SyncView;
 use crate::audit::AuditEvent;
 use crate::auth::{AdminCap, Principal};
@@ -69,7 +72,7 @@ async fn checked_target(app: &App, engine: &str, d: &Value) -> ApiResult<Target>
 }
 
 /// `GET /api/database` (§1.3); `tables`: `include=tables`.
-pub async fn list(app: &App, caller: &Principal, tables: bool) -> ApiResult<Value> {
+pub async fn list(app: &App, caller: &Principal, tables: bool) -> ApiResult<DatabaseList> {
     let mut tx = app.store.read().await?;
     let mut rows = tx.database_list().await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
@@ -86,20 +89,20 @@ pub async fn list(app: &App, caller: &Principal, tables: bool) -> ApiResult<Valu
     } else {
         Default::default()
     };
-    let data: Vec<Value> = rows
+    let data: Vec<ListedDatabase> = rows
         .iter()
         .map(|d| {
             let a = access.get(&d.id).copied().unwrap_or_default();
             let status = statuses.remove(&d.id).unwrap_or_default();
             let sync = SyncView::new(status, app.syncs.state_name(d.id), now);
-            let mut v = super::view(d, caller, a, &app.config, &sync);
-            if tables {
-                v["tables"] = Value::Array(listed.remove(&d.id).unwrap_or_default());
+            ListedDatabase {
+                database: Database::new(d, caller, a, &app.config, &sync),
+                tables: tables.then(|| listed.remove(&d.id).unwrap_or_default()),
             }
-            v
         })
         .collect();
-    Ok(json!({"data": data, "total": data.len()}))
+    let total = data.len();
+    Ok(DatabaseList { data, total })
 }
 
 /// A database the caller can view: 404 when missing, 403 when not viewable.
@@ -114,27 +117,28 @@ pub async fn viewable(app: &App, caller: &Principal, id: i64) -> ApiResult<(Data
     Ok((row, a))
 }
 
-/// What `include` adds to one database (§1.4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Include {
-    Nothing,
-    Tables,
-    TablesAndFields,
-}
-
 /// `GET /api/database/:id` (§1.4).
-pub async fn get(app: &App, caller: &Principal, id: i64, include: Include) -> ApiResult<Value> {
+pub async fn get(
+    app: &App,
+    caller: &Principal,
+    id: i64,
+    include: Include,
+) -> ApiResult<DatabaseDetail> {
     let (row, a) = viewable(app, caller, id).await?;
     let sync = super::sync_view(app, app.store.read().await?.as_mut(), id).await?;
-    let mut v = super::view(&row, caller, a, &app.config, &sync);
-    v["can-manage"] = json!(caller.is_superuser);
-    v["schedules"] = json!({});
-    if include != Include::Nothing {
+    let tables = if include == Include::Nothing {
+        None
+    } else {
         let fields = include == Include::TablesAndFields;
         let mut listed = app.tables.tables(app, caller, &[id], fields).await?;
-        v["tables"] = Value::Array(listed.remove(&id).unwrap_or_default());
-    }
-    Ok(v)
+        Some(listed.remove(&id).unwrap_or_default())
+    };
+    Ok(DatabaseDetail {
+        database: Database::new(&row, caller, a, &app.config, &sync),
+        can_manage: caller.is_superuser,
+        schedules: Empty {},
+        tables,
+    })
 }
 
 /// The audit event of a created or changed database: what it is, and whether the admin
@@ -170,7 +174,11 @@ fn name_taken() -> ApiError {
 
 /// `POST /api/database` (§1.5): the details are checked, the name must be free, and the
 /// connection must succeed before anything is written.
-pub async fn create(app: &AppState, caller: &Principal, input: &NewDatabase) -> ApiResult<Value> {
+pub async fn create(
+    app: &AppState,
+    caller: &Principal,
+    input: &NewDatabase,
+) -> ApiResult<Database> {
     let admin = caller.require_superuser()?;
     if !details::ENGINES.contains(&input.engine.as_str()) {
         return Err(ApiError::field("engine", BAD_ENGINE));
@@ -211,7 +219,7 @@ pub async fn create(app: &AppState, caller: &Principal, input: &NewDatabase) -> 
     // The answer shows the sync it starts (data-model.md §2.1).
     let sync = super::sync_view(app, app.store.read().await?.as_mut(), row.id).await?;
     app.syncs.sync_database(app, row.id);
-    Ok(super::view(&row, caller, Access::ALL, &app.config, &sync))
+    Ok(Database::new(&row, caller, Access::ALL, &app.config, &sync))
 }
 
 /// `PUT /api/database/:id` (§1.6): changed connection details are checked and tested like a
@@ -221,7 +229,7 @@ pub async fn update(
     caller: &Principal,
     id: i64,
     input: &DatabasePatch,
-) -> ApiResult<Value> {
+) -> ApiResult<DatabaseDetail> {
     let admin = caller.require_superuser()?;
     let old = {
         let mut tx = app.store.read().await?;
@@ -346,14 +354,14 @@ pub async fn delete(app: &App, caller: &Principal, id: i64) -> ApiResult<()> {
 }
 
 /// `POST /api/database/validate`.
-pub async fn validate(app: &App, caller: &Principal, input: &Connection) -> ApiResult<Value> {
+pub async fn validate(app: &App, caller: &Principal, input: &Connection) -> ApiResult<Validity> {
     caller.require_superuser()?;
     checked_target(app, &input.engine, &input.details).await?;
-    Ok(json!({"valid": true}))
+    Ok(Validity { valid: true })
 }
 
 /// `POST /api/database/sample_database`.
-pub async fn sample_database(app: &AppState, caller: &Principal) -> ApiResult<Value> {
+pub async fn sample_database(app: &AppState, caller: &Principal) -> ApiResult<Database> {
     caller.require_superuser()?;
     let mut tx = app.store.begin().await?;
     let existing = tx.database_list().await?.into_iter().find(|d| d.is_sample);
@@ -397,36 +405,31 @@ pub async fn sample_database(app: &AppState, caller: &Principal) -> ApiResult<Va
         }
     }
     let sync = super::sync_view(app, app.store.read().await?.as_mut(), row.id).await?;
-    Ok(super::view(&row, caller, Access::ALL, &app.config, &sync))
+    Ok(Database::new(&row, caller, Access::ALL, &app.config, &sync))
 }
 
 /// `GET /api/database/:id/healthcheck`.
-pub async fn healthcheck(app: &App, caller: &Principal, id: i64) -> ApiResult<Value> {
+pub async fn healthcheck(app: &App, caller: &Principal, id: i64) -> ApiResult<Health> {
     let (row, _) = viewable(app, caller, id).await?;
     let Some(target) =
         details::stored_target(&app.config, &row.engine, &row.details, row.is_sample)
     else {
-        return Ok(json!({"status": "error", "message": "The connection details are invalid."}));
+        return Ok(Health::error("The connection details are invalid.".into()));
     };
-    Ok(
-        match target
-            .build(WarehouseOptions::single(&app.config))
-            .test()
-            .await
-        {
-            Ok(()) => json!({"status": "ok"}),
-            Err(f) => json!({"status": "error", "message": f.message}),
-        },
-    )
+    let warehouse = target.build(WarehouseOptions::single(&app.config));
+    Ok(match warehouse.test().await {
+        Ok(()) => Health::ok(),
+        Err(f) => Health::error(f.message),
+    })
 }
 
 /// Superuser endpoints that have no effect but need the database to exist.
-pub async fn no_op(app: &App, caller: &Principal, id: i64) -> ApiResult<Value> {
+pub async fn no_op(app: &App, caller: &Principal, id: i64) -> ApiResult<Health> {
     caller.require_superuser()?;
     let mut tx = app.store.read().await?;
     tx.database_get(id).await?.ok_or(ApiError::NotFound)?;
     tx.commit().await?;
-    Ok(json!({"status": "ok"}))
+    Ok(Health::ok())
 }
 
 /// Access to many databases at once (for listings elsewhere).

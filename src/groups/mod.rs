@@ -4,3 +4,4 @@ pub mod api;
 pub mod input;
 pub mod service;
 pub mod store;
+pub mod view;

@@ -4,7 +4,8 @@
 use serde_json::{json, Value};
 
 use super::input::{NewMembership, Page};
-use super::store::{GroupRow, MemberRow};
+use super::store::GroupRow;
+use super::view::{Group, GroupCount, GroupDetail, Member, MembershipMap};
 use crate::audit::AuditEvent;
 use crate::auth::Principal;
 use crate::auth::{ADMINISTRATORS, ALL_USERS};
@@ -12,29 +13,10 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::App;
 use crate::store::Tx;
 use crate::users::membership::{self, Change, ALL_USERS_FIXED};
-use crate::users::view::{common_name, name_order_key};
+use crate::users::view::name_order_key;
 
 pub const DUPLICATE_NAME: &str = "A group with that name already exists.";
 pub const GROUP_MANAGER_402: &str = "The group manager permissions functionality is only enabled if you have a premium token with the advanced-permissions feature.";
-
-pub fn group_json(g: &GroupRow) -> Value {
-    json!({"id": g.id, "name": g.name, "magic_group_type": g.magic_group_type})
-}
-
-fn member_json(m: &MemberRow) -> Value {
-    json!({
-        "id": m.user_id,
-        "user_id": m.user_id,
-        "membership_id": m.membership_id,
-        "group_id": m.group_id,
-        "email": m.email,
-        "first_name": m.first_name,
-        "last_name": m.last_name,
-        "common_name": common_name(&m.email, m.first_name.as_deref(), m.last_name.as_deref()),
-        "is_superuser": m.is_superuser,
-        "is_group_manager": false,
-    })
-}
 
 fn fixed_group_error(id: i64) -> Option<ApiError> {
     match id {
@@ -58,7 +40,7 @@ fn group_event(
     AuditEvent::about("PermissionsGroup", id, topic, actor, now, details)
 }
 
-pub async fn list(app: &App, caller: &Principal, paging: Page) -> ApiResult<Value> {
+pub async fn list(app: &App, caller: &Principal, paging: Page) -> ApiResult<Vec<GroupCount>> {
     caller.require_superuser()?;
     let mut tx = app.store.read().await?;
     let mut rows = tx.group_list().await?;
@@ -66,38 +48,37 @@ pub async fn list(app: &App, caller: &Principal, paging: Page) -> ApiResult<Valu
     rows.sort_by_cached_key(|g| (g.name.to_lowercase(), g.id));
     let offset = paging.offset.unwrap_or(0).max(0) as usize;
     let limit = paging.limit.map(|l| l as usize).unwrap_or(usize::MAX);
-    let data: Vec<Value> = rows
+    Ok(rows
         .iter()
         .skip(offset)
         .take(limit)
-        .map(|g| {
-            json!({"id": g.id, "name": g.name, "magic_group_type": g.magic_group_type,
-                   "member_count": g.member_count})
-        })
-        .collect();
-    Ok(Value::Array(data))
+        .map(GroupCount::from)
+        .collect())
 }
 
-pub async fn members(tx: &mut dyn Tx, group: &GroupRow) -> ApiResult<Value> {
+/// The group with its members, in Metabase's order of people.
+async fn detail(tx: &mut dyn Tx, group: &GroupRow) -> ApiResult<GroupDetail> {
     let mut rows = tx.group_members(group.id).await?;
     // Unicode case-folding, identical on both backends (SQLite's lower() folds ASCII only).
     rows.sort_by_cached_key(|m| {
         name_order_key(m.first_name.as_deref(), m.last_name.as_deref(), m.user_id)
     });
-    let members: Vec<Value> = rows.iter().map(member_json).collect();
-    let mut v = group_json(group);
-    v["members"] = Value::Array(members);
-    Ok(v)
+    Ok(GroupDetail {
+        id: group.id,
+        name: group.name.clone(),
+        magic_group_type: group.magic_group_type.clone(),
+        members: rows.iter().map(Member::from).collect(),
+    })
 }
 
-pub async fn get(app: &App, caller: &Principal, id: i64) -> ApiResult<Value> {
+pub async fn get(app: &App, caller: &Principal, id: i64) -> ApiResult<GroupDetail> {
     caller.require_superuser()?;
     let mut tx = app.store.read().await?;
     let g = tx.group_get(id).await?.ok_or(ApiError::NotFound)?;
-    members(tx.as_mut(), &g).await
+    detail(tx.as_mut(), &g).await
 }
 
-pub async fn create(app: &App, caller: &Principal, name: String) -> ApiResult<Value> {
+pub async fn create(app: &App, caller: &Principal, name: String) -> ApiResult<Group> {
     let admin = caller.require_superuser()?;
     let now = app.clock.now();
     let mut tx = app.store.begin().await?;
@@ -121,10 +102,10 @@ pub async fn create(app: &App, caller: &Principal, name: String) -> ApiResult<Va
     ))
     .await?;
     tx.commit().await?;
-    Ok(group_json(&g))
+    Ok(Group::from(&g))
 }
 
-pub async fn rename(app: &App, caller: &Principal, id: i64, name: String) -> ApiResult<Value> {
+pub async fn rename(app: &App, caller: &Principal, id: i64, name: String) -> ApiResult<Group> {
     let admin = caller.require_superuser()?;
     let now = app.clock.now();
     let mut tx = app.store.begin().await?;
@@ -150,7 +131,7 @@ pub async fn rename(app: &App, caller: &Principal, id: i64, name: String) -> Api
     }
     let g = tx.group_get(id).await?.ok_or(ApiError::NotFound)?;
     tx.commit().await?;
-    Ok(group_json(&g))
+    Ok(Group::from(&g))
 }
 
 /// Drops cached API-key state of users whose memberships changed.
@@ -192,22 +173,10 @@ pub async fn delete(app: &App, caller: &Principal, id: i64) -> ApiResult<()> {
     Ok(())
 }
 
-pub async fn membership_map(app: &App, caller: &Principal) -> ApiResult<Value> {
+pub async fn membership_map(app: &App, caller: &Principal) -> ApiResult<MembershipMap> {
     caller.require_superuser()?;
     let mut tx = app.store.read().await?;
-    let mut out = serde_json::Map::new();
-    for m in tx.membership_all().await? {
-        let entry = out
-            .entry(m.user_id.to_string())
-            .or_insert_with(|| Value::Array(Vec::new()));
-        if let Value::Array(a) = entry {
-            a.push(
-                json!({"membership_id": m.id, "group_id": m.group_id, "user_id": m.user_id,
-                          "is_group_manager": false}),
-            );
-        }
-    }
-    Ok(Value::Object(out))
+    Ok(MembershipMap::from_rows(&tx.membership_all().await?))
 }
 
 /// `PUT /api/permissions/membership/:id`: group managers need a premium token, so superusers
@@ -221,7 +190,11 @@ pub fn set_manager(caller: &Principal) -> ApiResult<()> {
 }
 
 /// `POST /api/permissions/membership`: the group's members after the addition.
-pub async fn add_member(app: &App, caller: &Principal, new: NewMembership) -> ApiResult<Value> {
+pub async fn add_member(
+    app: &App,
+    caller: &Principal,
+    new: NewMembership,
+) -> ApiResult<Vec<Member>> {
     let admin = caller.require_superuser()?;
     let NewMembership {
         group_id,
@@ -259,10 +232,10 @@ pub async fn add_member(app: &App, caller: &Principal, new: NewMembership) -> Ap
         audit: true,
     };
     membership::add(tx.as_mut(), change, user_id, group_id).await?;
-    let v = members(tx.as_mut(), &g).await?;
+    let group = detail(tx.as_mut(), &g).await?;
     tx.commit().await?;
     evict(app, &[user_id]);
-    Ok(v["members"].clone())
+    Ok(group.members)
 }
 
 /// `DELETE /api/permissions/membership/:id`.

@@ -2,12 +2,13 @@
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::{Map, Value};
 
 use super::grant::{CreateQueries, Grant, ViewData};
-use super::graph_put::{self, invalid, GraphPut, GroupEntries};
+use super::graph_put::{self, invalid, GraphPut, GroupEntries, OrderedMap};
 use super::store::{DataPermRow, PermGraph};
-use super::{admin_entry, default_entry, entry_json};
+use super::{admin_entry, default_entry, GraphEntry};
 use crate::auth::Principal;
 use crate::auth::ADMINISTRATORS;
 use crate::error::validation::ValidationErrors;
@@ -47,20 +48,32 @@ fn entry(stored: &HashMap<(i64, i64), DataPermRow>, group: i64, db: i64) -> Data
         .unwrap_or_else(|| default_entry(group, db))
 }
 
-/// The groups map for `groups` × `dbs`, every entry with all five keys.
-fn groups_json(stored: &HashMap<(i64, i64), DataPermRow>, groups: &[i64], dbs: &[i64]) -> Value {
-    let mut out = Map::new();
-    for g in groups {
-        let mut per_db = Map::new();
-        for d in dbs {
-            per_db.insert(d.to_string(), entry_json(&entry(stored, *g, *d)));
-        }
-        out.insert(g.to_string(), Value::Object(per_db));
-    }
-    Value::Object(out)
+/// `GET /api/permissions/graph[/…]`, and the answer of `PUT` (without `groups` when
+/// `skip-graph`): per group id, per database id, the entry.
+#[derive(Debug, Serialize)]
+pub struct DataGraph {
+    pub revision: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub groups: Option<OrderedMap<i64, OrderedMap<i64, GraphEntry>>>,
 }
 
-pub async fn get(app: &App, caller: &Principal, scope: Scope) -> ApiResult<Value> {
+/// The groups map for `groups` × `dbs`, every entry with all five keys.
+fn groups_view(
+    stored: &HashMap<(i64, i64), DataPermRow>,
+    groups: &[i64],
+    dbs: &[i64],
+) -> OrderedMap<i64, OrderedMap<i64, GraphEntry>> {
+    let per_db = |g: i64| {
+        OrderedMap(
+            dbs.iter()
+                .map(|&d| (d, entry(stored, g, d).into()))
+                .collect(),
+        )
+    };
+    OrderedMap(groups.iter().map(|&g| (g, per_db(g))).collect())
+}
+
+pub async fn get(app: &App, caller: &Principal, scope: Scope) -> ApiResult<DataGraph> {
     caller.require_superuser()?;
     let mut tx = app.store.read().await?;
     let mut groups: Vec<i64> = tx.group_list().await?.iter().map(|g| g.id).collect();
@@ -85,7 +98,10 @@ pub async fn get(app: &App, caller: &Principal, scope: Scope) -> ApiResult<Value
     let stored = entries(tx.as_mut()).await?;
     let revision = tx.graph_revision(PermGraph::Data).await?;
     tx.commit().await?;
-    Ok(json!({"revision": revision, "groups": groups_json(&stored, &groups, &dbs)}))
+    Ok(DataGraph {
+        revision,
+        groups: Some(groups_view(&stored, &groups, &dbs)),
+    })
 }
 
 /// A validated `PUT`: per group, per database id, the keys it sets; `rest` is whether it asks
@@ -276,20 +292,25 @@ async fn changes(
     Ok(out)
 }
 
+/// An entry as a revision's graphs store it.
+fn entry_json(r: &DataPermRow) -> ApiResult<Value> {
+    serde_json::to_value(GraphEntry::from(r.clone())).map_err(ApiError::internal)
+}
+
 /// Writes the changed entries; the revision's before and after graphs (changed entries only).
 async fn write(tx: &mut dyn Tx, changes: &Changes) -> ApiResult<(Value, Value)> {
     let (mut before, mut after) = (Map::new(), Map::new());
     for ((gid, did), (old, new)) in &changes.entries {
         tx.data_perm_set(new).await?;
         if old != new {
-            graph_put::record(&mut before, *gid, did.to_string(), entry_json(old));
-            graph_put::record(&mut after, *gid, did.to_string(), entry_json(new));
+            graph_put::record(&mut before, *gid, did.to_string(), entry_json(old)?);
+            graph_put::record(&mut after, *gid, did.to_string(), entry_json(new)?);
         }
     }
     Ok((Value::Object(before), Value::Object(after)))
 }
 
-pub async fn put(app: &App, caller: &Principal, body: GraphBody) -> ApiResult<Value> {
+pub async fn put(app: &App, caller: &Principal, body: GraphBody) -> ApiResult<DataGraph> {
     let admin = caller.require_superuser()?;
     if body.rest {
         // Sandboxes or impersonations were asked for.
@@ -317,12 +338,12 @@ pub async fn put(app: &App, caller: &Principal, body: GraphBody) -> ApiResult<Va
             now,
         )
         .await?;
-    let out = if body.skip_graph {
-        json!({ "revision": revision })
+    let groups = if body.skip_graph {
+        None
     } else {
         let stored = entries(tx.as_mut()).await?;
-        json!({"revision": revision, "groups": groups_json(&stored, &changes.groups, &db_ids)})
+        Some(groups_view(&stored, &changes.groups, &db_ids))
     };
     tx.commit().await?;
-    Ok(out)
+    Ok(DataGraph { revision, groups })
 }

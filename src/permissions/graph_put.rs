@@ -131,6 +131,22 @@ pub fn record(graph: &mut Map<String, Value>, group_id: i64, key: String, value:
     }
 }
 
+/// A JSON object whose keys keep the order they were pushed in (graph views keyed by ids).
+#[derive(Debug)]
+pub struct OrderedMap<K, V>(pub Vec<(K, V)>);
+
+impl<K, V> Default for OrderedMap<K, V> {
+    fn default() -> Self {
+        OrderedMap(Vec::new())
+    }
+}
+
+impl<K: serde::Serialize, V: serde::Serialize> serde::Serialize for OrderedMap<K, V> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

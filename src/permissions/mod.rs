@@ -50,14 +50,36 @@ pub fn admin_entry(database_id: i64) -> DataPermRow {
 }
 
 /// The graph form of an entry: all five keys.
-pub fn entry_json(r: &DataPermRow) -> Value {
-    json!({
-        "view-data": r.view_data.to_json(),
-        "create-queries": r.create_queries.to_json(),
-        "download": {"schemas": r.download},
-        "data-model": {"schemas": r.data_model},
-        "details": r.details,
-    })
+#[derive(Debug, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct GraphEntry {
+    pub view_data: Value,
+    pub create_queries: Value,
+    pub download: Schemas,
+    pub data_model: Schemas,
+    pub details: String,
+}
+
+/// `{"schemas": <level>}`.
+#[derive(Debug, serde::Serialize)]
+pub struct Schemas {
+    pub schemas: String,
+}
+
+impl From<DataPermRow> for GraphEntry {
+    fn from(r: DataPermRow) -> Self {
+        GraphEntry {
+            view_data: r.view_data.to_json(),
+            create_queries: r.create_queries.to_json(),
+            download: Schemas {
+                schemas: r.download,
+            },
+            data_model: Schemas {
+                schemas: r.data_model,
+            },
+            details: r.details,
+        }
+    }
 }
 
 /// What a caller may do with one database (queries.md §2).

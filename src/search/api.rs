@@ -4,8 +4,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 
-use super::service::{self, SearchQuery};
-use crate::error::validation::ValidationErrors;
+use super::{input, service};
 use crate::error::ApiResult;
 use crate::http::auth::Caller;
 use crate::http::query::QueryParams;
@@ -22,22 +21,6 @@ async fn search(
     q: QueryParams,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> ApiResult<impl IntoResponse> {
-    let mut errs = ValidationErrors::new();
-    let archived = q.boolean(&mut errs, "archived").unwrap_or(false);
-    let paging = q.paging(&mut errs);
-    errs.into_result()?;
-    let models: Vec<String> = pairs
-        .iter()
-        .filter(|(k, _)| k == "models")
-        .map(|(_, v)| v.clone())
-        .collect();
-    let query = SearchQuery {
-        q: q.get("q")
-            .filter(|s| !s.trim().is_empty())
-            .map(str::to_string),
-        models: (!models.is_empty()).then_some(models),
-        archived,
-        paging,
-    };
+    let query = input::query(&q, &pairs)?;
     Ok(ApiJson(service::search(&app, &c, query).await?))
 }

@@ -2,4 +2,6 @@
 //! and collections the caller can read, in Metabase's envelope, compared after Unicode
 //! lowercasing so both backends answer identically.
 pub mod api;
+pub mod input;
 pub mod service;
+pub mod view;

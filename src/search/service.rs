@@ -1,28 +1,16 @@
 //! The search rules: which items match, their order (exact name first, then prefix, then the
-//! rest; model rank, lowercased name, id within each group), and the result shape.
+//! rest; model rank, lowercased name, id within each group) and paging; the shapes are in
+//! [`super::view`].
 use std::collections::BTreeSet;
 
-use serde_json::{json, Value};
-
+use super::input::SearchQuery;
+use super::view::{SearchItem, SearchResults};
 use crate::auth::Principal;
-use crate::clock::Timestamp;
-use crate::collections::item_store::{ItemRow, ItemScope};
+use crate::collections::item_store::ItemScope;
 use crate::collections::item_view::model_rank;
 use crate::collections::perms::{Graph, Level};
-use crate::collections::store::CollectionRow;
-use crate::collections::view::parent_id;
 use crate::error::ApiResult;
-use crate::http::query::Paging;
 use crate::state::App;
-
-pub struct SearchQuery {
-    /// The text to look for; `None` matches everything.
-    pub q: Option<String>,
-    /// The requested kinds; `None` = every kind.
-    pub models: Option<Vec<String>>,
-    pub archived: bool,
-    pub paging: Paging,
-}
 
 /// How well a name matches: 0 exact, 1 prefix, 2 contains; `None` no match.
 pub fn match_class(name: &str, q: Option<&str>) -> Option<u8> {
@@ -42,68 +30,25 @@ pub fn match_class(name: &str, q: Option<&str>) -> Option<u8> {
     }
 }
 
-/// The `collection` field of a result: its (parent) collection, or four nulls in the root.
-fn collection_ref(g: &Graph, id: Option<i64>) -> Value {
-    match id.and_then(|id| g.get(id)) {
-        Some(c) => json!({"id": c.id, "name": c.name, "authority_level": null, "type": c.kind}),
-        None => json!({"id": null, "name": null, "authority_level": null, "type": null}),
-    }
-}
-
 struct Hit {
     class: u8,
     rank: u8,
     name: String,
-    id: i64,
-    model: &'static str,
-    value: Value,
+    item: SearchItem,
 }
 
-fn item_hit(g: &Graph, r: &ItemRow, class: u8) -> Hit {
-    let model = r.model();
-    let mut v = json!({
-        "id": r.id, "name": r.name, "model": model, "description": r.description,
-        "archived": r.archived, "entity_id": r.entity_id,
-        "collection_position": r.collection_position,
-        "created_at": Timestamp(r.created_at).to_rfc3339(),
-        "updated_at": Timestamp(r.updated_at).to_rfc3339(),
-        "collection": collection_ref(g, r.collection_id),
-    });
-    if r.kind == "card" {
-        if let Some(o) = v.as_object_mut() {
-            o.insert("display".into(), json!(r.display));
-            o.insert("database_id".into(), json!(r.database_id));
-            o.insert("dashboard_id".into(), json!(r.dashboard_id));
+impl Hit {
+    fn new(class: u8, item: SearchItem) -> Hit {
+        Hit {
+            class,
+            rank: model_rank(item.model),
+            name: item.name.to_lowercase(),
+            item,
         }
     }
-    Hit {
-        class,
-        rank: model_rank(model),
-        name: r.name.to_lowercase(),
-        id: r.id,
-        model,
-        value: v,
-    }
 }
 
-fn collection_hit(g: &Graph, c: &CollectionRow, class: u8) -> Hit {
-    let v = json!({
-        "id": c.id, "name": c.name, "model": "collection", "description": c.description,
-        "archived": c.archived, "entity_id": c.entity_id, "collection_position": null,
-        "created_at": Timestamp(c.created_at).to_rfc3339(), "updated_at": null,
-        "collection": collection_ref(g, parent_id(&c.location)),
-    });
-    Hit {
-        class,
-        rank: model_rank("collection"),
-        name: c.name.to_lowercase(),
-        id: c.id,
-        model: "collection",
-        value: v,
-    }
-}
-
-pub async fn search(app: &App, caller: &Principal, q: SearchQuery) -> ApiResult<Value> {
+pub async fn search(app: &App, caller: &Principal, q: SearchQuery) -> ApiResult<SearchResults> {
     let mut tx = app.store.read().await?;
     let g = Graph::load(tx.as_mut()).await?;
     let items = tx.content_items(ItemScope::All).await?;
@@ -115,7 +60,7 @@ pub async fn search(app: &App, caller: &Principal, q: SearchQuery) -> ApiResult<
             continue;
         }
         if let Some(class) = match_class(&r.name, text) {
-            hits.push(item_hit(&g, r, class));
+            hits.push(Hit::new(class, SearchItem::item(&g, r)));
         }
     }
     for c in g
@@ -128,37 +73,43 @@ pub async fn search(app: &App, caller: &Principal, q: SearchQuery) -> ApiResult<
             continue;
         }
         if let Some(class) = match_class(&c.name, text) {
-            hits.push(collection_hit(&g, c, class));
+            hits.push(Hit::new(class, SearchItem::collection(&g, c)));
         }
     }
     let mut available: Vec<&'static str> = hits
         .iter()
-        .map(|h| h.model)
+        .map(|h| h.item.model)
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
     available.sort_by_key(|m| model_rank(m));
     if let Some(models) = &q.models {
-        hits.retain(|h| models.iter().any(|m| m == h.model));
+        hits.retain(|h| models.iter().any(|m| m == h.item.model));
     }
-    hits.sort_by(|a, b| (a.class, a.rank, &a.name, a.id).cmp(&(b.class, b.rank, &b.name, b.id)));
+    hits.sort_by(|a, b| {
+        (a.class, a.rank, &a.name, a.item.id).cmp(&(b.class, b.rank, &b.name, b.item.id))
+    });
     let total = hits.len();
     let (start, take) = match (q.paging.limit, q.paging.offset) {
         (Some(l), Some(o)) => (o.max(0) as usize, l.max(0) as usize),
         _ => (0, hits.len()),
     };
-    let data: Vec<Value> = hits
+    let data: Vec<SearchItem> = hits
         .into_iter()
         .skip(start)
         .take(take)
-        .map(|h| h.value)
+        .map(|h| h.item)
         .collect();
-    Ok(json!({
-        "data": data, "total": total,
-        "limit": q.paging.limit, "offset": q.paging.offset,
-        "models": q.models, "available_models": available,
-        "engine": "in-place", "table_db_id": null,
-    }))
+    Ok(SearchResults {
+        data,
+        total,
+        limit: q.paging.limit,
+        offset: q.paging.offset,
+        models: q.models,
+        available_models: available,
+        engine: "in-place",
+        table_db_id: None,
+    })
 }
 
 #[cfg(test)]

@@ -87,9 +87,43 @@ pub async fn put(app: &App, caller: &Principal, writes: &[(String, Value)]) -> A
 /// Display names of tables and fields follow it (data-model.md §1.4).
 const HUMANIZATION: &str = "humanization-strategy";
 
+/// `GET /api/session/properties` (spec README 3.4).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Properties {
+    pub setup_token: Option<String>,
+    pub has_user_setup: bool,
+    pub site_name: String,
+    pub site_locale: String,
+    pub version: BuildVersion,
+    pub ferrobase: FerrobaseVersion,
+    pub password_complexity: Value,
+    pub session_cookies: Option<bool>,
+    pub enable_password_login: bool,
+    pub anon_tracking_enabled: bool,
+    pub available_locales: [[&'static str; 2]; 1],
+    /// Authenticated callers only; `Some(None)` is a `null` address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub admin_email: Option<Option<String>>,
+}
+
+/// The Metabase version ferrobase answers as, and its own build.
+#[derive(Debug, Serialize)]
+pub struct BuildVersion {
+    pub tag: &'static str,
+    pub date: &'static str,
+    pub branch: &'static str,
+    pub hash: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FerrobaseVersion {
+    pub version: &'static str,
+}
+
 /// `GET /api/session/properties`: public settings, plus `admin-email` for authenticated
-/// callers. Shared with the web UI, which embeds them in its setup page.
-pub async fn properties(app: &App, authenticated: bool) -> ApiResult<Value> {
+/// callers.
+pub async fn properties_view(app: &App, authenticated: bool) -> ApiResult<Properties> {
     let mut tx = app.store.read().await?;
     let set_up = crate::setup::service::is_set_up(tx.as_mut()).await?;
     let token = if set_up {
@@ -97,30 +131,35 @@ pub async fn properties(app: &App, authenticated: bool) -> ApiResult<Value> {
     } else {
         tx.setting_get("setup-token").await?
     };
-    let site_name = tx
-        .setting_get("site-name")
-        .await?
-        .unwrap_or_else(|| "ferrobase".into());
-    let site_locale = tx
-        .setting_get("site-locale")
-        .await?
-        .unwrap_or_else(|| "en".into());
-    let mut v = json!({
-        "setup-token": token,
-        "has-user-setup": set_up,
-        "site-name": site_name,
-        "site-locale": site_locale,
-        "version": {"tag": METABASE_TAG, "date": env!("FERROBASE_BUILD_DATE"),
-                    "branch": "ferrobase", "hash": env!("FERROBASE_GIT_HASH")},
-        "ferrobase": {"version": VERSION},
-        "password-complexity": app.config.password_policy.property(),
-        "session-cookies": app.config.session_cookies,
-        "enable-password-login": true,
-        "anon-tracking-enabled": false,
-        "available-locales": [["en", "English"]],
-    });
-    if authenticated {
-        v["admin-email"] = json!(tx.setting_get("admin-email").await?);
-    }
-    Ok(v)
+    let site_name = tx.setting_get("site-name").await?;
+    let site_locale = tx.setting_get("site-locale").await?;
+    let admin_email = match authenticated {
+        true => Some(tx.setting_get("admin-email").await?),
+        false => None,
+    };
+    Ok(Properties {
+        setup_token: token,
+        has_user_setup: set_up,
+        site_name: site_name.unwrap_or_else(|| "ferrobase".into()),
+        site_locale: site_locale.unwrap_or_else(|| "en".into()),
+        version: BuildVersion {
+            tag: METABASE_TAG,
+            date: env!("FERROBASE_BUILD_DATE"),
+            branch: "ferrobase",
+            hash: env!("FERROBASE_GIT_HASH"),
+        },
+        ferrobase: FerrobaseVersion { version: VERSION },
+        password_complexity: app.config.password_policy.property(),
+        session_cookies: app.config.session_cookies,
+        enable_password_login: true,
+        anon_tracking_enabled: false,
+        available_locales: [["en", "English"]],
+        admin_email,
+    })
+}
+
+/// [`properties_view`] as JSON, for the web UI, which embeds it in its pages.
+pub async fn properties(app: &App, authenticated: bool) -> ApiResult<Value> {
+    let view = properties_view(app, authenticated).await?;
+    serde_json::to_value(view).map_err(ApiError::internal)
 }

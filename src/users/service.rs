@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::input::UserListQuery;
 use super::store::UserRow;
-use super::view;
+use super::view::{self, ListedUser, UserDetail};
 use crate::audit::AuditEvent;
 use crate::auth::{Principal, ALL_USERS};
 use crate::clock::Timestamp;
@@ -46,7 +46,7 @@ pub fn personal_collection_name(u: &UserRow) -> String {
 /// A page of `GET /api/user`.
 #[derive(Debug, Serialize)]
 pub struct UserPage {
-    pub data: Vec<Value>,
+    pub data: Vec<ListedUser>,
     pub total: usize,
     pub limit: Option<i64>,
     pub offset: Option<i64>,
@@ -78,9 +78,9 @@ pub async fn list(app: &App, caller: &Principal, q: UserListQuery) -> ApiResult<
     for (u, g) in pairs {
         groups.entry(u).or_default().push(g);
     }
-    let data: Vec<Value> = rows
+    let data: Vec<ListedUser> = rows
         .iter()
-        .map(|u| view::list_item(u, groups.get(&u.id).map(Vec::as_slice).unwrap_or(&[])))
+        .map(|u| ListedUser::new(u, groups.get(&u.id).map(Vec::as_slice).unwrap_or(&[])))
         .collect();
     Ok(UserPage {
         data,
@@ -91,14 +91,14 @@ pub async fn list(app: &App, caller: &Principal, q: UserListQuery) -> ApiResult<
 }
 
 /// `GET /api/user/:id`: self or superuser (403 before existence).
-pub async fn get(app: &App, caller: &Principal, id: i64) -> ApiResult<Value> {
+pub async fn get(app: &App, caller: &Principal, id: i64) -> ApiResult<UserDetail> {
     if caller.user_id != id {
         caller.require_superuser()?;
     }
     let mut tx = app.store.read().await?;
     let u = tx.user_get(id).await?.ok_or(ApiError::NotFound)?;
     let groups = tx.user_group_ids(id).await?;
-    Ok(view::with_memberships(&u, &groups))
+    Ok(UserDetail::new(&u, &groups))
 }
 
 /// Checks a membership list: non-empty lists must hold All Users, and every group must exist.
@@ -128,10 +128,10 @@ async fn target_person(tx: &mut dyn Tx, id: i64) -> ApiResult<UserRow> {
 }
 
 /// The user with their group ids, after a change (detail, create, update, reactivate).
-async fn with_memberships(tx: &mut dyn Tx, id: i64) -> ApiResult<Value> {
+async fn with_memberships(tx: &mut dyn Tx, id: i64) -> ApiResult<UserDetail> {
     let user = tx.user_get(id).await?.ok_or(ApiError::NotFound)?;
     let group_ids = tx.user_group_ids(id).await?;
-    Ok(view::with_memberships(&user, &group_ids))
+    Ok(UserDetail::new(&user, &group_ids))
 }
 
 /// `PUT /api/user/:id/modal/:modal`.

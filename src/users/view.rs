@@ -1,7 +1,8 @@
 //! The JSON shapes of a user (people-and-groups.md 4.1). `type` and hashes never appear.
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::{json, Value};
 
-use super::store::UserRow;
+use super::store::{CurrentUserRow, UserRow};
 use crate::clock::Timestamp;
 
 pub fn common_name(email: &str, first: Option<&str>, last: Option<&str>) -> String {
@@ -38,37 +39,128 @@ pub fn matches_query(u: &UserRow, needle: &str) -> bool {
     .any(|s| s.to_lowercase().contains(needle))
 }
 
-fn ts(v: Option<i64>) -> Value {
-    v.map(|t| Value::String(Timestamp(t).to_rfc3339()))
-        .unwrap_or(Value::Null)
+/// The full view of a user (people-and-groups.md 4.1).
+#[derive(Debug, Serialize)]
+pub struct User {
+    pub id: i64,
+    pub email: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub common_name: String,
+    pub date_joined: Timestamp,
+    pub last_login: Option<Timestamp>,
+    pub is_superuser: bool,
+    pub is_qbnewb: bool,
+    pub is_active: bool,
+    pub sso_source: Option<String>,
+    pub locale: Option<String>,
+    /// Stored as JSON text; `null` when absent or unreadable.
+    pub login_attributes: Value,
+    pub updated_at: Timestamp,
 }
 
-/// The full view, as a map so callers can add their extra fields.
-pub fn full(u: &UserRow) -> Map<String, Value> {
-    let attrs = u
-        .login_attributes
-        .as_deref()
-        .and_then(|s| serde_json::from_str::<Value>(s).ok())
-        .unwrap_or(Value::Null);
-    let v = json!({
-        "id": u.id,
-        "email": u.email,
-        "first_name": u.first_name,
-        "last_name": u.last_name,
-        "common_name": common_name(&u.email, u.first_name.as_deref(), u.last_name.as_deref()),
-        "date_joined": Timestamp(u.date_joined).to_rfc3339(),
-        "last_login": ts(u.last_login),
-        "is_superuser": u.is_superuser,
-        "is_qbnewb": u.is_qbnewb,
-        "is_active": u.is_active,
-        "sso_source": Value::Null,
-        "locale": u.locale,
-        "login_attributes": attrs,
-        "updated_at": Timestamp(u.updated_at).to_rfc3339(),
-    });
-    match v {
-        Value::Object(m) => m,
-        _ => Map::new(),
+impl From<&UserRow> for User {
+    fn from(u: &UserRow) -> Self {
+        let attrs = u
+            .login_attributes
+            .as_deref()
+            .and_then(|s| serde_json::from_str::<Value>(s).ok())
+            .unwrap_or(Value::Null);
+        User {
+            id: u.id,
+            email: u.email.clone(),
+            first_name: u.first_name.clone(),
+            last_name: u.last_name.clone(),
+            common_name: common_name(&u.email, u.first_name.as_deref(), u.last_name.as_deref()),
+            date_joined: Timestamp(u.date_joined),
+            last_login: u.last_login.map(Timestamp),
+            is_superuser: u.is_superuser,
+            is_qbnewb: u.is_qbnewb,
+            is_active: u.is_active,
+            sso_source: None,
+            locale: u.locale.clone(),
+            login_attributes: attrs,
+            updated_at: Timestamp(u.updated_at),
+        }
+    }
+}
+
+/// A `GET /api/user` entry: the full view plus `group_ids` and `personal_collection_id`.
+#[derive(Debug, Serialize)]
+pub struct ListedUser {
+    #[serde(flatten)]
+    pub user: User,
+    pub group_ids: Vec<i64>,
+    pub personal_collection_id: Option<i64>,
+}
+
+impl ListedUser {
+    pub fn new(u: &UserRow, group_ids: &[i64]) -> ListedUser {
+        ListedUser {
+            user: User::from(u),
+            group_ids: group_ids.to_vec(),
+            personal_collection_id: u.personal_collection_id,
+        }
+    }
+}
+
+/// `{"id": <group id>}`.
+#[derive(Debug, Serialize)]
+pub struct GroupRef {
+    pub id: i64,
+}
+
+/// The full view plus `user_group_memberships` (detail, create, update, reactivate).
+#[derive(Debug, Serialize)]
+pub struct UserDetail {
+    #[serde(flatten)]
+    pub user: User,
+    pub user_group_memberships: Vec<GroupRef>,
+}
+
+impl UserDetail {
+    pub fn new(u: &UserRow, group_ids: &[i64]) -> UserDetail {
+        UserDetail {
+            user: User::from(u),
+            user_group_memberships: group_ids.iter().map(|&id| GroupRef { id }).collect(),
+        }
+    }
+}
+
+/// `GET /api/user/current`. A key-authenticated caller (or a key user) sees no login times
+/// and is never the installer.
+#[derive(Debug, Serialize)]
+pub struct CurrentUser {
+    #[serde(flatten)]
+    pub user: User,
+    pub group_ids: Vec<i64>,
+    pub personal_collection_id: Option<i64>,
+    pub is_installer: bool,
+    pub has_invited_second_user: bool,
+    pub has_question_and_dashboard: bool,
+    pub has_model: bool,
+    pub first_login: Option<Timestamp>,
+    pub custom_homepage: Option<String>,
+}
+
+impl CurrentUser {
+    pub fn new(row: CurrentUserRow, key_user: bool) -> CurrentUser {
+        let u = &row.user;
+        let mut user = User::from(u);
+        if key_user {
+            user.last_login = None;
+        }
+        CurrentUser {
+            user,
+            group_ids: row.group_ids,
+            personal_collection_id: u.personal_collection_id,
+            is_installer: u.is_installer && !key_user,
+            has_invited_second_user: u.is_installer && row.has_other_person,
+            has_question_and_dashboard: row.has_question_and_dashboard,
+            has_model: row.has_model,
+            first_login: u.first_login.map(Timestamp).filter(|_| !key_user),
+            custom_homepage: None,
+        }
     }
 }
 
@@ -92,25 +184,6 @@ pub fn last_edit_info(editor: &UserRow, updated_at: i64) -> Value {
         "last_name": editor.last_name,
         "timestamp": Timestamp(updated_at).to_rfc3339(),
     })
-}
-
-/// Full view plus `group_ids` and `personal_collection_id` (list items).
-pub fn list_item(u: &UserRow, group_ids: &[i64]) -> Value {
-    let mut m = full(u);
-    m.insert("group_ids".into(), json!(group_ids));
-    m.insert(
-        "personal_collection_id".into(),
-        json!(u.personal_collection_id),
-    );
-    Value::Object(m)
-}
-
-/// Full view plus `user_group_memberships` (detail, create, update, reactivate).
-pub fn with_memberships(u: &UserRow, group_ids: &[i64]) -> Value {
-    let mut m = full(u);
-    let ms: Vec<Value> = group_ids.iter().map(|g| json!({"id": g})).collect();
-    m.insert("user_group_memberships".into(), Value::Array(ms));
-    Value::Object(m)
 }
 
 #[cfg(test)]

@@ -12,15 +12,12 @@ use crate::store::{StoreError, Tx};
 use crate::users::input::UserCreate;
 use crate::users::membership::{self, Change};
 use crate::users::store::{NewUser, UserRow};
+use crate::users::view::UserDetail;
 
 const EMAIL_IN_USE: &str = "Email address already in use.";
 
 /// `POST /api/user`.
-pub async fn create(
-    app: &App,
-    caller: &Principal,
-    input: UserCreate,
-) -> ApiResult<serde_json::Value> {
+pub async fn create(app: &App, caller: &Principal, input: UserCreate) -> ApiResult<UserDetail> {
     let admin = caller.require_superuser()?;
     let password_hash = match input.password {
         Some(p) => Some(

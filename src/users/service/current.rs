@@ -5,48 +5,22 @@
 use std::future::Future;
 
 use bytes::Bytes;
-use serde_json::{json, Value};
 
 use crate::auth::{Principal, Via};
-use crate::clock::Timestamp;
 use crate::error::{ApiError, ApiResult};
 use crate::state::App;
 use crate::users::current_cache::{CurrentUserCache, ViewKey};
-use crate::users::view;
+use crate::users::view::CurrentUser;
 
 /// `GET /api/user/current`.
-pub async fn current(app: &App, caller: &Principal) -> ApiResult<Value> {
+pub async fn current(app: &App, caller: &Principal) -> ApiResult<CurrentUser> {
     let row = app
         .store
         .current_user(caller.user_id)
         .await?
         .ok_or(ApiError::Unauthenticated)?;
-    let (u, group_ids) = (row.user, row.group_ids);
-    let mut m = view::full(&u);
-    let key_user = matches!(caller.via, Via::ApiKey { .. }) || u.is_key_user();
-    m.insert("group_ids".into(), json!(group_ids));
-    m.insert(
-        "personal_collection_id".into(),
-        json!(u.personal_collection_id),
-    );
-    m.insert("is_installer".into(), json!(u.is_installer && !key_user));
-    m.insert(
-        "has_invited_second_user".into(),
-        json!(u.is_installer && row.has_other_person),
-    );
-    let (has_q_and_d, has_model) = (row.has_question_and_dashboard, row.has_model);
-    m.insert("has_question_and_dashboard".into(), json!(has_q_and_d));
-    m.insert("has_model".into(), json!(has_model));
-    m.insert(
-        "first_login".into(),
-        json!(u.first_login.map(|t| Timestamp(t).to_rfc3339())),
-    );
-    m.insert("custom_homepage".into(), Value::Null);
-    if key_user {
-        m.insert("last_login".into(), Value::Null);
-        m.insert("first_login".into(), Value::Null);
-    }
-    Ok(Value::Object(m))
+    let key_user = matches!(caller.via, Via::ApiKey { .. }) || row.user.is_key_user();
+    Ok(CurrentUser::new(row, key_user))
 }
 
 /// `GET /api/user/current` as JSON bytes. The write generation is read before the query, so a
@@ -74,7 +48,7 @@ async fn cached<F, Fut>(
 ) -> ApiResult<Bytes>
 where
     F: FnOnce() -> Fut,
-    Fut: Future<Output = ApiResult<Value>>,
+    Fut: Future<Output = ApiResult<CurrentUser>>,
 {
     if let Some(g) = generation {
         if let Some(body) = cache.get(key, g) {
@@ -97,6 +71,7 @@ mod tests {
     use crate::test_support::{app_on, memory_store, TestClock};
     use crate::users::store::UserProfile;
     use crate::users::test_support::insert_admin;
+    use serde_json::Value;
 
     fn name(body: &Bytes) -> Value {
         let v: Value = serde_json::from_slice(body).expect("json");

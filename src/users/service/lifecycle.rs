@@ -1,12 +1,13 @@
 //! `DELETE /api/user/:id` and `PUT /api/user/:id/reactivate`: deactivation keeps the last active
 //! admin, ends the person's sessions; reactivation brings a person back without admin rights.
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::{target_person, user_event, with_memberships};
 use crate::auth::{Principal, ADMINISTRATORS};
 use crate::error::{ApiError, ApiResult, Kind};
 use crate::state::App;
 use crate::users::membership::{self, Change};
+use crate::users::view::UserDetail;
 
 /// `DELETE /api/user/:id`.
 pub async fn deactivate(app: &App, caller: &Principal, id: i64) -> ApiResult<()> {
@@ -27,7 +28,7 @@ pub async fn deactivate(app: &App, caller: &Principal, id: i64) -> ApiResult<()>
 }
 
 /// `PUT /api/user/:id/reactivate`.
-pub async fn reactivate(app: &App, caller: &Principal, id: i64) -> ApiResult<Value> {
+pub async fn reactivate(app: &App, caller: &Principal, id: i64) -> ApiResult<UserDetail> {
     let admin = caller.require_superuser()?;
     let now = app.clock.now();
     let mut tx = app.store.begin().await?;

@@ -11,13 +11,19 @@ use crate::store::Tx;
 use crate::users::input::UserUpdate;
 use crate::users::membership::{self, Change};
 use crate::users::store::{UserProfile, UserRow};
+use crate::users::view::UserDetail;
 
 const EMAIL_TAKEN: &str = "Email address already associated to another user.";
 const SUPERUSER_MISMATCH: &str =
     "Value of is_superuser must correspond to presence of Admin group ID in group_ids.";
 
 /// `PUT /api/user/:id`.
-pub async fn update(app: &App, caller: &Principal, id: i64, input: UserUpdate) -> ApiResult<Value> {
+pub async fn update(
+    app: &App,
+    caller: &Principal,
+    id: i64,
+    input: UserUpdate,
+) -> ApiResult<UserDetail> {
     let is_admin = caller.admin_cap().is_some();
     if caller.user_id != id && !is_admin {
         return Err(ApiError::Forbidden);
