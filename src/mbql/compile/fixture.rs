@@ -9,7 +9,17 @@ pub const PRODUCTS: i64 = 2;
 pub const PEOPLE: i64 = 3;
 
 /// `(table, id, name, base type, semantic type, fk target, database type)`.
-const FIELDS: &[(i64, i64, &str, &str, Option<&str>, Option<i64>, &str)] = &[
+type FieldSpec = (
+    i64,
+    i64,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    Option<i64>,
+    &'static str,
+);
+
+const FIELDS: &[FieldSpec] = &[
     (
         ORDERS,
         10,
