@@ -4,12 +4,14 @@
 #   1. the first sync of a generated PostgreSQL warehouse of TABLES (default 1,000) tables × 20
 #      columns, started by POST /api/database (timed from the POST until the database's sync is
 #      idle, and server-side from its `sync` object's last_started_at → last_finished_at);
-#   2. RESYNCS (default 5) re-syncs with no change (POST …/sync_schema?wait=true);
+#   2. RESYNCS (default 10) re-syncs with no change (POST …/sync_schema?wait=true);
 #   3. GET /api/database/:id/metadata (RUNS times, median and max), plain and
 #      ?include_hidden=true;
 #   4. the Sample Database's sync (database 1, sync_schema?wait=true, 3 times);
-# with the server's peak RSS (VmHWM) after the first sync, after the re-syncs and after the
-# metadata requests (memory must stay flat).
+# with the server's resident memory after the first sync, after each re-sync and after the
+# metadata requests: current (VmRSS) and peak (VmHWM), which must both stay flat; each sync's
+# phases (discover, apply, analyze, values) from the server's debug log; and the machine's load
+# average at the start and the end (the numbers mean little on a loaded machine).
 #
 # The warehouse (database ferrobase_sync_wh_<pid>, read through a role of its own that may only
 # select, as ferrobase refuses superusers) is generated server-side by one SQL script: a
@@ -30,15 +32,22 @@
 #   scripts/bench-sync.sh                    # SQLite application database (a temp file)
 #   APP=postgres scripts/bench-sync.sh       # a fresh PostgreSQL application database (dropped)
 #   TABLES=200 ROWS=100 RUNS=20 scripts/bench-sync.sh
+#   SKIP_BUILD=1 scripts/bench-sync.sh       # the release binary as it is (no cargo build)
+#   BIN=/tmp/ferrobase-old scripts/bench-sync.sh   # another build (A/B runs on a busy machine)
+#   PERF=/tmp/prof scripts/bench-sync.sh     # also `perf record` the server during the first
+#                                            # sync, the re-syncs and the metadata requests
+#                                            # (first-sync.data, re-syncs.data, metadata.data)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 APP=${APP:-sqlite}
 TABLES=${TABLES:-1000}
 ROWS=${ROWS:-20}
 RUNS=${RUNS:-10}
-RESYNCS=${RESYNCS:-5}
+RESYNCS=${RESYNCS:-10}
 PG=${PG:-postgres://postgres@127.0.0.1:5432}
-cargo build --release --bin ferrobase --quiet
+if [ "${SKIP_BUILD:-}" != 1 ] && [ -z "${BIN:-}" ]; then
+  cargo build --release --bin ferrobase --quiet
+fi
 
 work=$(mktemp -d)
 wh="ferrobase_sync_wh_$$"
@@ -144,16 +153,19 @@ else
   url="sqlite://$work/app.db"
 fi
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-NO_COLOR=1 FERROBASE_LOG=info ./target/release/ferrobase serve --database "$url" --data-dir "$work" \
+NO_COLOR=1 RUST_LOG=info,ferrobase::data_model::sync=debug,ferrobase::data_model::sync::analyze=info \
+  "${BIN:-./target/release/ferrobase}" serve --database "$url" --data-dir "$work" \
   --bind "127.0.0.1:$port" 2>"$work/server.log" &
 pid=$!
 until curl -sf "http://127.0.0.1:$port/api/health" >/dev/null; do sleep 0.2; done
 
-python3 - "$port" "$pid" "$APP" "$wh" "$role" "$RUNS" "$RESYNCS" "$TABLES" "$work/server.log" <<'PY'
-import http.client, json, re, statistics, sys, time
+python3 - "$port" "$pid" "$APP" "$wh" "$role" "$RUNS" "$RESYNCS" "$TABLES" "$work/server.log" \
+  "${PERF:-}" <<'PY'
+import http.client, json, os, re, signal, statistics, subprocess, sys, time
 from datetime import datetime
 port, pid, app, wh, role = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
 runs, resyncs, tables, log = int(sys.argv[6]), int(sys.argv[7]), int(sys.argv[8]), sys.argv[9]
+perf_dir = sys.argv[10]
 c = http.client.HTTPConnection("127.0.0.1", port)
 tag = f"[{app}]"
 
@@ -175,7 +187,34 @@ def rss():
         s = f.read()
     hwm = int(re.search(r"VmHWM:\s+(\d+)", s).group(1))
     cur = int(re.search(r"VmRSS:\s+(\d+)", s).group(1))
-    return f"peak {hwm / 1024:.1f} MB (current {cur / 1024:.1f} MB)"
+    return f"VmRSS {cur / 1024:.1f} MB, VmHWM {hwm / 1024:.1f} MB"
+
+def cpu():
+    """The server's CPU time so far (user + system), in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+def load():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+class profiled:
+    """`perf record` of the server while the block runs, when PERF is set."""
+    def __init__(self, name):
+        self.name, self.proc = name, None
+    def __enter__(self):
+        if perf_dir:
+            os.makedirs(perf_dir, exist_ok=True)
+            self.proc = subprocess.Popen(
+                ["perf", "record", "-q", "-F", "499", "-p", pid, "-o",
+                 os.path.join(perf_dir, f"{self.name}.data")],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(0.5)
+    def __exit__(self, *exc):
+        if self.proc:
+            self.proc.send_signal(signal.SIGINT)
+            self.proc.wait()
 
 def ts(v):
     return datetime.fromisoformat(v.replace("Z", "+00:00")).timestamp()
@@ -191,44 +230,59 @@ def last_sync(db):
     with open(log) as f:
         lines = [l for l in f if "sync finished" in l and f"db_id={db} " in l]
     fields = dict(re.findall(r"(\w+)=(\d+)", lines[-1]))
-    return (f"server log: {fields['ms']} ms, tables created {fields['tables_created']}, "
+    with open(log) as f:
+        phases = [l for l in f if "sync phases" in l and f"db_id={db} " in l]
+    p = dict(re.findall(r"(\w+)_ms=(\d+)", phases[-1])) if phases else {}
+    return (f"server log: {fields['ms']} ms (" +
+            ", ".join(f"{k} {v}" for k, v in p.items()) +
+            f"), tables created {fields['tables_created']}, "
             f"fields created {fields['fields_created']}, updated {fields['fields_updated']}")
 
 _, props = jcall("GET", "/api/session/properties")
 _, s = jcall("POST", "/api/setup", {"token": props["setup-token"], "prefs": {"site_name": "Bench"},
              "user": {"email": "bench@example.com", "password": "blue7-ferret-orbit"}})
 session = s["id"]
-print(f"{tag} server started: {rss()}")
+print(f"{tag} server started: {rss()}; load average {load()}")
 
 # 1. First sync, started by the creation.
 details = {"host": "127.0.0.1", "port": 5432, "dbname": wh, "user": role}
-t0 = time.perf_counter()
-st, d = jcall("POST", "/api/database", {"name": "Warehouse", "engine": "postgres",
-              "details": details}, session)
-assert st == 200, (st, d)
-db = d["id"]
-while True:
-    _, d = jcall("GET", f"/api/database/{db}", session=session)
-    if d["initial_sync_status"] == "complete" and d["sync"]["state"] == "idle":
-        break
-    time.sleep(0.02)
-dt = time.perf_counter() - t0
+with profiled("first-sync"):
+    c0 = cpu()
+    t0 = time.perf_counter()
+    st, d = jcall("POST", "/api/database", {"name": "Warehouse", "engine": "postgres",
+                  "details": details}, session)
+    assert st == 200, (st, d)
+    db = d["id"]
+    while True:
+        _, d = jcall("GET", f"/api/database/{db}", session=session)
+        if d["initial_sync_status"] == "complete" and d["sync"]["state"] == "idle":
+            break
+        time.sleep(0.02)
+    dt = time.perf_counter() - t0
 print(f"{tag} first sync: {dt:.2f} s from POST to idle, {server_side(db):.2f} s server-side "
-      f"(target < 5 s); {rss()}")
+      f"(target < 5 s), server CPU {cpu() - c0:.2f} s; {rss()}")
 print(f"{tag}   {last_sync(db)}")
 _, meta = jcall("GET", f"/api/database/{db}/metadata?skip_fields=true", session=session)
 assert len(meta["tables"]) == tables, (len(meta["tables"]), tables)
 
 # 2. Re-syncs with no change.
 times = []
+resync_profile = profiled("re-syncs")
+resync_profile.__enter__()
 for i in range(resyncs):
+    c0 = cpu()
     t0 = time.perf_counter()
     st, body = call("POST", f"/api/database/{db}/sync_schema?wait=true", {}, session)
     assert st == 200, (st, body)
     times.append((time.perf_counter() - t0, server_side(db)))
     print(f"{tag} re-sync {i + 1}, no change: {times[-1][0]:.2f} s ({times[-1][1]:.2f} s "
-          f"server-side; target < 2 s); {rss()}")
-print(f"{tag}   {last_sync(db)}")
+          f"server-side; target < 2 s), server CPU {cpu() - c0:.2f} s; {rss()}")
+    print(f"{tag}   {last_sync(db)}")
+resync_profile.__exit__()
+if times:
+    ts_ = sorted(t for t, _ in times)
+    print(f"{tag} re-syncs: min {ts_[0]:.2f} s, median {statistics.median(ts_):.2f} s, "
+          f"max {ts_[-1]:.2f} s")
 
 # 3. Metadata.
 def timed(path):
@@ -242,7 +296,8 @@ def timed(path):
     return out, size
 
 for path in (f"/api/database/{db}/metadata", f"/api/database/{db}/metadata?include_hidden=true"):
-    ms, size = timed(path)
+    with profiled("metadata" if "include" not in path else "metadata-hidden"):
+        ms, size = timed(path)
     if "include" not in path:
         meta = json.loads(call("GET", path, session=session)[1])
         print(f"{tag} metadata: {len(meta['tables'])} tables, "
@@ -261,5 +316,5 @@ for i in range(3):
     print(f"{tag} Sample Database sync {i + 1}: {time.perf_counter() - t0:.3f} s "
           f"({server_side(1):.3f} s server-side)")
 print(f"{tag}   {last_sync(1)}")
-print(f"{tag} at the end: {rss()}")
+print(f"{tag} at the end: {rss()}; load average {load()}")
 PY

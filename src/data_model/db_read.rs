@@ -188,6 +188,19 @@ pub struct Metadata {
     targets: HashMap<i64, FieldRow>,
 }
 
+impl Metadata {
+    /// About the body's size in bytes, a little more rather than less (a field object is
+    /// ~1.2 kB; capacity not written to costs no memory).
+    pub fn size_hint(&self) -> usize {
+        let fields: usize = self
+            .tables
+            .iter()
+            .map(|t| t.fields.as_ref().map_or(0, Vec::len))
+            .sum();
+        4096 + self.tables.len() * 1024 + fields * 1536 + self.targets.len() * 1280
+    }
+}
+
 struct MetadataTable {
     table: TableRow,
     /// Its fields (active or not) in display order; `None` with `skip_fields`.

@@ -26,6 +26,7 @@ mod dashboards_archive;
 mod dashboards_layout;
 mod data_model_edit;
 mod data_model_pg;
+mod data_model_pg_samples;
 mod data_model_read;
 mod data_model_sync;
 mod groups;

@@ -1,56 +1,86 @@
 //! Keys and analysis (data-model.md §2.2 steps 4–5, §2.6): primary and foreign keys, then for
-//! new fields and fields whose base type changed, a fingerprint from a sample of the table and
-//! the inferred semantic type, list eligibility and preview flag. One transaction per table.
+//! new fields and fields whose base type changed, a fingerprint from a sample of the table
+//! ([`super::sample`]) and the inferred semantic type, list eligibility and preview flag. One
+//! transaction per table.
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use super::apply::Applied;
-use super::discover::{quote, relation_sql, Relation};
+use super::discover::{ForeignKey, Relation};
+use super::sample::{batch_len, sample, sample_batch, Job, Sampled};
 use super::{Runner, SyncError};
 use crate::data_model::edits::is_edited;
-use crate::data_model::fingerprint::{self, Fingerprint, SAMPLE_ROWS};
+use crate::data_model::fingerprint::Fingerprint;
 use crate::data_model::infer;
 use crate::data_model::store::{FieldRow, TableRow};
 use crate::data_model::types;
 use crate::state::App;
-use crate::warehouse::cell::Cell;
 
-/// Active fields of the database by `(schema, table, column)`.
+/// Active fields of the database by `(schema, table, column)`: only those that foreign keys of
+/// the synced relations point at.
 type FieldIndex = HashMap<(String, String, String), i64>;
 
-/// The index of the database's active fields, and those fields by table (two statements).
+/// `(schema, table, column)` of each single-column foreign key's target among `all`.
+fn fk_target_keys(all: &[(i64, Relation)]) -> HashSet<(String, String, String)> {
+    all.iter()
+        .flat_map(|(_, rel)| &rel.foreign_keys)
+        .filter_map(|fk| {
+            let column = target_column(fk, all)?;
+            Some((fk.target_schema.clone(), fk.target_table.clone(), column))
+        })
+        .collect()
+}
+
+/// The target column of a foreign key: its own, or (SQLite) the target table's single-column
+/// primary key.
+fn target_column(fk: &ForeignKey, all: &[(i64, Relation)]) -> Option<String> {
+    match &fk.target_column {
+        Some(c) => Some(c.clone()),
+        None => {
+            let target = all
+                .iter()
+                .find(|(_, r)| r.schema == fk.target_schema && r.name == fk.target_table)?;
+            match target.1.primary_key.as_slice() {
+                [one] => Some(one.clone()),
+                _ => None,
+            }
+        }
+    }
+}
+
+/// The index of the database's active fields that are in `wanted` (two statements).
 async fn field_index(
     app: &App,
     db_id: i64,
-) -> Result<(FieldIndex, HashMap<i64, Vec<FieldRow>>), SyncError> {
+    wanted: &HashSet<(String, String, String)>,
+) -> Result<FieldIndex, SyncError> {
     let mut tx = app.store.read().await?;
     let tables: Vec<TableRow> = tx.dm_tables(db_id).await?;
     let fields = tx.dm_db_fields(db_id).await?;
-    Ok(index_of(tables.iter(), fields.iter()))
+    Ok(index_of(tables.iter(), fields.iter(), wanted))
 }
 
-/// [`field_index`] of the given rows: the active fields of the active tables, and every
-/// active field by table.
+/// [`field_index`] of the given rows: the active fields of the active tables that are in
+/// `wanted`.
 fn index_of<'a>(
     tables: impl Iterator<Item = &'a TableRow>,
     fields: impl Iterator<Item = &'a FieldRow>,
-) -> (FieldIndex, HashMap<i64, Vec<FieldRow>>) {
+    wanted: &HashSet<(String, String, String)>,
+) -> FieldIndex {
     let tables: HashMap<i64, (&str, &str)> = tables
         .filter(|t| t.active)
         .map(|t| (t.id, (t.schema.as_str(), t.name.as_str())))
         .collect();
     let mut index = FieldIndex::new();
-    let mut by_table: HashMap<i64, Vec<FieldRow>> = HashMap::new();
     for f in fields.filter(|f| f.active) {
         if let Some((schema, table)) = tables.get(&f.table_id) {
-            index.insert(
-                (schema.to_string(), table.to_string(), f.name.clone()),
-                f.id,
-            );
+            let key = (schema.to_string(), table.to_string(), f.name.clone());
+            if wanted.contains(&key) {
+                index.insert(key, f.id);
+            }
         }
-        by_table.entry(f.table_id).or_default().push(f.clone());
     }
-    (index, by_table)
+    index
 }
 
 /// The target field of each single-column foreign key of `rel`, by column name.
@@ -58,31 +88,26 @@ fn fk_targets(rel: &Relation, all: &[(i64, Relation)], index: &FieldIndex) -> Ha
     rel.foreign_keys
         .iter()
         .filter_map(|fk| {
-            let column = match &fk.target_column {
-                Some(c) => c.clone(),
-                None => {
-                    // SQLite: the target table's single-column primary key.
-                    let target = all
-                        .iter()
-                        .find(|(_, r)| r.schema == fk.target_schema && r.name == fk.target_table)?;
-                    match target.1.primary_key.as_slice() {
-                        [one] => one.clone(),
-                        _ => return None,
-                    }
-                }
-            };
+            let column = target_column(fk, all)?;
             let id = index.get(&(fk.target_schema.clone(), fk.target_table.clone(), column))?;
             Some((fk.column.clone(), *id))
         })
         .collect()
 }
 
+/// Tables waiting between their sample and their write (the sample of the next tables runs
+/// on the warehouse while a table is written to the application database).
+const PIPELINE: usize = 8;
+
+/// §2.2 steps 4–5. The warehouse is read by one task, one statement at a time (each table's
+/// sample), while another writes the tables already sampled, one transaction per table: the
+/// two databases work at once instead of in turn.
 pub async fn analyze(
     app: &Arc<App>,
     runner: &Runner,
     db_id: i64,
     applied: &mut Applied,
-) -> Result<(), SyncError> {
+) -> Result<super::Busy, SyncError> {
     let Applied {
         ref tables,
         ref to_analyse,
@@ -90,63 +115,148 @@ pub async fn analyze(
         whole_database,
         ..
     } = *applied;
-    let (index, mut by_table) = if whole_database {
+    let wanted = fk_target_keys(tables);
+    let index = if whole_database {
         // Every active table of the database is in `rows`, as apply left it.
         index_of(
             rows.values().map(|(t, _)| t),
             rows.values().flat_map(|(_, fields)| fields),
+            &wanted,
         )
     } else {
-        field_index(app, db_id).await?
+        field_index(app, db_id, &wanted).await?
     };
-    for (table_id, rel) in tables {
-        let fields: Vec<FieldRow> = by_table.remove(table_id).unwrap_or_default();
-        let targets = fk_targets(rel, tables, &index);
-        let analyse: Vec<&FieldRow> = fields
-            .iter()
-            .filter(|f| to_analyse.contains(&f.id))
-            .collect();
-        let prints = match sample(runner, rel, &analyse).await {
-            Ok(p) => p,
-            Err(e) => {
-                // §2.2: a warehouse error on one table skips it for this sync.
-                tracing::warn!(table = %rel.name, error = %e.0, "sync: table skipped");
+    drop(wanted);
+    let jobs: Vec<Job<'_>> = tables
+        .iter()
+        .map(|(table_id, rel)| Job {
+            table_id: *table_id,
+            rel,
+            fields: rows
+                .get(table_id)
+                .map(|(_, fields)| {
+                    fields
+                        .iter()
+                        .filter(|f| f.active && to_analyse.contains(&f.id))
+                        .map(|f| Sampled {
+                            id: f.id,
+                            name: f.name.clone(),
+                            base_type: f.base_type.clone(),
+                            database_type: f.database_type.clone(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+        })
+        .collect();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(PIPELINE);
+    let read = async move {
+        let mut busy = std::time::Duration::ZERO;
+        let mut rest = &jobs[..];
+        while !rest.is_empty() {
+            let started = std::time::Instant::now();
+            let n = batch_len(rest, runner.dialect());
+            let (batch, after) = rest.split_at(n);
+            rest = after;
+            let batched = match batch {
+                [_] => None,
+                _ => sample_batch(runner, batch).await,
+            };
+            busy += started.elapsed();
+            let Some(batched) = batched else {
+                // One table per statement (alone, or a batch that failed or was too large).
+                for job in batch {
+                    let started = std::time::Instant::now();
+                    let prints = sample(runner, job.rel, &job.fields).await;
+                    busy += started.elapsed();
+                    if tx.send((job.table_id, job.rel, prints)).await.is_err() {
+                        return busy;
+                    }
+                }
                 continue;
-            }
-        };
-        let single_pk = match rel.primary_key.as_slice() {
-            [one] => Some(one.as_str()),
-            _ => None,
-        };
-        let now = app.clock.now().micros();
-        let keys = Keys {
-            to_analyse,
-            single_pk,
-            targets: &targets,
-            prints: &prints,
-        };
-        // Most tables of a re-sync change nothing: no transaction for them.
-        if keys.changed(&fields, now).is_empty() {
-            continue;
-        }
-        let mut tx = super::begin(app).await?;
-        // The fields as they are now, in the transaction.
-        let fields: Vec<FieldRow> = tx
-            .dm_fields(*table_id)
-            .await?
-            .into_iter()
-            .filter(|f| f.active)
-            .collect();
-        let changed = keys.changed(&fields, now);
-        tx.dm_fields_update(&changed).await?;
-        tx.commit().await?;
-        if let Some((_, stored)) = rows.get_mut(table_id) {
-            let changed: HashMap<i64, FieldRow> = changed.into_iter().map(|f| (f.id, f)).collect();
-            for f in stored.iter_mut() {
-                if let Some(new) = changed.get(&f.id) {
-                    *f = new.clone();
+            };
+            for (job, prints) in batch.iter().zip(batched) {
+                if tx.send((job.table_id, job.rel, Ok(prints))).await.is_err() {
+                    return busy;
                 }
             }
+        }
+        busy
+    };
+    let write = async move {
+        let mut busy = std::time::Duration::ZERO;
+        while let Some((table_id, rel, prints)) = rx.recv().await {
+            let started = std::time::Instant::now();
+            let prints = match prints {
+                Ok(p) => p,
+                Err(e) => {
+                    // §2.2: a warehouse error on one table skips it for this sync.
+                    tracing::warn!(table = %rel.name, error = %e.0, "sync: table skipped");
+                    continue;
+                }
+            };
+            write_table(
+                app, tables, &index, to_analyse, rows, table_id, rel, &prints,
+            )
+            .await?;
+            busy += started.elapsed();
+        }
+        Ok::<_, SyncError>(busy)
+    };
+    let (read, written) = tokio::join!(read, write);
+    Ok(super::Busy {
+        read,
+        write: written?,
+    })
+}
+
+/// Keys and analysis of one sampled table, in one transaction when anything changes; `rows`
+/// follows what is written.
+#[allow(clippy::too_many_arguments)]
+async fn write_table(
+    app: &App,
+    tables: &[(i64, Relation)],
+    index: &FieldIndex,
+    to_analyse: &HashSet<i64>,
+    rows: &mut HashMap<i64, (TableRow, Vec<FieldRow>)>,
+    table_id: i64,
+    rel: &Relation,
+    prints: &HashMap<i64, Fingerprint>,
+) -> Result<(), SyncError> {
+    let targets = fk_targets(rel, tables, index);
+    let single_pk = match rel.primary_key.as_slice() {
+        [one] => Some(one.as_str()),
+        _ => None,
+    };
+    let now = app.clock.now().micros();
+    let keys = Keys {
+        to_analyse,
+        single_pk,
+        targets: &targets,
+        prints,
+    };
+    let Some((_, stored)) = rows.get_mut(&table_id) else {
+        return Ok(());
+    };
+    // Most tables of a re-sync change nothing: no transaction for them.
+    if !keys.changes_any(stored, now) {
+        return Ok(());
+    }
+    let mut tx = super::begin(app).await?;
+    // The fields as they are now, in the transaction.
+    let fields: Vec<FieldRow> = tx
+        .dm_fields(table_id)
+        .await?
+        .into_iter()
+        .filter(|f| f.active)
+        .collect();
+    let changed = keys.changed(&fields, now);
+    tx.dm_fields_update(&changed).await?;
+    tx.commit().await?;
+    let changed: HashMap<i64, FieldRow> = changed.into_iter().map(|f| (f.id, f)).collect();
+    for f in stored.iter_mut() {
+        if let Some(new) = changed.get(&f.id) {
+            *f = new.clone();
         }
     }
     Ok(())
@@ -161,23 +271,32 @@ struct Keys<'a> {
 }
 
 impl Keys<'_> {
+    /// Whether keys and analysis change any active field of `fields`.
+    fn changes_any(&self, fields: &[FieldRow], now: i64) -> bool {
+        fields.iter().filter(|f| f.active).any(|f| {
+            let mut row = f.clone();
+            self.apply(&mut row, now);
+            row != *f
+        })
+    }
+
+    /// Keys and analysis of one field.
+    fn apply(&self, row: &mut FieldRow, now: i64) {
+        if self.to_analyse.contains(&row.id) {
+            let target = self.targets.get(&row.name).copied();
+            infer_field(row, self.single_pk, target, self.prints.get(&row.id), now);
+        } else {
+            keys_of_existing(row, self.targets.get(&row.name).copied());
+        }
+    }
+
     /// The rows among `fields` that keys and analysis change, with `updated_at` = `now`.
     fn changed(&self, fields: &[FieldRow], now: i64) -> Vec<FieldRow> {
         fields
             .iter()
             .filter_map(|f| {
                 let mut row = f.clone();
-                if self.to_analyse.contains(&f.id) {
-                    infer_field(
-                        &mut row,
-                        self.single_pk,
-                        self.targets.get(&f.name).copied(),
-                        self.prints.get(&f.id),
-                        now,
-                    );
-                } else {
-                    keys_of_existing(&mut row, self.targets.get(&f.name).copied());
-                }
+                self.apply(&mut row, now);
                 (row != *f).then_some(FieldRow {
                     updated_at: now,
                     ..row
@@ -256,45 +375,4 @@ fn infer_field(
     if semantic_free {
         f.semantic_type = inferred;
     }
-}
-
-/// Fingerprints of the analysable fields of `rel`, from one sample of the table.
-async fn sample(
-    runner: &Runner,
-    rel: &Relation,
-    fields: &[&FieldRow],
-) -> Result<HashMap<i64, Fingerprint>, SyncError> {
-    let analysable: Vec<&&FieldRow> = fields
-        .iter()
-        .filter(|f| !types::is_opaque(&f.base_type))
-        .collect();
-    if analysable.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let columns: Vec<String> = analysable.iter().map(|f| quote(&f.name)).collect();
-    let sql = format!(
-        "SELECT {} FROM {} LIMIT {SAMPLE_ROWS}",
-        columns.join(", "),
-        relation_sql(&rel.schema, &rel.name)
-    );
-    let started = std::time::Instant::now();
-    let rows = runner
-        .rows_capped(&sql, SAMPLE_ROWS)
-        .await
-        .map_err(|e| SyncError(e.message))?;
-    let fetched = started.elapsed().as_millis();
-    let mut out = HashMap::new();
-    let mut seen = HashSet::new();
-    for (i, f) in analysable.iter().enumerate() {
-        if !seen.insert(f.id) {
-            continue;
-        }
-        let values: Vec<&Cell> = rows
-            .iter()
-            .map(|r| r.get(i).unwrap_or(&Cell::Null))
-            .collect();
-        out.insert(f.id, fingerprint::compute(&f.base_type, &values));
-    }
-    tracing::debug!(table = %rel.name, fetch_ms = fetched, total_ms = started.elapsed().as_millis(), "sample");
-    Ok(out)
 }

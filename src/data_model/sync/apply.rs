@@ -77,7 +77,7 @@ async fn stored_fields(
 pub async fn apply(
     app: &Arc<App>,
     db_id: i64,
-    discovered: &[Relation],
+    discovered: Vec<Relation>,
     scope: &Scope,
     counts: &mut Counts,
 ) -> Result<Applied, SyncError> {
@@ -85,14 +85,18 @@ pub async fn apply(
     let now = app.clock.now().micros();
     let stored: Vec<TableRow> = app.store.read().await?.dm_tables(db_id).await?;
     // Read once: a table whose relation did not change needs no transaction at all.
-    let snapshot = stored_fields(app, db_id, scope).await?;
+    let mut snapshot = stored_fields(app, db_id, scope).await?;
+    // Unchanged tables whose fields `applied.rows` takes from `snapshot` at the end (moved,
+    // not copied: the fields of a large database are tens of megabytes).
+    let mut from_snapshot: HashSet<i64> = HashSet::new();
     let mut applied = Applied {
         db_id,
         whole_database: *scope == Scope::Database,
         ..Applied::default()
     };
     let mut seen: HashSet<i64> = HashSet::new();
-    for rel in discovered {
+    for owned in discovered {
+        let rel = &owned;
         let candidates: Vec<&TableRow> = stored.iter().filter(|t| t.schema == rel.schema).collect();
         let matched = find_by_name(&candidates, &rel.name, |t| &t.name).map(|i| candidates[i]);
         if let Scope::Table(id) = scope {
@@ -111,7 +115,8 @@ pub async fn apply(
                 if unchanged {
                     // The transaction would write nothing: none is opened.
                     applied.to_analyse.extend(plan.analyse);
-                    applied.rows.insert(t.id, (t.clone(), fields.to_vec()));
+                    applied.rows.insert(t.id, (t.clone(), Vec::new()));
+                    from_snapshot.insert(t.id);
                 } else {
                     let mut tx = super::begin(app).await?;
                     let mut row = t.clone();
@@ -143,6 +148,7 @@ pub async fn apply(
                         row.field_order = order;
                     }
                     applied.rows.insert(t.id, (row, fields));
+                    from_snapshot.remove(&t.id);
                 }
                 t.id
             }
@@ -170,9 +176,16 @@ pub async fn apply(
             }
         };
         seen.insert(id);
-        applied.tables.push((id, rel.clone()));
+        applied.tables.push((id, owned));
         applied.table_ids.push(id);
     }
+    for id in from_snapshot {
+        if let (Some((_, fields)), Some(stored)) = (applied.rows.get_mut(&id), snapshot.remove(&id))
+        {
+            *fields = stored;
+        }
+    }
+    drop(snapshot);
     if *scope == Scope::Database {
         for t in stored.iter().filter(|t| t.active && !seen.contains(&t.id)) {
             let mut tx = super::begin(app).await?;

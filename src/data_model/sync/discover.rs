@@ -20,6 +20,9 @@ pub struct Relation {
     /// Primary-key columns in key order.
     pub primary_key: Vec<String>,
     pub foreign_keys: Vec<ForeignKey>,
+    /// The catalogue's estimate of the relation's row count (PostgreSQL's `reltuples`), when
+    /// it has one: only to choose how to read the sample (analyze), never stored.
+    pub estimated_rows: Option<f64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -183,6 +186,7 @@ async fn sqlite_relation(runner: &Runner, name: String) -> Result<Relation, Quer
         columns,
         primary_key,
         foreign_keys,
+        estimated_rows: None,
     })
 }
 
@@ -197,7 +201,8 @@ pub async fn postgres(runner: &Runner) -> Result<Vec<Relation>, QueryError> {
     let mut rels: BTreeMap<(String, String), Relation> = BTreeMap::new();
     let relations = runner
         .rows(&format!(
-            "SELECT n.nspname::text, c.relname::text, obj_description(c.oid, 'pg_class') \
+            "SELECT n.nspname::text, c.relname::text, obj_description(c.oid, 'pg_class'), \
+             c.reltuples::float8 \
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
              WHERE {PG_RELATIONS}"
         ))
@@ -213,10 +218,16 @@ pub async fn postgres(runner: &Runner) -> Result<Vec<Relation>, QueryError> {
                 schema,
                 name,
                 comment: text(r.get(2)),
+                // -1: never analysed (PostgreSQL 14 and later).
+                estimated_rows: match r.get(3) {
+                    Some(Cell::Float(n)) if *n >= 0.0 => Some(*n),
+                    _ => None,
+                },
                 ..Relation::default()
             },
         );
     }
+    drop(relations);
     // Column comments through a join rather than `col_description` (a function call per
     // column), and ordered by relation oid: only each relation's column order matters here.
     // Both cost most of this statement's time on 20,000 columns.
@@ -266,6 +277,8 @@ pub async fn postgres(runner: &Runner) -> Result<Vec<Relation>, QueryError> {
             comment: text(r.get(10)),
         });
     }
+    // The catalogue rows of a large warehouse are tens of megabytes: gone before the next.
+    drop(columns);
     let constraints = runner
         .rows(&format!(
             "SELECT n.nspname::text, c.relname::text, con.conname::text, con.contype::text, \

@@ -5,6 +5,7 @@
 pub mod analyze;
 pub mod apply;
 pub mod discover;
+pub mod sample;
 pub mod schedule;
 pub mod values;
 
@@ -96,6 +97,14 @@ pub async fn connect(
     })
 }
 
+/// Time a pipelined step spent reading the warehouse and writing the application database
+/// (the two overlap), for the sync's debug line.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Busy {
+    pub read: Duration,
+    pub write: Duration,
+}
+
 /// What one sync did, for the log line of §2.10.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Counts {
@@ -176,16 +185,16 @@ pub async fn run(
     let discover_ms = started.elapsed().as_millis();
     let t0 = std::time::Instant::now();
     let mut counts = Counts::default();
-    let mut applied = apply::apply(app, db.id, &discovered, scope, &mut counts).await?;
+    let mut applied = apply::apply(app, db.id, discovered, scope, &mut counts).await?;
     let t1 = t0.elapsed().as_millis();
-    analyze::analyze(app, &runner, db.id, &mut applied).await?;
+    let analysis = analyze::analyze(app, &runner, db.id, &mut applied).await?;
     let t2 = t0.elapsed().as_millis();
     let tables = applied
         .table_ids
         .iter()
         .filter_map(|id| applied.rows.remove(id))
         .collect();
-    values::refresh_loaded(app, &runner, tables).await?;
+    let values = values::refresh_loaded(app, &runner, tables).await?;
     let t3 = t0.elapsed().as_millis();
     apply::finish(app, &applied).await?;
     tracing::debug!(
@@ -194,6 +203,10 @@ pub async fn run(
         apply_ms = t1,
         analyze_ms = t2 - t1,
         values_ms = t3 - t2,
+        analyze_read_ms = analysis.read.as_millis(),
+        analyze_write_ms = analysis.write.as_millis(),
+        values_read_ms = values.read.as_millis(),
+        values_write_ms = values.write.as_millis(),
         "sync phases"
     );
     Ok(counts)

@@ -139,15 +139,7 @@ pub async fn refresh_field(
     table: &TableRow,
     field: &FieldRow,
 ) -> Result<(), SyncError> {
-    let rows = runner
-        .rows_capped(&distinct_sql(table, field), MAX_VALUES + 1)
-        .await
-        .map_err(|e| SyncError(e.message))?;
-    let values: Vec<Value> = rows
-        .iter()
-        .filter_map(|r| r.first())
-        .map(cell_json)
-        .collect();
+    let values = read_field(runner, table, field).await?;
     store(app, &[(field, values)]).await
 }
 
@@ -220,36 +212,70 @@ fn batch_sql(fields: &[(&TableRow, &FieldRow)]) -> String {
     format!("SELECT {}", columns.join(", "))
 }
 
-/// Refreshes `fields` [`BATCH_FIELDS`] at a time, one statement per batch. A batch whose
-/// statement fails is split in two and retried, down to single fields, which go through
-/// [`refresh_field`]: a failing field is skipped alone, as when each had its own statement.
-async fn refresh_batched(
-    app: &App,
+/// Values read from the warehouse, waiting to be stored.
+type Read<'a> = Vec<(&'a FieldRow, Vec<Value>)>;
+
+/// Batches waiting between their read and their write (the next batches are read from the
+/// warehouse while one is stored).
+const PIPELINE: usize = 4;
+
+/// The distinct values of one field, read by its own statement ([`distinct_sql`]).
+async fn read_field(
     runner: &Runner,
-    fields: &[(&TableRow, &FieldRow)],
-) -> Result<(), SyncError> {
-    let mut pending: Vec<&[(&TableRow, &FieldRow)]> = fields.chunks(BATCH_FIELDS).rev().collect();
+    table: &TableRow,
+    field: &FieldRow,
+) -> Result<Vec<Value>, SyncError> {
+    let rows = runner
+        .rows_capped(&distinct_sql(table, field), MAX_VALUES + 1)
+        .await
+        .map_err(|e| SyncError(e.message))?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| r.first())
+        .map(cell_json)
+        .collect())
+}
+
+/// Reads the values of `batched` [`BATCH_FIELDS`] at a time, one statement per batch, then of
+/// `single` one field per statement, and sends them to `out`. A batch whose statement fails is
+/// split in two and retried, down to single fields: a failing field is skipped alone, as when
+/// each had its own statement.
+async fn read_all<'a>(
+    runner: &Runner,
+    batched: &[(&TableRow, &'a FieldRow)],
+    single: &[(&TableRow, &'a FieldRow)],
+    out: tokio::sync::mpsc::Sender<Read<'a>>,
+) -> std::time::Duration {
+    let mut busy = std::time::Duration::ZERO;
+    let mut pending: Vec<&[(&TableRow, &FieldRow)]> = single
+        .chunks(1)
+        .rev()
+        .chain(batched.chunks(BATCH_FIELDS).rev())
+        .collect();
     while let Some(batch) = pending.pop() {
-        if let [(t, f)] = batch {
-            if let Err(e) = refresh_field(app, runner, t, f).await {
-                tracing::warn!(field = %f.name, table = %t.name, error = %e.0, "sync: field values skipped");
-            }
-            continue;
-        }
-        match read_batch(runner, batch).await {
-            Some(values) => {
-                if let Err(e) = store(app, &values).await {
-                    tracing::warn!(fields = values.len(), error = %e.0, "sync: field values skipped");
-                }
-            }
-            None => {
+        let started = std::time::Instant::now();
+        let read = if let [(t, f)] = batch {
+            read_field(runner, t, f)
+                .await
+                .map(|values| vec![(*f, values)])
+                .map_err(|e| {
+                    tracing::warn!(field = %f.name, table = %t.name, error = %e.0, "sync: field values skipped");
+                })
+        } else {
+            read_batch(runner, batch).await.ok_or_else(|| {
                 let (first, second) = batch.split_at(batch.len() / 2);
                 pending.push(second);
                 pending.push(first);
+            })
+        };
+        busy += started.elapsed();
+        if let Ok(values) = read {
+            if out.send(values).await.is_err() {
+                break;
             }
         }
     }
-    Ok(())
+    busy
 }
 
 /// The distinct values of each field of `batch`, read by one statement ([`batch_sql`]); `None`
@@ -326,15 +352,17 @@ pub async fn refresh_tables(
     table_ids: &[i64],
 ) -> Result<(), SyncError> {
     let tables = tables_with_fields(app, db_id, table_ids).await?;
-    refresh_loaded(app, runner, tables).await
+    refresh_loaded(app, runner, tables).await.map(|_| ())
 }
 
-/// [`refresh_tables`] of tables already read, with their fields.
+/// [`refresh_tables`] of tables already read, with their fields. The warehouse is read by
+/// one task, one statement at a time, while another stores what was read (one transaction
+/// per batch): the two databases work at once instead of in turn.
 pub async fn refresh_loaded(
     app: &Arc<App>,
     runner: &Runner,
     tables: Vec<(TableRow, Vec<FieldRow>)>,
-) -> Result<(), SyncError> {
+) -> Result<super::Busy, SyncError> {
     let due: Vec<(&TableRow, &FieldRow)> = tables
         .iter()
         .flat_map(|(t, fields)| {
@@ -347,13 +375,29 @@ pub async fn refresh_loaded(
     let (batched, single): (Vec<_>, Vec<_>) = due
         .into_iter()
         .partition(|(_, f)| runner.dialect() == Dialect::Postgres && batchable(f));
-    refresh_batched(app, runner, &batched).await?;
-    for (table, f) in single {
-        if let Err(e) = refresh_field(app, runner, table, f).await {
-            tracing::warn!(field = %f.name, table = %table.name, error = %e.0, "sync: field values skipped");
+    let (tx, mut rx) = tokio::sync::mpsc::channel(PIPELINE);
+    let read = read_all(runner, &batched, &single, tx);
+    let write = async move {
+        let mut busy = std::time::Duration::ZERO;
+        while let Some(values) = rx.recv().await {
+            let started = std::time::Instant::now();
+            let stored = store(app, &values).await;
+            busy += started.elapsed();
+            if let Err(e) = stored {
+                match values.as_slice() {
+                    [(f, _)] => {
+                        tracing::warn!(field = %f.name, error = %e.0, "sync: field values skipped")
+                    }
+                    _ => {
+                        tracing::warn!(fields = values.len(), error = %e.0, "sync: field values skipped")
+                    }
+                }
+            }
         }
-    }
-    Ok(())
+        busy
+    };
+    let (read, write) = tokio::join!(read, write);
+    Ok(super::Busy { read, write })
 }
 
 /// Deletes the cached values of `fields` (their labels go with them).
