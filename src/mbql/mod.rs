@@ -24,6 +24,7 @@ mod refs;
 pub mod sql;
 mod stage;
 mod temporal;
+mod to_v5;
 mod tokens;
 mod v5;
 mod walk;
@@ -34,6 +35,7 @@ pub use model::*;
 pub use normalize::{normalize, MAX_DEPTH};
 pub use parse::{is_mbql_query, parse, MAX_STAGES};
 pub use temporal::TemporalLiteral;
+pub use to_v5::legacy_to_v5;
 pub use tokens::token;
 pub use walk::{walk_aggregation, walk_clauses, walk_expr, walk_filter, walk_stage, Node};
 

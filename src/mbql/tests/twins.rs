@@ -6,6 +6,16 @@ use super::*;
 fn twins(legacy_query: Value, v5_query: Value) {
     let (l, v) = (ok(legacy_query.clone()), ok(v5_query.clone()));
     assert_eq!(l, v, "\nlegacy: {legacy_query}\nMBQL 5: {v5_query}");
+    // The legacy query written as MBQL 5 by `legacy_to_v5` is a twin too.
+    let converted = Value::Object(
+        crate::mbql::legacy_to_v5(legacy_query.as_object().unwrap()).expect("converts"),
+    );
+    assert_eq!(converted["lib/type"], "mbql/query", "{converted}");
+    assert_eq!(
+        ok(converted.clone()),
+        l,
+        "\nlegacy: {legacy_query}\nwritten as MBQL 5: {converted}"
+    );
 }
 
 /// MBQL 5 field reference with a uuid and informative base type.
