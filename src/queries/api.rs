@@ -84,17 +84,7 @@ async fn dataset_pivot(
     if let Err(e) = request::parse(&body) {
         return ApiError::Validation(e).into_response();
     }
-    let ctx = crate::warehouse::error::RunContext {
-        json_query: Value::Object(body.clone()),
-        database_id: body.get("database").and_then(Value::as_i64),
-        context: "ad-hoc",
-        started_at: app.clock.now(),
-        started: std::time::Instant::now(),
-    };
-    ctx.failure(&crate::warehouse::error::QueryError::unsupported(
-        service::PIVOT,
-    ))
-    .into_response()
+    service::refuse_pivot(&app, Value::Object(body)).into_response()
 }
 
 /// `POST /api/card/pivot/:id/query` (mbql.md §7.4).

@@ -54,6 +54,16 @@ impl From<crate::store::StoreError> for Refusal {
     }
 }
 
+impl Refusal {
+    /// The answer: the query-failure body of `ctx` for a query error.
+    pub fn into_api(self, ctx: &crate::warehouse::error::RunContext) -> crate::error::ApiError {
+        match self {
+            Refusal::Query(e) => ctx.failure(&e),
+            Refusal::Api(e) => e,
+        }
+    }
+}
+
 impl From<MbqlError> for Refusal {
     fn from(e: MbqlError) -> Self {
         Refusal::Query(e.into())
@@ -73,7 +83,6 @@ pub enum Purpose {
 pub struct Prepared {
     pub compiled: Compiled,
     pub warehouse: Arc<Warehouse>,
-    pub timezone: String,
 }
 
 /// Parses, loads, checks and compiles an MBQL query object on database `db`.
@@ -92,12 +101,11 @@ pub async fn prepare(
     compile::check_exists(&query, &meta)?;
     let reads = compile::reads(&query, &meta);
     authorize(tx, caller, db, &meta, &reads, purpose).await?;
-    let timezone = settings(tx, engine, &mut meta.settings, app).await?;
+    settings(tx, engine, &mut meta.settings, app).await?;
     let compiled = compile_probing(app, &query, &mut meta, &warehouse).await?;
     Ok(Prepared {
         compiled,
         warehouse,
-        timezone,
     })
 }
 
@@ -152,7 +160,7 @@ async fn authorize(
     }
     if purpose == Purpose::AdHoc {
         for c in &reads.cards {
-            let collection = tx.card_get(*c).await?.and_then(|c| c.collection_id);
+            let collection = meta.cards.get(c).and_then(|c| c.collection_id);
             if perms::level(tx, caller, collection).await? == Level::None {
                 return Err(denied());
             }
@@ -161,13 +169,13 @@ async fn authorize(
     Ok(())
 }
 
-/// The settings of §0 into `s`; the session time zone of the run.
+/// The settings of §0 into `s`.
 async fn settings(
     tx: &mut dyn Tx,
     engine: Dialect,
     s: &mut Settings,
     app: &App,
-) -> Result<String, Refusal> {
+) -> Result<(), Refusal> {
     let text = |raw: Option<String>| {
         raw.map(|r| r.trim().trim_matches('"').to_string())
             .filter(|r| !r.is_empty() && r != "null")
@@ -191,13 +199,11 @@ async fn settings(
     }
     s.now = jiff::Timestamp::from_microsecond(app.clock.now().micros())
         .unwrap_or_else(|_| jiff::Timestamp::now());
-    let zone = match engine {
-        Dialect::Postgres => text(tx.setting_get("report-timezone").await?),
-        Dialect::Sqlite => None,
-    };
-    let zone = zone.unwrap_or_else(|| "UTC".into());
-    s.timezone = jiff::tz::TimeZone::get(&zone).unwrap_or(jiff::tz::TimeZone::UTC);
-    Ok(zone)
+    if engine == Dialect::Postgres {
+        let zone = super::service::timezone(tx).await?;
+        s.timezone = jiff::tz::TimeZone::get(&zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    }
+    Ok(())
 }
 
 /// Compiles, running the probes the compiler asks for.
@@ -415,6 +421,7 @@ async fn load(
                     id: c,
                     database_id: row.database_id,
                     name: row.name.clone(),
+                    collection_id: row.collection_id,
                     body,
                 },
             );

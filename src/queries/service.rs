@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
-use super::mbql::{self, Purpose, Refusal};
+use super::mbql::{self, Purpose};
 use super::request::{Constraints, Query};
 use crate::auth::Principal;
 use crate::cards::native::{native_part, Native};
@@ -249,11 +249,9 @@ async fn plan_mbql(
             "The database's connection details are invalid.",
         )));
     };
-    let prepared = match mbql::prepare(app, caller, tx, db, object, purpose, warehouse).await {
-        Ok(p) => p,
-        Err(Refusal::Query(e)) => return Err(ctx.failure(&e)),
-        Err(Refusal::Api(e)) => return Err(e),
-    };
+    let prepared = mbql::prepare(app, caller, tx, db, object, purpose, warehouse)
+        .await
+        .map_err(|r| r.into_api(&ctx))?;
     let (sql, params) = prepared.compiled.render();
     let aggregated = prepared.compiled.aggregated;
     let cols = prepared.compiled.cols_json();
@@ -348,7 +346,7 @@ async fn cap(tx: &mut dyn Tx, mode: Mode, aggregated: bool) -> ApiResult<u64> {
 }
 
 /// The session time zone: the `report-timezone` setting, else UTC (§4.1).
-async fn timezone(tx: &mut dyn Tx) -> ApiResult<String> {
+pub(super) async fn timezone(tx: &mut dyn Tx) -> ApiResult<String> {
     let raw = tx.setting_get("report-timezone").await?;
     Ok(raw
         .map(|s| s.trim().trim_matches('"').to_string())
@@ -476,11 +474,10 @@ pub async fn compile_text(
                 warehouse,
             )
             .await;
-            match prepared {
-                Ok(p) => p.compiled.inline(pretty),
-                Err(Refusal::Query(e)) => return Err(ctx.failure(&e)),
-                Err(Refusal::Api(e)) => return Err(e),
-            }
+            prepared
+                .map_err(|r| r.into_api(&ctx))?
+                .compiled
+                .inline(pretty)
         }
         Some(native) => {
             if !permissions::access(tx.as_mut(), caller, db.id)
@@ -518,6 +515,12 @@ pub async fn refuse_pivot_card(app: &App, caller: &Principal, r: &CardRef) -> Ap
     let ctx = context(app, stored, card.database_id, "question");
     tx.commit().await?;
     Err(ctx.failure(&QueryError::unsupported(PIVOT)))
+}
+
+/// `POST /api/dataset/pivot` (mbql.md §7.4): a valid query, refused.
+pub fn refuse_pivot(app: &App, json_query: Value) -> ApiError {
+    let database = json_query.get("database").and_then(Value::as_i64);
+    context(app, json_query, database, "ad-hoc").failure(&QueryError::unsupported(PIVOT))
 }
 
 pub const PIVOT: &str = "Pivot queries are not supported by ferrobase.";

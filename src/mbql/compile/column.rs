@@ -118,6 +118,30 @@ impl Col {
         }
     }
 
+    /// The temporal kind of its effective type, else of its base type.
+    pub fn temporal_kind(&self) -> Option<crate::mbql::sql::TemporalKind> {
+        use crate::mbql::sql::TemporalKind;
+        TemporalKind::of_type(&self.effective_type)
+            .or_else(|| TemporalKind::of_type(&self.base_type))
+    }
+
+    /// Text by its effective or base type (`is-empty` compares with `''`).
+    pub fn is_text(&self) -> bool {
+        [&self.effective_type, &self.base_type]
+            .iter()
+            .any(|t| matches!(t.as_str(), "type/Text" | "type/TextLike"))
+    }
+
+    /// A number by its effective or base type (binning).
+    pub fn is_numeric(&self) -> bool {
+        [&self.effective_type, &self.base_type].iter().any(|t| {
+            matches!(
+                t.as_str(),
+                "type/Integer" | "type/BigInteger" | "type/Float" | "type/Decimal" | "type/Number"
+            )
+        })
+    }
+
     /// Adds an option to a `["field", …, opts]` reference.
     pub fn set_ref_option(&mut self, key: &str, value: Value) {
         if let Some(Value::Array(parts)) = Some(&mut self.field_ref) {

@@ -3,7 +3,7 @@
 use jiff::civil::{DateTime, Weekday};
 
 use super::column::{shortest, Col, Origin};
-use super::scope::{is_text, Scope, Typed};
+use super::scope::{Scope, Typed};
 use super::window;
 use super::R;
 use crate::mbql::model::{
@@ -215,8 +215,8 @@ impl<'a> Scope<'a> {
 
     /// The temporal kind of a value, which `unit` must fit.
     fn kind_of(&self, x: &Typed, unit: TemporalUnit) -> R<TemporalKind> {
-        TemporalKind::of_type(&x.col.effective_type)
-            .or_else(|| TemporalKind::of_type(&x.col.base_type))
+        x.col
+            .temporal_kind()
             .filter(|k| k.fits(unit))
             .ok_or_else(|| {
                 MbqlError::UnitNotValid {
@@ -261,12 +261,12 @@ impl<'a> Scope<'a> {
             Filter::NotNull(x) => d.not_null(self.expr(x)?.sql),
             Filter::IsEmpty(x) => {
                 let t = self.expr(x)?;
-                let text = is_text(&t.col.effective_type) || is_text(&t.col.base_type);
+                let text = t.col.is_text();
                 d.is_empty(t.sql, text)
             }
             Filter::NotEmpty(x) => {
                 let t = self.expr(x)?;
-                let text = is_text(&t.col.effective_type) || is_text(&t.col.base_type);
+                let text = t.col.is_text();
                 d.not_empty(t.sql, text)
             }
             Filter::Text {
@@ -348,8 +348,7 @@ impl<'a> Scope<'a> {
             },
             other => (self.expr(other)?, None),
         };
-        let kind = TemporalKind::of_type(&t.col.effective_type)
-            .or_else(|| TemporalKind::of_type(&t.col.base_type));
+        let kind = t.col.temporal_kind();
         Ok(match kind {
             Some(k) if k != TemporalKind::Time => Some(TemporalSide {
                 x: t.sql,

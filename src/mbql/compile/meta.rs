@@ -64,6 +64,8 @@ pub struct CardMeta {
     pub id: CardId,
     pub database_id: Option<DatabaseId>,
     pub name: String,
+    /// Where it is filed: reading it as a source needs read access there (§6).
+    pub collection_id: Option<i64>,
     pub body: CardBody,
 }
 

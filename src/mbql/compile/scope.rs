@@ -65,17 +65,6 @@ pub(super) struct Scope<'a> {
     pub filters: &'a [Filter],
 }
 
-pub(super) fn is_numeric(ty: &str) -> bool {
-    matches!(
-        ty,
-        "type/Integer" | "type/BigInteger" | "type/Float" | "type/Decimal" | "type/Number"
-    )
-}
-
-pub(super) fn is_text(ty: &str) -> bool {
-    matches!(ty, "type/Text" | "type/TextLike")
-}
-
 impl<'a> Scope<'a> {
     pub fn new(cx: &'a Cx<'a>, base: Base<'a>, filters: &'a [Filter]) -> Scope<'a> {
         Scope {
@@ -342,8 +331,9 @@ impl<'a> Scope<'a> {
         if unit == TemporalUnit::Default {
             return Ok(t);
         }
-        let kind = TemporalKind::of_type(&t.col.effective_type)
-            .or_else(|| TemporalKind::of_type(&t.col.base_type))
+        let kind = t
+            .col
+            .temporal_kind()
             .filter(|k| k.fits(unit))
             .ok_or_else(|| MbqlError::UnitNotValid {
                 unit: unit.as_str().to_string(),
@@ -386,7 +376,7 @@ impl<'a> Scope<'a> {
 
     /// Numeric binning (§2.6.3).
     fn binned(&self, mut t: Typed, b: &Binning, r: &FieldRef) -> R<Typed> {
-        if !is_numeric(&t.col.effective_type) && !is_numeric(&t.col.base_type) {
+        if !t.col.is_numeric() {
             return Err(MbqlError::BinningNotValid {
                 field: t.col.display_name.clone(),
             }
