@@ -38,8 +38,10 @@ pub enum Command {
 
 #[derive(Debug, Clone, Subcommand)]
 pub enum KeysCommand {
-    /// Find ferrobase API keys in files (key-restrictions.md §5); exit 0: none, 1: found,
-    /// 2: usage or configuration error, 3: a file could not be read.
+    /// Find ferrobase API keys in files (leak scanner).
+    ///
+    /// Exit status 0: no key found; 1: keys found; 2: usage or configuration error; 3: a file
+    /// could not be read.
     Scan(ScanArgs),
 }
 
@@ -60,7 +62,7 @@ pub struct ScanArgs {
     pub format: ScanFormat,
     /// Application database to look keys up in: sqlite://PATH or postgres://…
     /// [default: the configured one, if any]
-    #[arg(long, env = "FERROBASE_DATABASE_URL")]
+    #[arg(long, env = "FERROBASE_DATABASE_URL", hide_env_values = true)]
     pub database: Option<String>,
     /// Data directory holding the default SQLite application database
     #[arg(long, env = "FERROBASE_DATA_DIR", default_value = ".")]
