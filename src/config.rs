@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::passwords::{Complexity, PasswordPolicy};
 use crate::store::DatabaseUrl;
@@ -31,6 +31,45 @@ pub enum Command {
     Export(ExportArgs),
     /// Import a YAML tree (a directory, .tar.gz, .tgz or .tar) into the application database.
     Import(ImportArgs),
+    /// Work on API keys offline.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum KeysCommand {
+    /// Find ferrobase API keys in files (leak scanner).
+    ///
+    /// Exit status 0: no key found; 1: keys found; 2: usage or configuration error; 3: a file
+    /// could not be read.
+    Scan(ScanArgs),
+}
+
+/// Output of `ferrobase keys scan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScanFormat {
+    Text,
+    Json,
+    Sarif,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ScanArgs {
+    /// Files and directories to scan [default: .]
+    pub paths: Vec<PathBuf>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ScanFormat::Text)]
+    pub format: ScanFormat,
+    /// Application database to look keys up in: sqlite://PATH or postgres://…
+    /// [default: the configured one, if any]
+    #[arg(long, env = "FERROBASE_DATABASE_URL", hide_env_values = true)]
+    pub database: Option<String>,
+    /// Data directory holding the default SQLite application database
+    #[arg(long, env = "FERROBASE_DATA_DIR", default_value = ".")]
+    pub data_dir: PathBuf,
+    /// Delete every active or retired key found (needs an application database)
+    #[arg(long)]
+    pub revoke: bool,
 }
 
 #[derive(Debug, Clone, Args)]

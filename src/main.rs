@@ -1,7 +1,7 @@
 //! The `ferrobase` binary: parse the configuration, then run the chosen command.
 #![forbid(unsafe_code)]
 use clap::Parser;
-use ferrobase::config::{Cli, Command, Config, ServeArgs};
+use ferrobase::config::{Cli, Command, Config, KeysCommand, ServeArgs};
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
@@ -43,6 +43,9 @@ fn main() -> std::process::ExitCode {
                 ferrobase::serialization::cli::import_cmd(&c, &args).await
             });
             std::process::ExitCode::from(code)
+        }
+        Command::Keys(KeysCommand::Scan(args)) => {
+            std::process::ExitCode::from(ferrobase::api_keys::scan::run(&args))
         }
     }
 }

@@ -1,5 +1,5 @@
 //! API keys: format, verification and caching, the failed-key rate limit, `last_used_at`
-//! tracking, and the `/api/api-key` endpoints.
+//! tracking, the `/api/api-key` endpoints, and the offline leak scanner (`ferrobase keys scan`).
 pub mod api;
 pub mod auth;
 pub mod format;
@@ -9,6 +9,7 @@ pub mod last_used;
 pub mod list;
 pub mod list_store;
 pub mod ratelimit;
+pub mod scan;
 pub mod service;
 pub mod store;
 pub mod view;

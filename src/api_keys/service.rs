@@ -335,20 +335,46 @@ pub async fn regenerate(
     Ok(WithSecret::new(object(app, &after, now), &key, true))
 }
 
+/// Why a key is deleted; [`DeleteReason::Leaked`] adds `"reason": "leaked"` to the audit event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeleteReason {
+    /// `DELETE /api/api-key/:id`.
+    Requested,
+    /// `ferrobase keys scan --revoke` found the key in a file (key-restrictions.md §5).
+    Leaked,
+}
+
 /// `DELETE /api/api-key/:id` (5.6): the row goes, the key user is deactivated and keeps its
 /// memberships.
 pub async fn delete(app: &App, caller: &Principal, id: i64) -> ApiResult<()> {
     let admin = caller.require_superuser()?;
+    delete_key(app, Some(admin.actor_id), id, DeleteReason::Requested).await
+}
+
+/// `ferrobase keys scan --revoke` (key-restrictions.md §5): deletes a leaked key exactly as
+/// [`delete`] does (audit event, key user deactivated, caches evicted here and, through the
+/// notification, on other instances). There is no caller to check: the operator's authority is
+/// access to the application database itself, so the event has no acting user.
+pub async fn revoke_leaked(app: &App, id: i64) -> ApiResult<()> {
+    delete_key(app, None, id, DeleteReason::Leaked).await
+}
+
+async fn delete_key(app: &App, actor: Option<i64>, id: i64, reason: DeleteReason) -> ApiResult<()> {
     let now = app.clock.now();
     let mut tx = app.store.begin().await?;
     let row = get_row(tx.as_mut(), id).await?;
-    tx.audit_insert(&event(
-        "api-key-delete",
-        admin,
-        id,
-        now,
-        view::snapshot(&row),
-    ))
+    let mut details = view::snapshot(&row);
+    if reason == DeleteReason::Leaked {
+        details["reason"] = json!("leaked");
+    }
+    tx.audit_insert(&AuditEvent {
+        topic: "api-key-delete",
+        timestamp: now,
+        user_id: actor,
+        model: "ApiKey",
+        model_id: Some(id),
+        details,
+    })
     .await?;
     tx.api_key_delete(id).await?;
     tx.user_set_active(row.user_id, false, now.micros()).await?;
@@ -356,7 +382,7 @@ pub async fn delete(app: &App, caller: &Principal, id: i64) -> ApiResult<()> {
     tx.commit().await?;
     app.api_keys.evict_key(id);
     app.api_keys.last_used.forget(id);
-    tracing::info!(key_id = id, prefix = %row.key_prefix, "API key deleted");
+    tracing::info!(key_id = id, prefix = %row.key_prefix, ?reason, "API key deleted");
     Ok(())
 }
 

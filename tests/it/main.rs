@@ -31,6 +31,7 @@ mod data_model_read;
 mod data_model_sync;
 mod groups;
 mod key_restrictions;
+mod keys_scan;
 mod mbql_aggregate;
 mod mbql_checks;
 mod mbql_nesting;
