@@ -1,5 +1,6 @@
 //! Entity documents of serialization.md §4.4–§4.6: each stored row rendered as an ordered map
-//! with references written as entity ids, emails and database names.
+//! with references written as entity ids, emails, database names and table and field paths
+//! (a card's query through [`super::export_query`]).
 use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
@@ -25,6 +26,10 @@ pub struct Refs {
     pub tabs: BTreeMap<i64, (i64, String)>,
     pub users: BTreeMap<i64, String>,
     pub databases: BTreeMap<i64, String>,
+    /// Table id → `[database, schema or null, table]`.
+    pub tables: BTreeMap<i64, Value>,
+    /// Field id → `[database, schema or null, table, field]`.
+    pub fields: BTreeMap<i64, Value>,
 }
 
 impl Refs {
@@ -106,36 +111,6 @@ pub fn collection(c: &CollectionRow, refs: &Refs, snap: &Snapshot) -> Map<String
     ])
 }
 
-/// A card's query with its database, source cards and card template tags as references.
-pub fn export_query(q: &Value, refs: &Refs) -> Value {
-    match q {
-        Value::Object(m) => {
-            let mut out = Map::new();
-            for (k, v) in m {
-                let nv = match (k.as_str(), v) {
-                    ("database", Value::Number(n)) => Refs::get(&refs.databases, n.as_i64()),
-                    ("source-table", Value::String(s)) if s.starts_with("card__") => {
-                        match s["card__".len()..].parse::<i64>().ok() {
-                            Some(id) if refs.cards.contains_key(&id) => {
-                                Refs::get(&refs.cards, Some(id))
-                            }
-                            _ => v.clone(),
-                        }
-                    }
-                    ("card-id", Value::Number(n)) if n.as_i64().is_some() => {
-                        Refs::get(&refs.cards, n.as_i64())
-                    }
-                    _ => export_query(v, refs),
-                };
-                out.insert(k.clone(), nv);
-            }
-            Value::Object(out)
-        }
-        Value::Array(a) => Value::Array(a.iter().map(|x| export_query(x, refs)).collect()),
-        other => other.clone(),
-    }
-}
-
 /// Parameter mappings with numeric `card_id`s written as entity ids.
 fn export_mappings(column: &str, text: &str, refs: &Refs) -> Result<Value, Unreadable> {
     let mut v = stored(column, text)?;
@@ -152,7 +127,16 @@ fn export_mappings(column: &str, text: &str, refs: &Refs) -> Result<Value, Unrea
 }
 
 pub fn card(c: &CardRow, refs: &Refs) -> Rendered {
-    let query = export_query(&stored("dataset_query", &c.dataset_query)?, refs);
+    let query = super::export_query::dataset_query(
+        &stored("dataset_query", &c.dataset_query)?,
+        &c.entity_id,
+        refs,
+    );
+    let table = c
+        .table_id
+        .and_then(|id| refs.tables.get(&id))
+        .cloned()
+        .unwrap_or(Value::Null);
     let result_metadata = match c.result_metadata.as_deref() {
         Some(t) => stored("result_metadata", t)?,
         None => Value::Null,
@@ -176,7 +160,7 @@ pub fn card(c: &CardRow, refs: &Refs) -> Rendered {
         ("dashboard_id", Refs::get(&refs.dashboards, c.dashboard_id)),
         ("dashboard_tab_id", refs.tab(c.dashboard_tab_id)),
         ("database_id", Refs::get(&refs.databases, c.database_id)),
-        ("table_id", Value::Null),
+        ("table_id", table),
         ("query_type", json!(c.query_type)),
         ("dataset_query", query),
         ("parameters", stored("parameters", &c.parameters)?),

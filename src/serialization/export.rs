@@ -127,6 +127,10 @@ pub async fn run(store: &DynStore, opts: &ExportOptions) -> Result<ExportTree, E
     for d in &databases {
         refs.databases.insert(d.id, d.name.clone());
     }
+    if !sel.cards.is_empty() {
+        (refs.tables, refs.fields) =
+            super::export_query::read_paths(tx.as_mut(), &databases).await?;
+    }
     for c in snap.collections.values() {
         refs.collections.insert(c.id, c.entity_id.clone());
     }

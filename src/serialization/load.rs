@@ -3,7 +3,7 @@
 //! per entity with retries on transient database errors.
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use super::import::{Entity, Kind};
 use crate::clock::Timestamp;
@@ -111,13 +111,11 @@ pub struct Loader<'a> {
 /// The settings `settings.yaml` may set (§4.7).
 const KNOWN_SETTINGS: &[&str] = super::export::EXPORTED_SETTINGS;
 
-/// Entity ids of the cards a card's query uses (`source-table` and `card-id` references).
+/// Entity ids of the cards a card's query uses (its sources and card template tags).
 pub fn card_source_refs(doc: &Map<String, Value>) -> Vec<String> {
-    let mut out = Vec::new();
-    if let Some(q) = doc.get("dataset_query") {
-        collect_card_refs(q, &mut out);
-    }
-    out
+    doc.get("dataset_query")
+        .map(super::load_query::card_refs)
+        .unwrap_or_default()
 }
 
 pub(super) use crate::json_fields::{
@@ -346,72 +344,5 @@ impl<'a> Loader<'a> {
             .await?
             .map(|d| d.id)
             .ok_or_else(|| LoadError::not_found("Dashboard", eid))
-    }
-
-    /// `dataset_query` with names and entity ids replaced by local ids.
-    pub(super) async fn import_query(&self, tx: &mut dyn Tx, q: &Value) -> LoadResult<Value> {
-        let mut out = q.clone();
-        if let Some(m) = out.as_object_mut() {
-            if let Some(Value::String(name)) = m.get("database").cloned() {
-                let id = self.database_ref(tx, &name).await?;
-                m.insert("database".into(), json!(id));
-            }
-        }
-        let mut refs = Vec::new();
-        collect_card_refs(&out, &mut refs);
-        let mut ids = BTreeMap::new();
-        for r in refs {
-            let id = self.card_ref(tx, &r).await?;
-            ids.insert(r, id);
-        }
-        replace_card_refs(&mut out, &ids);
-        Ok(out)
-    }
-}
-
-/// Card references (`source-table` / `card-id` entity ids, not `card__<id>`) anywhere in `v`.
-/// Documents come from the bounded YAML reader (at most 128 levels deep), so the recursion is
-/// bounded.
-fn collect_card_refs(v: &Value, out: &mut Vec<String>) {
-    match v {
-        Value::Object(m) => {
-            for (k, x) in m {
-                match (k.as_str(), x) {
-                    ("source-table", Value::String(s)) | ("card-id", Value::String(s))
-                        if !s.starts_with("card__") =>
-                    {
-                        out.push(s.clone())
-                    }
-                    _ => collect_card_refs(x, out),
-                }
-            }
-        }
-        Value::Array(a) => a.iter().for_each(|x| collect_card_refs(x, out)),
-        _ => {}
-    }
-}
-
-fn replace_card_refs(v: &mut Value, ids: &BTreeMap<String, i64>) {
-    match v {
-        Value::Object(m) => {
-            for (k, x) in m.iter_mut() {
-                let key = k.as_str();
-                if let Value::String(s) = x {
-                    if let Some(id) = ids.get(s.as_str()) {
-                        if key == "source-table" {
-                            *x = json!(format!("card__{id}"));
-                            continue;
-                        }
-                        if key == "card-id" {
-                            *x = json!(id);
-                            continue;
-                        }
-                    }
-                }
-                replace_card_refs(x, ids);
-            }
-        }
-        Value::Array(a) => a.iter_mut().for_each(|x| replace_card_refs(x, ids)),
-        _ => {}
     }
 }

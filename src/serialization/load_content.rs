@@ -124,10 +124,19 @@ impl Loader<'_> {
                 later_tab = Some((dash_eid.clone(), tab));
             }
         }
-        let table_id = query
-            .get("query")
-            .and_then(|q| q.get("source-table"))
-            .and_then(Value::as_i64);
+        // Recomputed from the query (§4.6) as `POST /api/card` computes them; a query that
+        // does not have the shape of one is stored as written, without them.
+        let derived = crate::cards::input::derive(&query);
+        let table_id = match &derived {
+            Some(d) => crate::cards::service::source_card_table(tx, d)
+                .await
+                .map_err(|e| LoadError {
+                    message: "the source card cannot be read".into(),
+                    causes: vec![e.to_string()],
+                })?
+                .or(d.table_id),
+            None => None,
+        };
         let mut row = CardRow {
             id: 0,
             entity_id: eid.clone(),
@@ -136,7 +145,10 @@ impl Loader<'_> {
             card_type: text(d, "type").unwrap_or_else(|| "question".into()),
             display: text(d, "display").unwrap_or_else(|| "table".into()),
             dataset_query: query.to_string(),
-            query_type: query.get("type").and_then(Value::as_str).map(String::from),
+            query_type: match &derived {
+                Some(d) => Some(d.query_type.to_string()),
+                None => query.get("type").and_then(Value::as_str).map(String::from),
+            },
             database_id: query.get("database").and_then(Value::as_i64),
             table_id,
             visualization_settings: json_text(d, "visualization_settings", "{}"),

@@ -58,7 +58,7 @@ pub struct DmPath {
 }
 
 /// A name in a path: a non-empty string without NUL (no stored name is anything else).
-fn name(v: &Value) -> Option<String> {
+pub(super) fn path_name(v: &Value) -> Option<String> {
     match v {
         Value::String(s) if !s.is_empty() && !s.contains('\0') => Some(s.clone()),
         _ => None,
@@ -83,7 +83,7 @@ impl DmPath {
         let mut parts: Vec<(&str, String)> = Vec::new();
         for e in elements {
             let m = e.get("model").and_then(Value::as_str).ok_or_else(bad)?;
-            let id = e.get("id").and_then(name).ok_or_else(bad)?;
+            let id = e.get("id").and_then(path_name).ok_or_else(bad)?;
             parts.push((m, id));
         }
         let mut rest = parts.into_iter().peekable();
@@ -116,7 +116,7 @@ impl DmPath {
 
     /// A field reference as files write it (`fk_target_field_id`): `[database, schema or null,
     /// table, field…]`.
-    fn of_reference(v: &Value) -> Option<DmPath> {
+    pub(super) fn of_reference(v: &Value) -> Option<DmPath> {
         let [db, schema, table, fields @ ..] = v.as_array()?.as_slice() else {
             return None;
         };
@@ -124,13 +124,13 @@ impl DmPath {
             return None;
         }
         Some(DmPath {
-            db: name(db)?,
+            db: path_name(db)?,
             schema: match schema {
                 Value::Null => None,
-                s => Some(name(s)?),
+                s => Some(path_name(s)?),
             },
-            table: name(table)?,
-            fields: fields.iter().map(name).collect::<Option<_>>()?,
+            table: path_name(table)?,
+            fields: fields.iter().map(path_name).collect::<Option<_>>()?,
         })
     }
 
@@ -152,7 +152,7 @@ impl DmPath {
     }
 
     /// The name of a field that is not nested: the only one a local field can have.
-    fn field(&self) -> Option<&str> {
+    pub(super) fn field(&self) -> Option<&str> {
         match self.fields.as_slice() {
             [f] => Some(f),
             _ => None,
@@ -161,7 +161,7 @@ impl DmPath {
 }
 
 /// A value in a message, shortened: files are untrusted and may hold anything.
-fn show(v: &Value) -> String {
+pub(super) fn show(v: &Value) -> String {
     let s = v.to_string();
     if s.chars().count() <= 100 {
         return s;
@@ -242,7 +242,11 @@ pub struct DmIndex {
 impl Loader<'_> {
     /// The stored table a path names (active or not: edits of a table that is gone for now
     /// wait for it to reappear, §2.8); `None` when this server never synced it.
-    async fn local_table(&mut self, tx: &mut dyn Tx, p: &DmPath) -> LoadResult<Option<TableRow>> {
+    pub(super) async fn local_table(
+        &mut self,
+        tx: &mut dyn Tx,
+        p: &DmPath,
+    ) -> LoadResult<Option<TableRow>> {
         let Some(db) = tx.database_get_by_name(&p.db).await? else {
             return Ok(None);
         };
@@ -273,7 +277,7 @@ impl Loader<'_> {
     }
 
     /// A field of a table by name (an active one preferred).
-    async fn local_field(
+    pub(super) async fn local_field(
         &mut self,
         tx: &mut dyn Tx,
         table: &TableRow,
@@ -298,17 +302,9 @@ impl Loader<'_> {
                 show(v)
             )));
         };
-        let not_found = || LoadError::not_found("Field", &target.id());
-        let Some(table) = self.local_table(tx, &target).await?.filter(|t| t.active) else {
-            return Err(not_found());
-        };
-        let Some(name) = target.field() else {
-            return Err(not_found());
-        };
-        match self.local_field(tx, &table, name).await? {
-            Some(f) if f.active => Ok(f.id),
-            _ => Err(not_found()),
-        }
+        self.active_field(tx, &target)
+            .await?
+            .ok_or_else(|| LoadError::not_found("Field", &target.id()))
     }
 
     pub(super) async fn table(&mut self, tx: &mut dyn Tx, e: &Entity) -> LoadResult<Outcome> {

@@ -81,7 +81,8 @@ impl Snapshot {
     }
 }
 
-/// Cards a card's query uses as sources: `card__<id>` source tables and `card-id` template tags.
+/// Cards a card's query uses as sources: `card__<id>` source tables, MBQL 5 `source-card`s and
+/// `card-id` template tags.
 pub fn card_sources(dataset_query: &Value) -> BTreeSet<i64> {
     let mut out = BTreeSet::new();
     walk_sources(dataset_query, &mut out);
@@ -98,7 +99,7 @@ fn walk_sources(v: &Value, out: &mut BTreeSet<i64>) {
                             out.insert(id);
                         }
                     }
-                    ("card-id", Value::Number(n)) => {
+                    ("card-id", Value::Number(n)) | ("source-card", Value::Number(n)) => {
                         if let Some(id) = n.as_i64() {
                             out.insert(id);
                         }

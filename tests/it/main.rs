@@ -59,6 +59,7 @@ mod serialization_data_model;
 mod serialization_entities;
 mod serialization_import;
 mod serialization_lock;
+mod serialization_mbql;
 mod serialization_rules;
 mod serialization_unpack;
 mod setup_and_sessions;

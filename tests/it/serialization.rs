@@ -418,7 +418,11 @@ both!(s13_s14_card_and_dashboard_files, |t| async move {
     assert!(top.contains(&format!(
         "serdes/meta:\n  - id: {tt}\n    label: top\n    model: Card\n"
     )));
-    assert!(top.contains("    query: |-\n      SELECT *\n      FROM orders\n      LIMIT 10\n"));
+    // The SQL of the query's native stage (§4.6: written as MBQL 5) as a literal block scalar.
+    assert!(top.contains(
+        "\n  lib/type: mbql/query\n  stages:\n    - lib/type: mbql.stage/native\n      \
+         native: |-\n        SELECT *\n        FROM orders\n        LIMIT 10\n"
+    ));
     assert!(!top.contains("\nid:") && !top.contains("updated_at"));
     // 14
     let (_, board) = find(&f, &format!("{b}_board")).expect("B");
