@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 use super::native::native_part;
 use super::template::Resolver;
+use super::view::Card;
 use crate::auth::Principal;
 use crate::databases::details;
 use crate::error::ApiResult;
@@ -80,7 +81,7 @@ async fn compute(app: &App, caller: &Principal, query: &Value) -> ApiResult<Opti
 
 /// Computes and stores the `result_metadata` of card `card_id` from its current query; the
 /// card as the caller sees it afterwards, or `None` when nothing could be computed.
-pub async fn fill(app: &App, caller: &Principal, card_id: i64) -> ApiResult<Option<Value>> {
+pub async fn fill(app: &App, caller: &Principal, card_id: i64) -> ApiResult<Option<Card>> {
     let query = {
         let mut tx = app.store.read().await?;
         let c = tx.card_get(card_id).await?;

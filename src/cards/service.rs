@@ -5,7 +5,7 @@ use super::dashboard_link::{check_card_tab, remove_from_series};
 use super::input::{CardInput, Derived, Query};
 use super::patch::json_text;
 use super::store::CardRow;
-use super::view::{self, CardContext};
+use super::view::{self, Card, CardContext};
 use crate::auth::Principal;
 use crate::collections::perms::{self, Level};
 use crate::collections::service::ARCHIVED_PARENT;
@@ -67,7 +67,7 @@ pub async fn card_level(tx: &mut dyn Tx, caller: &Principal, c: &CardRow) -> Api
 }
 
 /// The §2.1 representation of `c` for `caller`.
-pub async fn render(tx: &mut dyn Tx, caller: &Principal, c: &CardRow) -> ApiResult<Value> {
+pub async fn render(tx: &mut dyn Tx, caller: &Principal, c: &CardRow) -> ApiResult<Card> {
     let creator = tx.user_get(c.creator_id).await?;
     let editor = if c.last_editor_id == c.creator_id {
         creator.clone()
@@ -95,10 +95,9 @@ pub async fn render(tx: &mut dyn Tx, caller: &Principal, c: &CardRow) -> ApiResu
     if let Some(db) = c.database_id {
         let a = crate::permissions::access(tx, caller, db).await?;
         let native = c.query_type.as_deref() == Some("native");
-        v["can_run_adhoc_query"] = json!(if native { a.native } else { a.query_builder });
+        v.can_run_adhoc_query = if native { a.native } else { a.query_builder };
     }
-    let count: i64 = tx.card_dashboard_count(c.id).await?;
-    v["dashboard_count"] = json!(count);
+    v.dashboard_count = tx.card_dashboard_count(c.id).await?;
     Ok(v)
 }
 
@@ -121,7 +120,7 @@ fn map_conflict(e: StoreError) -> ApiError {
 }
 
 /// `POST /api/card` (§2.4).
-pub async fn create(app: &App, caller: &Principal, input: &CardInput) -> ApiResult<Value> {
+pub async fn create(app: &App, caller: &Principal, input: &CardInput) -> ApiResult<Card> {
     // `parse` requires the query on POST.
     let query = input
         .dataset_query
@@ -300,7 +299,7 @@ fn new_row(
 }
 
 /// `GET /api/card/:id` (§2.5).
-pub async fn get(app: &App, caller: &Principal, r: &CardRef, legacy: bool) -> ApiResult<Value> {
+pub async fn get(app: &App, caller: &Principal, r: &CardRef, legacy: bool) -> ApiResult<Card> {
     let mut tx = app.store.read().await?;
     let row = resolve(tx.as_mut(), r).await?;
     if card_level(tx.as_mut(), caller, &row).await? == Level::None {
@@ -309,8 +308,8 @@ pub async fn get(app: &App, caller: &Principal, r: &CardRef, legacy: bool) -> Ap
     let mut v = render(tx.as_mut(), caller, &row).await?;
     tx.commit().await?;
     if legacy {
-        if let Some(q) = legacy_native(&v["dataset_query"]) {
-            v["dataset_query"] = q;
+        if let Some(q) = legacy_native(&v.dataset_query) {
+            v.dataset_query = q;
         }
     }
     Ok(v)
@@ -349,7 +348,7 @@ pub enum Filter {
 }
 
 /// `GET /api/card` (§2.6).
-pub async fn list(app: &App, caller: &Principal, f: Filter) -> ApiResult<Vec<Value>> {
+pub async fn list(app: &App, caller: &Principal, f: Filter) -> ApiResult<Vec<Card>> {
     if matches!(f, Filter::Bookmarked | Filter::UsingSegment) {
         return Ok(Vec::new());
     }

@@ -8,6 +8,7 @@ use super::patch::{set, set_json};
 use super::placement::{place, refuse_embedding, PlaceRequest, Placement};
 use super::service::{check_database, curate, level, render, resolve, CardRef, TRASH};
 use super::store::CardRow;
+use super::view::Card;
 use crate::auth::Principal;
 use crate::collections::perms::Level;
 use crate::error::{ApiError, ApiResult};
@@ -27,7 +28,7 @@ pub async fn update(
     caller: &Principal,
     r: &CardRef,
     input: &CardInput,
-) -> ApiResult<Value> {
+) -> ApiResult<Card> {
     let mut tx = app.store.begin().await?;
     let old = resolve(tx.as_mut(), r).await?;
     let req = check_update(tx.as_mut(), caller, &old, input).await?;

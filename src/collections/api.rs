@@ -119,6 +119,6 @@ async fn graph_put(
     q: QueryParams,
     JsonBody(b): JsonBody,
 ) -> ApiResult<impl IntoResponse> {
-    let put = graph::parse_put(&q, &b)?;
+    let put = input::graph_put(&q, &b)?;
     Ok(ApiJson(graph::put(&app, &c, put).await?))
 }

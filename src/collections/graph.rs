@@ -1,20 +1,18 @@
 //! `GET/PUT /api/collection/graph` (people-and-groups.md §8.2–8.3).
 use std::collections::BTreeMap;
 
-use serde::Serialize;
-use serde_json::{Map, Value};
-
 use super::perms::{Graph, Level};
 use super::store::CollectionRow;
 use crate::auth::Principal;
 use crate::auth::ADMINISTRATORS;
-use crate::error::validation::ValidationErrors;
 use crate::error::ApiResult;
-use crate::http::query::QueryParams;
-use crate::permissions::graph_put::{self, invalid, GraphPut, GroupEntries, OrderedMap};
+use crate::permissions::graph_put::{
+    self, invalid, GraphPut, GroupEntries, OrderedMap, RevisionGraph,
+};
 use crate::permissions::store::PermGraph;
 use crate::state::App;
 use crate::store::{LockKey, Tx};
+use serde::Serialize;
 
 /// Collections that appear in the graph: not the Trash, not personal, not archived.
 fn eligible(g: &Graph, row: &CollectionRow) -> bool {
@@ -22,7 +20,8 @@ fn eligible(g: &Graph, row: &CollectionRow) -> bool {
 }
 
 /// `GET /api/collection/graph`, and the answer of `PUT` (without `groups` when `skip-graph`):
-/// per group id, per collection key (`root` or an id), the level.
+/// per group id, per collection key (`root` first, then ids in ascending order, as
+/// people-and-groups.md §8.2 shows them), the level.
 #[derive(Debug, Serialize)]
 pub struct CollectionGraph {
     pub revision: i64,
@@ -42,10 +41,18 @@ async fn build(tx: &mut dyn Tx, default_namespace: bool) -> ApiResult<Collection
             };
             if grp.id == ADMINISTRATORS {
                 put("root".into(), "write");
-                for r in g.rows.iter().filter(|r| eligible(&g, r)) {
-                    put(r.id.to_string(), "write");
+                let mut ids: Vec<i64> = g
+                    .rows
+                    .iter()
+                    .filter(|r| eligible(&g, r))
+                    .map(|r| r.id)
+                    .collect();
+                ids.sort_unstable();
+                for id in ids {
+                    put(id.to_string(), "write");
                 }
             } else {
+                // `perms` is keyed by collection id: the root (0) first, then ascending ids.
                 for p in g.perms.values().flatten().filter(|p| p.group_id == grp.id) {
                     if p.collection_id == 0 {
                         put("root".into(), &p.level);
@@ -76,23 +83,6 @@ pub async fn get(
 /// A validated `PUT`: per group, per collection key, the level; `rest` is whether it is for the
 /// default namespace (no `namespace`).
 pub type GraphBody = GraphPut<Level, bool>;
-
-pub fn parse_put(q: &QueryParams, body: &Map<String, Value>) -> ApiResult<GraphBody> {
-    let default_namespace = |errs: &mut ValidationErrors| match body.get("namespace") {
-        None | Some(Value::Null) => true,
-        Some(Value::String(_)) => false,
-        other => {
-            errs.add_received(&["namespace"], "value must be a string or null.", other);
-            true
-        }
-    };
-    graph_put::parse(q, body, default_namespace, |_, _, level| {
-        level
-            .as_str()
-            .and_then(Level::parse)
-            .ok_or_else(|| invalid(format!("invalid permission level {level}")))
-    })
-}
 
 /// The levels a `PUT` asks for, by (group, collection; 0 for root), every entry parsed and
 /// checked first: an invalid graph changes nothing. Entries Metabase ignores (Administrators,
@@ -133,8 +123,8 @@ async fn write(
     tx: &mut dyn Tx,
     g: &Graph,
     wanted: &BTreeMap<(i64, i64), Level>,
-) -> ApiResult<(Map<String, Value>, Map<String, Value>)> {
-    let (mut before, mut after) = (Map::new(), Map::new());
+) -> ApiResult<(RevisionGraph<&'static str>, RevisionGraph<&'static str>)> {
+    let (mut before, mut after) = (RevisionGraph::default(), RevisionGraph::default());
     for ((gid, cid), lvl) in wanted {
         let old = g
             .perms
@@ -151,8 +141,8 @@ async fn write(
             } else {
                 cid.to_string()
             };
-            graph_put::record(&mut before, *gid, key.clone(), old.as_str().into());
-            graph_put::record(&mut after, *gid, key, lvl.as_str().into());
+            before.record(*gid, key.clone(), old.as_str());
+            after.record(*gid, key, lvl.as_str());
         }
     }
     Ok((before, after))
@@ -175,8 +165,8 @@ pub async fn put(app: &App, caller: &Principal, body: GraphBody) -> ApiResult<Co
     } else {
         tx.graph_revision_insert(
             PermGraph::Collection,
-            &Value::Object(before).to_string(),
-            &Value::Object(after).to_string(),
+            &before.to_text()?,
+            &after.to_text()?,
             admin.actor_id,
             now,
         )

@@ -3,12 +3,15 @@
 //! shapes, before permissions (README 4.7).
 use serde_json::{Map, Value};
 
+use super::graph::GraphBody;
 use super::items::{ItemsQuery, KNOWN_MODELS};
+use super::perms::Level;
 use super::service::{is_nanoid, ListQuery, NewInput, UpdateInput, OFFICIAL_402};
 use super::tree::TreeQuery;
 use crate::error::validation::{Fields, ValidationErrors};
 use crate::error::{ApiError, ApiResult};
 use crate::http::query::QueryParams;
+use crate::permissions::graph_put::{self, invalid};
 
 fn default_namespace(q: &QueryParams) -> bool {
     q.get("namespace").is_none_or(str::is_empty)
@@ -199,5 +202,23 @@ pub fn items_query(q: &QueryParams, pairs: &[(String, String)]) -> ApiResult<Ite
         official_first,
         show_dashboard_questions,
         paging,
+    })
+}
+
+/// `PUT /api/collection/graph` (people-and-groups.md §8.3).
+pub fn graph_put(q: &QueryParams, body: &Map<String, Value>) -> ApiResult<GraphBody> {
+    let default_namespace = |errs: &mut ValidationErrors| match body.get("namespace") {
+        None | Some(Value::Null) => true,
+        Some(Value::String(_)) => false,
+        other => {
+            errs.add_received(&["namespace"], "value must be a string or null.", other);
+            true
+        }
+    };
+    graph_put::parse(q, body, default_namespace, |_, _, level| {
+        level
+            .as_str()
+            .and_then(Level::parse)
+            .ok_or_else(|| invalid(format!("invalid permission level {level}")))
     })
 }

@@ -20,7 +20,7 @@ pub fn model_rank(model: &str) -> u8 {
 }
 
 /// `last-edit-info` of an item: the last editor and the item's `updated_at`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct LastEditInfo {
     pub id: i64,
     pub email: String,
@@ -49,9 +49,9 @@ pub struct ItemCaps {
     pub parent_live: bool,
 }
 
-/// The collection-items representation of a card or dashboard (content.md §1.6).
+/// The keys every entry of an items listing starts with (content.md §1.6), in wire order.
 #[derive(Debug, Serialize)]
-pub struct ContentItem {
+pub struct ItemHead {
     pub id: i64,
     pub name: String,
     pub description: Option<String>,
@@ -64,7 +64,15 @@ pub struct ContentItem {
     pub can_restore: bool,
     pub can_delete: bool,
     pub created_at: Timestamp,
-    pub updated_at: Timestamp,
+    /// `null` for collections.
+    pub updated_at: Option<Timestamp>,
+}
+
+/// The collection-items representation of a card or dashboard (content.md §1.6).
+#[derive(Debug, Serialize)]
+pub struct ContentItem {
+    #[serde(flatten)]
+    pub head: ItemHead,
     #[serde(rename = "last-edit-info")]
     pub last_edit_info: LastEditInfo,
     #[serde(flatten)]
@@ -94,19 +102,21 @@ impl ContentItem {
     /// root, the Trash id in the Trash); `location` is the location shown for dashboards.
     pub fn new(r: &ItemRow, caps: ItemCaps, listed: Option<i64>, location: &str) -> ContentItem {
         ContentItem {
-            id: r.id,
-            name: r.name.clone(),
-            description: r.description.clone(),
-            entity_id: r.entity_id.clone(),
-            model: r.model(),
-            collection_position: r.collection_position,
-            collection_id: listed,
-            archived: r.archived,
-            can_write: caps.can_write,
-            can_restore: r.archived_directly && caps.can_write && caps.parent_live,
-            can_delete: caps.can_write && r.archived,
-            created_at: Timestamp(r.created_at),
-            updated_at: Timestamp(r.updated_at),
+            head: ItemHead {
+                id: r.id,
+                name: r.name.clone(),
+                description: r.description.clone(),
+                entity_id: r.entity_id.clone(),
+                model: r.model(),
+                collection_position: r.collection_position,
+                collection_id: listed,
+                archived: r.archived,
+                can_write: caps.can_write,
+                can_restore: r.archived_directly && caps.can_write && caps.parent_live,
+                can_delete: caps.can_write && r.archived,
+                created_at: Timestamp(r.created_at),
+                updated_at: Some(Timestamp(r.updated_at)),
+            },
             last_edit_info: LastEditInfo::from(r),
             kind: ContentKind::of(r, location),
         }

@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 use serde::Serialize;
 
 use super::item_store::{ItemRow, ItemScope};
-use super::item_view::{compare, model_rank, ContentItem, ItemCaps, SortKey};
+use super::item_view::{compare, model_rank, ContentItem, ItemCaps, ItemHead, SortKey};
 use super::perms::{location_ids, Graph, Level};
 use super::service::{resolve, CollectionKey};
 use super::store::CollectionRow;
@@ -98,19 +98,8 @@ impl Kinds {
 /// A child collection in an items listing (content.md §1.6).
 #[derive(Debug, Serialize)]
 pub struct CollectionItem {
-    pub id: i64,
-    pub name: String,
-    pub description: Option<String>,
-    pub entity_id: String,
-    pub model: &'static str,
-    pub collection_position: Option<i64>,
-    pub collection_id: Option<i64>,
-    pub archived: bool,
-    pub can_write: bool,
-    pub can_restore: bool,
-    pub can_delete: bool,
-    pub created_at: Timestamp,
-    pub updated_at: Option<Timestamp>,
+    #[serde(flatten)]
+    pub head: ItemHead,
     pub location: String,
     pub effective_location: String,
     pub authority_level: Option<String>,
@@ -130,19 +119,21 @@ fn collection_item(
     listed: Option<i64>,
 ) -> CollectionItem {
     CollectionItem {
-        id: row.id,
-        name: row.name.clone(),
-        description: row.description.clone(),
-        entity_id: row.entity_id.clone(),
-        model: "collection",
-        collection_position: None,
-        collection_id: listed,
-        archived: row.archived,
-        can_write: can_write(g, caller, row),
-        can_restore: row.archived_directly == Some(true) && can_write(g, caller, row),
-        can_delete: false,
-        created_at: Timestamp(row.created_at),
-        updated_at: None,
+        head: ItemHead {
+            id: row.id,
+            name: row.name.clone(),
+            description: row.description.clone(),
+            entity_id: row.entity_id.clone(),
+            model: "collection",
+            collection_position: None,
+            collection_id: listed,
+            archived: row.archived,
+            can_write: can_write(g, caller, row),
+            can_restore: row.archived_directly == Some(true) && can_write(g, caller, row),
+            can_delete: false,
+            created_at: Timestamp(row.created_at),
+            updated_at: None,
+        },
         location: row.location.clone(),
         effective_location: effective_location(g, caller, &row.location),
         authority_level: row.authority_level.clone(),

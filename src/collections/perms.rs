@@ -2,7 +2,7 @@
 //! superusers write everywhere; personal collections and their descendants are the owner's
 //! alone; everything else takes the most permissive entry among the caller's groups (no
 //! inheritance). The Trash is readable by everyone.
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::store::{CollectionRow, PermRow};
 use crate::auth::Principal;
@@ -124,14 +124,16 @@ async fn group_level_of(
 pub struct Graph {
     pub rows: Vec<CollectionRow>,
     pub by_id: HashMap<i64, usize>,
-    pub perms: HashMap<i64, Vec<PermRow>>,
+    /// Entries by collection id (0 = the root), in ascending order, so that walks over them
+    /// (the collection graph) are deterministic.
+    pub perms: BTreeMap<i64, Vec<PermRow>>,
 }
 
 impl Graph {
     pub async fn load(tx: &mut dyn Tx) -> StoreResult<Graph> {
         let rows = tx.collection_all().await?;
         let by_id = rows.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
-        let mut perms: HashMap<i64, Vec<PermRow>> = HashMap::new();
+        let mut perms: BTreeMap<i64, Vec<PermRow>> = BTreeMap::new();
         for p in tx.collection_perm_all().await? {
             perms.entry(p.collection_id).or_default().push(p);
         }

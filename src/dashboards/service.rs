@@ -2,11 +2,11 @@
 //! listing and deleting; `PUT` lives in [`super::update`] and [`super::layout`].
 use std::collections::HashMap;
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::input::NewDashboard;
 use super::store::DashboardRow;
-use super::view::{self, DashContext};
+use super::view::{self, DashContext, Dashboard, DashboardDetail, Dashcard, DashcardCard, Tab};
 use crate::auth::Principal;
 use crate::cards::dashboard_link::remove_from_series;
 use crate::cards::patch::json_text;
@@ -71,13 +71,8 @@ pub async fn level(tx: &mut dyn Tx, caller: &Principal, coll: Option<i64>) -> Ap
     Ok(perms::level(tx, caller, coll).await?)
 }
 
-/// The §3.1 representation; `detail` adds `tabs`, `dashcards` and `param_fields`.
-pub async fn render(
-    tx: &mut dyn Tx,
-    caller: &Principal,
-    d: &DashboardRow,
-    detail: bool,
-) -> ApiResult<Value> {
+/// The §3.1 list representation of `d` for `caller`.
+pub async fn render(tx: &mut dyn Tx, caller: &Principal, d: &DashboardRow) -> ApiResult<Dashboard> {
     let editor = tx.user_get(d.last_editor_id).await?;
     let collection = match d.collection_id {
         Some(id) => tx.content_collection(id).await?,
@@ -93,17 +88,23 @@ pub async fn render(
             None
         },
     };
-    let mut m = view::dashboard(d, &ctx);
-    if detail {
-        let tabs = tx.tab_list(d.id).await?;
-        m.insert("tabs".into(), tabs.iter().map(view::tab).collect());
-        m.insert(
-            "dashcards".into(),
-            Value::Array(dashcards(tx, caller, d.id).await?),
-        );
-        m.insert("param_fields".into(), Value::Null);
-    }
-    Ok(Value::Object(m))
+    Ok(view::dashboard(d, &ctx))
+}
+
+/// The §3.1 detail representation: the list one with `tabs`, `dashcards` and `param_fields`.
+pub async fn render_detail(
+    tx: &mut dyn Tx,
+    caller: &Principal,
+    d: &DashboardRow,
+) -> ApiResult<DashboardDetail> {
+    let dashboard = render(tx, caller, d).await?;
+    let tabs = tx.tab_list(d.id).await?;
+    Ok(DashboardDetail {
+        dashboard,
+        tabs: tabs.iter().map(Tab::from).collect(),
+        dashcards: dashcards(tx, caller, d.id).await?,
+        param_fields: None,
+    })
 }
 
 /// Renders cards for one caller, each card once: the full card when readable, `{"id"}` when
@@ -111,7 +112,7 @@ pub async fn render(
 struct CardRenderer<'a> {
     caller: &'a Principal,
     rows: HashMap<i64, Option<CardRow>>,
-    json: HashMap<i64, Value>,
+    views: HashMap<i64, DashcardCard>,
 }
 
 impl<'a> CardRenderer<'a> {
@@ -119,7 +120,7 @@ impl<'a> CardRenderer<'a> {
         CardRenderer {
             caller,
             rows: HashMap::new(),
-            json: HashMap::new(),
+            views: HashMap::new(),
         }
     }
 
@@ -130,40 +131,42 @@ impl<'a> CardRenderer<'a> {
         Ok(self.rows.get(&id).and_then(Option::as_ref))
     }
 
-    async fn json(&mut self, tx: &mut dyn Tx, id: i64) -> ApiResult<Option<Value>> {
-        if let Some(v) = self.json.get(&id) {
+    async fn view(&mut self, tx: &mut dyn Tx, id: i64) -> ApiResult<Option<DashcardCard>> {
+        if let Some(v) = self.views.get(&id) {
             return Ok(Some(v.clone()));
         }
         let Some(row) = self.row(tx, id).await?.cloned() else {
             return Ok(None);
         };
         let v = if crate::cards::service::card_level(tx, self.caller, &row).await? == Level::None {
-            json!({ "id": id })
+            DashcardCard::Hidden { id }
         } else {
-            crate::cards::service::render(tx, self.caller, &row).await?
+            let card = crate::cards::service::render(tx, self.caller, &row).await?;
+            DashcardCard::Readable(Box::new(card))
         };
-        self.json.insert(id, v.clone());
+        self.views.insert(id, v.clone());
         Ok(Some(v))
     }
 }
 
 /// The visible dashcards of a dashboard: those whose card is archived are left out (§4.2).
-async fn dashcards(tx: &mut dyn Tx, caller: &Principal, dash: i64) -> ApiResult<Vec<Value>> {
+async fn dashcards(tx: &mut dyn Tx, caller: &Principal, dash: i64) -> ApiResult<Vec<Dashcard>> {
     let mut cards = CardRenderer::new(caller);
     let mut out = Vec::new();
     for dc in tx.dashcard_list(dash).await? {
         let card = match dc.card_id {
-            None => Value::Null,
+            None => None,
             Some(id) => {
                 if cards.row(tx, id).await?.is_some_and(|c| c.archived) {
                     continue;
                 }
-                cards.json(tx, id).await?.unwrap_or(json!({ "id": id }))
+                let view = cards.view(tx, id).await?;
+                Some(view.unwrap_or(DashcardCard::Hidden { id }))
             }
         };
         let mut series = Vec::new();
         for id in dc.series_ids() {
-            if let Some(v) = cards.json(tx, id).await? {
+            if let Some(v) = cards.view(tx, id).await? {
                 series.push(v);
             }
         }
@@ -173,7 +176,11 @@ async fn dashcards(tx: &mut dyn Tx, caller: &Principal, dash: i64) -> ApiResult<
 }
 
 /// `POST /api/dashboard` (§3.2).
-pub async fn create(app: &App, caller: &Principal, input: &NewDashboard) -> ApiResult<Value> {
+pub async fn create(
+    app: &App,
+    caller: &Principal,
+    input: &NewDashboard,
+) -> ApiResult<DashboardDetail> {
     let target = input.collection_id;
     let mut tx = app.store.begin().await?;
     let collection = match target {
@@ -201,7 +208,7 @@ pub async fn create(app: &App, caller: &Principal, input: &NewDashboard) -> ApiR
         tx.dashboard_shift_positions(target, p, 0).await?;
     }
     row.id = tx.dashboard_insert(&row).await.map_err(map_conflict)?;
-    let v = render(tx.as_mut(), caller, &row, true).await?;
+    let v = render_detail(tx.as_mut(), caller, &row).await?;
     tx.commit().await?;
     Ok(v)
 }
@@ -232,13 +239,13 @@ fn new_row(input: &NewDashboard, entity_id: String, user_id: i64, now: i64) -> D
 }
 
 /// `GET /api/dashboard/:id` (§3.3).
-pub async fn get(app: &App, caller: &Principal, r: &DashRef) -> ApiResult<Value> {
+pub async fn get(app: &App, caller: &Principal, r: &DashRef) -> ApiResult<DashboardDetail> {
     let mut tx = app.store.read().await?;
     let row = resolve(tx.as_mut(), r).await?;
     if level(tx.as_mut(), caller, row.collection_id).await? == Level::None {
         return Err(ApiError::Forbidden);
     }
-    let v = render(tx.as_mut(), caller, &row, true).await?;
+    let v = render_detail(tx.as_mut(), caller, &row).await?;
     tx.commit().await?;
     Ok(v)
 }
@@ -252,7 +259,7 @@ pub enum Filter {
 }
 
 /// `GET /api/dashboard` (§3.3): readable dashboards by lowercased name, then id.
-pub async fn list(app: &App, caller: &Principal, f: Filter) -> ApiResult<Vec<Value>> {
+pub async fn list(app: &App, caller: &Principal, f: Filter) -> ApiResult<Vec<Dashboard>> {
     let mut tx = app.store.read().await?;
     let mut rows = tx.dashboard_list().await?;
     rows.retain(|d| match f {
@@ -274,7 +281,7 @@ pub async fn list(app: &App, caller: &Principal, f: Filter) -> ApiResult<Vec<Val
             }
         };
         if lvl != Level::None {
-            out.push(render(tx.as_mut(), caller, d, false).await?);
+            out.push(render(tx.as_mut(), caller, d).await?);
         }
     }
     tx.commit().await?;

@@ -1,12 +1,11 @@
 //! `PUT /api/dashboard/:id` (content.md §3.4, §3.5): scalar fields, moving (with the dashboard
 //! questions), archiving and restoring (§4.2), and the layout, in one transaction.
-use serde_json::Value;
-
 use super::input::{DashboardPatch, Layout};
 use super::layout;
 use super::layout_store::DashcardRow;
-use super::service::{archived_object, curate, level, render, resolve, DashRef};
+use super::service::{archived_object, curate, level, render_detail, resolve, DashRef};
 use super::store::DashboardRow;
+use super::view::DashboardDetail;
 use crate::auth::Principal;
 use crate::cards::patch::{set, set_json};
 use crate::cards::placement::{place, refuse_embedding, PlaceRequest, Placement};
@@ -29,7 +28,7 @@ pub async fn update(
     caller: &Principal,
     r: &DashRef,
     input: &DashboardPatch,
-) -> ApiResult<Value> {
+) -> ApiResult<DashboardDetail> {
     let mut tx = app.store.begin().await?;
     let old = resolve(tx.as_mut(), r).await?;
     let (req, stored) = check_update(tx.as_mut(), caller, &old, input).await?;
@@ -45,7 +44,7 @@ pub async fn update(
     let layout_changed =
         apply_layout(tx.as_mut(), caller, &old, &input.layout, &stored, now).await?;
     write(tx.as_mut(), caller, &old, &mut new, layout_changed, now).await?;
-    let v = render(tx.as_mut(), caller, &new, true).await?;
+    let v = render_detail(tx.as_mut(), caller, &new).await?;
     tx.commit().await?;
     Ok(v)
 }

@@ -3,6 +3,7 @@
 //! field's summary.
 use std::sync::Arc;
 
+use serde::Serialize;
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
@@ -48,25 +49,41 @@ async fn target(app: &App, caller: &Principal, id: i64, manage: bool) -> ApiResu
     Ok(Target { field, table, db })
 }
 
-fn empty(id: i64) -> Value {
-    json!({"values": [], "field_id": id, "has_more_values": false})
+/// `GET /api/field/:id/values` (§3.2): `[value]` or `[value, label]` entries.
+#[derive(Debug, Serialize)]
+pub struct FieldValues {
+    pub values: Vec<Vec<Value>>,
+    pub field_id: i64,
+    pub has_more_values: bool,
 }
 
-fn answer(id: i64, row: &FieldValuesRow) -> Value {
+fn empty(id: i64) -> FieldValues {
+    FieldValues {
+        values: Vec::new(),
+        field_id: id,
+        has_more_values: false,
+    }
+}
+
+fn answer(id: i64, row: &FieldValuesRow) -> FieldValues {
     let values: Vec<Value> = serde_json::from_str(&row.values).unwrap_or_default();
     let labels: Option<Vec<Value>> = row
         .human_readable_values
         .as_deref()
         .and_then(|l| serde_json::from_str(l).ok());
-    let entries: Vec<Value> = values
+    let entries = values
         .into_iter()
         .enumerate()
         .map(|(i, v)| match labels.as_ref().and_then(|l| l.get(i)) {
-            Some(label) => json!([v, label]),
-            None => json!([v]),
+            Some(label) => vec![v, label.clone()],
+            None => vec![v],
         })
         .collect();
-    json!({"values": entries, "field_id": id, "has_more_values": row.has_more_values})
+    FieldValues {
+        values: entries,
+        field_id: id,
+        has_more_values: row.has_more_values,
+    }
 }
 
 async fn refresh(app: &Arc<App>, t: &Target) -> Result<(), sync::SyncError> {
@@ -75,7 +92,7 @@ async fn refresh(app: &Arc<App>, t: &Target) -> Result<(), sync::SyncError> {
 }
 
 /// `GET /api/field/:id/values`.
-pub async fn get(app: &Arc<App>, caller: &Principal, id: i64) -> ApiResult<Value> {
+pub async fn get(app: &Arc<App>, caller: &Principal, id: i64) -> ApiResult<FieldValues> {
     let t = target(app, caller, id, false).await?;
     if !has_cached_values(&t.field) {
         return Ok(empty(id));
@@ -180,9 +197,13 @@ pub async fn sync_table(app: &Arc<App>, caller: &Principal, id: i64, wait: bool)
     super::actions::sync_checked(app, &db, Scope::Table(id), wait).await
 }
 
+/// `GET /api/field/:id/summary` (§5.17): `[["count", n], ["distincts", n]]`.
+#[derive(Debug, Serialize)]
+pub struct FieldSummary(pub [(&'static str, Value); 2]);
+
 /// `GET /api/field/:id/summary` (§5.17): count and distinct count on the warehouse; a failure
 /// answers the query-failure body of queries.md §4.8.
-pub async fn summary(app: &Arc<App>, caller: &Principal, id: i64) -> ApiResult<Value> {
+pub async fn summary(app: &Arc<App>, caller: &Principal, id: i64) -> ApiResult<FieldSummary> {
     let t = target(app, caller, id, false).await?;
     let sql = format!(
         "SELECT count(*), count(DISTINCT {}) FROM {}",
@@ -208,5 +229,5 @@ pub async fn summary(app: &Arc<App>, caller: &Principal, id: i64) -> ApiResult<V
             .and_then(|r| r.get(i))
             .map_or(Value::Null, cell_json)
     };
-    Ok(json!([["count", cell(0)], ["distincts", cell(1)]]))
+    Ok(FieldSummary([("count", cell(0)), ("distincts", cell(1))]))
 }

@@ -1,5 +1,6 @@
 //! Virtual tables of saved questions (data-model.md §5.14): `GET /api/table/card__:id/query_metadata`
 //! describes a card's result columns as a table, from its stored `result_metadata`.
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use crate::auth::Principal;
@@ -9,8 +10,29 @@ use crate::collections::perms::Level;
 use crate::error::{ApiError, ApiResult};
 use crate::state::App;
 
+/// A saved question as a table (§5.14); its fields are its `result_metadata` columns as stored,
+/// with `id`, `semantic_type` and `table_id` set.
+#[derive(Debug, Serialize)]
+pub struct VirtualTable {
+    pub id: String,
+    pub db_id: Option<i64>,
+    pub display_name: String,
+    pub schema: String,
+    pub description: Option<String>,
+    pub entity_id: String,
+    #[serde(rename = "type")]
+    pub card_type: String,
+    pub moderated_status: Option<String>,
+    pub metrics: [Value; 0],
+    pub fields: Vec<Map<String, Value>>,
+}
+
 /// The card as a table; archived cards are found, unreadable ones are `403`.
-pub async fn query_metadata(app: &App, caller: &Principal, card_id: i64) -> ApiResult<Value> {
+pub async fn query_metadata(
+    app: &App,
+    caller: &Principal,
+    card_id: i64,
+) -> ApiResult<VirtualTable> {
     let mut tx = app.store.read().await?;
     let card = resolve(tx.as_mut(), &CardRef::Id(card_id)).await?;
     if crate::cards::service::card_level(tx.as_mut(), caller, &card).await? == Level::None {
@@ -25,22 +47,23 @@ pub async fn query_metadata(app: &App, caller: &Principal, card_id: i64) -> ApiR
         None => "Everything else".into(),
     };
     let table_id = format!("card__{}", card.id);
-    Ok(json!({
-        "id": table_id,
-        "db_id": card.database_id,
-        "display_name": card.name,
-        "schema": schema,
-        "description": card.description,
-        "entity_id": card.entity_id,
-        "type": card.card_type,
-        "moderated_status": null,
-        "metrics": [],
-        "fields": fields(&card, &table_id),
-    }))
+    let fields = fields(&card, &table_id);
+    Ok(VirtualTable {
+        id: table_id,
+        db_id: card.database_id,
+        display_name: card.name,
+        schema,
+        description: card.description,
+        entity_id: card.entity_id,
+        card_type: card.card_type,
+        moderated_status: None,
+        metrics: [],
+        fields,
+    })
 }
 
 /// One field per `result_metadata` column (§5.14).
-fn fields(card: &CardRow, table_id: &str) -> Vec<Value> {
+fn fields(card: &CardRow, table_id: &str) -> Vec<Map<String, Value>> {
     let columns: Vec<Value> = card
         .result_metadata
         .as_deref()
@@ -55,7 +78,7 @@ fn fields(card: &CardRow, table_id: &str) -> Vec<Value> {
         .collect()
 }
 
-fn field(mut m: Map<String, Value>, table_id: &str, is_model: bool) -> Value {
+fn field(mut m: Map<String, Value>, table_id: &str, is_model: bool) -> Map<String, Value> {
     let numeric_id = m.get("id").is_some_and(Value::is_i64);
     if m.get("id").is_none_or(Value::is_null) {
         let name = m.get("name").cloned().unwrap_or(Value::Null);
@@ -75,7 +98,7 @@ fn field(mut m: Map<String, Value>, table_id: &str, is_model: bool) -> Value {
     };
     m.insert("semantic_type".into(), semantic);
     m.insert("table_id".into(), json!(table_id));
-    Value::Object(m)
+    m
 }
 
 #[cfg(test)]

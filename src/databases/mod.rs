@@ -4,6 +4,7 @@ pub mod api;
 pub mod details;
 pub mod input;
 pub mod sample;
+mod sample_words;
 pub mod service;
 pub mod store;
 pub mod view;

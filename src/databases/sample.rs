@@ -8,186 +8,17 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
-use sqlx::{ConnectOptions, Connection};
+use sqlx::{ConnectOptions, Connection, SqliteConnection};
+
+use super::sample_words::{
+    ADJECTIVES, CATEGORIES, CITY_A, CITY_B, CLOSINGS, DOMAINS, FIRST, LAST, MATERIALS, MIDDLES,
+    NOUNS, OPENINGS, SOURCES, STATES, STREETS, STREET_KINDS, VENDOR_KINDS,
+};
 
 /// Bump when the generated rows change (it names the cache file).
 pub const GENERATOR_VERSION: u32 = 1;
 pub const FILE_NAME: &str = "sample-database.sqlite";
 const SEED: u64 = 0x6665_7272_6f62_6173; // "ferrobas"
-
-const FIRST: &[&str] = &[
-    "Adela",
-    "Bram",
-    "Cosima",
-    "Dario",
-    "Elodie",
-    "Fenwick",
-    "Greta",
-    "Halvard",
-    "Ilse",
-    "Jorah",
-    "Katrin",
-    "Lucan",
-    "Mirela",
-    "Nestor",
-    "Oriel",
-    "Pavla",
-    "Quill",
-    "Rosalind",
-    "Soren",
-    "Tamsin",
-    "Ulric",
-    "Vesna",
-    "Wendel",
-    "Xenia",
-    "Yorick",
-    "Zelda",
-    "Anouk",
-    "Basil",
-    "Calla",
-    "Desmond",
-    "Estelle",
-    "Florin",
-    "Gideon",
-    "Hester",
-    "Ivo",
-    "Juniper",
-    "Kasimir",
-    "Liesel",
-    "Magnus",
-    "Noemi",
-    "Osric",
-    "Petra",
-    "Rafferty",
-    "Saskia",
-    "Thaddeus",
-    "Una",
-    "Viggo",
-    "Wilhelmina",
-    "Ysolde",
-    "Zeno",
-];
-const LAST: &[&str] = &[
-    "Abernathy",
-    "Brightwater",
-    "Castellane",
-    "Dunmore",
-    "Everhart",
-    "Fairbanks",
-    "Galloway",
-    "Hollister",
-    "Ingram",
-    "Jessup",
-    "Kettering",
-    "Lindqvist",
-    "Marchetti",
-    "Northcott",
-    "Oakhurst",
-    "Pemberton",
-    "Quennell",
-    "Ravensworth",
-    "Stoddard",
-    "Thistlewood",
-    "Underhill",
-    "Vanterpool",
-    "Whitcombe",
-    "Yardley",
-    "Zabriskie",
-    "Ashcombe",
-    "Blackwood",
-    "Crowther",
-    "Davenport",
-    "Ellsworth",
-    "Fennimore",
-    "Greenhalgh",
-    "Hartigan",
-    "Iverson",
-    "Jarrow",
-    "Kingsley",
-    "Lockhart",
-    "Merriweather",
-    "Nightingale",
-    "Oldham",
-];
-const STREETS: &[&str] = &[
-    "Amber", "Birch", "Cedar", "Dogwood", "Elm", "Fern", "Garnet", "Hazel", "Iris", "Juniper",
-    "Larch", "Maple", "Nettle", "Orchard", "Poplar", "Quarry", "Rowan", "Sorrel", "Thorn",
-    "Willow",
-];
-const STREET_KINDS: &[&str] = &["Street", "Avenue", "Lane", "Road", "Court", "Way", "Drive"];
-const CITY_A: &[&str] = &[
-    "Ash", "Bright", "Clear", "Deer", "East", "Fair", "Glen", "High", "Lake", "Mill", "North",
-    "Oak", "Pine", "River", "Silver", "Stone", "West", "Wind",
-];
-const CITY_B: &[&str] = &[
-    "ford", "field", "haven", "ton", "brook", "dale", "ville", "port", "wood", "ridge",
-];
-const STATES: &[&str] = &[
-    "AK", "AL", "AR", "AZ", "CA", "CO", "CT", "DE", "FL", "GA", "HI", "IA", "ID", "IL", "IN", "KS",
-    "KY", "LA", "MA", "MD", "ME", "MI", "MN", "MO", "MS", "MT", "NC", "ND", "NE", "NH", "NJ", "NM",
-    "NV", "NY", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VA", "VT", "WA", "WI",
-    "WV", "WY",
-];
-const SOURCES: &[&str] = &["Affiliate", "Facebook", "Google", "Organic", "Twitter"];
-const DOMAINS: &[&str] = &["example.com", "example.org", "example.net"];
-const CATEGORIES: &[&str] = &["Doohickey", "Gadget", "Gizmo", "Widget"];
-const ADJECTIVES: &[&str] = &[
-    "Rustic",
-    "Sleek",
-    "Sturdy",
-    "Ergonomic",
-    "Gorgeous",
-    "Practical",
-    "Refined",
-    "Durable",
-    "Lightweight",
-    "Heavy-Duty",
-    "Compact",
-    "Elegant",
-    "Intelligent",
-    "Handmade",
-    "Polished",
-];
-const MATERIALS: &[&str] = &[
-    "Paper", "Copper", "Granite", "Wool", "Linen", "Bronze", "Marble", "Cotton", "Leather",
-    "Aluminum", "Concrete", "Silk", "Steel", "Plastic", "Wooden",
-];
-const NOUNS: &[&str] = &[
-    "Wallet", "Lamp", "Bench", "Clock", "Knife", "Bottle", "Hat", "Coat", "Keyboard", "Table",
-    "Chair", "Bag", "Plate", "Gloves", "Watch", "Kettle", "Mirror", "Toaster", "Umbrella", "Vase",
-];
-const VENDOR_KINDS: &[&str] = &[
-    "Group",
-    "Industries",
-    "Supply Co.",
-    "Works",
-    "and Sons",
-    "LLC",
-];
-const OPENINGS: &[&str] = &[
-    "This arrived quickly and works as described.",
-    "I bought this as a gift and it was a hit.",
-    "Not what I expected, but it grew on me.",
-    "The build quality surprised me.",
-    "It does the job, nothing more.",
-    "Honestly one of the better purchases I made this year.",
-];
-const MIDDLES: &[&str] = &[
-    "The finish is a little uneven in places.",
-    "Setup took about five minutes.",
-    "My neighbour ordered one after seeing mine.",
-    "It feels heavier than the pictures suggest.",
-    "The instructions could be clearer.",
-    "I use it every single day.",
-];
-const CLOSINGS: &[&str] = &[
-    "Would buy again.",
-    "Recommended.",
-    "I am returning mine.",
-    "Four stars from me.",
-    "Good value for the price.",
-    "Could be better.",
-];
 
 fn pick<'a>(rng: &mut ChaCha8Rng, from: &[&'a str]) -> &'a str {
     from.choose(rng).copied().unwrap_or("")
@@ -279,29 +110,43 @@ async fn write(path: &Path) -> anyhow::Result<()> {
         .await?;
     let mut tx = conn.begin().await?;
     sqlx::raw_sql(SCHEMA).execute(&mut *tx).await?;
+    // One generator drawn in a fixed order (products, tax rates, people, orders, reviews): the
+    // rows depend on that order.
     let mut rng = ChaCha8Rng::seed_from_u64(SEED);
     let end = epoch(2026, 1, 1) - 1;
+    let products = products(&mut tx, &mut rng).await?;
+    let people = people(&mut tx, &mut rng).await?;
+    orders(&mut tx, &mut rng, &people, &products, end).await?;
+    reviews(&mut tx, &mut rng, &products, end).await?;
+    tx.commit().await?;
+    conn.close().await?;
+    Ok(())
+}
 
-    // Products: at least 40 of each category.
+/// 200 products, at least 40 of each category: `(price, created)` of each, by id.
+async fn products(
+    conn: &mut SqliteConnection,
+    rng: &mut ChaCha8Rng,
+) -> anyhow::Result<Vec<(f64, i64)>> {
     let mut categories: Vec<&str> = CATEGORIES.iter().flat_map(|c| [*c; 50]).collect();
-    categories.shuffle(&mut rng);
+    categories.shuffle(rng);
     let mut products = Vec::with_capacity(200);
     let mut eans = std::collections::HashSet::new();
     for (i, category) in categories.iter().enumerate() {
         let id = i64::try_from(i + 1)?;
         let ean = loop {
-            let e = ean13(&mut rng);
+            let e = ean13(rng);
             if eans.insert(e.clone()) {
                 break e;
             }
         };
         let title = format!(
             "{} {} {}",
-            pick(&mut rng, ADJECTIVES),
-            pick(&mut rng, MATERIALS),
-            pick(&mut rng, NOUNS)
+            pick(rng, ADJECTIVES),
+            pick(rng, MATERIALS),
+            pick(rng, NOUNS)
         );
-        let vendor = format!("{} {}", pick(&mut rng, LAST), pick(&mut rng, VENDOR_KINDS));
+        let vendor = format!("{} {}", pick(rng, LAST), pick(rng, VENDOR_KINDS));
         let price = f64::from(rng.gen_range(1000..=10000)) / 100.0;
         let rating = f64::from(rng.gen_range(0..=50)) / 10.0;
         let created = rng.gen_range(epoch(2022, 1, 1)..epoch(2024, 1, 1));
@@ -314,21 +159,26 @@ async fn write(path: &Path) -> anyhow::Result<()> {
             .bind(price)
             .bind(rating)
             .bind(ts(created))
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
         products.push((price, created));
     }
+    Ok(products)
+}
 
-    // State tax rates, 0–10 %.
+/// 2,500 people (after drawing each state's tax rate, 0–10 %): `(tax rate, created)` of each.
+async fn people(
+    conn: &mut SqliteConnection,
+    rng: &mut ChaCha8Rng,
+) -> anyhow::Result<Vec<(f64, i64)>> {
     let rates: std::collections::HashMap<&str, f64> = STATES
         .iter()
         .map(|s| (*s, f64::from(rng.gen_range(0..=1000)) / 10_000.0))
         .collect();
-
     let mut people = Vec::with_capacity(2500);
     for i in 0..2500 {
         let id = i64::from(i + 1);
-        let (first, last) = (pick(&mut rng, FIRST), pick(&mut rng, LAST));
+        let (first, last) = (pick(rng, FIRST), pick(rng, LAST));
         let email = format!(
             "{}.{}{}@{}",
             first.to_lowercase(),
@@ -339,11 +189,11 @@ async fn write(path: &Path) -> anyhow::Result<()> {
         let address = format!(
             "{} {} {}",
             rng.gen_range(1..9999),
-            pick(&mut rng, STREETS),
-            pick(&mut rng, STREET_KINDS)
+            pick(rng, STREETS),
+            pick(rng, STREET_KINDS)
         );
-        let city = format!("{}{}", pick(&mut rng, CITY_A), pick(&mut rng, CITY_B));
-        let state = pick(&mut rng, STATES);
+        let city = format!("{}{}", pick(rng, CITY_A), pick(rng, CITY_B));
+        let state = pick(rng, STATES);
         let zip = format!("{:05}", rng.gen_range(1000..99999));
         let lat = round6(rng.gen_range(24.5..49.4));
         let lon = round6(rng.gen_range(-124.8..-66.9));
@@ -352,7 +202,7 @@ async fn write(path: &Path) -> anyhow::Result<()> {
             .and_then(|d| d.checked_add_signed(chrono::Duration::days(birth_days)))
             .map(|d| d.format("%Y-%m-%d").to_string())
             .unwrap_or_default();
-        let source = pick(&mut rng, SOURCES);
+        let source = pick(rng, SOURCES);
         let created = rng.gen_range(epoch(2022, 1, 1)..epoch(2025, 7, 1));
         sqlx::query(
             "INSERT INTO PEOPLE VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
@@ -369,11 +219,21 @@ async fn write(path: &Path) -> anyhow::Result<()> {
         .bind(&birth)
         .bind(source)
         .bind(ts(created))
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
         people.push((rates.get(state).copied().unwrap_or(0.0), created));
     }
+    Ok(people)
+}
 
+/// 5,000 orders, each after its person and product were created and before `end`.
+async fn orders(
+    conn: &mut SqliteConnection,
+    rng: &mut ChaCha8Rng,
+    people: &[(f64, i64)],
+    products: &[(f64, i64)],
+    end: i64,
+) -> anyhow::Result<()> {
     for i in 0..5000 {
         let id = i64::from(i + 1);
         let u = rng.gen_range(0..people.len());
@@ -400,25 +260,34 @@ async fn write(path: &Path) -> anyhow::Result<()> {
             .bind(discount)
             .bind(total)
             .bind(ts(created))
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
     }
+    Ok(())
+}
 
+/// 1,000 reviews, each after its product was created and before `end`.
+async fn reviews(
+    conn: &mut SqliteConnection,
+    rng: &mut ChaCha8Rng,
+    products: &[(f64, i64)],
+    end: i64,
+) -> anyhow::Result<()> {
     for i in 0..1000 {
         let id = i64::from(i + 1);
         let p = rng.gen_range(0..products.len());
         let reviewer = format!(
             "{}_{}{}",
-            pick(&mut rng, FIRST).to_lowercase(),
-            pick(&mut rng, LAST).to_lowercase(),
+            pick(rng, FIRST).to_lowercase(),
+            pick(rng, LAST).to_lowercase(),
             rng.gen_range(1..100)
         );
         let rating: i64 = rng.gen_range(1..=5);
-        let mut body = pick(&mut rng, OPENINGS).to_string();
+        let mut body = pick(rng, OPENINGS).to_string();
         for extra in [MIDDLES, CLOSINGS] {
             if rng.gen_bool(0.6) {
                 body.push(' ');
-                body.push_str(pick(&mut rng, extra));
+                body.push_str(pick(rng, extra));
             }
         }
         let created = rng.gen_range(products[p].1..=end);
@@ -429,11 +298,9 @@ async fn write(path: &Path) -> anyhow::Result<()> {
             .bind(rating)
             .bind(&body)
             .bind(ts(created))
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
     }
-    tx.commit().await?;
-    conn.close().await?;
     Ok(())
 }
 

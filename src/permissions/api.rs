@@ -5,6 +5,7 @@ use axum::routing::get;
 use axum::Router;
 
 use super::graph::{self, Scope};
+use super::input;
 use crate::error::ApiResult;
 use crate::http::auth::Caller;
 use crate::http::query::QueryParams;
@@ -47,6 +48,6 @@ async fn put(
     q: QueryParams,
     JsonBody(b): JsonBody,
 ) -> ApiResult<impl IntoResponse> {
-    let put = graph::parse_put(&q, &b)?;
+    let put = input::graph_put(&q, &b)?;
     Ok(ApiJson(graph::put(&app, &c, put).await?))
 }

@@ -3,17 +3,14 @@ use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
-use serde_json::{Map, Value};
 
 use super::grant::{CreateQueries, Grant, ViewData};
-use super::graph_put::{self, invalid, GraphPut, GroupEntries, OrderedMap};
+use super::graph_put::{self, invalid, GraphPut, GroupEntries, OrderedMap, RevisionGraph};
 use super::store::{DataPermRow, PermGraph};
 use super::{admin_entry, default_entry, GraphEntry};
 use crate::auth::Principal;
 use crate::auth::ADMINISTRATORS;
-use crate::error::validation::ValidationErrors;
 use crate::error::{ApiError, ApiResult};
-use crate::http::query::QueryParams;
 use crate::state::App;
 use crate::store::{LockKey, Tx};
 
@@ -108,85 +105,17 @@ pub async fn get(app: &App, caller: &Principal, scope: Scope) -> ApiResult<DataG
 /// for sandboxes or impersonations.
 pub type GraphBody = GraphPut<EntryPatch, bool>;
 
-pub fn parse_put(q: &QueryParams, body: &Map<String, Value>) -> ApiResult<GraphBody> {
-    let paid = |errs: &mut ValidationErrors| {
-        let mut paid_features = false;
-        for key in ["sandboxes", "impersonations"] {
-            match body.get(key) {
-                None | Some(Value::Null) => {}
-                Some(Value::Array(a)) => paid_features |= !a.is_empty(),
-                other => errs.add_received(&[key], "value must be an array.", other),
-            }
-        }
-        paid_features
-    };
-    graph_put::parse(q, body, paid, |gkey, dkey, sent| {
-        let Value::Object(sent) = sent else {
-            return Err(invalid(format!(
-                "the entry of group {gkey} on database {dkey} is not a map"
-            )));
-        };
-        EntryPatch::parse(sent)
-    })
-}
-
-/// A `{"schemas": <v>}` value (or a bare string) among `allowed`.
-fn schemas_value(key: &str, v: &Value, allowed: &[&str]) -> ApiResult<String> {
-    let inner = match v {
-        Value::Object(m) => m
-            .get("schemas")
-            .ok_or_else(|| invalid(format!("{key} must be {{\"schemas\": …}}")))?,
-        other => other,
-    };
-    match inner {
-        Value::String(s) if allowed.contains(&s.as_str()) => Ok(s.clone()),
-        Value::Object(_) => Err(invalid(format!(
-            "per-schema permissions for {key} are not supported"
-        ))),
-        other => Err(invalid(format!("invalid value {other} for {key}"))),
-    }
-}
-
-fn plain_value(key: &str, v: &Value, allowed: &[&str]) -> ApiResult<String> {
-    match v {
-        Value::String(s) if allowed.contains(&s.as_str()) => Ok(s.clone()),
-        Value::Object(_) => Err(invalid(format!(
-            "per-schema or per-table permissions for {key} are not supported"
-        ))),
-        other => Err(invalid(format!("invalid value {other} for {key}"))),
-    }
-}
-
 /// The keys one database entry of a `PUT` sets; absent keys keep their values.
 #[derive(Debug, Default)]
 pub struct EntryPatch {
-    view_data: Option<Grant<ViewData>>,
-    create_queries: Option<Grant<CreateQueries>>,
-    download: Option<String>,
-    data_model: Option<String>,
-    details: Option<String>,
+    pub view_data: Option<Grant<ViewData>>,
+    pub create_queries: Option<Grant<CreateQueries>>,
+    pub download: Option<String>,
+    pub data_model: Option<String>,
+    pub details: Option<String>,
 }
 
 impl EntryPatch {
-    fn parse(sent: &Map<String, Value>) -> ApiResult<EntryPatch> {
-        let mut p = EntryPatch::default();
-        for (key, v) in sent {
-            match key.as_str() {
-                "view-data" => p.view_data = Some(Grant::from_json(key, v).map_err(invalid)?),
-                "create-queries" => {
-                    p.create_queries = Some(Grant::from_json(key, v).map_err(invalid)?)
-                }
-                "download" => {
-                    p.download = Some(schemas_value(key, v, &["full", "limited", "none"])?)
-                }
-                "data-model" => p.data_model = Some(schemas_value(key, v, &["all", "none"])?),
-                "details" => p.details = Some(plain_value(key, v, &["yes", "no"])?),
-                other => return Err(invalid(format!("unknown permission key {other:?}"))),
-            }
-        }
-        Ok(p)
-    }
-
     /// Applies the patch: a granular value replaces the key's whole value (data-model.md §4.1).
     fn apply(self, row: &mut DataPermRow) {
         if let Some(v) = self.view_data {
@@ -292,22 +221,20 @@ async fn changes(
     Ok(out)
 }
 
-/// An entry as a revision's graphs store it.
-fn entry_json(r: &DataPermRow) -> ApiResult<Value> {
-    serde_json::to_value(GraphEntry::from(r.clone())).map_err(ApiError::internal)
-}
-
 /// Writes the changed entries; the revision's before and after graphs (changed entries only).
-async fn write(tx: &mut dyn Tx, changes: &Changes) -> ApiResult<(Value, Value)> {
-    let (mut before, mut after) = (Map::new(), Map::new());
+async fn write(
+    tx: &mut dyn Tx,
+    changes: &Changes,
+) -> ApiResult<(RevisionGraph<GraphEntry>, RevisionGraph<GraphEntry>)> {
+    let (mut before, mut after) = (RevisionGraph::default(), RevisionGraph::default());
     for ((gid, did), (old, new)) in &changes.entries {
         tx.data_perm_set(new).await?;
         if old != new {
-            graph_put::record(&mut before, *gid, did.to_string(), entry_json(old)?);
-            graph_put::record(&mut after, *gid, did.to_string(), entry_json(new)?);
+            before.record(*gid, did.to_string(), old.clone().into());
+            after.record(*gid, did.to_string(), new.clone().into());
         }
     }
-    Ok((Value::Object(before), Value::Object(after)))
+    Ok((before, after))
 }
 
 pub async fn put(app: &App, caller: &Principal, body: GraphBody) -> ApiResult<DataGraph> {
@@ -332,8 +259,8 @@ pub async fn put(app: &App, caller: &Principal, body: GraphBody) -> ApiResult<Da
     let revision = tx
         .graph_revision_insert(
             PermGraph::Data,
-            &before.to_string(),
-            &after.to_string(),
+            &before.to_text()?,
+            &after.to_text()?,
             admin.actor_id,
             now,
         )

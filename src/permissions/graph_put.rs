@@ -1,7 +1,9 @@
 //! What the `PUT`s of both permission graphs share (people-and-groups.md §8.3, §9.4): the body's
 //! `revision` and `groups`, the check against a concurrent edit, the per-group entries, and
 //! Metabase's error texts.
-use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
 
 use crate::error::validation::{ValidationErrors, NON_NEGATIVE_INT};
 use crate::error::{ApiError, ApiResult};
@@ -124,10 +126,30 @@ pub fn group_id(gkey: &str, known: impl Fn(i64) -> bool) -> ApiResult<i64> {
         .ok_or_else(|| invalid(format!("unknown group id {gkey}")))
 }
 
-/// Records `value` under `graph[group_id][key]` in a revision's before or after graph.
-pub fn record(graph: &mut Map<String, Value>, group_id: i64, key: String, value: Value) {
-    if let Value::Object(o) = graph.entry(group_id.to_string()).or_insert(json!({})) {
-        o.insert(key, value);
+/// A revision's before or after graph (changed entries only): per group id, in ascending order,
+/// the entries in the order they were recorded.
+#[derive(Debug)]
+pub struct RevisionGraph<V>(BTreeMap<i64, OrderedMap<String, V>>);
+
+impl<V> Default for RevisionGraph<V> {
+    fn default() -> Self {
+        RevisionGraph(BTreeMap::new())
+    }
+}
+
+impl<V: serde::Serialize> RevisionGraph<V> {
+    /// Records `value` under `graph[group_id][key]`.
+    pub fn record(&mut self, group_id: i64, key: String, value: V) {
+        self.0.entry(group_id).or_default().0.push((key, value));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The graph as the revision table stores it.
+    pub fn to_text(&self) -> ApiResult<String> {
+        serde_json::to_string(&self.0).map_err(ApiError::internal)
     }
 }
 
@@ -150,6 +172,7 @@ impl<K: serde::Serialize, V: serde::Serialize> serde::Serialize for OrderedMap<K
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn map(v: Value) -> Map<String, Value> {
         match v {
@@ -271,13 +294,15 @@ mod tests {
     }
 
     #[test]
-    fn record_nests_by_group() {
-        let mut g = Map::new();
-        record(&mut g, 2, "root".into(), json!("write"));
-        record(&mut g, 2, "5".into(), json!("read"));
+    fn revision_graphs_nest_by_group_in_id_then_record_order() {
+        let mut g = RevisionGraph::default();
+        assert!(g.is_empty());
+        g.record(10, "3".into(), "read");
+        g.record(2, "root".into(), "write");
+        g.record(2, "5".into(), "read");
         assert_eq!(
-            Value::Object(g),
-            json!({"2": {"root": "write", "5": "read"}})
+            g.to_text().expect("text"),
+            r#"{"2":{"root":"write","5":"read"},"10":{"3":"read"}}"#
         );
     }
 }

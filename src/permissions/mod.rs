@@ -5,6 +5,7 @@ pub mod api;
 pub mod grant;
 pub mod graph;
 pub mod graph_put;
+pub mod input;
 pub mod store;
 
 use std::collections::HashMap;

@@ -1,21 +1,24 @@
 //! Query routes: `POST /api/dataset`, `POST /api/card/:id/query` and the exports
-//! `/api/dataset/:format`, `/api/card/:id/query/:format` (queries.md §3, §5, §6).
+//! `/api/dataset/:format`, `/api/card/:id/query/:format` (queries.md §3, §5, §6). The handlers
+//! read the request ([`super::input`], [`super::request`]), plan it ([`super::service`]) and send
+//! the streamed result ([`super::stream`], [`super::format`]) as the response.
+use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, Path, Request, State};
-use axum::http::header;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
-use serde_json::{json, Map, Value};
+use futures::TryStreamExt;
+use serde_json::{Map, Value};
 
-use super::request;
-use super::respond::{self, ExportFormat, ExportOptions};
-use super::service::{self, Mode};
+use super::compile::{self, NativeText};
+use super::format::{self, Download, ExportOptions, ResultJson};
+use super::service::{self, Mode, Plan};
+use super::{input, request, stream};
 use crate::auth::Principal;
 use crate::cards::api::RawRef;
-use crate::error::validation::{ValidationErrors, BOOLEAN};
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::Caller;
-use crate::http::query::bool_string;
 use crate::http::{JsonBody, MAX_JSON_BODY};
 use crate::state::{App, AppState};
 
@@ -47,7 +50,7 @@ async fn dataset(
     JsonBody(body): JsonBody,
 ) -> Response {
     match plan_adhoc(&app, &c, &body, false).await {
-        Ok(plan) => respond::result(&app, plan).await,
+        Ok(plan) => result(&app, plan).await,
         Err(e) => e.into_response(),
     }
 }
@@ -57,21 +60,13 @@ async fn dataset_native(
     State(app): State<AppState>,
     Caller(c): Caller,
     JsonBody(body): JsonBody,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<axum::Json<NativeText>> {
     let q = request::parse(&body).map_err(ApiError::Validation)?;
-    let mut errs = ValidationErrors::new();
-    let pretty = match body.get("pretty") {
-        None | Some(Value::Null) => true,
-        Some(Value::Bool(b)) => *b,
-        other => {
-            errs.add_received(&["pretty"], BOOLEAN, other);
-            true
-        }
-    };
-    errs.into_result()?;
+    let pretty = input::pretty(&body)?;
     let mut echo = body.clone();
     echo.remove("pretty");
-    let text = service::compile_text(&app, &c, q, Value::Object(echo), pretty).await?;
+    let text = compile::compile_text(&app, &c, q, Value::Object(echo), pretty).await?;
+    // `application/json` without a charset, as this endpoint has always answered.
     Ok(axum::Json(text))
 }
 
@@ -118,26 +113,6 @@ fn card_ref(raw: &str) -> ApiResult<crate::cards::service::CardRef> {
     r.resolve()
 }
 
-fn parameters_array(v: Option<&Value>, errs: &mut ValidationErrors) -> Vec<Value> {
-    match v {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(a)) => a.clone(),
-        Some(Value::String(s)) if s.trim().is_empty() || s.trim() == "null" => Vec::new(),
-        Some(Value::String(s)) => match serde_json::from_str::<Value>(s) {
-            Ok(Value::Array(a)) => a,
-            Ok(Value::Null) => Vec::new(),
-            _ => {
-                errs.add_received(&["parameters"], "value must be an array.", v);
-                Vec::new()
-            }
-        },
-        Some(other) => {
-            errs.add_received(&["parameters"], "value must be an array.", Some(other));
-            Vec::new()
-        }
-    }
-}
-
 async fn card_query(
     State(app): State<AppState>,
     Caller(c): Caller,
@@ -146,13 +121,11 @@ async fn card_query(
 ) -> Response {
     let run = async {
         let r = card_ref(&raw)?;
-        let mut errs = ValidationErrors::new();
-        let params = parameters_array(body.get("parameters"), &mut errs);
-        errs.into_result()?;
+        let params = input::card_parameters(&body)?;
         service::plan_card(&app, &c, &r, params, Mode::Interactive(Default::default())).await
     };
     match run.await {
-        Ok(plan) => respond::result(&app, plan).await,
+        Ok(plan) => result(&app, plan).await,
         Err(e) => e.into_response(),
     }
 }
@@ -193,69 +166,6 @@ impl<S: Send + Sync> FromRequest<S> for FormOrJson {
     }
 }
 
-/// The `:export-format` segment (§6.1).
-fn export_format(raw: &str) -> ApiResult<ExportFormat> {
-    match raw {
-        "csv" => Ok(ExportFormat::Csv),
-        "json" => Ok(ExportFormat::Json),
-        "xlsx" | "api" => Err(ApiError::field(
-            "export-format",
-            format!("Export format '{raw}' is not supported by ferrobase."),
-        )),
-        other => {
-            let mut errs = ValidationErrors::new();
-            errs.add_received(
-                &["export-format"],
-                "value must be one of: csv, json, xlsx, api.",
-                Some(&Value::String(other.into())),
-            );
-            Err(ApiError::Validation(errs))
-        }
-    }
-}
-
-/// A boolean given as JSON or as the strings `true`/`false` (an empty string is `false`).
-fn flag(body: &Map<String, Value>, key: &'static str, errs: &mut ValidationErrors) -> bool {
-    let v = body.get(key);
-    let read = match v {
-        None | Some(Value::Null) => Some(false),
-        Some(Value::Bool(b)) => Some(*b),
-        Some(Value::String(s)) if s.is_empty() => Some(false),
-        Some(Value::String(s)) => bool_string(s),
-        Some(_) => None,
-    };
-    read.unwrap_or_else(|| {
-        errs.add_received(&[key], BOOLEAN, v);
-        false
-    })
-}
-
-/// An object given as JSON or as a string holding one.
-fn object(
-    body: &Map<String, Value>,
-    key: &'static str,
-    required: bool,
-    errs: &mut ValidationErrors,
-) -> Option<Map<String, Value>> {
-    let v = body.get(key);
-    match v {
-        None | Some(Value::Null) if !required => None,
-        Some(Value::Object(m)) => Some(m.clone()),
-        Some(Value::String(s)) => match serde_json::from_str::<Value>(s) {
-            Ok(Value::Object(m)) => Some(m),
-            Ok(Value::Null) if !required => None,
-            _ => {
-                errs.add_received(&[key], "value must be a map.", v);
-                None
-            }
-        },
-        _ => {
-            errs.add_received(&[key], "value must be a map.", v);
-            None
-        }
-    }
-}
-
 async fn dataset_export(
     State(app): State<AppState>,
     Caller(c): Caller,
@@ -263,28 +173,14 @@ async fn dataset_export(
     FormOrJson(body): FormOrJson,
 ) -> Response {
     let run = async {
-        let format = export_format(&format)?;
-        let mut errs = ValidationErrors::new();
-        let query = object(&body, "query", true, &mut errs);
-        let settings = object(&body, "visualization_settings", false, &mut errs);
-        let format_rows = flag(&body, "format_rows", &mut errs);
-        let bom = flag(&body, "csv_include_bom", &mut errs);
-        flag(&body, "pivot_results", &mut errs);
-        errs.into_result()?;
-        let query = query.unwrap_or_default();
-        let mut plan = plan_adhoc(&app, &c, &query, true).await?;
-        plan.visualization_settings = settings.map(Value::Object).unwrap_or(json!({}));
-        Ok::<_, ApiError>((
-            plan,
-            ExportOptions {
-                format,
-                format_rows,
-                bom,
-            },
-        ))
+        let format = input::export_format(&format)?;
+        let export = input::adhoc_export(format, &body)?;
+        let mut plan = plan_adhoc(&app, &c, &export.query, true).await?;
+        plan.visualization_settings = export.visualization_settings;
+        Ok::<_, ApiError>((plan, export.options))
     };
     match run.await {
-        Ok((plan, opts)) => respond::export(&app, plan, opts).await,
+        Ok((plan, opts)) => download(&app, plan, opts).await,
         Err(e) => e.into_response(),
     }
 }
@@ -296,25 +192,54 @@ async fn card_export(
     FormOrJson(body): FormOrJson,
 ) -> Response {
     let run = async {
-        let format = export_format(&format)?;
+        let format = input::export_format(&format)?;
         let r = card_ref(&raw)?;
-        let mut errs = ValidationErrors::new();
-        let params = parameters_array(body.get("parameters"), &mut errs);
-        let format_rows = flag(&body, "format_rows", &mut errs);
-        flag(&body, "pivot_results", &mut errs);
-        errs.into_result()?;
-        let plan = service::plan_card(&app, &c, &r, params, Mode::Download).await?;
-        Ok::<_, ApiError>((
-            plan,
-            ExportOptions {
-                format,
-                format_rows,
-                bom: false,
-            },
-        ))
+        let export = input::card_export(format, &body)?;
+        let plan = service::plan_card(&app, &c, &r, export.parameters, Mode::Download).await?;
+        Ok::<_, ApiError>((plan, export.options))
     };
     match run.await {
-        Ok((plan, opts)) => respond::export(&app, plan, opts).await,
+        Ok((plan, opts)) => download(&app, plan, opts).await,
         Err(e) => e.into_response(),
     }
+}
+
+/// Runs `plan` and answers the §4.4 result (`202`), streamed, or the failure.
+async fn result(app: &App, plan: Plan) -> Response {
+    let started = match stream::begin(app, &plan).await {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
+    let chunks = stream::chunks(ResultJson::new(plan), started);
+    let mut r = Response::new(Body::from_stream(chunks.map_ok(Bytes::from)));
+    *r.status_mut() = StatusCode::ACCEPTED;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    r
+}
+
+/// Runs `plan` as a download (§6.2): `200` with an attachment, streamed, or the failure body.
+async fn download(app: &App, plan: Plan, opts: ExportOptions) -> Response {
+    let started = match stream::begin(app, &plan).await {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
+    let disposition = format::disposition(&plan, opts.format);
+    let chunks = stream::chunks(Download::new(&plan, &opts), started);
+    let mut r = Response::new(Body::from_stream(chunks.map_ok(Bytes::from)));
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(opts.format.content_type()),
+    );
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("max-age=0, no-cache, must-revalidate, proxy-revalidate"),
+    );
+    r
 }

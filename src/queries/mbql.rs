@@ -1,24 +1,19 @@
-//! Running MBQL (mbql.md): what the compiler reads is loaded here — tables, fields and cards
-//! the query names, native sources resolved, settings — then the checks run in the order of
-//! §5 (existence, permissions of §6, semantic checks while compiling), and the compiler's
-//! probes (native sources' columns, binning bounds) run on the warehouse.
-use std::collections::BTreeSet;
+//! Running MBQL (mbql.md): what the compiler reads is loaded ([`super::mbql_load`]: tables,
+//! fields and cards the query names, native sources resolved; settings here), then the checks
+//! run in the order of §5 (existence, permissions of §6, semantic checks while compiling), and
+//! the compiler's probes (native sources' columns, binning bounds) run on the warehouse.
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
 
 use crate::auth::Principal;
-use crate::cards::native::native_part;
-use crate::cards::template::Resolver;
 use crate::collections::perms::{self, Level};
-use crate::data_model::store::{FieldRow, TableRow};
 use crate::databases::store::DatabaseRow;
 use crate::mbql::compile::{
-    self, CardBody, CardMeta, CompileError, Compiled, FieldMeta, Metadata, NativeColumn, NativeSql,
-    Probe, Reads, Settings, TableMeta,
+    self, CompileError, Compiled, Metadata, NativeColumn, Probe, Reads, Settings,
 };
-use crate::mbql::model::{NativeSource, Query, Source};
+use crate::mbql::model::Query;
 use crate::mbql::sql::{calendar, Fragment};
 use crate::mbql::MbqlError;
 use crate::permissions::{self, grant::ViewData};
@@ -26,12 +21,10 @@ use crate::state::App;
 use crate::store::Tx;
 use crate::warehouse::cell::Cell;
 use crate::warehouse::engine::{Exec, Warehouse};
-use crate::warehouse::error::{QueryError, ONE_STATEMENT};
+use crate::warehouse::error::QueryError;
 use crate::warehouse::limits::ResultCaps;
-use crate::warehouse::sqltext::{single_statement, Dialect};
+use crate::warehouse::sqltext::Dialect;
 
-/// At most this many cards are loaded for one query (sources of sources included).
-const MAX_CARDS: usize = 64;
 /// At most this many probes run for one query.
 const MAX_PROBES: usize = 32;
 
@@ -97,7 +90,7 @@ pub async fn prepare(
 ) -> Result<Prepared, Refusal> {
     let query = crate::mbql::parse(object)?;
     let engine = warehouse.dialect();
-    let mut meta = load(tx, db, engine, &query).await?;
+    let mut meta = super::mbql_load::load(tx, db, engine, &query).await?;
     compile::check_exists(&query, &meta)?;
     let reads = compile::reads(&query, &meta);
     authorize(tx, caller, db, &meta, &reads, purpose).await?;
@@ -297,180 +290,6 @@ async fn bounds(
         number(row.and_then(|r| r.first())),
         number(row.and_then(|r| r.get(1))),
     ))
-}
-
-// --- loading -------------------------------------------------------------------------------
-
-fn table_meta(t: &TableRow, fields: &[FieldRow]) -> TableMeta {
-    TableMeta {
-        id: t.id,
-        db_id: t.db_id,
-        schema: (!t.schema.is_empty()).then(|| t.schema.clone()),
-        name: t.name.clone(),
-        display_name: t.display_name.clone(),
-        active: t.active,
-        fields: fields.iter().map(|f| f.id).collect(),
-    }
-}
-
-fn field_meta(f: &FieldRow) -> FieldMeta {
-    FieldMeta {
-        id: f.id,
-        table_id: f.table_id,
-        name: f.name.clone(),
-        display_name: f.display_name.clone(),
-        base_type: f.base_type.clone(),
-        effective_type: f.effective_type.clone(),
-        semantic_type: f.semantic_type.clone(),
-        fk_target_field_id: f.fk_target_field_id,
-        visibility_type: f.visibility_type.clone(),
-        description: f.description.clone(),
-        database_type: f.database_type.clone(),
-        active: f.active,
-        has_parent: f
-            .nfc_path
-            .as_deref()
-            .is_some_and(|p| p != "null" && p != "[]"),
-    }
-}
-
-/// Native SQL with its tags' defaults, as a subquery.
-fn native_sql(
-    db_id: i64,
-    engine: Dialect,
-    sql: &str,
-    tags: &Map<String, Value>,
-) -> Result<NativeSql, String> {
-    let cards = Default::default();
-    let resolver = Resolver {
-        database_id: db_id,
-        cards: &cards,
-    };
-    let statement = resolver
-        .resolve(sql, tags, &Default::default())
-        .map_err(|e| e.message)?;
-    let (text, _) = statement.render(engine);
-    if single_statement(&text, engine).is_none() {
-        return Err(ONE_STATEMENT.to_string());
-    }
-    Ok(NativeSql {
-        sql: Fragment::native(statement.native_pieces()),
-    })
-}
-
-fn card_body(row: &crate::cards::store::CardRow, engine: Dialect) -> CardBody {
-    let stored: Value = serde_json::from_str(&row.dataset_query).unwrap_or(Value::Null);
-    let Some(object) = stored.as_object() else {
-        return CardBody::Invalid(format!("Card {} has no query.", row.id));
-    };
-    if let Some(native) = native_part(object) {
-        return match native_sql(
-            row.database_id.unwrap_or(0),
-            engine,
-            &native.sql,
-            &native.tags,
-        ) {
-            Ok(n) => CardBody::Native(n),
-            Err(e) => CardBody::Invalid(e),
-        };
-    }
-    match crate::mbql::parse(object) {
-        Ok(q) => CardBody::Mbql(Box::new(q)),
-        Err(e) => CardBody::Invalid(format!("Card {}: {e}", row.id)),
-    }
-}
-
-/// Native sources written in `q`'s stages.
-fn natives(q: &Query) -> impl Iterator<Item = &NativeSource> {
-    q.stages.iter().filter_map(|s| match &s.source {
-        Source::Native(n) => Some(n),
-        _ => None,
-    })
-}
-
-/// Everything `query` and the cards it reads name.
-async fn load(
-    tx: &mut dyn Tx,
-    db: &DatabaseRow,
-    engine: Dialect,
-    query: &Query,
-) -> Result<Metadata, Refusal> {
-    let mut meta = Metadata::new(db.id, engine);
-    let mut tables: BTreeSet<i64> = BTreeSet::new();
-    let mut fields: BTreeSet<i64> = BTreeSet::new();
-    let mut fks: BTreeSet<i64> = BTreeSet::new();
-    let mut pending = vec![compile::needs(query)];
-    let mut sources: Vec<NativeSource> = natives(query).cloned().collect();
-    while let Some(n) = pending.pop() {
-        tables.extend(&n.tables);
-        fields.extend(&n.fields);
-        fks.extend(&n.fks);
-        for c in n.cards {
-            if meta.cards.contains_key(&c) || meta.cards.len() >= MAX_CARDS {
-                continue;
-            }
-            let Some(row) = tx.card_get(c).await? else {
-                continue;
-            };
-            let body = card_body(&row, engine);
-            if let CardBody::Mbql(q) = &body {
-                pending.push(compile::needs(q));
-                sources.extend(natives(q).cloned());
-            }
-            meta.cards.insert(
-                c,
-                CardMeta {
-                    id: c,
-                    database_id: row.database_id,
-                    name: row.name.clone(),
-                    collection_id: row.collection_id,
-                    body,
-                },
-            );
-        }
-    }
-    for s in sources {
-        let resolved = native_sql(db.id, engine, &s.sql, &s.template_tags)
-            .map_err(|e| Refusal::Query(QueryError::invalid(e)))?;
-        meta.natives.push((s, resolved));
-    }
-    for f in &fields {
-        if let Some(row) = tx.dm_field(*f).await? {
-            tables.insert(row.table_id);
-            meta.fields.insert(row.id, field_meta(&row));
-        }
-    }
-    for fk in &fks {
-        let target = meta.fields.get(fk).and_then(|f| f.fk_target_field_id);
-        if let Some(row) = match target {
-            Some(t) => tx.dm_field(t).await?,
-            None => None,
-        } {
-            tables.insert(row.table_id);
-            meta.fields.insert(row.id, field_meta(&row));
-        }
-    }
-    for t in tables {
-        let Some(row) = tx.dm_table(t).await? else {
-            continue;
-        };
-        let mut rows = tx.dm_fields(t).await?;
-        // §2.2: position, then primary keys, then `type/Name` fields, then lower-cased name.
-        rows.sort_by_cached_key(|f| {
-            (
-                f.position,
-                f.semantic_type.as_deref() != Some("type/PK"),
-                f.semantic_type.as_deref() != Some("type/Name"),
-                f.name.to_lowercase(),
-                f.id,
-            )
-        });
-        for f in &rows {
-            meta.fields.insert(f.id, field_meta(f));
-        }
-        meta.tables.insert(t, table_meta(&row, &rows));
-    }
-    Ok(meta)
 }
 
 /// The `result_metadata` of MBQL cards (mbql.md §7.1), for `crate::cards::metadata`.

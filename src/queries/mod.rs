@@ -3,7 +3,11 @@
 //! (`crate::cards::{native, template}`), which need them to describe a card; the drivers that
 //! run a statement live in `crate::warehouse`.
 pub mod api;
+pub mod compile;
+pub mod format;
+pub mod input;
 pub mod mbql;
+mod mbql_load;
 pub mod request;
-pub mod respond;
 pub mod service;
+pub mod stream;

@@ -12,6 +12,7 @@ use super::request::{Constraints, Query};
 use crate::auth::Principal;
 use crate::cards::native::{native_part, Native};
 use crate::cards::service::CardRef;
+use crate::cards::store::CardRow;
 use crate::cards::template::{self, CardSource, Resolver};
 use crate::collections::perms::{self, Level};
 use crate::databases::store::DatabaseRow;
@@ -51,7 +52,7 @@ pub struct Plan {
     pub cols: Option<Vec<Map<String, Value>>>,
 }
 
-fn context(
+pub(super) fn context(
     app: &App,
     json_query: Value,
     database_id: Option<i64>,
@@ -139,6 +140,27 @@ pub async fn plan_card(
     if crate::cards::service::card_level(tx.as_mut(), caller, &card).await? == Level::None {
         return Err(ApiError::Forbidden);
     }
+    let mut plan = plan_stored(app, caller, tx.as_mut(), &card, parameters, mode).await?;
+    tx.commit().await?;
+    plan.visualization_settings =
+        serde_json::from_str(&card.visualization_settings).unwrap_or(Value::Null);
+    let mut tx = app.store.begin().await?;
+    tx.card_touch_last_used(card.id, app.clock.now().micros())
+        .await?;
+    tx.commit().await?;
+    Ok(plan)
+}
+
+/// The plan of a readable card's stored query, run with `parameters` (which failures echo in
+/// `json_query`).
+async fn plan_stored(
+    app: &App,
+    caller: &Principal,
+    tx: &mut dyn Tx,
+    card: &CardRow,
+    parameters: Vec<Value>,
+    mode: Mode,
+) -> ApiResult<Plan> {
     let stored: Value = serde_json::from_str(&card.dataset_query).unwrap_or(Value::Null);
     let mut json_query = stored.clone();
     if let Value::Object(m) = &mut json_query {
@@ -156,42 +178,13 @@ pub async fn plan_card(
         ))));
     };
     let object = stored.as_object().cloned().unwrap_or_default();
-    let mut plan = if crate::mbql::is_mbql_query(&object) {
-        if let Some(e) = mbql_parameters(&parameters) {
-            return Err(ctx.failure(&e));
-        }
-        plan_mbql(
-            app,
-            caller,
-            tx.as_mut(),
-            &db,
-            &object,
-            mode,
-            ctx,
-            Purpose::SavedCard,
-        )
-        .await?
-    } else {
-        plan_saved_native(
-            app,
-            caller,
-            tx.as_mut(),
-            &db,
-            &object,
-            &parameters,
-            mode,
-            ctx,
-        )
-        .await?
-    };
-    tx.commit().await?;
-    plan.visualization_settings =
-        serde_json::from_str(&card.visualization_settings).unwrap_or(Value::Null);
-    let mut tx = app.store.begin().await?;
-    tx.card_touch_last_used(card.id, app.clock.now().micros())
-        .await?;
-    tx.commit().await?;
-    Ok(plan)
+    if !crate::mbql::is_mbql_query(&object) {
+        return plan_saved_native(app, caller, tx, &db, &object, &parameters, mode, ctx).await;
+    }
+    if let Some(e) = mbql_parameters(&parameters) {
+        return Err(ctx.failure(&e));
+    }
+    plan_mbql(app, caller, tx, &db, &object, mode, ctx, Purpose::SavedCard).await
 }
 
 /// §7.2: parameters aimed at query-builder dimensions are not applied (ferrobase rule).
@@ -271,7 +264,7 @@ async fn plan_mbql(
 }
 
 /// Loads the cards `native` references, transitively (§4.3), checking that each is readable.
-async fn load_cards(
+pub(super) async fn load_cards(
     tx: &mut dyn Tx,
     caller: &Principal,
     native: &Native,
@@ -436,71 +429,6 @@ async fn finish_plan(
         visualization_settings: Value::Null,
         cols: None,
     })
-}
-
-/// `POST /api/dataset/native` (mbql.md §4.7): the statement a query compiles to, with its
-/// values written inline, checked exactly as a run would be, never run (binning bounds aside).
-pub async fn compile_text(
-    app: &App,
-    caller: &Principal,
-    q: Query,
-    json_query: Value,
-    pretty: bool,
-) -> ApiResult<Value> {
-    let ctx = context(app, json_query, Some(q.database), "ad-hoc");
-    let mut tx = app.store.read().await?;
-    let Some(db) = tx.database_get(q.database).await? else {
-        return Err(ctx.failure(&QueryError::invalid(format!(
-            "Database {} does not exist.",
-            q.database
-        ))));
-    };
-    let Some(warehouse) = crate::databases::pooled_warehouse(app, &db) else {
-        return Err(ctx.failure(&QueryError::db(
-            crate::warehouse::error::Class::Ferrobase,
-            "The database's connection details are invalid.",
-        )));
-    };
-    let text = match q.native {
-        None => {
-            let object = ctx.json_query.as_object().cloned().unwrap_or_default();
-            let prepared = mbql::prepare(
-                app,
-                caller,
-                tx.as_mut(),
-                &db,
-                &object,
-                Purpose::AdHoc,
-                warehouse,
-            )
-            .await;
-            prepared
-                .map_err(|r| r.into_api(&ctx))?
-                .compiled
-                .inline(pretty)
-        }
-        Some(native) => {
-            if !permissions::access(tx.as_mut(), caller, db.id)
-                .await?
-                .native
-            {
-                return Err(ctx.failure(&QueryError::permission()));
-            }
-            let cards = load_cards(tx.as_mut(), caller, &native).await?;
-            let resolver = Resolver {
-                database_id: db.id,
-                cards: &cards,
-            };
-            let values = template::parameter_values(&q.parameters);
-            match resolver.resolve(&native.sql, &native.tags, &values) {
-                Ok(s) => crate::mbql::sql::Fragment::native(s.native_pieces())
-                    .inline(warehouse.dialect()),
-                Err(e) => return Err(ctx.failure(&e)),
-            }
-        }
-    };
-    tx.commit().await?;
-    Ok(serde_json::json!({"query": text, "params": null}))
 }
 
 /// `POST /api/card/pivot/:id/query` (mbql.md §7.4): the card must exist and be readable; pivot

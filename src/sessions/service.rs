@@ -41,6 +41,32 @@ pub async fn create_session(
     Ok(sid)
 }
 
+/// A successful login: a new session, the login recorded (and the password rehashed when its
+/// parameters are outdated), `user-joined` on the first login, then `user-login`.
+async fn start_session(app: &App, user_id: i64, rehash: Option<String>) -> ApiResult<uuid::Uuid> {
+    let now = app.clock.now();
+    let mut tx = app.store.begin().await?;
+    let sid = create_session(tx.as_mut(), user_id, now).await?;
+    let first = tx.user_record_login(user_id, now.micros()).await?;
+    if let Some(h) = rehash {
+        tx.user_set_password(user_id, &h).await?;
+    }
+    let event = |topic| AuditEvent {
+        topic,
+        timestamp: now,
+        user_id: Some(user_id),
+        model: "User",
+        model_id: Some(user_id),
+        details: json!({}),
+    };
+    if first {
+        tx.audit_insert(&event("user-joined")).await?;
+    }
+    tx.audit_insert(&event("user-login")).await?;
+    tx.commit().await?;
+    Ok(sid)
+}
+
 fn login_error(field: &str, message: String) -> ApiError {
     ApiError::JsonBody(
         crate::error::Kind::Unauthenticated,
@@ -92,19 +118,7 @@ impl SessionService {
         let now_i = Instant::now();
         let ukey = login.username.to_lowercase();
         let ipkey = ip.to_string();
-        if self.throttle {
-            let waited = self
-                .username
-                .check(&ukey, now_i)
-                .and_then(|()| self.ip.check(&ipkey, now_i));
-            if let Err(wait) = waited {
-                self.record_failure(&ukey, &ipkey, now_i);
-                return Err(login_error(
-                    "username",
-                    format!("Too many attempts! You must wait {wait} seconds before trying again."),
-                ));
-            }
-        }
+        self.check_throttle(&ukey, &ipkey, now_i)?;
         let user = {
             let mut tx = app.store.read().await?;
             tx.user_get_by_email(&ukey).await?
@@ -129,27 +143,26 @@ impl SessionService {
             }
             _ => None,
         };
-        let now = app.clock.now();
-        let mut tx = app.store.begin().await?;
-        let sid = create_session(tx.as_mut(), user.id, now).await?;
-        let first = tx.user_record_login(user.id, now.micros()).await?;
-        if let Some(h) = rehash {
-            tx.user_set_password(user.id, &h).await?;
+        start_session(app, user.id, rehash).await
+    }
+
+    /// Refuses (and counts) an attempt while the username or the address is throttled.
+    fn check_throttle(&self, ukey: &str, ipkey: &str, now: Instant) -> ApiResult<()> {
+        if !self.throttle {
+            return Ok(());
         }
-        let event = |topic| AuditEvent {
-            topic,
-            timestamp: now,
-            user_id: Some(user.id),
-            model: "User",
-            model_id: Some(user.id),
-            details: json!({}),
-        };
-        if first {
-            tx.audit_insert(&event("user-joined")).await?;
+        let waited = self
+            .username
+            .check(ukey, now)
+            .and_then(|()| self.ip.check(ipkey, now));
+        if let Err(wait) = waited {
+            self.record_failure(ukey, ipkey, now);
+            return Err(login_error(
+                "username",
+                format!("Too many attempts! You must wait {wait} seconds before trying again."),
+            ));
         }
-        tx.audit_insert(&event("user-login")).await?;
-        tx.commit().await?;
-        Ok(sid)
+        Ok(())
     }
 
     /// `DELETE /api/session`: ends exactly the presented session.

@@ -24,9 +24,7 @@ async fn properties(
     MaybeCaller(info): MaybeCaller,
 ) -> ApiResult<impl IntoResponse> {
     let authenticated = info.principal.is_some();
-    Ok(ApiJson(
-        service::properties_view(&app, authenticated).await?,
-    ))
+    Ok(ApiJson(service::properties(&app, authenticated).await?))
 }
 
 async fn list(State(app): State<AppState>, Caller(c): Caller) -> ApiResult<impl IntoResponse> {

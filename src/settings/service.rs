@@ -48,14 +48,20 @@ pub async fn list(app: &App, caller: &Principal) -> ApiResult<Vec<SettingView>> 
     Ok(out)
 }
 
+/// `GET /api/setting/:key`: one setting's value, bare (a string, a number, a map, …: each
+/// setting has its own type).
+#[derive(Debug, Serialize)]
+#[serde(transparent)]
+pub struct SettingValue(pub Value);
+
 /// `GET /api/setting/:key`: the stored value or the default.
-pub async fn get(app: &App, caller: &Principal, key: &str) -> ApiResult<Value> {
+pub async fn get(app: &App, caller: &Principal, key: &str) -> ApiResult<SettingValue> {
     caller.require_superuser()?;
     let d = instance::def(key)?;
     let mut tx = app.store.read().await?;
     let v = stored(tx.as_mut(), d).await?.unwrap_or_else(d.default);
     tx.commit().await?;
-    Ok(v)
+    Ok(SettingValue(v))
 }
 
 fn invalid(msg: String) -> ApiError {
@@ -123,7 +129,7 @@ pub struct FerrobaseVersion {
 
 /// `GET /api/session/properties`: public settings, plus `admin-email` for authenticated
 /// callers.
-pub async fn properties_view(app: &App, authenticated: bool) -> ApiResult<Properties> {
+pub async fn properties(app: &App, authenticated: bool) -> ApiResult<Properties> {
     let mut tx = app.store.read().await?;
     let set_up = crate::setup::service::is_set_up(tx.as_mut()).await?;
     let token = if set_up {
@@ -156,10 +162,4 @@ pub async fn properties_view(app: &App, authenticated: bool) -> ApiResult<Proper
         available_locales: [["en", "English"]],
         admin_email,
     })
-}
-
-/// [`properties_view`] as JSON, for the web UI, which embeds it in its pages.
-pub async fn properties(app: &App, authenticated: bool) -> ApiResult<Value> {
-    let view = properties_view(app, authenticated).await?;
-    serde_json::to_value(view).map_err(ApiError::internal)
 }

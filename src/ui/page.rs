@@ -134,8 +134,10 @@ pub async fn chrome(
 
 /// JSON made safe to sit inside `<script type="application/json">`: `<`, `>` and `&` can only
 /// occur inside JSON strings, where their `\u` escapes mean the same thing.
-pub fn script_json(v: &serde_json::Value) -> String {
-    v.to_string()
+pub fn script_json(v: &impl serde::Serialize) -> String {
+    // Our views have string keys only, so serialising them cannot fail.
+    serde_json::to_string(v)
+        .unwrap_or_else(|_| "null".into())
         .replace('<', "\\u003c")
         .replace('>', "\\u003e")
         .replace('&', "\\u0026")

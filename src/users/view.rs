@@ -1,6 +1,6 @@
 //! The JSON shapes of a user (people-and-groups.md 4.1). `type` and hashes never appear.
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::store::{CurrentUserRow, UserRow};
 use crate::clock::Timestamp;
@@ -165,25 +165,25 @@ impl CurrentUser {
 }
 
 /// `{id, email, first_name, last_name, common_name}`, for users embedded elsewhere.
-pub fn short(u: &UserRow) -> Value {
-    json!({
-        "id": u.id,
-        "email": u.email,
-        "first_name": u.first_name,
-        "last_name": u.last_name,
-        "common_name": common_name(&u.email, u.first_name.as_deref(), u.last_name.as_deref()),
-    })
+#[derive(Debug, Clone, Serialize)]
+pub struct UserSummary {
+    pub id: i64,
+    pub email: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub common_name: String,
 }
 
-/// `last-edit-info` of a card or dashboard: its last editor and the item's `updated_at`.
-pub fn last_edit_info(editor: &UserRow, updated_at: i64) -> Value {
-    json!({
-        "id": editor.id,
-        "email": editor.email,
-        "first_name": editor.first_name,
-        "last_name": editor.last_name,
-        "timestamp": Timestamp(updated_at).to_rfc3339(),
-    })
+impl From<&UserRow> for UserSummary {
+    fn from(u: &UserRow) -> Self {
+        UserSummary {
+            id: u.id,
+            email: u.email.clone(),
+            first_name: u.first_name.clone(),
+            last_name: u.last_name.clone(),
+            common_name: common_name(&u.email, u.first_name.as_deref(), u.last_name.as_deref()),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -257,45 +257,27 @@ impl SqliteWarehouse {
         };
         let conn = match lease.conn.take() {
             Some(c) => c,
-            None => {
-                let (file, max_cell) = (self.file.clone(), self.max_cell);
-                match tokio::task::spawn_blocking(move || SqliteConn::open(&file, max_cell)).await {
-                    Ok(Ok(c)) => c,
-                    Ok(Err(e)) => {
-                        let _ = tx.send(Event::Failed(e)).await;
-                        return;
-                    }
-                    Err(_) => return,
+            None => match self.open().await {
+                Ok(Some(c)) => c,
+                Ok(None) => return,
+                Err(e) => {
+                    let _ = tx.send(Event::Failed(e)).await;
+                    return;
                 }
-            }
+            },
         };
         let run = RUNS.fetch_add(1, Ordering::Relaxed);
-        let interrupter = conn.interrupter();
         let done = CancellationToken::new();
         let timed_out = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let watchdog = {
-            let (done, timed_out, tx) = (done.clone(), timed_out.clone(), tx.clone());
-            let deadline = exec.deadline;
-            tokio::spawn(async move {
-                tokio::select! {
-                    _ = done.cancelled() => return,
-                    _ = tx.closed() => {}
-                    _ = shutdown.cancelled() => {}
-                    _ = tokio::time::sleep_until(deadline) => {
-                        timed_out.store(true, Ordering::SeqCst);
-                    }
-                }
-                // SQLite forgets an interrupt that arrives before the statement starts
-                // stepping, so repeat it until the run is over.
-                loop {
-                    interrupter.interrupt(run);
-                    tokio::select! {
-                        _ = done.cancelled() => return,
-                        _ = tokio::time::sleep(Duration::from_millis(100)) => {}
-                    }
-                }
-            })
-        };
+        let watchdog = interrupt_watchdog(
+            conn.interrupter(),
+            run,
+            exec.deadline,
+            done.clone(),
+            timed_out.clone(),
+            tx.clone(),
+            shutdown,
+        );
         let sender = tx.clone();
         let worker = tokio::task::spawn_blocking(move || {
             let mut sink = |e: Event| sender.blocking_send(e).is_ok();
@@ -330,6 +312,48 @@ impl SqliteWarehouse {
             }
         }
     }
+
+    /// A new connection, opened off the async threads; `None` when that task died.
+    async fn open(&self) -> Result<Option<SqliteConn>, QueryError> {
+        let (file, max_cell) = (self.file.clone(), self.max_cell);
+        match tokio::task::spawn_blocking(move || SqliteConn::open(&file, max_cell)).await {
+            Ok(Ok(c)) => Ok(Some(c)),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Ok(None),
+        }
+    }
+}
+
+/// Interrupts run `run` when the client leaves, at shutdown or at the deadline (then setting
+/// `timed_out`), until `done`.
+fn interrupt_watchdog(
+    interrupter: Arc<super::sqlite::Interrupter>,
+    run: u64,
+    deadline: tokio::time::Instant,
+    done: CancellationToken,
+    timed_out: Arc<std::sync::atomic::AtomicBool>,
+    tx: mpsc::Sender<Event>,
+    shutdown: CancellationToken,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = done.cancelled() => return,
+            _ = tx.closed() => {}
+            _ = shutdown.cancelled() => {}
+            _ = tokio::time::sleep_until(deadline) => {
+                timed_out.store(true, Ordering::SeqCst);
+            }
+        }
+        // SQLite forgets an interrupt that arrives before the statement starts stepping, so
+        // repeat it until the run is over.
+        loop {
+            interrupter.interrupt(run);
+            tokio::select! {
+                _ = done.cancelled() => return,
+                _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+            }
+        }
+    })
 }
 
 /// Where a database's details point, resolved (queries.md §1.1).

@@ -9,6 +9,7 @@ pub mod cell;
 pub mod engine;
 pub mod error;
 pub mod limits;
+mod pg_run;
 pub mod pgdecode;
 pub mod pool;
 pub mod postgres;

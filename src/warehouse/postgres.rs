@@ -13,19 +13,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::TryStreamExt;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgTypeInfo};
-use sqlx::{Column as _, ConnectOptions, Connection, Executor, Row, Statement, ValueRef};
+use sqlx::{ConnectOptions, Connection, Executor, Statement};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::bound::Bound;
-use super::cell::{Cell, Column};
+use super::cell::Column;
 use super::engine::WarehouseOptions;
-use super::engine::{Batcher, Event, Exec};
+use super::engine::{Event, Exec};
 use super::error::{Class, ErrorType, QueryError};
-use super::limits::Meter;
-use super::pgdecode::{self, Kind};
+use super::pg_run::{columns_of, run, Stop};
 use super::pool::Pool;
 
 /// Connection settings of a Postgres warehouse.
@@ -66,7 +64,7 @@ macro_rules! identity_sql {
 const VET: &str = concat!("SELECT ", privileged_sql!(), ", ", identity_sql!("$1"));
 
 /// First statement of every run: the session time zone, and both checks again.
-const RUN_PREAMBLE: &str = concat!(
+pub(super) const RUN_PREAMBLE: &str = concat!(
     "SELECT set_config('TimeZone', $1, true), ",
     privileged_sql!(),
     ", ",
@@ -176,7 +174,7 @@ fn is_cancel(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some("57014"))
 }
 
-fn param_type(b: &Bound) -> PgTypeInfo {
+pub(super) fn param_type(b: &Bound) -> PgTypeInfo {
     match b {
         Bound::Text(_) => <String as sqlx::Type<sqlx::Postgres>>::type_info(),
         Bound::Int(_) => <i64 as sqlx::Type<sqlx::Postgres>>::type_info(),
@@ -344,11 +342,12 @@ impl PgWarehouse {
     }
 
     pub async fn execute(&self, exec: Exec, tx: mpsc::Sender<Event>, shutdown: CancellationToken) {
-        let timeout = QueryError::timed_out(exec.timeout_secs);
         let mut lease = match self.pool.lease(exec.deadline).await {
             Ok(l) => l,
             Err(_) => {
-                let _ = tx.send(Event::Failed(timeout)).await;
+                let _ = tx
+                    .send(Event::Failed(QueryError::timed_out(exec.timeout_secs)))
+                    .await;
                 return;
             }
         };
@@ -359,59 +358,91 @@ impl PgWarehouse {
                 return;
             }
         };
-        let done = CancellationToken::new();
-        let fired = Arc::new(AtomicBool::new(false));
-        let timed_out = Arc::new(AtomicBool::new(false));
-        let watchdog = {
-            let (done, fired, timed_out, tx) =
-                (done.clone(), fired.clone(), timed_out.clone(), tx.clone());
-            let deadline = exec.deadline;
-            let pid = conn.pid;
-            let this = PgWarehouse {
-                target: self.target.clone(),
-                options: self.options,
-                pool: self.pool.clone(),
-            };
-            tokio::spawn(async move {
+        let watch = Watch::default();
+        let watchdog = self.watchdog(&watch, &exec, &tx, shutdown, conn.pid);
+        let result = run(&mut conn.conn, &exec, self.target.allow_privileged, &tx).await;
+        watch.done.cancel();
+        let _ = watchdog.await;
+        let healthy = self.settle(result, &watch, &exec, &tx, conn.pid).await;
+        // Cancelling never leaves a transaction open: roll back, or drop the connection.
+        // Then the session goes back to how it was opened (temp tables, settings, advisory
+        // locks, prepared statements: `DISCARD ALL`), or the connection is dropped.
+        if healthy && reset(&mut conn.conn).await {
+            lease.conn = Some(conn);
+        }
+    }
+
+    /// Cancels the run of backend `pid` when the client leaves, at shutdown or at the deadline,
+    /// until `watch.done`.
+    fn watchdog(
+        &self,
+        watch: &Watch,
+        exec: &Exec,
+        tx: &mpsc::Sender<Event>,
+        shutdown: CancellationToken,
+        pid: i32,
+    ) -> tokio::task::JoinHandle<()> {
+        let (done, fired, timed_out, tx) = (
+            watch.done.clone(),
+            watch.fired.clone(),
+            watch.timed_out.clone(),
+            tx.clone(),
+        );
+        let deadline = exec.deadline;
+        let this = PgWarehouse {
+            target: self.target.clone(),
+            options: self.options,
+            pool: self.pool.clone(),
+        };
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = done.cancelled() => return,
+                _ = tx.closed() => {}
+                _ = shutdown.cancelled() => {}
+                _ = tokio::time::sleep_until(deadline) => timed_out.store(true, Ordering::SeqCst),
+            }
+            fired.store(true, Ordering::SeqCst);
+            // A cancel that reaches the server between statements is ignored, so repeat it
+            // until the run is over (the connection is closed afterwards either way).
+            loop {
+                this.cancel(pid).await;
                 tokio::select! {
                     _ = done.cancelled() => return,
-                    _ = tx.closed() => {}
-                    _ = shutdown.cancelled() => {}
-                    _ = tokio::time::sleep_until(deadline) => timed_out.store(true, Ordering::SeqCst),
+                    _ = tokio::time::sleep(Duration::from_millis(500)) => {}
                 }
-                fired.store(true, Ordering::SeqCst);
-                // A cancel that reaches the server between statements is ignored, so repeat it
-                // until the run is over (the connection is closed afterwards either way).
-                loop {
-                    this.cancel(pid).await;
-                    tokio::select! {
-                        _ = done.cancelled() => return,
-                        _ = tokio::time::sleep(Duration::from_millis(500)) => {}
-                    }
-                }
-            })
-        };
-        let result = run(&mut conn.conn, &exec, self.target.allow_privileged, &tx).await;
-        done.cancel();
-        let _ = watchdog.await;
-        let mut healthy = !fired.load(Ordering::SeqCst);
+            }
+        })
+    }
+
+    /// Reports how the run ended (a statement left running is cancelled); whether the
+    /// connection may be reused.
+    async fn settle(
+        &self,
+        result: Result<bool, Stop>,
+        watch: &Watch,
+        exec: &Exec,
+        tx: &mpsc::Sender<Event>,
+        pid: i32,
+    ) -> bool {
+        let fired = watch.fired.load(Ordering::SeqCst);
+        let mut healthy = !fired;
         match result {
-            Ok(false) => {}
+            Ok(false) | Err(Stop::Gone) => {}
             Ok(true) => {
                 // Rows are left unread: stop the statement rather than drain its result.
-                self.cancel(conn.pid).await;
+                self.cancel(pid).await;
             }
-            Err(Stop::Gone) => {}
             Err(Stop::Limit(e)) => {
-                self.cancel(conn.pid).await;
+                self.cancel(pid).await;
                 let _ = tx.send(Event::Failed(e)).await;
             }
             Err(Stop::Refused(e)) => {
                 healthy = false;
                 let _ = tx.send(Event::Failed(e)).await;
             }
-            Err(Stop::Error(e)) if is_cancel(&e) || fired.load(Ordering::SeqCst) => {
-                if timed_out.load(Ordering::SeqCst) {
+            Err(Stop::Error(e)) if is_cancel(&e) || fired => {
+                if watch.timed_out.load(Ordering::SeqCst) {
+                    let timeout = QueryError::timed_out(exec.timeout_secs);
                     let _ = tx.send(Event::Failed(timeout)).await;
                 }
             }
@@ -423,139 +454,27 @@ impl PgWarehouse {
                 let _ = tx.send(Event::Failed(err)).await;
             }
         }
-        // Cancelling never leaves a transaction open: roll back, or drop the connection.
-        // Then the session goes back to how it was opened (temp tables, settings, advisory
-        // locks, prepared statements: `DISCARD ALL`), or the connection is dropped.
-        if healthy {
-            let reset = async {
-                conn.conn.execute("ROLLBACK").await?;
-                conn.conn.clear_cached_statements().await?;
-                conn.conn.execute("DISCARD ALL").await?;
-                Ok::<(), sqlx::Error>(())
-            };
-            let r = tokio::time::timeout(Duration::from_secs(30), reset).await;
-            healthy = matches!(r, Ok(Ok(())));
-        }
-        if healthy {
-            lease.conn = Some(conn);
-        }
+        healthy
     }
 }
 
-enum Stop {
-    Gone,
-    Error(sqlx::Error),
-    /// A byte cap was reached (rows are left unread).
-    Limit(QueryError),
-    /// The role or database may not be used (the connection is dropped).
-    Refused(QueryError),
+/// What a run and its watchdog share: the run is over (`done`), the watchdog cancelled it
+/// (`fired`), because of the deadline (`timed_out`).
+#[derive(Default)]
+struct Watch {
+    done: CancellationToken,
+    fired: Arc<AtomicBool>,
+    timed_out: Arc<AtomicBool>,
 }
 
-impl From<sqlx::Error> for Stop {
-    fn from(e: sqlx::Error) -> Self {
-        Stop::Error(e)
-    }
-}
-
-fn columns_of(cols: &[sqlx::postgres::PgColumn]) -> (Vec<Column>, Vec<Kind>) {
-    let mut columns = Vec::with_capacity(cols.len());
-    let mut kinds = Vec::with_capacity(cols.len());
-    for c in cols {
-        let (database_type, base_type, kind) = pgdecode::describe(c.type_info());
-        columns.push(Column {
-            name: c.name().to_string(),
-            base_type,
-            database_type,
-        });
-        kinds.push(kind);
-    }
-    (columns, kinds)
-}
-
-/// Runs the statement; `Ok(true)` when rows were left unread (truncated).
-async fn run(
-    conn: &mut PgConnection,
-    exec: &Exec,
-    allow_privileged: bool,
-    tx: &mpsc::Sender<Event>,
-) -> Result<bool, Stop> {
-    // The role and database are vetted again on every run, in the round trip that sets the
-    // time zone: a role granted superuser while its connection sat in the pool is caught too.
-    let (_, privileged, own): (String, bool, bool) = sqlx::query_as(RUN_PREAMBLE)
-        .bind(&exec.timezone)
-        .bind(super::sqlite_guard::IDENTITY_TABLE)
-        .fetch_one(&mut *conn)
-        .await?;
-    if own {
-        return Err(Stop::Refused(QueryError::db(
-            Class::Ferrobase,
-            super::sqlite_guard::OWN_DATABASE,
-        )));
-    }
-    if privileged && !allow_privileged {
-        return Err(Stop::Refused(QueryError::db(Class::Ferrobase, PRIVILEGED)));
-    }
-    let types: Vec<PgTypeInfo> = exec.params.iter().map(param_type).collect();
-    let stmt = conn.prepare_with(&exec.sql, &types).await?;
-    let (columns, kinds) = columns_of(stmt.columns());
-    if tx.send(Event::Columns(columns.clone())).await.is_err() {
-        return Err(Stop::Gone);
-    }
-    let mut q = stmt.query();
-    for p in &exec.params {
-        q = match p {
-            Bound::Text(s) => q.bind(s.clone()),
-            Bound::Int(i) => q.bind(*i),
-            Bound::Float(f) => q.bind(*f),
-            Bound::Bool(b) => q.bind(*b),
-        };
-    }
-    let zone = (exec.timezone != "UTC")
-        .then(|| super::tz::Zone::named(&exec.timezone))
-        .flatten();
-    let mut rows = q.fetch(&mut *conn);
-    let mut batch = Batcher::new();
-    let mut count = 0usize;
-    let mut truncated = false;
-    let mut meter = Meter::new(exec.caps);
-    while let Some(row) = rows.try_next().await? {
-        if count == exec.cap {
-            truncated = true;
-            break;
-        }
-        count += 1;
-        let mut cells = Vec::with_capacity(kinds.len());
-        for (i, kind) in kinds.iter().enumerate() {
-            let cell = match row.try_get_raw(i) {
-                Ok(v) if v.is_null() => Cell::Null,
-                Ok(v) => {
-                    let format = v.format();
-                    match v.as_bytes() {
-                        Ok(bytes) => {
-                            meter.precheck(bytes.len()).map_err(Stop::Limit)?;
-                            pgdecode::decode(kind, format, bytes, zone.as_ref())
-                        }
-                        Err(_) => Cell::Null,
-                    }
-                }
-                Err(_) => Cell::Null,
-            };
-            meter.cell(&cell).map_err(Stop::Limit)?;
-            cells.push(cell);
-        }
-        meter.end_row();
-        if let Some(b) = batch.push(cells) {
-            if tx.send(Event::Rows(b)).await.is_err() {
-                return Err(Stop::Gone);
-            }
-        }
-    }
-    drop(rows);
-    if let Some(b) = batch.finish() {
-        if tx.send(Event::Rows(b)).await.is_err() {
-            return Err(Stop::Gone);
-        }
-    }
-    let _ = tx.send(Event::Done { columns, truncated }).await;
-    Ok(truncated)
+/// Rolls back and resets the session (`DISCARD ALL`) within 30 seconds; whether it worked.
+async fn reset(conn: &mut PgConnection) -> bool {
+    let reset = async {
+        conn.execute("ROLLBACK").await?;
+        conn.clear_cached_statements().await?;
+        conn.execute("DISCARD ALL").await?;
+        Ok::<(), sqlx::Error>(())
+    };
+    let r = tokio::time::timeout(Duration::from_secs(30), reset).await;
+    matches!(r, Ok(Ok(())))
 }

@@ -295,3 +295,44 @@ both!(
         }
     }
 );
+
+/// The keys of one group's entries, as the body sends them.
+fn entry_keys(body: &Value, group: i64) -> Vec<String> {
+    body["groups"][group.to_string()]
+        .as_object()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+both!(
+    graph_entries_are_listed_root_first_then_by_ascending_id,
+    |t| async move {
+        let admin = t.setup().await;
+        let g = t.group(&admin, "G1").await;
+        let mut ids = Vec::new();
+        for i in 0..9 {
+            ids.push(create(&t, &admin, &format!("C{i}"), None).await);
+        }
+        // Granted newest first, and the oldest renamed (PostgreSQL then stores it last).
+        let mut entries = serde_json::Map::new();
+        for id in ids.iter().rev() {
+            entries.insert(id.to_string(), json!("read"));
+        }
+        entries.insert("root".into(), json!("write"));
+        set(&t, &admin, json!({ g.to_string(): entries })).await;
+        t.put(
+            &format!("/api/collection/{}", ids[0]),
+            &admin,
+            json!({"name": "renamed"}),
+        )
+        .await
+        .assert(200);
+        let mut want = vec!["root".to_string()];
+        want.extend(ids.iter().map(i64::to_string));
+        let body = graph(&t, &admin).await;
+        // A group's stored entries, All Users' (copied from the root) and the Administrators'.
+        assert_eq!(entry_keys(&body, g), want);
+        assert_eq!(entry_keys(&body, 1), want);
+        assert_eq!(entry_keys(&body, 2), want);
+    }
+);
