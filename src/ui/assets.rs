@@ -57,6 +57,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../static/js/api-key-dialogs.js"),
     ),
     (
+        "js/key-restrictions.js",
+        JS,
+        include_str!("../../static/js/key-restrictions.js"),
+    ),
+    (
         "js/group-picker.js",
         JS,
         include_str!("../../static/js/group-picker.js"),

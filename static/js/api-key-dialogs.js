@@ -1,10 +1,13 @@
 // The API-key dialogs (api-keys.md §9.3–9.7): create, copy-once secret, edit, regenerate,
-// delete. Request bodies are exactly those the spec lists.
+// delete, with the restriction fields of key-restrictions.md §4 (key-restrictions.js). Request
+// bodies are exactly those the specs list: `restrictions` is sent on create when something is
+// restricted, and on edit when it changed (null when everything is back to the defaults).
 import { post, put, del } from './api.js';
 import { h, clear } from './dom.js';
 import { dateTime, daysFromNow, isoToLocalInput, localInputToIso } from './format.js';
 import { openModal, showError, whileBusy, lockDialog, copyValue, clearErrors } from './dialogs.js';
 import { fillGroupSelect } from './group-picker.js';
+import { restrictionFields, restrictionErrorField } from './key-restrictions.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -53,7 +56,10 @@ function invalidExpiry(dialog, field) {
   field.focus();
 }
 
-export function keyDialogs({ groups, refresh }) {
+const showKeyError = (dialog, err) => showError(dialog, err, { fieldFor: restrictionErrorField });
+
+// `catalog()` gives the collection and database choices (key-restrictions.js catalogFrom).
+export function keyDialogs({ groups, catalog, refresh }) {
   // ----- Secret (copy once) -----
   const secret = $('secret-dialog');
   let secretDone = true;
@@ -80,6 +86,7 @@ export function keyDialogs({ groups, refresh }) {
   const create = $('create-key-dialog');
   const createForm = $('create-key-form');
   const ckSubmit = $('ck-submit');
+  const ckRestrictions = restrictionFields(createForm.querySelector('[data-restrictions]'));
   const ckValid = () => {
     ckSubmit.disabled = !(createForm.elements.name.value.trim() && $('ck-group').value);
   };
@@ -93,13 +100,15 @@ export function keyDialogs({ groups, refresh }) {
     const expiry = expiryValue($('ck-expires'), $('ck-expires-at'), null);
     if (expiry.invalid) return invalidExpiry(create, $('ck-expires-at'));
     if (expiry.value) body.expires_at = expiry.value;
+    const restrictions = ckRestrictions.read();
+    if (restrictions) body.restrictions = restrictions;
     await whileBusy(ckSubmit, async () => {
       try {
         const created = await post('/api/api-key', body);
         create.close();
         openSecret(created.unmasked_key, null);
       } catch (err) {
-        showError(create, err);
+        showKeyError(create, err);
       }
     });
   });
@@ -109,6 +118,7 @@ export function keyDialogs({ groups, refresh }) {
     $('ck-expires').value = 'never';
     $('ck-expires-at').hidden = true;
     $('ck-expires-at').value = '';
+    ckRestrictions.fill(null, catalog());
     ckSubmit.disabled = true;
     openModal(create);
     createForm.elements.name.focus();
@@ -118,13 +128,17 @@ export function keyDialogs({ groups, refresh }) {
   const edit = $('edit-key-dialog');
   const editForm = $('edit-key-form');
   const ekSave = $('ek-save');
+  const ekRestrictions = restrictionFields(editForm.querySelector('[data-restrictions]'));
   let editing = null;
+  let storedRestrictions = 'null'; // read() of the fields as openEdit filled them, as JSON
+  const restrictionsChanged = () => JSON.stringify(ekRestrictions.read()) !== storedRestrictions;
   const ekChanged = () => {
     if (!editing) return false;
     const e = expiryValue($('ek-expires'), $('ek-expires-at'), editing.expires_at);
     return editForm.elements.name.value !== editing.name
       || Number($('ek-group').value) !== editing.group.id
-      || e.changed;
+      || e.changed
+      || restrictionsChanged();
   };
   const ekRefresh = () => { ekSave.disabled = !ekChanged(); };
   editForm.addEventListener('input', ekRefresh);
@@ -137,13 +151,14 @@ export function keyDialogs({ groups, refresh }) {
     const expiry = expiryValue($('ek-expires'), $('ek-expires-at'), editing.expires_at);
     if (expiry.invalid) return invalidExpiry(edit, $('ek-expires-at'));
     if (expiry.changed) body.expires_at = expiry.value;
+    if (restrictionsChanged()) body.restrictions = ekRestrictions.read();
     await whileBusy(ekSave, async () => {
       try {
         await put(`/api/api-key/${editing.id}`, body);
         edit.close();
         refresh();
       } catch (err) {
-        showError(edit, err);
+        showKeyError(edit, err);
       }
     });
   });
@@ -156,6 +171,8 @@ export function keyDialogs({ groups, refresh }) {
     $('ek-expires-at').hidden = true;
     $('ek-expires-at').value = '';
     $('ek-masked').value = key.masked_key;
+    ekRestrictions.fill(key.restrictions, catalog());
+    storedRestrictions = JSON.stringify(ekRestrictions.read());
     ekSave.disabled = true;
     openModal(edit);
     editForm.elements.name.focus();

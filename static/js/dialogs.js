@@ -36,17 +36,36 @@ export function showBanner(root, message) {
 // Shows each `errors` message of a 400 under its field; messages without a field on this form,
 // and every other failure, go to the banner. `textField` names the field that a plain-text 400
 // is about (e.g. "A group with that name already exists." belongs under the group name).
-export function showError(root, err, { textField } = {}) {
+// `fieldFor(field, message)` may name a finer field than the API's key (key restrictions put
+// every member's message under `restrictions`).
+export function showError(root, err, { textField, fieldFor } = {}) {
   clearErrors(root);
-  const entries = Object.entries(err instanceof ApiError ? err.fieldErrors : {});
+  const entries = Object.entries(err instanceof ApiError ? err.fieldErrors : {})
+    .map(([field, message]) => [fieldFor ? fieldFor(field, message) : field, message]);
   if (entries.length) {
     const unplaced = entries.filter(([field, message]) => !placeFieldError(root, field, message));
     if (unplaced.length) showBanner(root, unplaced.map(([, message]) => message).join(' '));
+    revealError(root);
     return;
   }
   const plainText400 = err instanceof ApiError && err.status === 400 && err.body === null;
-  if (textField && plainText400 && placeFieldError(root, textField, err.message)) return;
+  if (textField && plainText400 && placeFieldError(root, textField, err.message)) return revealError(root);
   showBanner(root, (err && err.message) || 'Something went wrong.');
+  revealError(root);
+}
+
+// A long dialog is scrolled to its buttons when it is submitted: bring the first message into
+// view, and focus its field so a keyboard or screen-reader user lands on what needs fixing.
+function revealError(root) {
+  const banner = root.querySelector('[data-banner]');
+  if (banner && !banner.hidden) {
+    banner.scrollIntoView({ block: 'nearest' });
+    return;
+  }
+  const control = root.querySelector('[aria-invalid="true"]');
+  const message = Array.from(root.querySelectorAll('[data-error-for]')).find((el) => !el.hidden);
+  if (control) control.focus();
+  if (message) message.scrollIntoView({ block: 'nearest' });
 }
 
 function placeFieldError(root, field, message) {
