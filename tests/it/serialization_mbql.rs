@@ -241,6 +241,17 @@ async fn cards(
     );
     e["collection_id"] = json!(other);
     made.push(card_with(t, admin, q, e).await);
+    // 8. Native on Shop with a field filter (no widget type, no id) left unset.
+    let (q, e) = add(
+        json!({"database": shop.db, "type": "native", "native": {
+            "query": "SELECT COUNT(*) AS n FROM PRODUCTS WHERE {{cat}}",
+            "template-tags": {"cat": {"type": "dimension", "name": "cat",
+                                      "display-name": "Category",
+                                      "dimension": shop.f("PRODUCTS.CATEGORY")}}}}),
+        "Products (filtered)",
+        "scalar",
+    );
+    made.push(card_with(t, admin, q, e).await);
     let mut eids = Vec::new();
     for id in made {
         let c = t.get(&format!("/api/card/{id}"), admin).await.json();
@@ -411,6 +422,13 @@ both!(s47_exports_speak_mbql_5_and_round_trip, |t| async move {
         by_eid[&eids[6]].1["dataset_query"]["stages"][0]["source-card"].as_str(),
         Some(eids[4].as_str())
     );
+    let filter = &by_eid[&eids[7]].1["dataset_query"]["stages"][0]["template-tags"]["cat"];
+    assert_eq!(
+        filter["dimension"],
+        json!(["field", {}, ["Shop", null, "PRODUCTS", "CATEGORY"]])
+    );
+    assert_eq!(filter["widget-type"], "none");
+    assert!(filter["id"].is_string(), "{filter}");
     // §2.2 step 3: an MBQL 5 `source-card` brings its card into a partial export.
     let part = files_of(
         &export(&t, &key, &format!("?collection={elsewhere}&dirname=x"))
@@ -470,6 +488,14 @@ both!(s47_exports_speak_mbql_5_and_round_trip, |t| async move {
             .await
             .json();
         assert_eq!(nested["table_id"], shop_ids.table("ORDERS"));
+        let filtered = b
+            .get(&format!("/api/card/{}", eids[7]), &badmin)
+            .await
+            .json();
+        assert_eq!(
+            filtered["dataset_query"]["stages"][0]["template-tags"]["cat"]["dimension"],
+            json!(["field", {}, shop_ids.field("PRODUCTS.CATEGORY")])
+        );
         let native = b
             .get(&format!("/api/card/{}", eids[0]), &badmin)
             .await
