@@ -66,7 +66,7 @@ pub fn dataset_query(stored: &Value, card_eid: &str, refs: &Refs) -> Value {
     v
 }
 
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy)]
 enum Form {
     Legacy,
     V5,
@@ -113,11 +113,11 @@ fn rewrite(v: &mut Value, refs: &Refs, form: Form, top: bool) {
                     _ => {}
                 }
             }
-            for (key, lookup) in [("source-card", &refs.cards), ("card-id", &refs.cards)] {
+            for key in ["source-card", "card-id"] {
                 if let Some(eid) = m
                     .get(key)
                     .and_then(Value::as_i64)
-                    .and_then(|id| lookup.get(&id))
+                    .and_then(|id| refs.cards.get(&id))
                 {
                     m.insert(key.into(), json!(eid));
                 }
