@@ -2,7 +2,10 @@
 //! - a valid key served from the cache,
 //! - a valid key after a cache miss (one indexed SQLite lookup), with 1 key and with 100,000 keys,
 //! - a malformed key (rejected before any lookup),
-//! - the baseline of Metabase's design: one bcrypt cost-10 verification of a 47-character key.
+//! - the baseline of Metabase's design: one bcrypt cost-10 verification of a 47-character key;
+//! - what a key with every restriction set adds to a request (key-restrictions.md §2): the
+//!   address check against 16 blocks, the rate-limit count, the read-only route check, and a
+//!   database and a collection check (the permission functions consult them once each).
 //!
 //! Run: `cargo bench --bench key_verification` (add `-- --quick` for a shorter run).
 use std::sync::Arc;
@@ -52,6 +55,7 @@ async fn store_with_keys(dir: &std::path::Path, n: usize) -> (DynStore, PlainKey
             key_hash: key.digest().0.to_vec(),
             key_prefix: key.prefix().to_string(),
             expires_at: None,
+            restrictions: None,
             creator_id: user_id,
             now,
         })
@@ -107,5 +111,41 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+/// The restriction checks of one request made with a key that has every restriction set.
+fn restrictions(c: &mut Criterion) {
+    use ferrobase::api_keys::key_limits::KeyLimits;
+    use ferrobase::auth::restrictions::{parse, Parsed};
+    use ferrobase::http::auth::read_only_may;
+    let ips: Vec<String> = (0..15)
+        .map(|i| format!("10.{i}.0.0/16"))
+        .chain(["127.0.0.1".to_string()])
+        .collect();
+    let Ok(Parsed::Some(r)) = parse(&serde_json::json!({
+        "access": "read-only",
+        "collections": [3, 9, 27, 81, "root"],
+        "databases": [1, 2, 5, 8],
+        "allowed_ips": ips,
+        "rate_limit": {"requests": 1_000_000, "per_seconds": 86_400},
+    })) else {
+        panic!("restrictions parse");
+    };
+    let limit = r.rate_limit.expect("rate limit");
+    let limits = KeyLimits::default();
+    let ip: std::net::IpAddr = "127.0.0.1".parse().expect("ip");
+    let method = axum::http::Method::POST;
+    let mut group = c.benchmark_group("key_restrictions");
+    group.bench_function("every_restriction_one_request", |b| {
+        b.iter(|| {
+            let ok = r.allows_ip(std::hint::black_box(ip))
+                && limits.take(7, limit, std::time::Instant::now()).is_ok()
+                && read_only_may(&method, std::hint::black_box("/api/card/12/query"))
+                && r.allows_database(std::hint::black_box(5))
+                && r.allows_collection(Some(std::hint::black_box(400)), &[27, 200]);
+            assert!(ok);
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench, restrictions);
 criterion_main!(benches);

@@ -34,6 +34,8 @@
 #   TABLES=200 ROWS=100 RUNS=20 scripts/bench-sync.sh
 #   SKIP_BUILD=1 scripts/bench-sync.sh       # the release binary as it is (no cargo build)
 #   BIN=/tmp/ferrobase-old scripts/bench-sync.sh   # another build (A/B runs on a busy machine)
+#   KEEP=1 APP=postgres scripts/bench-sync.sh # keep the warehouse and application databases
+#                                            # (their names are printed) for a look with psql
 #   PERF=/tmp/prof scripts/bench-sync.sh     # also `perf record` the server during the first
 #                                            # sync, the re-syncs and the metadata requests
 #                                            # (first-sync.data, re-syncs.data, metadata.data)
@@ -58,6 +60,11 @@ cleanup() {
   if [ -n "$pid" ]; then
     kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
+  fi
+  if [ "${KEEP:-}" = 1 ]; then
+    echo "kept: warehouse $wh (role $role), application database ${appdb} (APP=$APP)"
+    rm -rf "$work"
+    return
   fi
   psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $wh WITH (FORCE)" >/dev/null 2>&1 || true
   psql "$PG/postgres" -qc "DROP ROLE IF EXISTS $role" >/dev/null 2>&1 || true

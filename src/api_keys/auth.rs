@@ -2,6 +2,7 @@
 //! in-memory cache keyed by the SHA-256 digest, then one indexed lookup. No slow hash anywhere.
 //! Expiry and grace periods are checked against the clock on every request, so a cached entry
 //! never lets an expired key or retired secret through.
+use std::net::IpAddr;
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use lru::LruCache;
 use parking_lot::Mutex;
 
 use super::format::{self, KeyDigest};
+use super::key_limits::{KeyLimits, RATE_LIMIT_MESSAGE};
 use super::last_used::LastUsed;
 use super::ratelimit::FailedKeyLimiter;
 use super::store::KeyAuthRow;
@@ -47,6 +49,8 @@ pub struct KeyAuthenticator {
     trusted: AtomicBool,
     pub limiter: FailedKeyLimiter,
     pub last_used: LastUsed,
+    /// Rate limits and audited address refusals of restricted keys.
+    pub limits: KeyLimits,
 }
 
 impl KeyAuthenticator {
@@ -59,6 +63,7 @@ impl KeyAuthenticator {
             trusted: AtomicBool::new(trusted),
             limiter: FailedKeyLimiter::new(throttle_enabled),
             last_used: LastUsed::default(),
+            limits: KeyLimits::default(),
         }
     }
 
@@ -91,24 +96,66 @@ impl KeyAuthenticator {
         })
     }
 
-    /// Verifies and, on success, records the use and returns the principal.
+    /// Verifies and, on success, applies the key's address and rate restrictions
+    /// (key-restrictions.md §2.4–2.5), records the use and returns the principal. `Ok(None)`
+    /// is a failed attempt (unknown, refused, or used from an address it may not come from);
+    /// `Err(RateLimited)` a key over its own rate limit.
     pub async fn authenticate(
         &self,
         app: &crate::state::App,
         value: Option<&str>,
+        ip: IpAddr,
     ) -> Result<Option<Principal>, crate::error::ApiError> {
         let now = app.clock.now();
-        match self.verify(&app.store, value, now).await? {
-            Verdict::Ok(row) => {
-                self.last_used.record(row.key_id, now.micros());
-                Ok(Some(Principal {
-                    user_id: row.user_id,
-                    is_superuser: row.is_superuser,
-                    group_ids: row.group_ids.clone().into(),
-                    via: Via::ApiKey { key_id: row.key_id },
-                }))
+        let Verdict::Ok(row) = self.verify(&app.store, value, now).await? else {
+            return Ok(None);
+        };
+        if let Some(r) = &row.restrictions {
+            if !r.allows_ip(ip) {
+                self.ip_denied(app, &row, ip).await;
+                return Ok(None);
             }
-            _ => Ok(None),
+            if let Some(limit) = r.rate_limit {
+                if let Err(retry_after) = self.limits.take(row.key_id, limit, Instant::now()) {
+                    return Err(crate::error::ApiError::RateLimited {
+                        retry_after,
+                        message: RATE_LIMIT_MESSAGE,
+                    });
+                }
+            }
+        }
+        self.last_used.record(row.key_id, now.micros());
+        Ok(Some(Principal {
+            user_id: row.user_id,
+            is_superuser: row.is_superuser,
+            group_ids: row.group_ids.clone().into(),
+            via: Via::ApiKey { key_id: row.key_id },
+            restrictions: row.restrictions.clone(),
+        }))
+    }
+
+    /// Audits a refused address once per key and address per minute (`api-key-ip-denied`).
+    /// A failure to write the event is logged, never turned into a different answer.
+    async fn ip_denied(&self, app: &crate::state::App, row: &KeyAuthRow, ip: IpAddr) {
+        tracing::info!(key_id = row.key_id, %ip, "API key used from an address it may not use");
+        if !self.limits.first_denial(row.key_id, ip, Instant::now()) {
+            return;
+        }
+        let event = crate::audit::AuditEvent::about(
+            "ApiKey",
+            row.key_id,
+            "api-key-ip-denied",
+            row.user_id,
+            app.clock.now(),
+            serde_json::json!({ "ip": ip.to_canonical().to_string() }),
+        );
+        let written = async {
+            let mut tx = app.store.begin().await?;
+            tx.audit_insert(&event).await?;
+            tx.commit().await
+        };
+        if let Err(e) = written.await {
+            tracing::warn!(error = %e, "writing api-key-ip-denied failed");
         }
     }
 
@@ -211,6 +258,7 @@ mod tests {
             is_active: true,
             is_superuser: false,
             group_ids: vec![1],
+            restrictions: None,
         }
     }
 
@@ -307,6 +355,7 @@ mod tests {
             name: name.into(),
             group_id: 1,
             expires_at: None,
+            restrictions: None,
         };
         let k1 = create(&app, &admin, new("one"), &OsKeyGenerator)
             .await

@@ -2,6 +2,7 @@
 //! 5.5). Every failing field is reported together, in Metabase's validation shape.
 use serde_json::{Map, Value};
 
+use crate::auth::restrictions::{self, Parsed, Restrictions};
 use crate::clock::Timestamp;
 use crate::error::validation::{Fields, ValidationErrors};
 use crate::error::{ApiError, ApiResult};
@@ -18,6 +19,7 @@ pub struct NewKey {
     pub name: String,
     pub group_id: i64,
     pub expires_at: Option<Timestamp>,
+    pub restrictions: Option<Restrictions>,
 }
 
 /// `PUT /api/api-key/:id`: `None` leaves a field unchanged; `expires_at: Some(None)` clears it.
@@ -26,6 +28,8 @@ pub struct KeyPatch {
     pub name: Option<String>,
     pub group_id: Option<i64>,
     pub expires_at: Option<Option<Timestamp>>,
+    /// `Some(None)`: remove every restriction; `Some(Some(r))`: replace them whole.
+    pub restrictions: Option<Option<Restrictions>>,
 }
 
 pub fn new_key(body: &Map<String, Value>) -> ApiResult<NewKey> {
@@ -34,12 +38,14 @@ pub fn new_key(body: &Map<String, Value>) -> ApiResult<NewKey> {
     let name = f.non_blank(&mut errs, "name", MAX_NAME, true);
     let group_id = f.positive_int(&mut errs, "group_id", true);
     let expires_at = f.timestamp(&mut errs, "expires_at");
+    let restrictions = restrictions(&mut errs, body);
     errs.into_result()?;
     match (name, group_id) {
         (Some(name), Some(group_id)) => Ok(NewKey {
             name,
             group_id,
             expires_at: expires_at.flatten(),
+            restrictions: restrictions.flatten(),
         }),
         _ => Err(ApiError::internal("validated api-key fields missing")),
     }
@@ -51,12 +57,31 @@ pub fn patch(body: &Map<String, Value>) -> ApiResult<KeyPatch> {
     let name = f.non_blank(&mut errs, "name", MAX_NAME, false);
     let group_id = f.positive_int(&mut errs, "group_id", false);
     let expires_at = f.timestamp(&mut errs, "expires_at");
+    let restrictions = restrictions(&mut errs, body);
     errs.into_result()?;
     Ok(KeyPatch {
         name,
         group_id,
         expires_at,
+        restrictions,
     })
+}
+
+/// `restrictions` (key-restrictions.md §3.2): absent → `None`; `null` → `Some(None)`; a valid
+/// object → `Some(Some(_))`; anything else is reported under `restrictions`.
+fn restrictions(
+    errs: &mut ValidationErrors,
+    body: &Map<String, Value>,
+) -> Option<Option<Restrictions>> {
+    let got = body.get("restrictions")?;
+    match restrictions::parse(got) {
+        Ok(Parsed::None) => Some(None),
+        Ok(Parsed::Some(r)) => Some(Some(r)),
+        Err(message) => {
+            errs.add_received(&["restrictions"], &message, Some(got));
+            None
+        }
+    }
 }
 
 /// `grace_period_seconds`: a JSON integer from 0 to 86400; absent or `null` means 0.
@@ -104,7 +129,8 @@ mod tests {
             NewKey {
                 name: "k".into(),
                 group_id: 2,
-                expires_at: None
+                expires_at: None,
+                restrictions: None
             }
         );
         let e = errors(new_key(&obj(json!({"name": "x", "group_id": null}))));

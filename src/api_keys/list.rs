@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::format::masked;
 use super::list_store::KeyList;
 use super::view::{last_used, live_until};
+use crate::auth::restrictions::Restrictions;
 use crate::auth::ALL_USERS;
 use crate::clock::Timestamp;
 use crate::users::view::common_name;
@@ -27,6 +28,7 @@ struct Item<'a> {
     expires_at: Option<Timestamp>,
     last_used_at: Option<Timestamp>,
     previous_key_valid_until: Option<Timestamp>,
+    restrictions: Option<Restrictions>,
 }
 
 #[derive(Serialize)]
@@ -60,7 +62,12 @@ pub fn render(
             (*id, common_name(email, first.as_deref(), last.as_deref()))
         })
         .collect();
-    let mut out = Vec::with_capacity(2 + list.rows.len() * 360);
+    let mut restrictions: HashMap<i64, Restrictions> = list
+        .restrictions
+        .iter()
+        .map(|(id, text)| (*id, Restrictions::from_db(text)))
+        .collect();
+    let mut out = Vec::with_capacity(2 + list.rows.len() * 380);
     out.push(b'[');
     for (i, r) in list.rows.iter().enumerate() {
         if i > 0 {
@@ -94,6 +101,7 @@ pub fn render(
             expires_at: r.expires_at.map(Timestamp),
             last_used_at: last_used(r.last_used_at, seen(r.id)).map(Timestamp),
             previous_key_valid_until: live_until(r.previous_key_valid_until, now).map(Timestamp),
+            restrictions: restrictions.remove(&r.id),
         };
         serde_json::to_writer(&mut out, &item)?;
     }
@@ -126,6 +134,8 @@ mod tests {
             updated_by_last_name: (i % 2 == 1).then(|| "Lovelace".into()),
             group_id: [1, 2, 5][i as usize % 3],
             group_name: ["All Users", "Administrators", "Ops \"team\""][i as usize % 3].into(),
+            restrictions: (i % 4 == 1)
+                .then(|| r#"{"access":"read-only","allowed_ips":["10.0.0.0/8"]}"#.into()),
         }
     }
 
@@ -160,6 +170,10 @@ mod tests {
                 ),
                 (2, "bob@example.com".into(), None, None),
             ],
+            restrictions: rows
+                .iter()
+                .filter_map(|r| r.restrictions.clone().map(|t| (r.id, t)))
+                .collect(),
         }
     }
 

@@ -42,6 +42,9 @@ pub struct KeyList {
     pub groups: Vec<(i64, String)>,
     /// (id, email, first name, last name) of every user who last changed a key.
     pub updaters: Vec<(i64, String, Option<String>, Option<String>)>,
+    /// `(key id, stored restrictions)` of the keys that have some (few: read apart from the
+    /// packed rows, whose last column is the free-text name).
+    pub restrictions: Vec<(i64, String)>,
 }
 
 /// Every key as one text value (`NULL` when there are none). The reported group is the key
@@ -59,6 +62,8 @@ pub const KEY_LIST_SQL: &str = "SELECT string_agg(
 /// Read after the keys, so every editor a row names is there (users are never deleted); a
 /// group deleted in between is missing, and its keys are then shown in All Users, where the
 /// deletion put them.
+pub const KEY_LIST_RESTRICTIONS_SQL: &str =
+    "SELECT id, restrictions FROM api_key WHERE restrictions IS NOT NULL";
 pub const KEY_LIST_GROUPS_SQL: &str = "SELECT id, name FROM permissions_group";
 pub const KEY_LIST_UPDATERS_SQL: &str = "SELECT u.id, u.email, u.first_name, u.last_name
     FROM core_user u WHERE u.id IN (SELECT updated_by_id FROM api_key)";

@@ -4,6 +4,7 @@ pub mod api;
 pub mod auth;
 pub mod format;
 pub mod input;
+pub mod key_limits;
 pub mod last_used;
 pub mod list;
 pub mod list_store;

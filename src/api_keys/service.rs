@@ -9,11 +9,12 @@ use serde_json::{json, Value};
 
 use super::format::{self, PlainKey};
 use super::input::{KeyPatch, NewKey};
-use super::store::{ApiKeyRow, KeyRotation, NewApiKey};
+use super::store::{ApiKeyRow, KeyFields, KeyRotation, NewApiKey};
 use super::view::{self, KeyObject, WithSecret};
 use crate::audit::AuditEvent;
+use crate::auth::restrictions::Restrictions;
 use crate::auth::ALL_USERS;
-use crate::auth::{AdminCap, Principal};
+use crate::auth::{AdminCap, Principal, Via};
 use crate::clock::Timestamp;
 use crate::error::{ApiError, ApiResult};
 use crate::state::App;
@@ -149,6 +150,7 @@ pub async fn create(
             key_hash: key.digest().0.to_vec(),
             key_prefix: key.prefix().to_string(),
             expires_at: input.expires_at.map(Timestamp::micros),
+            restrictions: input.restrictions.as_ref().map(Restrictions::to_db),
             creator_id: admin.actor_id,
             now: now.micros(),
         })
@@ -220,6 +222,13 @@ pub async fn update(
     if let Some(e) = patch.expires_at {
         check_expiry(e, now)?;
     }
+    let restrictions = match &patch.restrictions {
+        Some(r) => r.as_ref().map(Restrictions::to_db),
+        None => before.restrictions.clone(),
+    };
+    if restrictions != before.restrictions {
+        may_change_restrictions(caller, id)?;
+    }
     let name = patch.name.unwrap_or_else(|| before.name.clone());
     let expires_at = match patch.expires_at {
         Some(e) => e.map(Timestamp::micros),
@@ -230,7 +239,9 @@ pub async fn update(
         now,
         audit: false,
     };
-    let mut changed = name != before.name || expires_at != before.expires_at;
+    let mut changed = name != before.name
+        || expires_at != before.expires_at
+        || restrictions != before.restrictions;
     if let Some(g) = patch.group_id {
         changed |= set_group(tx.as_mut(), change, before.user_id, g).await?;
     }
@@ -253,10 +264,14 @@ pub async fn update(
         tx.user_set_profile(before.user_id, &profile, now.micros())
             .await?;
     }
-    match tx
-        .api_key_set_fields(id, &name, expires_at, admin.actor_id, now.micros())
-        .await
-    {
+    let fields = KeyFields {
+        name: &name,
+        expires_at,
+        restrictions: restrictions.as_deref(),
+        updated_by_id: admin.actor_id,
+        now: now.micros(),
+    };
+    match tx.api_key_set_fields(id, &fields).await {
         Ok(()) => {}
         Err(StoreError::Conflict(_)) => return Err(ApiError::field("name", DUPLICATE_NAME)),
         Err(e) => return Err(e.into()),
@@ -268,7 +283,19 @@ pub async fn update(
         .await?;
     tx.commit().await?;
     app.api_keys.evict_key(id);
+    app.api_keys.limits.forget(id);
     Ok(object(app, &after, now))
+}
+
+/// key-restrictions.md §3.3: a key never changes its own restrictions unless it is an
+/// unrestricted key (a read-only key never gets here: it cannot write at all).
+fn may_change_restrictions(caller: &Principal, key_id: i64) -> ApiResult<()> {
+    match caller.via {
+        Via::ApiKey { key_id: own } if own == key_id && caller.restrictions.is_some() => {
+            Err(ApiError::Forbidden)
+        }
+        _ => Ok(()),
+    }
 }
 
 /// `PUT /api/api-key/:id/regenerate` (5.5), after validation.

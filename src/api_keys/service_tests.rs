@@ -52,6 +52,7 @@ fn new_key(name: &str) -> NewKey {
         name: name.into(),
         group_id: ALL_USERS,
         expires_at: None,
+        restrictions: None,
     }
 }
 
@@ -192,7 +193,7 @@ async fn s75_last_used_is_written_at_most_once_a_minute_and_lands_within_70s() {
             clock.set(t);
             let p = app
                 .api_keys
-                .authenticate(&app, Some(&secret))
+                .authenticate(&app, Some(&secret), std::net::IpAddr::from([127, 0, 0, 1]))
                 .await
                 .expect("auth");
             assert!(p.is_some(), "request {i} was refused");

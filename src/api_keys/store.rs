@@ -1,6 +1,9 @@
 //! API-key rows. Only the SHA-256 digest and the 7-character prefix of a key are stored.
 use async_trait::async_trait;
 
+use std::sync::Arc;
+
+use crate::auth::restrictions::Restrictions;
 use crate::store::StoreResult;
 
 /// One row per membership of the key user (so one query returns the groups too).
@@ -14,6 +17,7 @@ pub struct KeyAuthJoinRow {
     pub is_active: bool,
     pub is_superuser: bool,
     pub group_id: Option<i64>,
+    pub restrictions: Option<String>,
 }
 
 /// What authentication needs to know about the key a digest belongs to.
@@ -28,6 +32,9 @@ pub struct KeyAuthRow {
     pub is_active: bool,
     pub is_superuser: bool,
     pub group_ids: Vec<i64>,
+    /// Only when they restrict something (key-restrictions.md §1): an unrestricted key's
+    /// requests take exactly the paths they took before restrictions existed.
+    pub restrictions: Option<Arc<Restrictions>>,
 }
 
 impl KeyAuthRow {
@@ -45,12 +52,18 @@ impl KeyAuthRow {
             is_active: first.is_active,
             is_superuser: first.is_superuser,
             group_ids,
+            restrictions: first
+                .restrictions
+                .as_deref()
+                .map(Restrictions::from_db)
+                .filter(Restrictions::restricts)
+                .map(Arc::new),
         })
     }
 }
 
 pub const KEY_AUTH_SQL: &str = "SELECT k.id AS key_id, k.user_id, k.key_hash, k.expires_at,
-        k.previous_key_valid_until, u.is_active, u.is_superuser, m.group_id
+        k.previous_key_valid_until, u.is_active, u.is_superuser, m.group_id, k.restrictions
      FROM api_key k
      JOIN core_user u ON u.id = k.user_id
      LEFT JOIN permissions_group_membership m ON m.user_id = k.user_id
@@ -79,6 +92,8 @@ pub struct ApiKeyRow {
     pub updated_by_last_name: Option<String>,
     pub group_id: i64,
     pub group_name: String,
+    /// The stored canonical JSON object, or `None`.
+    pub restrictions: Option<String>,
 }
 
 /// Joins rather than a correlated subquery: a key user has at most one membership besides All
@@ -88,7 +103,7 @@ pub const API_KEY_SELECT: &str = "SELECT k.id, k.name, k.user_id, k.key_prefix,
         k.previous_key_prefix, k.previous_key_valid_until, k.expires_at, k.last_used_at,
         k.created_at, k.updated_at, k.updated_by_id, ub.email AS updated_by_email,
         ub.first_name AS updated_by_first_name, ub.last_name AS updated_by_last_name,
-        g.id AS group_id, g.name AS group_name
+        g.id AS group_id, g.name AS group_name, k.restrictions
     FROM api_key k
     JOIN core_user ub ON ub.id = k.updated_by_id
     LEFT JOIN permissions_group_membership m ON m.user_id = k.user_id AND m.group_id <> 1
@@ -101,7 +116,19 @@ pub struct NewApiKey {
     pub key_hash: Vec<u8>,
     pub key_prefix: String,
     pub expires_at: Option<i64>,
+    /// The canonical JSON object ([`Restrictions::to_db`]), or `None`.
+    pub restrictions: Option<String>,
     pub creator_id: i64,
+    pub now: i64,
+}
+
+/// The editable columns of a key (`PUT /api/api-key/:id`).
+#[derive(Debug, Clone)]
+pub struct KeyFields<'a> {
+    pub name: &'a str,
+    pub expires_at: Option<i64>,
+    pub restrictions: Option<&'a str>,
+    pub updated_by_id: i64,
     pub now: i64,
 }
 
@@ -129,14 +156,7 @@ pub trait ApiKeyTx {
     async fn api_key_id_by_user(&mut self, user_id: i64) -> StoreResult<Option<i64>>;
     /// Is the prefix used by a current secret, or by a retired one still in its grace period?
     async fn api_key_prefix_taken(&mut self, prefix: &str, now: i64) -> StoreResult<bool>;
-    async fn api_key_set_fields(
-        &mut self,
-        id: i64,
-        name: &str,
-        expires_at: Option<i64>,
-        updated_by_id: i64,
-        now: i64,
-    ) -> StoreResult<()>;
+    async fn api_key_set_fields(&mut self, id: i64, f: &KeyFields<'_>) -> StoreResult<()>;
     async fn api_key_rotate(&mut self, id: i64, r: &KeyRotation) -> StoreResult<()>;
     async fn api_key_delete(&mut self, id: i64) -> StoreResult<()>;
 }
@@ -152,8 +172,8 @@ macro_rules! impl_api_key_tx {
             ) -> $crate::store::StoreResult<i64> {
                 let (id,): (i64,) = sqlx::query_as(
                     "INSERT INTO api_key (name, user_id, key_hash, key_prefix, expires_at,
-                        creator_id, updated_by_id, created_at, updated_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $7) RETURNING id",
+                        creator_id, updated_by_id, created_at, updated_at, restrictions)
+                     VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $7, $8) RETURNING id",
                 )
                 .bind(&k.name)
                 .bind(k.user_id)
@@ -162,6 +182,7 @@ macro_rules! impl_api_key_tx {
                 .bind(k.expires_at)
                 .bind(k.creator_id)
                 .bind(k.now)
+                .bind(&k.restrictions)
                 .fetch_one(self.conn())
                 .await?;
                 Ok(id)
@@ -182,7 +203,8 @@ macro_rules! impl_api_key_tx {
                 &mut self,
             ) -> $crate::store::StoreResult<$crate::api_keys::list_store::KeyList> {
                 use $crate::api_keys::list_store::{
-                    unpack, KeyList, KEY_LIST_GROUPS_SQL, KEY_LIST_SQL, KEY_LIST_UPDATERS_SQL,
+                    unpack, KeyList, KEY_LIST_GROUPS_SQL, KEY_LIST_RESTRICTIONS_SQL, KEY_LIST_SQL,
+                    KEY_LIST_UPDATERS_SQL,
                 };
                 let (packed,): (Option<String>,) = sqlx::query_as(KEY_LIST_SQL)
                     .fetch_one(self.conn())
@@ -196,10 +218,14 @@ macro_rules! impl_api_key_tx {
                 let updaters = sqlx::query_as(KEY_LIST_UPDATERS_SQL)
                     .fetch_all(self.conn())
                     .await?;
+                let restrictions = sqlx::query_as(KEY_LIST_RESTRICTIONS_SQL)
+                    .fetch_all(self.conn())
+                    .await?;
                 Ok(KeyList {
                     rows,
                     groups,
                     updaters,
+                    restrictions,
                 })
             }
 
@@ -252,19 +278,17 @@ macro_rules! impl_api_key_tx {
             async fn api_key_set_fields(
                 &mut self,
                 id: i64,
-                name: &str,
-                expires_at: Option<i64>,
-                updated_by_id: i64,
-                now: i64,
+                f: &$crate::api_keys::store::KeyFields<'_>,
             ) -> $crate::store::StoreResult<()> {
                 sqlx::query(
                     "UPDATE api_key SET name = $1, expires_at = $2, updated_by_id = $3,
-                        updated_at = $4 WHERE id = $5",
+                        updated_at = $4, restrictions = $5 WHERE id = $6",
                 )
-                .bind(name)
-                .bind(expires_at)
-                .bind(updated_by_id)
-                .bind(now)
+                .bind(f.name)
+                .bind(f.expires_at)
+                .bind(f.updated_by_id)
+                .bind(f.now)
+                .bind(f.restrictions)
                 .bind(id)
                 .execute(self.conn())
                 .await?;

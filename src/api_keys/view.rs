@@ -4,6 +4,7 @@ use serde_json::{json, Map, Value};
 
 use super::format::{masked, PlainKey};
 use super::store::ApiKeyRow;
+use crate::auth::restrictions::Restrictions;
 use crate::clock::Timestamp;
 use crate::users::view::common_name;
 
@@ -43,6 +44,8 @@ pub struct KeyObject {
     pub expires_at: Option<Timestamp>,
     pub last_used_at: Option<Timestamp>,
     pub previous_key_valid_until: Option<Timestamp>,
+    /// key-restrictions.md §3.1: `null`, or the stored members.
+    pub restrictions: Option<Restrictions>,
 }
 
 /// The newer of the stored `last_used_at` and the newest use this instance recorded (4.7).
@@ -84,7 +87,13 @@ pub fn key_view(row: &ApiKeyRow, seen: Option<i64>, now: Timestamp) -> KeyObject
         expires_at: row.expires_at.map(Timestamp),
         last_used_at: last_used.map(Timestamp),
         previous_key_valid_until: previous_until.map(Timestamp),
+        restrictions: stored_restrictions(row),
     }
+}
+
+/// The key's stored restrictions, if any.
+pub fn stored_restrictions(row: &ApiKeyRow) -> Option<Restrictions> {
+    row.restrictions.as_deref().map(Restrictions::from_db)
 }
 
 /// The key object with its new plain-text secret: `unmasked_key` (create), and `prefix` too
@@ -120,6 +129,9 @@ pub fn snapshot(row: &ApiKeyRow) -> Value {
     if let Some(e) = row.expires_at {
         d["expires_at"] = ts(Some(e));
     }
+    if let Some(r) = stored_restrictions(row) {
+        d["restrictions"] = json!(r);
+    }
     d
 }
 
@@ -138,6 +150,10 @@ pub fn update_details(before: &ApiKeyRow, after: &ApiKeyRow) -> Value {
     if before.expires_at != after.expires_at {
         previous.insert("expires_at".into(), ts(before.expires_at));
         new.insert("expires_at".into(), ts(after.expires_at));
+    }
+    if before.restrictions != after.restrictions {
+        previous.insert("restrictions".into(), json!(stored_restrictions(before)));
+        new.insert("restrictions".into(), json!(stored_restrictions(after)));
     }
     json!({"previous": previous, "new": new})
 }
@@ -176,6 +192,7 @@ mod tests {
             updated_by_last_name: Some("Lovelace".into()),
             group_id: 2,
             group_name: "Administrators".into(),
+            restrictions: None,
         }
     }
 
@@ -203,6 +220,7 @@ mod tests {
                 "masked_key",
                 "name",
                 "previous_key_valid_until",
+                "restrictions",
                 "updated_at",
                 "updated_by"
             ]

@@ -60,6 +60,12 @@ pub(super) async fn level(
     Ok(perms::level(tx, caller, coll).await?)
 }
 
+/// The caller's level on card `c`: its collection's, none on a database the caller's key may
+/// not reach (key-restrictions.md §2.3).
+pub async fn card_level(tx: &mut dyn Tx, caller: &Principal, c: &CardRow) -> ApiResult<Level> {
+    Ok(perms::card_level(tx, caller, c.collection_id, c.database_id).await?)
+}
+
 /// The §2.1 representation of `c` for `caller`.
 pub async fn render(tx: &mut dyn Tx, caller: &Principal, c: &CardRow) -> ApiResult<Card> {
     let creator = tx.user_get(c.creator_id).await?;
@@ -296,7 +302,7 @@ fn new_row(
 pub async fn get(app: &App, caller: &Principal, r: &CardRef, legacy: bool) -> ApiResult<Card> {
     let mut tx = app.store.read().await?;
     let row = resolve(tx.as_mut(), r).await?;
-    if level(tx.as_mut(), caller, row.collection_id).await? == Level::None {
+    if card_level(tx.as_mut(), caller, &row).await? == Level::None {
         return Err(ApiError::Forbidden);
     }
     let mut v = render(tx.as_mut(), caller, &row).await?;
@@ -360,7 +366,7 @@ pub async fn list(app: &App, caller: &Principal, f: Filter) -> ApiResult<Vec<Car
     rows.sort_by_key(|c| (c.name.to_lowercase(), c.id));
     let mut out = Vec::with_capacity(rows.len());
     for c in &rows {
-        if level(tx.as_mut(), caller, c.collection_id).await? == Level::None {
+        if card_level(tx.as_mut(), caller, c).await? == Level::None {
             continue;
         }
         out.push(render(tx.as_mut(), caller, c).await?);

@@ -279,7 +279,11 @@ async fn content_entries(
     };
     let mut entries = Vec::new();
     for r in tx.content_items(scope).await? {
-        if !item_selected(g, caller, listed, q, models, &r) {
+        // A card on a database (or, in the Trash, from a collection) the caller's key may not
+        // reach is not listed (key-restrictions.md §2.2–2.3).
+        if !item_selected(g, caller, listed, q, models, &r)
+            || g.card_level(caller, r.collection_id, r.database_id) == Level::None
+        {
             continue;
         }
         let stored = r.collection_id.and_then(|c| g.get(c));

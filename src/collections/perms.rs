@@ -50,8 +50,42 @@ fn group_level<'a>(caller: &Principal, entries: impl Iterator<Item = &'a PermRow
         .unwrap_or(Level::None)
 }
 
-/// The caller's level on a collection (`None` = the root, "Our analytics").
+/// The caller's level on a collection (`None` = the root, "Our analytics"): its groups' level,
+/// narrowed by a key's collection restriction (key-restrictions.md §2.2).
 pub async fn level(
+    tx: &mut dyn Tx,
+    caller: &Principal,
+    collection_id: Option<i64>,
+) -> StoreResult<Level> {
+    if caller.collection_restricted() {
+        let allowed = match collection_id {
+            None => caller.allows_collection(None, &[]),
+            Some(id) => tx.collection_get(id).await?.is_some_and(|row| {
+                row.is_trash() || caller.allows_collection(Some(id), &location_ids(&row.location))
+            }),
+        };
+        if !allowed {
+            return Ok(Level::None);
+        }
+    }
+    group_level_of(tx, caller, collection_id).await
+}
+
+/// The caller's level on a card: its collection's, or none when the card queries a database
+/// the caller's key may not reach (key-restrictions.md §2.3).
+pub async fn card_level(
+    tx: &mut dyn Tx,
+    caller: &Principal,
+    collection_id: Option<i64>,
+    database_id: Option<i64>,
+) -> StoreResult<Level> {
+    if database_id.is_some_and(|db| !caller.allows_database(db)) {
+        return Ok(Level::None);
+    }
+    level(tx, caller, collection_id).await
+}
+
+async fn group_level_of(
     tx: &mut dyn Tx,
     caller: &Principal,
     collection_id: Option<i64>,
@@ -122,6 +156,37 @@ impl Graph {
 
     /// Same rules as [`level`]; `None` = the root.
     pub fn level(&self, caller: &Principal, id: Option<i64>) -> Level {
+        if caller.collection_restricted() && !self.allows(caller, id) {
+            return Level::None;
+        }
+        self.group_level(caller, id)
+    }
+
+    /// Same rules as [`card_level`].
+    pub fn card_level(
+        &self,
+        caller: &Principal,
+        collection_id: Option<i64>,
+        database_id: Option<i64>,
+    ) -> Level {
+        if database_id.is_some_and(|db| !caller.allows_database(db)) {
+            return Level::None;
+        }
+        self.level(caller, collection_id)
+    }
+
+    /// Whether a key's collection restriction admits collection `id` (the Trash is a view
+    /// every caller may open).
+    fn allows(&self, caller: &Principal, id: Option<i64>) -> bool {
+        match id {
+            None => caller.allows_collection(None, &[]),
+            Some(id) => self.get(id).is_some_and(|row| {
+                row.is_trash() || caller.allows_collection(Some(id), &location_ids(&row.location))
+            }),
+        }
+    }
+
+    fn group_level(&self, caller: &Principal, id: Option<i64>) -> Level {
         if caller.is_superuser {
             return Level::Write;
         }

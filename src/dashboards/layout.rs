@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::input::{DashcardInput, Layout};
 use super::layout_store::{series_text, DashcardRow, TabRow};
-use super::service::{archived_object, entity_id_used, level, map_conflict};
+use super::service::{archived_object, entity_id_used, map_conflict};
 use crate::auth::Principal;
 use crate::collections::perms::Level;
 use crate::entity_id::new_entity_id;
@@ -246,7 +246,7 @@ async fn check_new_cards(
 ) -> ApiResult<()> {
     for id in new_card_ids(stored, layout) {
         let card = tx.card_get(id).await?.ok_or(ApiError::NotFound)?;
-        if level(tx, caller, card.collection_id).await? == Level::None {
+        if crate::cards::service::card_level(tx, caller, &card).await? == Level::None {
             return Err(ApiError::Forbidden);
         }
         if card.archived {

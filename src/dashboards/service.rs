@@ -138,7 +138,7 @@ impl<'a> CardRenderer<'a> {
         let Some(row) = self.row(tx, id).await?.cloned() else {
             return Ok(None);
         };
-        let v = if level(tx, self.caller, row.collection_id).await? == Level::None {
+        let v = if crate::cards::service::card_level(tx, self.caller, &row).await? == Level::None {
             DashcardCard::Hidden { id }
         } else {
             let card = crate::cards::service::render(tx, self.caller, &row).await?;

@@ -19,7 +19,13 @@ pub struct Perms {
 impl Perms {
     pub async fn load(tx: &mut dyn Tx, caller: &Principal, db_ids: &[i64]) -> ApiResult<Perms> {
         Ok(Perms {
-            superuser: caller.is_superuser,
+            // A superuser's key restricted to some databases decides through `rights`, which
+            // leaves the other databases out (key-restrictions.md §2.3).
+            superuser: caller.is_superuser
+                && caller
+                    .restrictions
+                    .as_ref()
+                    .is_none_or(|r| r.databases.is_none()),
             rights: permissions::rights_all(tx, caller, db_ids).await?,
         })
     }

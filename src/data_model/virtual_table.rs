@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value};
 use crate::auth::Principal;
 use crate::cards::service::{resolve, CardRef};
 use crate::cards::store::CardRow;
-use crate::collections::perms::{level, Level};
+use crate::collections::perms::Level;
 use crate::error::{ApiError, ApiResult};
 use crate::state::App;
 
@@ -35,7 +35,7 @@ pub async fn query_metadata(
 ) -> ApiResult<VirtualTable> {
     let mut tx = app.store.read().await?;
     let card = resolve(tx.as_mut(), &CardRef::Id(card_id)).await?;
-    if level(tx.as_mut(), caller, card.collection_id).await? == Level::None {
+    if crate::cards::service::card_level(tx.as_mut(), caller, &card).await? == Level::None {
         return Err(ApiError::Forbidden);
     }
     let schema = match card.collection_id {

@@ -6,18 +6,41 @@
 use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
-use axum::http::{request::Parts, HeaderMap};
+use axum::http::{request::Parts, HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::auth::Principal;
-use crate::error::ApiError;
+use crate::error::{ApiError, Kind};
 use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "metabase.SESSION";
 pub const SESSION_HEADER: &str = "x-metabase-session";
 pub const API_KEY_HEADER: &str = "x-api-key";
 pub const KEY_RATE_LIMIT_MESSAGE: &str = "Too many failed API key attempts. Try again later.";
+
+pub const READ_ONLY_MESSAGE: &str = "This API key is read-only.";
+
+/// Whether a read-only key may make this request (key-restrictions.md §2.1): `GET` and `HEAD`
+/// anywhere, `POST` on the endpoints that only read (queries, exports, serialization export).
+pub fn read_only_may(method: &Method, path: &str) -> bool {
+    if method == Method::GET || method == Method::HEAD {
+        return true;
+    }
+    if method != Method::POST {
+        return false;
+    }
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
+    matches!(
+        segments.as_slice(),
+        ["api", "dataset"]
+            | ["api", "dataset", "native"]
+            | ["api", "card", _, "query"]
+            | ["api", "card", _, "query", _]
+            | ["api", "card", "pivot", _, "query"]
+            | ["api", "ee", "serialization", "export"]
+    ) || matches!(segments.as_slice(), ["api", "dataset", format] if *format != "pivot")
+}
 
 /// Request extension set by [`resolve_caller`].
 #[derive(Debug, Clone)]
@@ -130,7 +153,7 @@ pub async fn resolve_caller(State(app): State<AppState>, mut req: Request, next:
             } else {
                 first.to_str().ok()
             };
-            match app.api_keys.authenticate(&app, value).await {
+            match app.api_keys.authenticate(&app, value, ip).await {
                 Ok(Some(p)) => principal = Some(p),
                 Ok(None) => {
                     if let Some(retry_after) = app
@@ -149,6 +172,12 @@ pub async fn resolve_caller(State(app): State<AppState>, mut req: Request, next:
             }
         }
     }
+    if principal.as_ref().is_some_and(Principal::read_only)
+        && !read_only_may(req.method(), req.uri().path())
+    {
+        // key-restrictions.md §2.1: before the body is read or validated.
+        return ApiError::Text(Kind::Forbidden, READ_ONLY_MESSAGE.into()).into_response();
+    }
     let presented_session = cookie.or(header);
     req.extensions_mut().insert(CallerInfo {
         principal,
@@ -162,6 +191,39 @@ pub async fn resolve_caller(State(app): State<AppState>, mut req: Request, next:
 mod tests {
     use super::*;
     use axum::http::{HeaderName, HeaderValue};
+
+    #[test]
+    fn read_only_keys_may_post_only_to_reading_endpoints() {
+        for path in [
+            "/api/dataset",
+            "/api/dataset/",
+            "/api/dataset/csv",
+            "/api/dataset/native",
+            "/api/card/7/query",
+            "/api/card/7/query/json",
+            "/api/card/pivot/7/query",
+            "/api/ee/serialization/export",
+        ] {
+            assert!(read_only_may(&Method::POST, path), "{path}");
+            assert!(!read_only_may(&Method::PUT, path), "{path}");
+        }
+        for path in [
+            "/api/dataset/pivot",
+            "/api/card",
+            "/api/card/7",
+            "/api/card/7/query/json/x",
+            "/api/ee/serialization/import",
+            "/api/permissions/group",
+            "/api/api-key/3/regenerate",
+            "/api/datasetx",
+        ] {
+            assert!(!read_only_may(&Method::POST, path), "{path}");
+        }
+        assert!(read_only_may(&Method::GET, "/api/user"));
+        assert!(read_only_may(&Method::HEAD, "/api/user"));
+        assert!(!read_only_may(&Method::DELETE, "/api/user/3"));
+        assert!(!read_only_may(&Method::OPTIONS, "/api/user"));
+    }
 
     #[test]
     fn client_ip_uses_the_last_header_entry_only_when_configured() {

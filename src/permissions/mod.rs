@@ -177,6 +177,20 @@ impl Rights {
         access: Access::ALL,
         tables: None,
     };
+    /// Nothing (a database a key's restriction leaves out).
+    const NONE: Rights = Rights {
+        access: Access {
+            view: false,
+            view_plain: false,
+            native: false,
+            query_builder: false,
+            manage_metadata: false,
+        },
+        tables: Some(TableRights {
+            view: Vec::new(),
+            create: Vec::new(),
+        }),
+    };
 
     fn from_rows(caller: &Principal, rows: &[DataPermRow]) -> Rights {
         let mine = || {
@@ -211,8 +225,12 @@ fn with_defaults(
     rows
 }
 
-/// The caller's access to one database.
+/// The caller's access to one database (none when a key's database restriction leaves it out,
+/// key-restrictions.md §2.3).
 pub async fn access(tx: &mut dyn Tx, caller: &Principal, database_id: i64) -> StoreResult<Access> {
+    if !caller.allows_database(database_id) {
+        return Ok(Access::default());
+    }
     if caller.is_superuser {
         return Ok(Access::ALL);
     }
@@ -230,18 +248,24 @@ pub async fn rights_all(
     caller: &Principal,
     ids: &[i64],
 ) -> StoreResult<HashMap<i64, Rights>> {
-    if caller.is_superuser {
-        return Ok(ids.iter().map(|id| (*id, Rights::ALL)).collect());
-    }
     let mut by_db: HashMap<i64, Vec<DataPermRow>> = HashMap::new();
-    for r in tx.data_perm_all().await? {
-        by_db.entry(r.database_id).or_default().push(r);
+    if !caller.is_superuser {
+        for r in tx.data_perm_all().await? {
+            by_db.entry(r.database_id).or_default().push(r);
+        }
     }
     Ok(ids
         .iter()
         .map(|id| {
-            let rows = with_defaults(caller, *id, by_db.remove(id).unwrap_or_default());
-            (*id, Rights::from_rows(caller, &rows))
+            let rights = if !caller.allows_database(*id) {
+                Rights::NONE
+            } else if caller.is_superuser {
+                Rights::ALL
+            } else {
+                let rows = with_defaults(caller, *id, by_db.remove(id).unwrap_or_default());
+                Rights::from_rows(caller, &rows)
+            };
+            (*id, rights)
         })
         .collect())
 }

@@ -111,7 +111,7 @@ async fn authorize(
     reads: &Reads,
     purpose: Purpose,
 ) -> Result<(), Refusal> {
-    if caller.is_superuser {
+    if caller.is_superuser && caller.allows_database(db.id) {
         return Ok(());
     }
     let denied = || Refusal::Query(QueryError::permission());
@@ -153,8 +153,10 @@ async fn authorize(
     }
     if purpose == Purpose::AdHoc {
         for c in &reads.cards {
-            let collection = meta.cards.get(c).and_then(|c| c.collection_id);
-            if perms::level(tx, caller, collection).await? == Level::None {
+            let card = meta.cards.get(c);
+            let collection = card.and_then(|c| c.collection_id);
+            let database = card.and_then(|c| c.database_id);
+            if perms::card_level(tx, caller, collection, database).await? == Level::None {
                 return Err(denied());
             }
         }

@@ -137,7 +137,7 @@ pub async fn plan_card(
 ) -> ApiResult<Plan> {
     let mut tx = app.store.read().await?;
     let card = crate::cards::service::resolve(tx.as_mut(), r).await?;
-    if perms::level(tx.as_mut(), caller, card.collection_id).await? == Level::None {
+    if crate::cards::service::card_level(tx.as_mut(), caller, &card).await? == Level::None {
         return Err(ApiError::Forbidden);
     }
     let mut plan = plan_stored(app, caller, tx.as_mut(), &card, parameters, mode).await?;
@@ -279,7 +279,7 @@ pub(super) async fn load_cards(
         let source = match tx.card_get(id).await? {
             None => CardSource::Missing,
             Some(c) => {
-                if perms::level(tx, caller, c.collection_id).await? == Level::None {
+                if crate::cards::service::card_level(tx, caller, &c).await? == Level::None {
                     CardSource::Unreadable
                 } else {
                     let q: Value = serde_json::from_str(&c.dataset_query).unwrap_or(Value::Null);

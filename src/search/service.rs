@@ -56,7 +56,7 @@ pub async fn search(app: &App, caller: &Principal, q: SearchQuery) -> ApiResult<
     let text = q.q.as_deref();
     let mut hits: Vec<Hit> = Vec::new();
     for r in items.iter().filter(|r| r.archived == q.archived) {
-        if g.level(caller, r.collection_id) < Level::Read {
+        if g.card_level(caller, r.collection_id, r.database_id) < Level::Read {
             continue;
         }
         if let Some(class) = match_class(&r.name, text) {

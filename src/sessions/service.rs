@@ -97,6 +97,7 @@ impl SessionService {
             is_superuser: row.is_superuser,
             group_ids: row.group_ids.into(),
             via: Via::Session,
+            restrictions: None,
         }))
     }
 

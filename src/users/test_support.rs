@@ -29,5 +29,6 @@ pub async fn insert_admin(app: &App) -> Principal {
         is_superuser: true,
         group_ids: vec![ALL_USERS, ADMINISTRATORS].into(),
         via: Via::Session,
+        restrictions: None,
     }
 }

@@ -137,7 +137,8 @@ pub fn sorted_keys(v: &Value) -> Vec<String> {
     k
 }
 
-pub const KEY_OBJECT: [&str; 10] = [
+/// api-keys.md §5.0, with `restrictions` (key-restrictions.md §3.1).
+pub const KEY_OBJECT: [&str; 11] = [
     "created_at",
     "expires_at",
     "group",
@@ -146,6 +147,7 @@ pub const KEY_OBJECT: [&str; 10] = [
     "masked_key",
     "name",
     "previous_key_valid_until",
+    "restrictions",
     "updated_at",
     "updated_by",
 ];

@@ -77,6 +77,7 @@ fn check_regenerated(old: &Key, r: &Value) {
             "name",
             "prefix",
             "previous_key_valid_until",
+            "restrictions",
             "unmasked_key",
             "updated_at",
             "updated_by"

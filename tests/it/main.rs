@@ -30,6 +30,7 @@ mod data_model_pg_samples;
 mod data_model_read;
 mod data_model_sync;
 mod groups;
+mod key_restrictions;
 mod mbql_aggregate;
 mod mbql_checks;
 mod mbql_nesting;

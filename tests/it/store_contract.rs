@@ -2,7 +2,7 @@
 //! SQLite and a fresh PostgreSQL database). Every behaviour a service relies on is pinned here:
 //! constraint violations surface as `Conflict`, rollback on drop, cascades, forward-only writes.
 use ferrobase::api_keys::format;
-use ferrobase::api_keys::store::{KeyRotation, NewApiKey};
+use ferrobase::api_keys::store::{KeyFields, KeyRotation, NewApiKey};
 use ferrobase::audit::store::AuditFilter;
 use ferrobase::audit::AuditEvent;
 use ferrobase::clock::Timestamp;
@@ -44,6 +44,7 @@ async fn key(tx: &mut dyn Tx, name: &str) -> (i64, format::PlainKey) {
             key_hash: plain.digest().0.to_vec(),
             key_prefix: plain.prefix().into(),
             expires_at: None,
+            restrictions: None,
             creator_id: user,
             now: 5,
         })
@@ -170,6 +171,73 @@ both!(
         tx.commit().await.unwrap();
     }
 );
+
+both!(contract_api_key_restrictions_round_trip, |t| async move {
+    let mut tx = t.app.store.begin().await.unwrap();
+    let (id, plain) = key(tx.as_mut(), "restricted").await;
+    let text = r#"{"access":"read-only","databases":[1,3]}"#;
+    let fields = KeyFields {
+        name: "restricted",
+        expires_at: None,
+        restrictions: Some(text),
+        updated_by_id: 1,
+        now: 7,
+    };
+    tx.api_key_set_fields(id, &fields).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = t.app.store.read().await.unwrap();
+    let row = tx.api_key_get(id).await.unwrap().unwrap();
+    assert_eq!(row.restrictions.as_deref(), Some(text));
+    let listed = tx.api_key_list().await.unwrap();
+    assert_eq!(listed.restrictions, vec![(id, text.to_string())]);
+    drop(tx);
+    let auth = t
+        .app
+        .store
+        .api_key_auth(&plain.digest().0)
+        .await
+        .unwrap()
+        .unwrap();
+    let r = auth.restrictions.expect("restrictions");
+    assert!(r.read_only());
+    assert!(r.allows_database(3) && !r.allows_database(2));
+    // `null` clears them; a value that restricts nothing is not carried by authentication.
+    let mut tx = t.app.store.begin().await.unwrap();
+    let cleared = KeyFields {
+        restrictions: Some(r#"{"access":"read-write"}"#),
+        ..fields
+    };
+    tx.api_key_set_fields(id, &cleared).await.unwrap();
+    tx.commit().await.unwrap();
+    let auth = t
+        .app
+        .store
+        .api_key_auth(&plain.digest().0)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(auth.restrictions.is_none());
+    let mut tx = t.app.store.begin().await.unwrap();
+    tx.api_key_set_fields(
+        id,
+        &KeyFields {
+            restrictions: None,
+            ..cleared
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = t.app.store.read().await.unwrap();
+    assert!(tx
+        .api_key_get(id)
+        .await
+        .unwrap()
+        .unwrap()
+        .restrictions
+        .is_none());
+    assert!(tx.api_key_list().await.unwrap().restrictions.is_empty());
+});
 
 both!(contract_api_key_lookup_touch_and_rotation, |t| async move {
     let mut tx = t.app.store.begin().await.unwrap();

@@ -100,8 +100,9 @@ fn fk_targets(rel: &Relation, all: &[(i64, Relation)], index: &FieldIndex) -> Ha
 const PIPELINE: usize = 8;
 
 /// §2.2 steps 4–5. The warehouse is read by one task, one statement at a time (each table's
-/// sample), while another writes the tables already sampled, one transaction per table: the
-/// two databases work at once instead of in turn.
+/// sample), while another writes the tables already sampled — the tables waiting when it gets
+/// to them in one transaction ([`super::Batch`]), committed before it waits for more: the two
+/// databases work at once instead of in turn.
 pub async fn analyze(
     app: &Arc<App>,
     runner: &Runner,
@@ -185,7 +186,23 @@ pub async fn analyze(
     };
     let write = async move {
         let mut busy = std::time::Duration::ZERO;
-        while let Some((table_id, rel, prints)) = rx.recv().await {
+        let mut batch = super::Batch::new(app);
+        loop {
+            let next = match rx.try_recv() {
+                Ok(sampled) => Some(sampled),
+                Err(tokio::sync::mpsc::error::TryRecvError::Empty) => {
+                    // Nothing sampled yet: what is written is committed before waiting, so
+                    // no transaction stays open while the warehouse works.
+                    let started = std::time::Instant::now();
+                    batch.commit().await?;
+                    busy += started.elapsed();
+                    rx.recv().await
+                }
+                Err(tokio::sync::mpsc::error::TryRecvError::Disconnected) => None,
+            };
+            let Some((table_id, rel, prints)) = next else {
+                break;
+            };
             let started = std::time::Instant::now();
             let prints = match prints {
                 Ok(p) => p,
@@ -196,12 +213,14 @@ pub async fn analyze(
                 }
             };
             write_table(
-                app, tables, &index, to_analyse, rows, table_id, rel, &prints,
+                app, &mut batch, tables, &index, to_analyse, rows, table_id, rel, &prints,
             )
             .await?;
             busy += started.elapsed();
         }
-        Ok::<_, SyncError>(busy)
+        let started = std::time::Instant::now();
+        batch.commit().await?;
+        Ok::<_, SyncError>(busy + started.elapsed())
     };
     let (read, written) = tokio::join!(read, write);
     Ok(super::Busy {
@@ -210,11 +229,12 @@ pub async fn analyze(
     })
 }
 
-/// Keys and analysis of one sampled table, in one transaction when anything changes; `rows`
-/// follows what is written.
+/// Keys and analysis of one sampled table, written in `batch`'s transaction when anything
+/// changes; `rows` follows what is written.
 #[allow(clippy::too_many_arguments)]
 async fn write_table(
     app: &App,
+    batch: &mut super::Batch<'_>,
     tables: &[(i64, Relation)],
     index: &FieldIndex,
     to_analyse: &HashSet<i64>,
@@ -242,7 +262,7 @@ async fn write_table(
     if !keys.changes_any(stored, now) {
         return Ok(());
     }
-    let mut tx = super::begin(app).await?;
+    let tx = batch.tx().await?;
     // The fields as they are now, in the transaction.
     let fields: Vec<FieldRow> = tx
         .dm_fields(table_id)
@@ -252,7 +272,7 @@ async fn write_table(
         .collect();
     let changed = keys.changed(&fields, now);
     tx.dm_fields_update(&changed).await?;
-    tx.commit().await?;
+    batch.table_done().await?;
     let changed: HashMap<i64, FieldRow> = changed.into_iter().map(|f| (f.id, f)).collect();
     for f in stored.iter_mut() {
         if let Some(new) = changed.get(&f.id) {

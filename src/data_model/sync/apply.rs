@@ -1,7 +1,7 @@
 //! Storing what discovery found (data-model.md §2.2 steps 2–3, §2.8, §2.9): tables and fields
 //! are matched by name (exactly, then case-insensitively when unambiguous), created, updated,
-//! deactivated or reactivated — one application-database transaction per table. Attributes an
-//! edit set are never touched.
+//! deactivated or reactivated — in transactions of up to [`super::TABLES_PER_TRANSACTION`]
+//! tables ([`super::Batch`]). Attributes an edit set are never touched.
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -95,6 +95,7 @@ pub async fn apply(
         ..Applied::default()
     };
     let mut seen: HashSet<i64> = HashSet::new();
+    let mut batch = super::Batch::new(app);
     for owned in discovered {
         let rel = &owned;
         let candidates: Vec<&TableRow> = stored.iter().filter(|t| t.schema == rel.schema).collect();
@@ -118,7 +119,7 @@ pub async fn apply(
                     applied.rows.insert(t.id, (t.clone(), Vec::new()));
                     from_snapshot.insert(t.id);
                 } else {
-                    let mut tx = super::begin(app).await?;
+                    let tx = batch.tx().await?;
                     let mut row = t.clone();
                     if let Some(changed) = updated_table(t, rel) {
                         counts.tables_reactivated += usize::from(!t.active);
@@ -132,18 +133,10 @@ pub async fn apply(
                     // Fields as they are now, in the transaction.
                     let fields = tx.dm_fields(t.id).await?;
                     let plan = plan_fields(t.id, &fields, rel, strategy, now);
-                    let (order, fields) = write_fields(
-                        tx.as_mut(),
-                        t.id,
-                        None,
-                        fields,
-                        plan,
-                        now,
-                        counts,
-                        &mut applied,
-                    )
-                    .await?;
-                    tx.commit().await?;
+                    let (order, fields) =
+                        write_fields(tx, t.id, None, fields, plan, now, counts, &mut applied)
+                            .await?;
+                    batch.table_done().await?;
                     if let Some(order) = order {
                         row.field_order = order;
                     }
@@ -153,14 +146,14 @@ pub async fn apply(
                 t.id
             }
             None => {
-                let mut tx = super::begin(app).await?;
-                let row = insert_table(tx.as_mut(), db_id, rel, strategy, now).await?;
+                let tx = batch.tx().await?;
+                let row = insert_table(tx, db_id, rel, strategy, now).await?;
                 let id = row.id;
                 counts.tables_created += 1;
                 applied.created.push(id);
                 let plan = plan_fields(id, &[], rel, strategy, now);
                 let (_, fields) = write_fields(
-                    tx.as_mut(),
+                    batch.tx().await?,
                     id,
                     Some("database"),
                     Vec::new(),
@@ -170,7 +163,7 @@ pub async fn apply(
                     &mut applied,
                 )
                 .await?;
-                tx.commit().await?;
+                batch.table_done().await?;
                 applied.rows.insert(id, (row, fields));
                 id
             }
@@ -188,16 +181,16 @@ pub async fn apply(
     drop(snapshot);
     if *scope == Scope::Database {
         for t in stored.iter().filter(|t| t.active && !seen.contains(&t.id)) {
-            let mut tx = super::begin(app).await?;
             let mut row = t.clone();
             row.active = false;
             row.deactivated_at = Some(now);
             row.updated_at = now;
-            tx.dm_table_update(&row).await?;
-            tx.commit().await?;
+            batch.tx().await?.dm_table_update(&row).await?;
+            batch.table_done().await?;
             counts.tables_deactivated += 1;
         }
     }
+    batch.commit().await?;
     let cleared: HashSet<i64> = clear_dangling_fk_targets(app, db_id, now).await?;
     for (_, fields) in applied.rows.values_mut() {
         for f in fields.iter_mut().filter(|f| cleared.contains(&f.id)) {
