@@ -81,6 +81,7 @@ async fn export_handler(
         database_secrets: p.boolean(&mut errs, "database_secrets", false),
         continue_on_error: p.boolean(&mut errs, "continue_on_error", false),
         full_stacktrace: p.boolean(&mut errs, "full_stacktrace", false),
+        scope: c.restrictions.clone(),
     };
     p.boolean(&mut errs, "field_values", false);
     let dirname = match p.last("dirname") {

@@ -34,6 +34,7 @@ pub async fn export_cmd(config: &Config, args: &ExportArgs) -> u8 {
         database_secrets: args.include_database_secrets,
         continue_on_error: args.continue_on_error,
         full_stacktrace: args.full_stacktrace,
+        scope: None,
     };
     let store = match crate::store::open(&config.database).await {
         Ok(s) => s,

@@ -8,6 +8,9 @@ use super::entities::{self, Refs};
 use super::export_data_model;
 use super::select::{self, CollectionRef, SelectError, Snapshot};
 use super::yaml;
+use std::sync::Arc;
+
+use crate::auth::restrictions::Restrictions;
 use crate::collections::perms::location_ids;
 use crate::store::{DynStore, StoreError};
 
@@ -21,6 +24,9 @@ pub struct ExportOptions {
     pub database_secrets: bool,
     pub continue_on_error: bool,
     pub full_stacktrace: bool,
+    /// The restrictions of the key asking (key-restrictions.md §2.2–2.3): the export holds
+    /// only the collections, cards, dashboards and databases it may reach. `None`: everything.
+    pub scope: Option<Arc<Restrictions>>,
 }
 
 /// The rendered tree: paths relative to the top-level directory, sorted; `export.log` included.
@@ -74,6 +80,27 @@ pub fn database_dir(name: &str) -> String {
         .replace('\\', "__BACKSLASH__")
 }
 
+/// Leaves out of `snap` what a restricted key may not reach: collections outside its subtrees
+/// (the Trash stays: it is only a view), and cards and dashboards in them or, for cards, on a
+/// database it may not query.
+fn scope_snapshot(snap: &mut Snapshot, r: &Restrictions) {
+    let allowed: BTreeSet<i64> = snap
+        .collections
+        .values()
+        .filter(|c| c.is_trash() || r.allows_collection(Some(c.id), &location_ids(&c.location)))
+        .map(|c| c.id)
+        .collect();
+    let reaches = |cid: Option<i64>| match cid {
+        None => r.allows_collection(None, &[]),
+        Some(id) => allowed.contains(&id),
+    };
+    snap.cards.retain(|_, c| {
+        reaches(c.collection_id) && c.database_id.is_none_or(|d| r.allows_database(d))
+    });
+    snap.dashboards.retain(|_, d| reaches(d.collection_id));
+    snap.collections.retain(|id, _| allowed.contains(id));
+}
+
 pub async fn run(store: &DynStore, opts: &ExportOptions) -> Result<ExportTree, ExportError> {
     let mut tx = store.read().await?;
     let mut snap = Snapshot {
@@ -97,6 +124,9 @@ pub async fn run(store: &DynStore, opts: &ExportOptions) -> Result<ExportTree, E
             .collect(),
         dashcards: HashMap::new(),
     };
+    if let Some(r) = &opts.scope {
+        scope_snapshot(&mut snap, r);
+    }
     let dash_ids: Vec<i64> = snap.dashboards.keys().copied().collect();
     for id in dash_ids {
         let dcs = tx.dashcard_list(id).await?;
@@ -122,7 +152,10 @@ pub async fn run(store: &DynStore, opts: &ExportOptions) -> Result<ExportTree, E
     } else {
         select::Selection::default()
     };
-    let databases = tx.database_list().await?;
+    let mut databases = tx.database_list().await?;
+    if let Some(r) = &opts.scope {
+        databases.retain(|d| r.allows_database(d.id));
+    }
     let mut refs = Refs::default();
     for d in &databases {
         refs.databases.insert(d.id, d.name.clone());

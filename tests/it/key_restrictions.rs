@@ -916,3 +916,43 @@ async fn within_one_second_post(server: &Server, path: &str, auth: &Auth, expect
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
+
+both!(kr_exports_hold_only_what_the_key_reaches, |t| async move {
+    let w = world(&t).await;
+    let admin = &w.admin;
+    // §2.3: a database restriction exports only those databases and content on them; the same
+    // for collections (§2.2: the key acts only inside them).
+    let k = restricted(
+        &t,
+        admin,
+        "exporter",
+        2,
+        json!({"access": "read-only", "collections": [w.s], "databases": [1]}),
+    )
+    .await;
+    let files = crate::serialization::tree(&t, &k.auth(), "?data_model=true").await;
+    let all = files.values().cloned().collect::<Vec<_>>().join("\n");
+    assert!(all.contains("name: c_s"), "{:?}", files.keys());
+    assert!(all.contains("name: c_e"));
+    for absent in ["name: c_o", "name: c_r", "name: c_w", "name: Ops"] {
+        assert!(
+            !all.contains(absent),
+            "{absent} exported: {:?}",
+            files.keys()
+        );
+    }
+    let w_files = |files: &std::collections::BTreeMap<String, String>| {
+        files
+            .keys()
+            .filter(|k| k.starts_with("databases/W/"))
+            .count()
+    };
+    assert_eq!(w_files(&files), 0, "{:?}", files.keys());
+    // The unrestricted export has them all.
+    let full = crate::serialization::tree(&t, admin, "?data_model=true").await;
+    assert!(w_files(&full) > 0, "{:?}", full.keys());
+    let full = full.values().cloned().collect::<Vec<_>>().join("\n");
+    for present in ["name: c_o", "name: c_r", "name: c_w", "name: Ops"] {
+        assert!(full.contains(present), "{present} missing");
+    }
+});
