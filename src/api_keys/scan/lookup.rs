@@ -143,6 +143,7 @@ mod tests {
             is_active: true,
             is_superuser: false,
             group_ids: vec![1],
+            restrictions: None,
         }
     }
 
