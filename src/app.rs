@@ -119,13 +119,14 @@ pub async fn start(app: AppState) -> anyhow::Result<Running> {
 }
 
 fn spawn_background(app: &AppState) {
-    // Cross-instance cache invalidation (PostgreSQL).
+    // Cache invalidation for writes by other instances (PostgreSQL) or processes (SQLite).
     let mut rx = app.key_events.subscribe();
     let state = app.clone();
     tokio::spawn(async move {
         loop {
             match rx.recv().await {
                 Ok(KeyEvent::Evict(id)) => state.api_keys.evict_key(id),
+                Ok(KeyEvent::EvictAll) => state.api_keys.clear(),
                 Ok(KeyEvent::Listening(on)) => state.api_keys.set_trusted(on),
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
                     // Missed notifications: start from an empty cache, without trusting a

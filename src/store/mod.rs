@@ -115,6 +115,9 @@ pub type KeyInvalidation = tokio::sync::broadcast::Sender<KeyEvent>;
 pub enum KeyEvent {
     /// Evict every cache entry of this key id.
     Evict(i64),
+    /// Some key changed, which one is not known (SQLite, written by another process): empty
+    /// the cache.
+    EvictAll,
     /// The listener connection was lost (`false`) or re-established (`true`).
     Listening(bool),
 }
@@ -142,7 +145,8 @@ pub trait Store: Send + Sync + 'static {
     async fn api_key_auth(&self, digest: &[u8]) -> StoreResult<Option<KeyAuthRow>>;
     /// Moves `last_used_at` forward only (never touching `updated_at`).
     async fn api_key_touch(&self, uses: &[(i64, i64)]) -> StoreResult<()>;
-    /// Starts the cross-instance invalidation listener (PostgreSQL only; no-op on SQLite).
+    /// Starts the cross-instance invalidation listener: `LISTEN` on PostgreSQL, a poll of the
+    /// file's change counters on SQLite (no-op in memory).
     async fn listen_key_events(
         &self,
         tx: KeyInvalidation,

@@ -10,14 +10,20 @@ use sqlx::{Sqlite, SqlitePool};
 
 use super::generation::WriteGeneration;
 use super::import_lock::{ImportLock, SqliteLock};
-use super::{Backend, DatabaseUrl, KeyInvalidation, LockKey, Store, StoreResult, Tx};
+use super::{Backend, DatabaseUrl, KeyEvent, KeyInvalidation, LockKey, Store, StoreResult, Tx};
 use crate::api_keys::store::KeyAuthRow;
 use crate::sessions::store::SessionAuthRow;
 
+/// How often a server looks for writes made by another process on its SQLite file.
+const WATCH_INTERVAL: Duration = Duration::from_millis(250);
+
 pub struct SqliteStore {
     pool: SqlitePool,
-    /// Trusted from the start: one instance per SQLite file, so every write happens here.
+    /// Trusted from the start: the server is the file's main writer, and [`Self::watch`]
+    /// notices within [`WATCH_INTERVAL`] what another process (the CLI) commits.
     generation: Arc<WriteGeneration>,
+    /// How to open the watcher's own connection (file databases only).
+    watch_options: Option<SqliteConnectOptions>,
     /// `<db file>.import.lock` (file databases only) and the in-process import flag.
     import_lock_file: Option<std::path::PathBuf>,
     importing: Arc<std::sync::atomic::AtomicBool>,
@@ -78,7 +84,7 @@ impl SqliteStore {
                     .acquire_timeout(Duration::from_secs(5)),
             ),
         };
-        let pool = pool_opts.connect_with(opts).await.map_err(|e| {
+        let pool = pool_opts.connect_with(opts.clone()).await.map_err(|e| {
             let where_ = match url {
                 DatabaseUrl::SqliteFile(p) => p.display().to_string(),
                 _ => ":memory:".into(),
@@ -97,9 +103,14 @@ impl SqliteStore {
             }
             _ => None,
         };
+        let watch_options = match url {
+            DatabaseUrl::SqliteFile(_) => Some(opts),
+            _ => None,
+        };
         Ok(SqliteStore {
             pool,
             generation: Arc::new(WriteGeneration::new(true)),
+            watch_options,
             import_lock_file,
             importing: Arc::new(std::sync::atomic::AtomicBool::new(false)),
         })
@@ -107,6 +118,65 @@ impl SqliteStore {
 }
 
 crate::store_pool_queries!(SqliteStore);
+
+impl SqliteStore {
+    /// Polls, on a connection of its own, `PRAGMA data_version` (it moves when any *other*
+    /// connection commits, this process's pool included) and, when it moved, the key epoch of
+    /// migration 0009. A moved data version bumps the write generation; a moved epoch empties
+    /// the key cache ([`KeyEvent::EvictAll`]: the counter does not say which key, and key
+    /// writes are rare). Returns `Ok` at shutdown and `Err` when the connection fails; until it
+    /// works again the caches are bypassed, as on PostgreSQL while its listener is down.
+    async fn watch(
+        &self,
+        options: &SqliteConnectOptions,
+        events: &KeyInvalidation,
+        shutdown: &tokio_util::sync::CancellationToken,
+    ) -> Result<(), sqlx::Error> {
+        use sqlx::{ConnectOptions, Connection};
+        let mut conn = options.connect().await?;
+        let mut data_version = Self::data_version(&mut conn).await?;
+        let mut epoch = Self::key_epoch(&mut conn).await?;
+        if self.generation.current().is_none() {
+            // Writes may have gone unseen while the watcher was down.
+            self.generation.set_trusted(true);
+            let _ = events.send(KeyEvent::Listening(true));
+        }
+        let mut tick = tokio::time::interval(WATCH_INTERVAL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => {
+                    let _ = conn.close().await;
+                    return Ok(());
+                }
+                _ = tick.tick() => {}
+            }
+            let now = Self::data_version(&mut conn).await?;
+            if now == data_version {
+                continue;
+            }
+            data_version = now;
+            self.generation.bump();
+            let now = Self::key_epoch(&mut conn).await?;
+            if now != epoch {
+                epoch = now;
+                let _ = events.send(KeyEvent::EvictAll);
+            }
+        }
+    }
+
+    async fn data_version(conn: &mut sqlx::SqliteConnection) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar("PRAGMA data_version")
+            .fetch_one(conn)
+            .await
+    }
+
+    async fn key_epoch(conn: &mut sqlx::SqliteConnection) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar("SELECT seq FROM api_key_epoch WHERE id = 1")
+            .fetch_one(conn)
+            .await
+    }
+}
 
 #[async_trait]
 impl Store for SqliteStore {
@@ -158,13 +228,27 @@ impl Store for SqliteStore {
         self.api_key_touch_query(uses).await
     }
 
+    /// Writes by other processes on the same file (`ferrobase keys scan --revoke`, an import
+    /// from the CLI): see [`Self::watch`]. An in-memory database has no other process.
     async fn listen_key_events(
         &self,
-        _tx: KeyInvalidation,
-        _shutdown: tokio_util::sync::CancellationToken,
+        events: KeyInvalidation,
+        shutdown: tokio_util::sync::CancellationToken,
     ) -> StoreResult<()> {
-        // One instance per SQLite file: every write happens here and evicts locally.
-        Ok(())
+        let Some(options) = &self.watch_options else {
+            return Ok(());
+        };
+        loop {
+            if let Err(e) = self.watch(options, &events, &shutdown).await {
+                tracing::warn!(error = %e, "lost the SQLite change watcher; retrying");
+                self.generation.set_trusted(false);
+                let _ = events.send(KeyEvent::Listening(false));
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => return Ok(()),
+                _ = tokio::time::sleep(WATCH_INTERVAL) => {}
+            }
+        }
     }
 
     async fn try_import_lock(&self) -> StoreResult<Option<ImportLock>> {
@@ -202,7 +286,12 @@ impl Tx for SqliteTx {
         Ok(())
     }
 
+    /// Moves the key epoch that servers on the same file poll ([`SqliteStore::watch`]); this
+    /// process evicts the key itself before it answers.
     async fn notify_key_changed(&mut self, _key_id: i64) -> StoreResult<()> {
+        sqlx::query("UPDATE api_key_epoch SET seq = seq + 1 WHERE id = 1")
+            .execute(self.conn())
+            .await?;
         Ok(())
     }
 }
@@ -222,3 +311,49 @@ crate::impl_item_tx!(SqliteTx);
 crate::impl_dashboard_tx!(SqliteTx);
 crate::impl_layout_tx!(SqliteTx);
 crate::impl_serdes_tx!(SqliteTx);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    /// Two stores on one file stand for the server and a CLI process: a key write by the second
+    /// reaches the first's event channel within a second, and any write moves its generation.
+    #[tokio::test]
+    async fn writes_by_another_process_reach_the_watcher() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let url = DatabaseUrl::SqliteFile(dir.path().join("app.db"));
+        let server = Arc::new(SqliteStore::connect(&url).await.expect("server"));
+        let cli = SqliteStore::connect(&url).await.expect("cli");
+        let (events, mut rx) = tokio::sync::broadcast::channel(16);
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        let watcher = {
+            let (server, shutdown) = (server.clone(), shutdown.clone());
+            tokio::spawn(async move { server.listen_key_events(events, shutdown).await })
+        };
+        tokio::time::sleep(WATCH_INTERVAL * 2).await;
+
+        // A write that touches no key: the generation moves, no key event.
+        let before = server.write_generation().expect("trusted");
+        sqlx::query("CREATE TABLE unrelated (x INTEGER)")
+            .execute(&cli.pool)
+            .await
+            .expect("write");
+        let start = Instant::now();
+        while server.write_generation() == Some(before) {
+            assert!(start.elapsed() < Duration::from_secs(1), "generation did not move");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(rx.try_recv().is_err(), "no key changed");
+
+        // A key write: the whole cache is emptied.
+        let mut tx = cli.begin().await.expect("begin");
+        tx.notify_key_changed(7).await.expect("notify");
+        tx.commit().await.expect("commit");
+        let got = tokio::time::timeout(Duration::from_secs(1), rx.recv()).await;
+        assert_eq!(got.expect("within a second").expect("event"), KeyEvent::EvictAll);
+
+        shutdown.cancel();
+        watcher.await.expect("join").expect("watcher ends cleanly");
+    }
+}
