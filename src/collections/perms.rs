@@ -51,24 +51,38 @@ fn group_level<'a>(caller: &Principal, entries: impl Iterator<Item = &'a PermRow
 }
 
 /// The caller's level on a collection (`None` = the root, "Our analytics"): its groups' level,
-/// narrowed by a key's collection restriction (key-restrictions.md §2.2).
+/// narrowed by a key's collection restriction (key-restrictions.md §2.2). The collection's row
+/// is read once, and only when a rule needs it.
 pub async fn level(
     tx: &mut dyn Tx,
     caller: &Principal,
     collection_id: Option<i64>,
 ) -> StoreResult<Level> {
-    if caller.collection_restricted() {
-        let allowed = match collection_id {
-            None => caller.allows_collection(None, &[]),
-            Some(id) => tx.collection_get(id).await?.is_some_and(|row| {
-                row.is_trash() || caller.allows_collection(Some(id), &location_ids(&row.location))
-            }),
-        };
-        if !allowed {
-            return Ok(Level::None);
+    let row = match collection_id {
+        Some(id) if caller.collection_restricted() || !caller.is_superuser => {
+            tx.collection_get(id).await?
         }
+        _ => None,
+    };
+    if !restriction_admits(caller, collection_id, row.as_ref()) {
+        return Ok(Level::None);
     }
-    group_level_of(tx, caller, collection_id).await
+    group_level_of(tx, caller, collection_id, row).await
+}
+
+/// Whether a key's collection restriction admits the collection (`None` = the root; `row` is
+/// its row, `None` when it does not exist). The Trash is a view every caller may open. Callers
+/// without a collection restriction are always admitted.
+fn restriction_admits(caller: &Principal, id: Option<i64>, row: Option<&CollectionRow>) -> bool {
+    if !caller.collection_restricted() {
+        return true;
+    }
+    match id {
+        None => caller.allows_collection(None, &[]),
+        Some(id) => row.is_some_and(|row| {
+            row.is_trash() || caller.allows_collection(Some(id), &location_ids(&row.location))
+        }),
+    }
 }
 
 /// The caller's level on a card: its collection's, or none when the card queries a database
@@ -85,10 +99,13 @@ pub async fn card_level(
     level(tx, caller, collection_id).await
 }
 
+/// The groups' level (the personal-collection and Trash rules included); `row` is the
+/// collection's row as [`level`] read it.
 async fn group_level_of(
     tx: &mut dyn Tx,
     caller: &Principal,
     collection_id: Option<i64>,
+    row: Option<CollectionRow>,
 ) -> StoreResult<Level> {
     if caller.is_superuser {
         return Ok(Level::Write);
@@ -96,7 +113,7 @@ async fn group_level_of(
     let Some(id) = collection_id else {
         return Ok(group_level(caller, tx.collection_perm_of(0).await?.iter()));
     };
-    let Some(row) = tx.collection_get(id).await? else {
+    let Some(row) = row else {
         return Ok(Level::None);
     };
     if row.is_trash() {
@@ -156,7 +173,7 @@ impl Graph {
 
     /// Same rules as [`level`]; `None` = the root.
     pub fn level(&self, caller: &Principal, id: Option<i64>) -> Level {
-        if caller.collection_restricted() && !self.allows(caller, id) {
+        if !restriction_admits(caller, id, id.and_then(|i| self.get(i))) {
             return Level::None;
         }
         self.group_level(caller, id)
@@ -173,17 +190,6 @@ impl Graph {
             return Level::None;
         }
         self.level(caller, collection_id)
-    }
-
-    /// Whether a key's collection restriction admits collection `id` (the Trash is a view
-    /// every caller may open).
-    fn allows(&self, caller: &Principal, id: Option<i64>) -> bool {
-        match id {
-            None => caller.allows_collection(None, &[]),
-            Some(id) => self.get(id).is_some_and(|row| {
-                row.is_trash() || caller.allows_collection(Some(id), &location_ids(&row.location))
-            }),
-        }
     }
 
     fn group_level(&self, caller: &Principal, id: Option<i64>) -> Level {

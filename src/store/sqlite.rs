@@ -341,7 +341,10 @@ mod tests {
             .expect("write");
         let start = Instant::now();
         while server.write_generation() == Some(before) {
-            assert!(start.elapsed() < Duration::from_secs(1), "generation did not move");
+            assert!(
+                start.elapsed() < Duration::from_secs(1),
+                "generation did not move"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         assert!(rx.try_recv().is_err(), "no key changed");
@@ -351,7 +354,10 @@ mod tests {
         tx.notify_key_changed(7).await.expect("notify");
         tx.commit().await.expect("commit");
         let got = tokio::time::timeout(Duration::from_secs(1), rx.recv()).await;
-        assert_eq!(got.expect("within a second").expect("event"), KeyEvent::EvictAll);
+        assert_eq!(
+            got.expect("within a second").expect("event"),
+            KeyEvent::EvictAll
+        );
 
         shutdown.cancel();
         watcher.await.expect("join").expect("watcher ends cleanly");

@@ -222,15 +222,25 @@ impl Server {
 
 /// Polls `path` on `server` with `auth` until it answers `expected`; fails after 1 s.
 async fn within_one_second(server: &Server, path: &str, auth: &Auth, expected: u16) {
+    poll_within_one_second(|| server.get(path, auth), |r| r.status == expected).await;
+}
+
+/// Sends `request` every 20 ms until its answer satisfies `done`; fails after 1 s with the last
+/// answer. Cross-instance tests use it to bound how long another process may lag.
+pub async fn poll_within_one_second<F, Fut>(mut request: F, done: impl Fn(&Resp) -> bool)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Resp>,
+{
     let start = Instant::now();
     loop {
-        let r = server.get(path, auth).await;
-        if r.status == expected {
+        let r = request().await;
+        if done(&r) {
             return;
         }
         assert!(
             start.elapsed() < Duration::from_secs(1),
-            "still {} after 1 s: {}",
+            "not seen after 1 s: {} {}",
             r.status,
             r.text
         );

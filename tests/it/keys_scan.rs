@@ -4,7 +4,6 @@
 //! 2.1.0 schema.
 use std::path::Path;
 use std::process::Output;
-use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
@@ -106,19 +105,11 @@ fn database_arg(t: &TestApp) -> String {
 
 /// Polls `GET /api/user/current` with `key` until it answers 401; fails after 1 s.
 async fn unauthenticated_within_a_second(t: &TestApp, key: &Auth) {
-    let start = Instant::now();
-    loop {
-        let r = t.get("/api/user/current", key).await;
-        if r.status == 401 {
-            return;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(1),
-            "still {}",
-            r.status
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    crate::api_keys_process::poll_within_one_second(
+        || t.get("/api/user/current", key),
+        |r| r.status == 401,
+    )
+    .await;
 }
 
 async fn leaked_audit(t: &TestApp, admin: &Auth, key: &Key) -> Vec<Value> {

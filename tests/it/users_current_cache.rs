@@ -3,7 +3,7 @@
 //! request shows it — on both backends, for a person's session and for an API key — and that a
 //! write through one `ferrobase serve` process reaches another one's cached view within a second
 //! (PostgreSQL).
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{json, Value};
 
@@ -179,20 +179,14 @@ both!(
 
 /// Polls `GET /api/user/current` on `server` until `check` holds; fails after 1 s.
 async fn within_one_second(server: &Server, auth: &Auth, check: impl Fn(&Value) -> bool) {
-    let start = Instant::now();
-    loop {
-        let r = server.get("/api/user/current", auth).await;
-        r.assert(200);
-        if check(&r.json()) {
-            return;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(1),
-            "not seen after 1 s: {}",
-            r.text
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    crate::api_keys_process::poll_within_one_second(
+        || server.get("/api/user/current", auth),
+        |r| {
+            r.assert(200);
+            check(&r.json())
+        },
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -101,13 +101,11 @@ impl<'a> Batch<'a> {
 
     /// The open transaction, begun when none is.
     pub async fn tx(&mut self) -> Result<&mut dyn crate::store::Tx, SyncError> {
-        if self.tx.is_none() {
-            self.tx = Some(begin(self.app).await?);
-        }
-        match self.tx.as_mut() {
-            Some(tx) => Ok(tx.as_mut()),
-            None => Err(SyncError("no transaction".into())),
-        }
+        let tx = match self.tx.take() {
+            Some(tx) => tx,
+            None => begin(self.app).await?,
+        };
+        Ok(self.tx.insert(tx).as_mut())
     }
 
     /// One more table written; commits when the batch is full.
