@@ -22,6 +22,19 @@ pub trait QueryDescriber: Send + Sync {
     /// The `result_metadata` entries of an MBQL `dataset_query` (mbql.md §4.2), or `None`
     /// when it does not compile (an error of §5).
     async fn describe(&self, app: &App, caller: &Principal, query: &Value) -> Option<Value>;
+
+    /// Whether `caller` may save the MBQL `query` (mbql.md §6: query-builder rights on every
+    /// table it reads directly, read rights on its source cards and view rights on their
+    /// tables). `None` when the query cannot be analysed (it does not parse, or names a table,
+    /// field or card that does not exist): such a card is still saved (§7.1) and the
+    /// database-level rule of content.md §2.4 decides.
+    async fn may_save(
+        &self,
+        app: &App,
+        tx: &mut dyn crate::store::Tx,
+        caller: &Principal,
+        query: &Value,
+    ) -> ApiResult<Option<bool>>;
 }
 
 /// The metadata entries of a `dataset_query`, or `None`.

@@ -101,6 +101,30 @@ pub async fn render(tx: &mut dyn Tx, caller: &Principal, c: &CardRow) -> ApiResu
     Ok(v)
 }
 
+/// content.md §2.4 step 3: the caller may run the query being saved. An MBQL query is checked
+/// per table it reads (mbql.md §6, by the query engine); a native one, or an MBQL query that
+/// cannot be analysed, by the database's rights.
+pub(super) async fn require_can_save(
+    app: &App,
+    tx: &mut dyn Tx,
+    caller: &Principal,
+    query: &super::input::Query,
+) -> ApiResult<()> {
+    let native = query.derived.query_type == "native";
+    if !native {
+        match app
+            .describer
+            .may_save(app, tx, caller, &query.value)
+            .await?
+        {
+            Some(true) => return Ok(()),
+            Some(false) => return Err(crate::permissions::cannot_save()),
+            None => {}
+        }
+    }
+    crate::permissions::require_can_save(tx, caller, query.derived.database_id, native).await
+}
+
 /// A referenced database must exist (`400` with `errors.dataset_query`).
 pub(super) async fn check_database(tx: &mut dyn Tx, d: &Derived) -> ApiResult<()> {
     if tx.database_get(d.database_id).await?.is_none() {
@@ -128,7 +152,7 @@ pub async fn create(app: &App, caller: &Principal, input: &CardInput) -> ApiResu
         .ok_or_else(|| ApiError::internal("unchecked dataset_query"))?;
     let card_type = new_card_type(input, &query.derived)?;
     let mut tx = app.store.begin().await?;
-    let target = create_target(tx.as_mut(), caller, input, &query.derived).await?;
+    let target = create_target(app, tx.as_mut(), caller, input, &query).await?;
     let entity_id = match &input.entity_id {
         Some(e) if tx.card_get_by_entity_id(e).await?.is_some() => {
             return Err(ApiError::field("entity_id", ENTITY_ID_USED))
@@ -201,10 +225,11 @@ fn new_card_type(input: &CardInput, d: &Derived) -> ApiResult<String> {
 /// collection and dashboard exist, the database exists and the caller may save the query,
 /// collection and dashboard agree, and the caller may write to a live, non-Trash collection.
 async fn create_target(
+    app: &App,
     tx: &mut dyn Tx,
     caller: &Principal,
     input: &CardInput,
-    d: &Derived,
+    query: &super::input::Query,
 ) -> ApiResult<Option<i64>> {
     let collection_id = input.collection_id.flatten();
     let collection = match collection_id {
@@ -215,9 +240,8 @@ async fn create_target(
         Some(id) => Some(tx.content_dashboard(id).await?.ok_or(ApiError::NotFound)?),
         None => None,
     };
-    check_database(tx, d).await?;
-    let native = d.query_type == "native";
-    crate::permissions::require_can_save(tx, caller, d.database_id, native).await?;
+    check_database(tx, &query.derived).await?;
+    require_can_save(app, tx, caller, query).await?;
     let target = dashboard_target(collection_id, dashboard)?;
     let target_row = match (target, collection) {
         (Some(t), Some(c)) if c.id == t => Some(c),

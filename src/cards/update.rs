@@ -31,7 +31,7 @@ pub async fn update(
 ) -> ApiResult<Card> {
     let mut tx = app.store.begin().await?;
     let old = resolve(tx.as_mut(), r).await?;
-    let req = check_update(tx.as_mut(), caller, &old, input).await?;
+    let req = check_update(app, tx.as_mut(), caller, &old, input).await?;
     let follow = dashboard_move(tx.as_mut(), caller, &old, input).await?;
     let mut new = updated_row(tx.as_mut(), &old, input, &req, follow).await?;
     // §2.3: a changed native query without metadata gets it computed after the write.
@@ -67,6 +67,7 @@ pub async fn update(
 
 /// The checks of a `PUT`: existence of referenced objects before permissions (§0.4).
 async fn check_update(
+    app: &App,
     tx: &mut dyn Tx,
     caller: &Principal,
     old: &CardRow,
@@ -92,8 +93,7 @@ async fn check_update(
         .as_ref()
         .filter(|q| changes_query(old, q))
     {
-        let native = q.derived.query_type == "native";
-        crate::permissions::require_can_save(tx, caller, q.derived.database_id, native).await?;
+        super::service::require_can_save(app, tx, caller, q).await?;
     }
     refuse_embedding(input.enable_embedding)?;
     if let Some(dest) = req.destination(old.collection_id) {

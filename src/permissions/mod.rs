@@ -299,11 +299,16 @@ pub async fn require_can_save(
     if ok {
         Ok(())
     } else {
-        Err(ApiError::JsonBody(
-            crate::error::Kind::Forbidden,
-            json!({ "message": CANNOT_SAVE }),
-        ))
+        Err(cannot_save())
     }
+}
+
+/// `403 {"message": CANNOT_SAVE}`.
+pub fn cannot_save() -> ApiError {
+    ApiError::JsonBody(
+        crate::error::Kind::Forbidden,
+        json!({ "message": CANNOT_SAVE }),
+    )
 }
 
 /// Entries for a new database: defaults for every non-admin group (§9.3).

@@ -318,4 +318,42 @@ impl crate::cards::metadata::QueryDescriber for Describer {
         let cols = prepared.compiled.cols_json();
         Some(Value::Array(cols.into_iter().map(Value::Object).collect()))
     }
+
+    async fn may_save(
+        &self,
+        app: &App,
+        tx: &mut dyn Tx,
+        caller: &Principal,
+        query: &Value,
+    ) -> crate::error::ApiResult<Option<bool>> {
+        let Some(object) = query.as_object() else {
+            return Ok(None);
+        };
+        let Some(db_id) = object.get("database").and_then(Value::as_i64) else {
+            return Ok(None);
+        };
+        let Some(db) = tx.database_get(db_id).await? else {
+            return Ok(None);
+        };
+        let Some(warehouse) = crate::databases::pooled_warehouse(app, &db) else {
+            return Ok(None);
+        };
+        let Ok(query) = crate::mbql::parse(object) else {
+            return Ok(None);
+        };
+        let meta = match super::mbql_load::load(tx, &db, warehouse.dialect(), &query).await {
+            Ok(meta) => meta,
+            Err(Refusal::Query(_)) => return Ok(None),
+            Err(Refusal::Api(e)) => return Err(e),
+        };
+        if compile::check_exists(&query, &meta).is_err() {
+            return Ok(None);
+        }
+        let reads = compile::reads(&query, &meta);
+        match authorize(tx, caller, &db, &meta, &reads, Purpose::AdHoc).await {
+            Ok(()) => Ok(Some(true)),
+            Err(Refusal::Query(_)) => Ok(Some(false)),
+            Err(Refusal::Api(e)) => Err(e),
+        }
+    }
 }

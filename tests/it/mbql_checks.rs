@@ -346,6 +346,82 @@ both!(mbql_81_83_query_permissions, |t| async move {
     );
 });
 
+// mbql.md §6: saving or changing an MBQL card's query needs query-builder rights on every
+// table it reads directly (content.md §2.4's message), as an ad-hoc run does — with table-level
+// rights, a table of the same database the group may not query is refused.
+both!(mbql_card_saves_check_every_table_read, |t| async move {
+    let admin = t.setup().await;
+    let ids = Ids::load(&t, &admin, 1).await;
+    let (g, _, alice) = group_with_alice(&t, &admin).await;
+    let personal = t.get("/api/user/current", &alice).await.json()["personal_collection_id"]
+        .as_i64()
+        .expect("personal collection");
+    let tid = |n: &str| ids.table(n).to_string();
+    let mut view = serde_json::Map::new();
+    let mut create = serde_json::Map::new();
+    for name in ["ORDERS", "PRODUCTS", "PEOPLE", "REVIEWS"] {
+        let ok = name == "ORDERS";
+        view.insert(tid(name), json!("unrestricted"));
+        create.insert(tid(name), json!(if ok { "query-builder" } else { "no" }));
+    }
+    set_data(
+        &t,
+        &admin,
+        json!({"1": {"1": {"view-data": "blocked", "create-queries": "no"}},
+               g.to_string(): {"1": {"view-data": {"": view}, "create-queries": {"": create}}}}),
+    )
+    .await;
+    let orders = ids.q(json!({"source-table": ids.table("ORDERS"), "aggregation": [["count"]]}));
+    let r = t
+        .post(
+            "/api/card",
+            &alice,
+            card_body("Orders", orders.clone(), Some(personal)),
+        )
+        .await;
+    r.assert(200);
+    let card = r.json()["id"].as_i64().expect("id");
+    let cannot = json!({"message":
+        "You cannot save this Question because you do not have permissions to run its query."});
+    let products = ids.q(json!({"source-table": ids.table("PRODUCTS")}));
+    let implicit = ids.q(json!({"source-table": ids.table("ORDERS"), "fields": [
+        ids.fo("PRODUCTS.TITLE", json!({"source-field": ids.field("ORDERS.PRODUCT_ID")}))]}));
+    let explicit = ids.q(json!({"source-table": ids.table("ORDERS"), "joins": [{
+        "source-table": ids.table("PRODUCTS"), "alias": "P",
+        "condition": ["=", ids.f("ORDERS.PRODUCT_ID"), ids.fo("PRODUCTS.ID", json!({"join-alias": "P"}))]}]}));
+    for q in [products, implicit, explicit] {
+        let r = t
+            .post(
+                "/api/card",
+                &alice,
+                card_body("X", q.clone(), Some(personal)),
+            )
+            .await;
+        r.assert(403);
+        assert_eq!(r.json(), cannot, "{q}");
+        let r = t
+            .put(
+                &format!("/api/card/{card}"),
+                &alice,
+                json!({"dataset_query": q}),
+            )
+            .await;
+        r.assert(403);
+        assert_eq!(r.json(), cannot, "{q}");
+    }
+    let stored = t.get(&format!("/api/card/{card}"), &alice).await.json();
+    assert_eq!(stored["dataset_query"], orders);
+    // The same ORDERS-only query with another aggregation is still allowed.
+    let changed = ids.q(json!({"source-table": ids.table("ORDERS"), "aggregation": [["sum", ids.f("ORDERS.TOTAL")]]}));
+    t.put(
+        &format!("/api/card/{card}"),
+        &alice,
+        json!({"dataset_query": changed}),
+    )
+    .await
+    .assert(200);
+});
+
 both!(mbql_84_86_card_permissions_and_keys, |t| async move {
     let admin = t.setup().await;
     let ids = Ids::load(&t, &admin, 1).await;
