@@ -74,6 +74,10 @@ pub fn router(state: AppState) -> Router {
     }))
     .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
     .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
+    // Outermost: an answer given before the body was read must not break a keep-alive connection.
+    .layer(axum::middleware::from_fn(
+        crate::http::drain::keep_connection_usable,
+    ))
     .with_state(state)
 }
 

@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by every feature: body and path extractors that fail in Metabase's
 //! shapes, the error presenter (`error.rs`), JSON responses with an explicit charset, query-parameter parsing and the client IP.
 pub mod auth;
+pub mod drain;
 pub mod error;
 pub mod path_ref;
 pub mod query;

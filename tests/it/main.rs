@@ -30,6 +30,7 @@ mod data_model_pg_samples;
 mod data_model_read;
 mod data_model_sync;
 mod groups;
+mod keep_alive;
 mod key_restrictions;
 mod keys_scan;
 mod mbql_aggregate;
