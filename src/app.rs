@@ -100,22 +100,13 @@ pub async fn start(app: AppState) -> anyhow::Result<Running> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", app.config.bind))?;
     let addr = listener.local_addr()?;
-    // Streamed bodies (query results) go out in several writes; without TCP_NODELAY, Nagle's
-    // algorithm and the client's delayed ACK hold each later write back by up to 40 ms.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
     spawn_background(&app);
     let service = NormalizePathLayer::trim_trailing_slash().layer(router(app.clone()));
     let token = app.shutdown.clone();
     let state = app.clone();
+    let idle_timeout = app.config.idle_timeout;
     let handle = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            axum::ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(service),
-        )
-        .with_graceful_shutdown(async move { token.cancelled().await })
-        .await?;
+        crate::http::serve::serve(listener, service, idle_timeout, token).await;
         crate::api_keys::service::flush_last_used(&state, true).await;
         Ok(())
     });

@@ -172,6 +172,11 @@ pub struct ServeArgs {
     /// Do not sync stale databases at start-up
     #[arg(long)]
     pub no_sync_on_start: bool,
+    /// Seconds a connection may take to send a complete request head, counted from its opening
+    /// or from its last response: an idle keep-alive connection, or a client trickling its
+    /// headers, is closed after it [default: 75]
+    #[arg(long, env = "FERROBASE_IDLE_TIMEOUT")]
+    pub idle_timeout: Option<String>,
 }
 
 /// Bounds on what one query may make the process hold (docs/security.md).
@@ -197,6 +202,11 @@ impl Default for QueryLimits {
         }
     }
 }
+
+/// `--idle-timeout` when not given: above the 60 s that pooled HTTP clients may keep an idle
+/// connection before reusing it (so the server never closes one they are about to use), the
+/// value nginx uses for its keep-alive timeout.
+pub const DEFAULT_IDLE_TIMEOUT_SECS: u64 = 75;
 
 /// The resolved configuration the application runs with.
 #[derive(Debug, Clone)]
@@ -226,6 +236,8 @@ pub struct Config {
     pub warehouse_pool_size: u32,
     /// Per-query memory bounds and the admission limit.
     pub query_limits: QueryLimits,
+    /// How long a connection may wait for, or take to send, its next request head.
+    pub idle_timeout: std::time::Duration,
 }
 
 impl Config {
@@ -250,6 +262,7 @@ impl Config {
             sqlite_allowed_dirs: Vec::new(),
             warehouse_pool_size: 15,
             query_limits: QueryLimits::default(),
+            idle_timeout: std::time::Duration::from_secs(DEFAULT_IDLE_TIMEOUT_SECS),
         }
     }
 }

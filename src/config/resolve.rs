@@ -34,7 +34,9 @@ impl Config {
         let disable_session_throttle =
             env_bool(&env, "MB_DISABLE_SESSION_THROTTLE")?.unwrap_or(false);
         let session_cookies = env_bool(&env, "MB_SESSION_COOKIES")?;
+        let idle_timeout = idle_timeout(args)?;
         Ok(Config {
+            idle_timeout,
             sync_interval_secs,
             sync_on_start,
             query_limits,
@@ -197,6 +199,22 @@ fn sync_interval(args: &ServeArgs) -> Result<u64, String> {
     }
 }
 
+/// `--idle-timeout`: 1 second to an hour.
+fn idle_timeout(args: &ServeArgs) -> Result<std::time::Duration, String> {
+    let secs = match &args.idle_timeout {
+        Some(v) => match v.trim().parse::<u64>() {
+            Ok(n) if (1..=3600).contains(&n) => n,
+            _ => {
+                return Err(format!(
+                    "--idle-timeout: {v:?} must be an integer from 1 to 3600"
+                ))
+            }
+        },
+        None => super::DEFAULT_IDLE_TIMEOUT_SECS,
+    };
+    Ok(std::time::Duration::from_secs(secs))
+}
+
 fn env_bool(env: &impl Fn(&str) -> Option<String>, name: &str) -> Result<Option<bool>, String> {
     match env(name) {
         None => Ok(None),
@@ -281,6 +299,33 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         Config::resolve(&args, |k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn idle_timeout_has_a_default_over_a_minute_and_rejects_bad_values() {
+        let base = || ServeArgs {
+            data_dir: ".".into(),
+            ..Default::default()
+        };
+        let c = resolve(base(), &[]).unwrap();
+        assert_eq!(c.idle_timeout, std::time::Duration::from_secs(75));
+        assert!(c.idle_timeout > std::time::Duration::from_secs(60));
+        for (v, ok) in [
+            ("1", true),
+            ("3600", true),
+            ("0", false),
+            ("3601", false),
+            ("x", false),
+        ] {
+            let r = resolve(
+                ServeArgs {
+                    idle_timeout: Some(v.into()),
+                    ..base()
+                },
+                &[],
+            );
+            assert_eq!(r.is_ok(), ok, "{v}");
+        }
     }
 
     #[test]

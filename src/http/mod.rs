@@ -5,6 +5,7 @@ pub mod drain;
 pub mod error;
 pub mod path_ref;
 pub mod query;
+pub mod serve;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, RawPathParams, Request};

@@ -47,7 +47,12 @@ fn request_bytes(head: &str, body: &[u8]) -> Vec<u8> {
 
 impl Conn {
     async fn open(t: &TestApp) -> Conn {
-        let addr = t.base.trim_start_matches("http://");
+        Conn::to(&t.base).await
+    }
+
+    /// A connection to the server at `base` (`http://host:port`).
+    async fn to(base: &str) -> Conn {
+        let addr = base.trim_start_matches("http://");
         let (half, writer) = TcpStream::connect(addr)
             .await
             .expect("connect")
@@ -254,3 +259,71 @@ both!(
         assert!(reader.response().await.is_none());
     }
 );
+
+/// Sends one byte of a request head every 300 ms until the server closes the connection;
+/// returns how many bytes it got out (the server cannot be held open by a trickle).
+async fn slowloris(base: String) -> usize {
+    let Conn {
+        mut reader,
+        mut writer,
+    } = Conn::to(&base).await;
+    let head = b"GET /api/health HTTP/1.1\r\nHost: localhost\r\nX-Slow: ";
+    let mut sent = 0;
+    loop {
+        let byte = head.get(sent).copied().unwrap_or(b'a');
+        if writer.write_all(&[byte]).await.is_err() {
+            return sent;
+        }
+        sent += 1;
+        tokio::select! {
+            open = reader.fill() => if !open { return sent },
+            _ = tokio::time::sleep(std::time::Duration::from_millis(300)) => {}
+        }
+    }
+}
+
+both!(
+    idle_and_trickling_connections_are_closed_after_the_idle_timeout,
+    config = |c: &mut ferrobase::config::Config| c.idle_timeout = std::time::Duration::from_secs(2),
+    |t| async move {
+        t.setup().await;
+        // A connection that never sends anything, and one idle after a response.
+        let mut silent = Conn::open(&t).await;
+        let mut used = Conn::open(&t).await;
+        used.send("GET /api/health HTTP/1.1\nHost: localhost\n", b"")
+            .await;
+        assert_eq!(used.response().await.expect("a response").status, 200);
+        let trickle = tokio::spawn(slowloris(t.base.clone()));
+        assert!(silent.response().await.is_none(), "closed while silent");
+        assert!(used.response().await.is_none(), "closed while idle");
+        // 2 s at ~3 bytes a second: far short of the endless head it was sending.
+        let sent = trickle.await.expect("slowloris task");
+        assert!(sent < 60, "the trickle was cut off ({sent} bytes)");
+    }
+);
+
+both!(slow_and_idle_clients_do_not_stop_others, |t| async move {
+    let admin = t.setup().await;
+    // 1,000 idle keep-alive connections (half of them after one request) and a slowloris.
+    let mut idle = Vec::new();
+    for i in 0..1000 {
+        let mut c = Conn::open(&t).await;
+        if i % 2 == 0 {
+            c.send("GET /api/health HTTP/1.1\nHost: localhost\n", b"")
+                .await;
+            assert_eq!(c.response().await.expect("a response").status, 200);
+        }
+        idle.push(c);
+    }
+    let trickle = tokio::spawn(slowloris(t.base.clone()));
+    // Everyone else is served, on new connections and on the idle ones.
+    for _ in 0..20 {
+        t.get("/api/user/current", &admin).await.assert(200);
+    }
+    for c in idle.iter_mut().step_by(100) {
+        c.send("GET /api/health HTTP/1.1\nHost: localhost\n", b"")
+            .await;
+        assert_eq!(c.response().await.expect("still open").status, 200);
+    }
+    trickle.abort();
+});
