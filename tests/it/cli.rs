@@ -273,27 +273,8 @@ async fn kill_during_burst(database: String) {
     );
 
     let server = Server::spawn(&database, &[]);
-    let sid = {
-        let r: serde_json::Value = client
-            .post(format!("{}/api/session", server.base))
-            .json(&json!({"username": "ada@example.com", "password": PASSWORD}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        r["id"].as_str().unwrap().to_string()
-    };
-    let list: serde_json::Value = client
-        .get(format!("{}/api/user?status=all", server.base))
-        .header("X-Metabase-Session", &sid)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let sid = login_ada(&client, &server.base).await;
+    let list = get_json(&client, &server.base, &sid, "/api/user?status=all").await;
     let stored: std::collections::HashSet<String> = list["data"]
         .as_array()
         .unwrap()
@@ -321,6 +302,152 @@ async fn durability_sigkill_loses_no_acknowledged_user_postgres() {
         return;
     };
     kill_during_burst(db.url.clone()).await;
+    db.drop_db().await;
+}
+
+/// `GET` `path` on `base` with a session, as JSON.
+async fn get_json(
+    client: &::reqwest::Client,
+    base: &str,
+    sid: &str,
+    path: &str,
+) -> serde_json::Value {
+    client
+        .get(format!("{base}{path}"))
+        .header("X-Metabase-Session", sid)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// The status of `GET /api/user/current` with `key`.
+async fn key_status(client: &::reqwest::Client, base: &str, key: &str) -> u16 {
+    client
+        .get(format!("{base}/api/user/current"))
+        .header("X-Api-Key", key)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// Issue #16: a key regenerated again and again is killed with SIGKILL mid-stream. After the
+/// restart the rotation and its audit event are all or nothing: one `api-key-regenerate` event
+/// per committed rotation (every acknowledged one, plus at most the one in flight), the current
+/// secret is the one the last event names, and every earlier secret is dead.
+async fn kill_during_regeneration(database: String) {
+    let server = Server::spawn(&database, &[]);
+    let client = ::reqwest::Client::new();
+    let sid = setup_admin(&client, &server.base).await;
+    let key: serde_json::Value = client
+        .post(format!("{}/api/api-key", server.base))
+        .header("X-Metabase-Session", &sid)
+        .json(&json!({"name": "Rotating", "group_id": 2}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = key["id"].as_i64().unwrap();
+    let first = key["unmasked_key"].as_str().unwrap().to_string();
+    let rotations = tokio::spawn({
+        let (client, base, sid) = (client.clone(), server.base.clone(), sid.clone());
+        async move {
+            let mut acked = vec![first];
+            // Bounded so that every event fits in one audit page.
+            while acked.len() < 900 {
+                let r = client
+                    .put(format!("{base}/api/api-key/{id}/regenerate"))
+                    .header("X-Metabase-Session", &sid)
+                    .json(&json!({}))
+                    .send()
+                    .await;
+                let Some(r) = r.ok().filter(|r| r.status() == 200) else {
+                    return acked;
+                };
+                let Ok(body) = r.json::<serde_json::Value>().await else {
+                    return acked;
+                };
+                acked.push(body["unmasked_key"].as_str().unwrap().to_string());
+            }
+            acked
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    server.signal("-KILL");
+    let acked = rotations.await.unwrap();
+    drop(server);
+    assert!(acked.len() > 5, "too few rotations: {}", acked.len());
+
+    // Every dead secret is tried below: more failures than the failed-key limit allows.
+    let server = Server::spawn(&database, &[("FERROBASE_DISABLE_API_KEY_THROTTLE", "true")]);
+    let sid = login_ada(&client, &server.base).await;
+    let audit = get_json(
+        &client,
+        &server.base,
+        &sid,
+        &format!("/api/audit-log?limit=1000&model=ApiKey&model_id={id}"),
+    )
+    .await;
+    let mut events: Vec<serde_json::Value> = audit["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["topic"] == "api-key-regenerate")
+        .cloned()
+        .collect();
+    events.sort_by_key(|e| e["id"].as_i64());
+    let acked_rotations = acked.len() - 1;
+    assert!(
+        events.len() == acked_rotations || events.len() == acked_rotations + 1,
+        "{} events for {acked_rotations} acknowledged rotations",
+        events.len()
+    );
+    let last_acked = acked.last().unwrap();
+    let last = &events.last().unwrap()["details"];
+    if events.len() == acked_rotations {
+        assert_eq!(last["new"]["key_prefix"], json!(&last_acked[..7]));
+        assert_eq!(key_status(&client, &server.base, last_acked).await, 200);
+    } else {
+        // The rotation in flight committed: its secret was never shown, the last shown is dead.
+        assert_eq!(last["previous"]["key_prefix"], json!(&last_acked[..7]));
+        assert_eq!(key_status(&client, &server.base, last_acked).await, 401);
+    }
+    for old in &acked[..acked.len() - 1] {
+        assert_eq!(key_status(&client, &server.base, old).await, 401);
+    }
+}
+
+async fn login_ada(client: &::reqwest::Client, base: &str) -> String {
+    let r: serde_json::Value = client
+        .post(format!("{base}/api/session"))
+        .json(&json!({"username": "ada@example.com", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    r["id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_during_key_regeneration_is_all_or_nothing_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    kill_during_regeneration(format!("sqlite://{}/ferrobase.db", dir.path().display())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_during_key_regeneration_is_all_or_nothing_postgres() {
+    let Some(db) = PgDb::create().await else {
+        return;
+    };
+    kill_during_regeneration(db.url.clone()).await;
     db.drop_db().await;
 }
 
