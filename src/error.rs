@@ -70,6 +70,9 @@ pub enum ApiError {
     /// The application database stayed busy for more than 5 s.
     #[error("database busy")]
     Busy,
+    /// The application database cannot be reached (down, restarting, connection lost).
+    #[error("database unavailable")]
+    Unavailable,
     #[error("internal error: {0}")]
     Internal(String),
 }

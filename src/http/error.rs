@@ -61,14 +61,9 @@ impl IntoResponse for ApiError {
                     .insert(header::RETRY_AFTER, HeaderValue::from(retry_after.max(1)));
                 r
             }
-            ApiError::Busy => {
-                let mut r = text_response(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "Server busy, please retry.",
-                );
-                r.headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-                r
+            ApiError::Busy => retry_soon("Server busy, please retry."),
+            ApiError::Unavailable => {
+                retry_soon("The application database is unavailable, please retry.")
             }
             ApiError::Internal(cause) => {
                 // The cause may mention SQL; it goes to the log (with the request id of the
@@ -81,4 +76,12 @@ impl IntoResponse for ApiError {
             }
         }
     }
+}
+
+/// `503` with a plain-text `message` and `Retry-After: 1`.
+fn retry_soon(message: &'static str) -> Response {
+    let mut r = text_response(StatusCode::SERVICE_UNAVAILABLE, message);
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    r
 }

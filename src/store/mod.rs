@@ -35,6 +35,10 @@ pub enum StoreError {
     /// A unique or foreign-key constraint refused the write; the text names the kind only.
     #[error("constraint violation: {0}")]
     Conflict(String),
+    /// The database cannot be reached: the connection was refused, lost or reset, or the
+    /// server is shutting down or starting (SQLSTATE classes 08 and 57P).
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
     #[error("database error: {0}")]
     Other(String),
 }
@@ -53,12 +57,22 @@ impl From<sqlx::Error> for StoreError {
                         let code = db.code();
                         if matches!(code.as_deref(), Some("5") | Some("6") | Some("517")) {
                             StoreError::Busy
+                        } else if code
+                            .as_deref()
+                            .is_some_and(|c| c.starts_with("08") || c.starts_with("57P"))
+                        {
+                            StoreError::Unavailable(e.to_string())
                         } else {
                             StoreError::Other(e.to_string())
                         }
                     }
                 }
             }
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.to_string()),
             _ => StoreError::Other(e.to_string()),
         }
     }
@@ -310,6 +324,10 @@ impl From<StoreError> for crate::error::ApiError {
         use crate::error::ApiError;
         match e {
             StoreError::Busy => ApiError::Busy,
+            StoreError::Unavailable(cause) => {
+                tracing::warn!(%cause, "application database unavailable");
+                ApiError::Unavailable
+            }
             StoreError::Conflict(what) => {
                 ApiError::Internal(format!("unexpected conflict: {what}"))
             }

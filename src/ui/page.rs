@@ -271,7 +271,7 @@ impl IntoResponse for UiError {
             ),
             UiError::Api(e) => {
                 let status = match &e {
-                    ApiError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+                    ApiError::Busy | ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
                     _ => StatusCode::INTERNAL_SERVER_ERROR,
                 };
                 // Logs the cause once (the API presenter does), then shows a page without it.
