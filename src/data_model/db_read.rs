@@ -2,16 +2,17 @@
 //! schema and its fields, limited to what the caller may read.
 use std::collections::HashMap;
 
-use serde::ser::{SerializeMap, SerializeSeq};
+use serde::ser::SerializeSeq;
 use serde::{Serialize, Serializer};
-use serde_json::{json, Map, Value};
+use serde_json::value::RawValue;
 
 use super::perms::Perms;
 use super::read::{self, db_object, FieldFilter};
 use super::store::{FieldRow, TableRow};
-use super::view;
+use super::view::{self, DbField, FieldEntry, ListedTable, Table};
 use crate::auth::Principal;
 use crate::databases::store::DatabaseRow;
+use crate::databases::view::Database;
 use crate::error::{ApiError, ApiResult};
 use crate::state::App;
 use crate::store::Tx;
@@ -137,10 +138,7 @@ pub async fn metadata(
                 }
             }
             Some(_) => None,
-            None => match read::target(tx.as_mut(), &perms, f).await? {
-                Value::Null => None,
-                _ => tx.dm_field(id).await?,
-            },
+            None => read::target(tx.as_mut(), &perms, f).await?,
         };
         if let Some(target) = target {
             targets.insert(f.id, target);
@@ -166,11 +164,7 @@ pub async fn metadata(
             }
         })
         .collect();
-    let mut db = match db_object(app, tx.as_mut(), &d, caller, &perms, true).await? {
-        Value::Object(m) => m,
-        _ => Map::new(),
-    };
-    db.shift_remove("tables");
+    let db = db_object(app, tx.as_mut(), &d, caller, &perms, true).await?;
     Ok(Metadata {
         db,
         tables: out,
@@ -182,7 +176,7 @@ pub async fn metadata(
 /// straight from the rows while the body is serialised (with 20,000 fields, building it as one
 /// JSON value took most of the request's time and a few hundred megabytes).
 pub struct Metadata {
-    db: Map<String, Value>,
+    db: Database,
     tables: Vec<MetadataTable>,
     /// The `target` of the listed foreign keys the caller may read, by field id.
     targets: HashMap<i64, FieldRow>,
@@ -214,20 +208,9 @@ struct TableEntry<'a> {
     #[serde(flatten)]
     table: view::TableJson<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    fields: Option<Vec<FieldEntry<'a>>>,
+    fields: Option<Vec<FieldEntry<view::FieldJson<'a>>>>,
     segments: [(); 0],
     metrics: [(); 0],
-}
-
-/// A field as `read::field_entry` writes it: the field object, `target`, `dimensions`,
-/// `name_field`.
-#[derive(Serialize)]
-struct FieldEntry<'a> {
-    #[serde(flatten)]
-    field: view::FieldJson<'a>,
-    target: Option<view::FieldJson<'a>>,
-    dimensions: [(); 0],
-    name_field: Option<view::FieldJson<'a>>,
 }
 
 /// A table with the body's `targets`.
@@ -269,14 +252,21 @@ impl Serialize for Tables<'_> {
     }
 }
 
+/// The metadata body as written: the database object, then `tables`.
+#[derive(Serialize)]
+struct MetadataJson<'a> {
+    #[serde(flatten)]
+    db: &'a Database,
+    tables: Tables<'a>,
+}
+
 impl Serialize for Metadata {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(self.db.len() + 1))?;
-        for (k, v) in &self.db {
-            m.serialize_entry(k, v)?;
+        MetadataJson {
+            db: &self.db,
+            tables: Tables(self),
         }
-        m.serialize_entry("tables", &Tables(self))?;
-        m.end()
+        .serialize(s)
     }
 }
 
@@ -302,7 +292,7 @@ pub async fn schema_tables(
     db_id: i64,
     schema: &str,
     listing: Listing,
-) -> ApiResult<Vec<Value>> {
+) -> ApiResult<Vec<Table>> {
     let mut tx = app.store.read().await?;
     let (_, _, tables) = visible_tables(tx.as_mut(), caller, db_id, listing).await?;
     let mut tables: Vec<TableRow> = tables.into_iter().filter(|t| t.schema == schema).collect();
@@ -320,14 +310,11 @@ pub async fn schema_tables(
         });
     }
     tables.sort_by(|a, b| (&a.display_name, a.id).cmp(&(&b.display_name, b.id)));
-    Ok(tables
-        .iter()
-        .map(|t| Value::Object(view::table(t)))
-        .collect())
+    Ok(tables.into_iter().map(Table).collect())
 }
 
 /// `GET /api/database/:id/fields` (§5.4).
-pub async fn fields(app: &App, caller: &Principal, db_id: i64) -> ApiResult<Vec<Value>> {
+pub async fn fields(app: &App, caller: &Principal, db_id: i64) -> ApiResult<Vec<DbField>> {
     let mut tx = app.store.read().await?;
     let (_, _, tables) = visible_tables(
         tx.as_mut(),
@@ -351,17 +338,15 @@ pub async fn fields(app: &App, caller: &Principal, db_id: i64) -> ApiResult<Vec<
     rows.sort_by(|a, b| (&a.0, a.1, a.2).cmp(&(&b.0, b.1, b.2)));
     Ok(rows
         .into_iter()
-        .map(|(table_name, _, _, schema, f)| {
-            json!({
-                "id": f.id,
-                "name": f.name,
-                "display_name": f.display_name,
-                "base_type": f.base_type,
-                "semantic_type": f.semantic_type,
-                "table_name": table_name,
-                "table_id": f.table_id,
-                "schema": schema,
-            })
+        .map(|(table_name, _, _, schema, f)| DbField {
+            id: f.id,
+            name: f.name,
+            display_name: f.display_name,
+            base_type: f.base_type,
+            semantic_type: f.semantic_type,
+            table_name,
+            table_id: f.table_id,
+            schema,
         })
         .collect())
 }
@@ -377,10 +362,10 @@ impl crate::databases::TableLister for DatabaseTables {
         caller: &Principal,
         db_ids: &[i64],
         fields: bool,
-    ) -> ApiResult<HashMap<i64, Vec<Value>>> {
+    ) -> ApiResult<HashMap<i64, Vec<Box<RawValue>>>> {
         let mut tx = app.store.read().await?;
         let perms = Perms::load(tx.as_mut(), caller, db_ids).await?;
-        let mut out: HashMap<i64, Vec<Value>> = HashMap::new();
+        let mut out: HashMap<i64, Vec<Box<RawValue>>> = HashMap::new();
         let all = match db_ids {
             [one] => tx.dm_tables(*one).await?,
             _ => tx.dm_all_tables().await?,
@@ -402,16 +387,20 @@ impl crate::databases::TableLister for DatabaseTables {
                 by_table.extend(fields_by_table(tx.as_mut(), *db_id, false).await?);
             }
         }
-        for t in &tables {
-            let mut m = view::table(t);
-            if fields {
+        for t in tables {
+            let listed = if fields {
                 let all = by_table.remove(&t.id).unwrap_or_default();
-                m.insert(
-                    "fields".into(),
-                    read::listed_fields(tx.as_mut(), &perms, all, filter).await?,
-                );
-            }
-            out.entry(t.db_id).or_default().push(Value::Object(m));
+                Some(read::listed_fields(tx.as_mut(), &perms, all, filter).await?)
+            } else {
+                None
+            };
+            let db_id = t.db_id;
+            let table = ListedTable {
+                table: Table(t),
+                fields: listed,
+            };
+            let json = serde_json::value::to_raw_value(&table).map_err(ApiError::internal)?;
+            out.entry(db_id).or_default().push(json);
         }
         tx.commit().await?;
         Ok(out)

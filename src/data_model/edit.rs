@@ -5,8 +5,6 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use serde_json::Value;
-
 use super::edits::mark_edited;
 use super::input::{FieldPatch, TablePatch};
 use super::perms::Perms;
@@ -14,6 +12,7 @@ use super::read::{self, table_row};
 use super::store::{FieldRow, TableRow};
 use super::sync::{apply::reposition, schedule, Scope};
 use super::types;
+use super::view::{FieldDetail, TableDetail};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::state::App;
@@ -103,7 +102,7 @@ pub async fn put_table(
     caller: &Principal,
     id: i64,
     p: TablePatch,
-) -> ApiResult<Value> {
+) -> ApiResult<TableDetail> {
     let mut tx = app.store.begin().await?;
     let old = table_row(tx.as_mut(), id).await?;
     Perms::load(tx.as_mut(), caller, &[old.db_id])
@@ -123,7 +122,7 @@ pub async fn put_tables(
     caller: &Principal,
     ids: Vec<i64>,
     p: TablePatch,
-) -> ApiResult<Vec<Value>> {
+) -> ApiResult<Vec<TableDetail>> {
     let mut tx = app.store.begin().await?;
     let mut rows = Vec::with_capacity(ids.len());
     for id in &ids {
@@ -331,7 +330,12 @@ pub async fn store_field(
 }
 
 /// `PUT /api/field/:id`.
-pub async fn put_field(app: &App, caller: &Principal, id: i64, p: FieldPatch) -> ApiResult<Value> {
+pub async fn put_field(
+    app: &App,
+    caller: &Principal,
+    id: i64,
+    p: FieldPatch,
+) -> ApiResult<FieldDetail> {
     let mut tx = app.store.begin().await?;
     let old = tx.dm_field(id).await?.ok_or(ApiError::NotFound)?;
     let table = table_row(tx.as_mut(), old.table_id).await?;

@@ -3,13 +3,15 @@
 //! keys.
 use std::collections::HashMap;
 
-use serde_json::{json, Map, Value};
-
 use super::perms::Perms;
 use super::store::{FieldRow, TableRow};
-use super::view;
+use super::view::{
+    self, Field, FieldDetail, FieldEntry, FieldWithTable, FkRelationship, Table, TableDetail,
+    TableMetadata, TableWithDb,
+};
 use crate::auth::Principal;
 use crate::databases::store::DatabaseRow;
+use crate::databases::view::Database;
 use crate::error::{ApiError, ApiResult};
 use crate::state::App;
 use crate::store::Tx;
@@ -41,15 +43,13 @@ pub async fn db_object(
     caller: &Principal,
     perms: &Perms,
     details: bool,
-) -> ApiResult<Value> {
+) -> ApiResult<Database> {
     let sync = crate::databases::sync_view(app, tx, d.id).await?;
-    let mut v = crate::databases::view(d, caller, perms.access(d.id), &app.config, &sync);
+    let mut db = Database::new(d, caller, perms.access(d.id), &app.config, &sync);
     if !details {
-        if let Value::Object(m) = &mut v {
-            m.remove("details");
-        }
+        db.details = None;
     }
-    Ok(v)
+    Ok(db)
 }
 
 pub async fn table_row(tx: &mut dyn Tx, id: i64) -> ApiResult<TableRow> {
@@ -61,7 +61,7 @@ async fn database_row(tx: &mut dyn Tx, id: i64) -> ApiResult<DatabaseRow> {
 }
 
 /// `GET /api/table`: every active table the caller may read, with `db`.
-pub async fn list_tables(app: &App, caller: &Principal) -> ApiResult<Vec<Value>> {
+pub async fn list_tables(app: &App, caller: &Principal) -> ApiResult<Vec<TableWithDb>> {
     let mut tx = app.store.read().await?;
     let dbs: HashMap<i64, DatabaseRow> = tx
         .database_list()
@@ -78,7 +78,7 @@ pub async fn list_tables(app: &App, caller: &Principal) -> ApiResult<Vec<Value>>
         .filter(|t| t.active && perms.can_read(t))
         .collect();
     tables.sort_by(|a, b| (&a.name, &a.schema, a.id).cmp(&(&b.name, &b.schema, b.id)));
-    let mut objects: HashMap<i64, Value> = HashMap::new();
+    let mut objects: HashMap<i64, Database> = HashMap::new();
     for d in dbs
         .values()
         .filter(|d| tables.iter().any(|t| t.db_id == d.id))
@@ -89,81 +89,87 @@ pub async fn list_tables(app: &App, caller: &Principal) -> ApiResult<Vec<Value>>
         );
     }
     Ok(tables
-        .iter()
+        .into_iter()
         .filter_map(|t| {
-            let mut m = view::table(t);
-            m.insert("db".into(), objects.get(&t.db_id)?.clone());
-            Some(Value::Object(m))
+            let db = objects.get(&t.db_id)?.clone();
+            Some(TableWithDb {
+                table: Table(t),
+                db,
+            })
         })
         .collect())
 }
 
 /// `GET /api/table/:id`: the table with `db` and `pk_field`.
-pub async fn get_table(app: &App, caller: &Principal, id: i64, editable: bool) -> ApiResult<Value> {
+pub async fn get_table(
+    app: &App,
+    caller: &Principal,
+    id: i64,
+    editable: bool,
+) -> ApiResult<TableDetail> {
     let mut tx = app.store.read().await?;
     let t = table_row(tx.as_mut(), id).await?;
     let perms = Perms::load(tx.as_mut(), caller, &[t.db_id]).await?;
     perms.require_read_or_manage(&t, editable)?;
     let d = database_row(tx.as_mut(), t.db_id).await?;
     let fields = tx.dm_fields(t.id).await?;
-    let mut m = view::table(&t);
-    m.insert(
-        "db".into(),
-        db_object(app, tx.as_mut(), &d, caller, &perms, true).await?,
-    );
-    m.insert("pk_field".into(), json!(view::pk_field(&fields)));
-    Ok(Value::Object(m))
+    let db = db_object(app, tx.as_mut(), &d, caller, &perms, true).await?;
+    Ok(TableDetail {
+        table: TableWithDb {
+            table: Table(t),
+            db,
+        },
+        pk_field: view::pk_field(&fields),
+    })
 }
 
-/// A table's fields (`all` of them, as stored) as `query_metadata` and `metadata` list them: in
-/// display order, filtered.
+/// A table's fields (`all` of them, as stored) as `query_metadata` and `include=tables.fields`
+/// list them: in display order, filtered.
 pub async fn listed_fields(
     tx: &mut dyn Tx,
     perms: &Perms,
     mut all: Vec<FieldRow>,
     filter: FieldFilter,
-) -> ApiResult<Value> {
+) -> ApiResult<Vec<FieldEntry<Field>>> {
     view::sort_fields(&mut all);
     let mut fields = Vec::new();
     for f in all.iter().filter(|f| filter.admits(f)) {
-        fields.push(Value::Object(field_entry(tx, perms, f, &all).await?));
+        fields.push(field_entry(tx, perms, f, &all).await?);
     }
-    Ok(Value::Array(fields))
+    Ok(fields)
 }
 
-/// A field as `query_metadata` and `metadata` list it: `target`, `dimensions`, `name_field`.
+/// A field as `query_metadata` and `GET /api/field/:id` list it: `target`, `dimensions`,
+/// `name_field`.
 pub async fn field_entry(
     tx: &mut dyn Tx,
     perms: &Perms,
     f: &FieldRow,
     siblings: &[FieldRow],
-) -> ApiResult<Map<String, Value>> {
-    let mut m = view::field(f);
-    m.insert("target".into(), target(tx, perms, f).await?);
-    m.insert("dimensions".into(), json!([]));
-    m.insert("name_field".into(), view::name_field(f, siblings));
-    Ok(m)
+) -> ApiResult<FieldEntry<Field>> {
+    Ok(FieldEntry {
+        field: Field(f.clone()),
+        target: target(tx, perms, f).await?.map(Field),
+        dimensions: [],
+        name_field: view::name_field_row(f, siblings).cloned().map(Field),
+    })
 }
 
 /// `target`: the FK's target field when the caller can read its table (§1.3).
-pub async fn target(tx: &mut dyn Tx, perms: &Perms, f: &FieldRow) -> ApiResult<Value> {
+pub async fn target(tx: &mut dyn Tx, perms: &Perms, f: &FieldRow) -> ApiResult<Option<FieldRow>> {
     if f.semantic_type.as_deref() != Some("type/FK") {
-        return Ok(Value::Null);
+        return Ok(None);
     }
     let Some(id) = f.fk_target_field_id else {
-        return Ok(Value::Null);
+        return Ok(None);
     };
     let Some(t) = tx.dm_field(id).await? else {
-        return Ok(Value::Null);
+        return Ok(None);
     };
     let Some(table) = tx.dm_table(t.table_id).await? else {
-        return Ok(Value::Null);
+        return Ok(None);
     };
-    Ok(if perms.can_read(&table) {
-        Value::Object(view::field(&t))
-    } else {
-        Value::Null
-    })
+    Ok(perms.can_read(&table).then_some(t))
 }
 
 /// `GET /api/table/:id/query_metadata` (§5.10).
@@ -173,7 +179,7 @@ pub async fn query_metadata(
     id: i64,
     filter: FieldFilter,
     editable: bool,
-) -> ApiResult<Value> {
+) -> ApiResult<TableMetadata> {
     let mut tx = app.store.read().await?;
     let t = table_row(tx.as_mut(), id).await?;
     let perms = Perms::load(tx.as_mut(), caller, &[t.db_id]).await?;
@@ -181,19 +187,23 @@ pub async fn query_metadata(
     let d = database_row(tx.as_mut(), t.db_id).await?;
     let all = tx.dm_fields(t.id).await?;
     let fields = listed_fields(tx.as_mut(), &perms, all, filter).await?;
-    let mut m = view::table(&t);
-    m.insert(
-        "db".into(),
-        db_object(app, tx.as_mut(), &d, caller, &perms, false).await?,
-    );
-    m.insert("fields".into(), fields);
-    m.insert("segments".into(), json!([]));
-    m.insert("metrics".into(), json!([]));
-    Ok(Value::Object(m))
+    let db = db_object(app, tx.as_mut(), &d, caller, &perms, false).await?;
+    Ok(TableMetadata {
+        table: Table(t),
+        db,
+        fields,
+        segments: [],
+        metrics: [],
+    })
 }
 
 /// `GET /api/field/:id` (§5.15).
-pub async fn get_field(app: &App, caller: &Principal, id: i64, editable: bool) -> ApiResult<Value> {
+pub async fn get_field(
+    app: &App,
+    caller: &Principal,
+    id: i64,
+    editable: bool,
+) -> ApiResult<FieldDetail> {
     let mut tx = app.store.read().await?;
     let f = tx.dm_field(id).await?.ok_or(ApiError::NotFound)?;
     let t = table_row(tx.as_mut(), f.table_id).await?;
@@ -201,18 +211,19 @@ pub async fn get_field(app: &App, caller: &Principal, id: i64, editable: bool) -
     perms.require_read_or_manage(&t, editable)?;
     let d = database_row(tx.as_mut(), t.db_id).await?;
     let siblings = tx.dm_fields(t.id).await?;
-    let mut m = field_entry(tx.as_mut(), &perms, &f, &siblings).await?;
-    let mut table = view::table(&t);
-    table.insert(
-        "db".into(),
-        db_object(app, tx.as_mut(), &d, caller, &perms, true).await?,
-    );
-    m.insert("table".into(), Value::Object(table));
-    Ok(Value::Object(m))
+    let entry = field_entry(tx.as_mut(), &perms, &f, &siblings).await?;
+    let db = db_object(app, tx.as_mut(), &d, caller, &perms, true).await?;
+    Ok(FieldWithTable {
+        field: entry,
+        table: TableWithDb {
+            table: Table(t),
+            db,
+        },
+    })
 }
 
 /// `GET /api/table/:id/fks` (§5.11): readable active fields pointing at this table's fields.
-pub async fn fks(app: &App, caller: &Principal, id: i64) -> ApiResult<Value> {
+pub async fn fks(app: &App, caller: &Principal, id: i64) -> ApiResult<Vec<FkRelationship>> {
     let mut tx = app.store.read().await?;
     let t = table_row(tx.as_mut(), id).await?;
     let perms = Perms::load(tx.as_mut(), caller, &[t.db_id]).await?;
@@ -241,19 +252,34 @@ pub async fn fks(app: &App, caller: &Principal, id: i64) -> ApiResult<Value> {
         else {
             continue;
         };
-        let mut o = view::field(origin);
-        let mut ot = view::table(origin_table);
-        ot.insert("db".into(), db.clone());
-        o.insert("table".into(), Value::Object(ot));
-        let mut dst = view::field(dest);
-        dst.insert("table".into(), Value::Object(view::table(&t)));
-        out.push(json!({
-            "relationship": "Mt1",
-            "origin_id": origin.id,
-            "destination_id": dest.id,
-            "origin": o,
-            "destination": dst,
-        }));
+        out.push(relationship(origin, origin_table, &db, dest, &t));
     }
-    Ok(Value::Array(out))
+    Ok(out)
+}
+
+/// An entry of `fks`: `origin` (of `origin_table`, in database `db`) points at `dest` (of
+/// `table`).
+fn relationship(
+    origin: &FieldRow,
+    origin_table: &TableRow,
+    db: &Database,
+    dest: &FieldRow,
+    table: &TableRow,
+) -> FkRelationship {
+    FkRelationship {
+        relationship: "Mt1",
+        origin_id: origin.id,
+        destination_id: dest.id,
+        origin: FieldWithTable {
+            field: Field(origin.clone()),
+            table: TableWithDb {
+                table: Table(origin_table.clone()),
+                db: db.clone(),
+            },
+        },
+        destination: FieldWithTable {
+            field: Field(dest.clone()),
+            table: Table(table.clone()),
+        },
+    }
 }

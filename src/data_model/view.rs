@@ -1,12 +1,13 @@
 //! Table and field objects as the API answers them (data-model.md §1.2, §1.3), and their
 //! hydrated keys. Keys the spec lists as constants are written here once.
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::store::{FieldRow, TableRow};
 use super::sync::values::effective_has_field_values;
 use crate::clock::Timestamp;
+use crate::databases::view::Database;
 
 fn json_text(text: Option<&str>) -> Value {
     text.and_then(|t| serde_json::from_str(t).ok())
@@ -168,23 +169,6 @@ impl<'a> FieldJson<'a> {
     }
 }
 
-fn object(v: impl Serialize) -> Map<String, Value> {
-    match serde_json::to_value(v) {
-        Ok(Value::Object(m)) => m,
-        _ => Map::new(),
-    }
-}
-
-/// The table object of §1.2 (no hydrated keys).
-pub fn table(t: &TableRow) -> Map<String, Value> {
-    object(TableJson::of(t))
-}
-
-/// The field object of §1.3 (no hydrated keys); `has_field_values` is the effective value.
-pub fn field(f: &FieldRow) -> Map<String, Value> {
-    object(FieldJson::of(f))
-}
-
 /// Order of fields in responses (§1.2): position, then lower-cased name, then id.
 pub fn sort_fields(fields: &mut [FieldRow]) {
     // Each name lower-cased once, not once per comparison.
@@ -205,13 +189,6 @@ pub fn pk_field(fields: &[FieldRow]) -> Option<i64> {
 
 /// `name_field` of a `type/PK` field: the first active `type/Name` field of its table by
 /// position (§1.3).
-pub fn name_field(f: &FieldRow, table_fields: &[FieldRow]) -> Value {
-    name_field_row(f, table_fields)
-        .map(|o| Value::Object(field(o)))
-        .unwrap_or(Value::Null)
-}
-
-/// The row [`name_field`] shows.
 pub fn name_field_row<'a>(f: &FieldRow, table_fields: &'a [FieldRow]) -> Option<&'a FieldRow> {
     if f.semantic_type.as_deref() != Some("type/PK") {
         return None;
@@ -220,6 +197,109 @@ pub fn name_field_row<'a>(f: &FieldRow, table_fields: &'a [FieldRow]) -> Option<
         .iter()
         .filter(|o| o.active && o.semantic_type.as_deref() == Some("type/Name"))
         .min_by_key(|o| (o.position, o.id))
+}
+
+/// A table object of §1.2 owning its row (what [`TableJson`] writes).
+#[derive(Debug, Clone)]
+pub struct Table(pub TableRow);
+
+impl Serialize for Table {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        TableJson::of(&self.0).serialize(s)
+    }
+}
+
+/// A field object of §1.3 owning its row (what [`FieldJson`] writes).
+#[derive(Debug, Clone)]
+pub struct Field(pub FieldRow);
+
+impl Serialize for Field {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        FieldJson::of(&self.0).serialize(s)
+    }
+}
+
+/// A table with its database as `db` (`GET /api/table`, the tables of `fks` and of a field).
+#[derive(Debug, Clone, Serialize)]
+pub struct TableWithDb {
+    #[serde(flatten)]
+    pub table: Table,
+    pub db: Database,
+}
+
+/// `GET /api/table/:id` and the answers of `PUT /api/table…`: the table, `db`, `pk_field`.
+#[derive(Debug, Serialize)]
+pub struct TableDetail {
+    #[serde(flatten)]
+    pub table: TableWithDb,
+    pub pk_field: Option<i64>,
+}
+
+/// A field as `query_metadata`, `metadata` and `GET /api/field/:id` list it: the field object,
+/// `target`, `dimensions`, `name_field`. `F` is [`Field`] or a borrowed [`FieldJson`].
+#[derive(Debug, Serialize)]
+pub struct FieldEntry<F> {
+    #[serde(flatten)]
+    pub field: F,
+    pub target: Option<F>,
+    pub dimensions: [(); 0],
+    pub name_field: Option<F>,
+}
+
+/// `GET /api/table/:id/query_metadata` (§5.10): the table, `db` (without `details`), its
+/// listed fields, and no segments or metrics.
+#[derive(Debug, Serialize)]
+pub struct TableMetadata {
+    #[serde(flatten)]
+    pub table: Table,
+    pub db: Database,
+    pub fields: Vec<FieldEntry<Field>>,
+    pub segments: [(); 0],
+    pub metrics: [(); 0],
+}
+
+/// A field (or field entry) with its table as `table`.
+#[derive(Debug, Serialize)]
+pub struct FieldWithTable<F, T> {
+    #[serde(flatten)]
+    pub field: F,
+    pub table: T,
+}
+
+/// `GET /api/field/:id` (§5.15): the field entry with its table and the table's `db`.
+pub type FieldDetail = FieldWithTable<FieldEntry<Field>, TableWithDb>;
+
+/// An entry of `GET /api/table/:id/fks` (§5.11): an active field of a readable table (with
+/// `db`) pointing at a field of this table (without).
+#[derive(Debug, Serialize)]
+pub struct FkRelationship {
+    pub relationship: &'static str,
+    pub origin_id: i64,
+    pub destination_id: i64,
+    pub origin: FieldWithTable<Field, TableWithDb>,
+    pub destination: FieldWithTable<Field, Table>,
+}
+
+/// A table as `include=tables` (and `tables.fields`) lists it on database objects.
+#[derive(Debug, Serialize)]
+pub struct ListedTable {
+    #[serde(flatten)]
+    pub table: Table,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Vec<FieldEntry<Field>>>,
+}
+
+/// An entry of `GET /api/database/:id/fields` (§5.4).
+#[derive(Debug, Serialize)]
+pub struct DbField {
+    pub id: i64,
+    pub name: String,
+    pub display_name: String,
+    pub base_type: String,
+    pub semantic_type: Option<String>,
+    pub table_name: String,
+    pub table_id: i64,
+    pub schema: String,
 }
 
 #[cfg(test)]

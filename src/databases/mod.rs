@@ -9,11 +9,9 @@ pub mod service;
 pub mod store;
 pub mod view;
 
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::auth::Principal;
-use crate::config::Config;
-use crate::permissions::Access;
 use crate::state::App;
 use store::{DatabaseRow, SyncStatusRow};
 
@@ -23,14 +21,15 @@ use store::{DatabaseRow, SyncStatusRow};
 #[async_trait::async_trait]
 pub trait TableLister: Send + Sync {
     /// Per database of `db_ids`: the active, visible tables the caller may read, ordered by
-    /// lower-cased schema then display name, each with its non-sensitive `fields` when `fields`.
+    /// lower-cased schema then display name, each with its non-sensitive `fields` when `fields`;
+    /// each table already written as JSON (its typed view belongs to the data model).
     async fn tables(
         &self,
         app: &App,
         caller: &Principal,
         db_ids: &[i64],
         fields: bool,
-    ) -> crate::error::ApiResult<std::collections::HashMap<i64, Vec<Value>>>;
+    ) -> crate::error::ApiResult<std::collections::HashMap<i64, Vec<Box<RawValue>>>>;
 }
 
 /// Marks an application database whose Sample Database decision was taken (§1.8).
@@ -87,19 +86,6 @@ pub fn pooled_warehouse(
         &target,
         crate::warehouse::engine::WarehouseOptions::from_config(&app.config),
     ))
-}
-
-/// The database representation of queries.md §1.2 for a caller with `access` to it, as JSON
-/// (the data model adds and removes keys); [`view::Database`] is the typed form.
-pub fn view(
-    d: &DatabaseRow,
-    caller: &Principal,
-    access: Access,
-    config: &Config,
-    sync: &SyncView,
-) -> Value {
-    // Serialising a struct of strings, numbers and JSON values cannot fail.
-    serde_json::to_value(view::Database::new(d, caller, access, config, sync)).unwrap_or_default()
 }
 
 /// Start-up: decide about the Sample Database on a new application database, give every

@@ -1,6 +1,7 @@
 //! The JSON shapes of databases (queries.md §1.2–§1.7, data-model.md §2.10). Field order is
 //! the wire order (serde_json keeps it).
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use super::details;
@@ -12,11 +13,11 @@ use crate::config::Config;
 use crate::permissions::Access;
 
 /// `{}`.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Empty {}
 
 /// A database's `sync` object.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct SyncJson {
     pub state: &'static str,
     pub last_started_at: Option<Timestamp>,
@@ -39,7 +40,7 @@ impl From<&SyncView> for SyncJson {
 
 /// The database representation of queries.md §1.2, as a caller with some access sees it;
 /// `details` (masked) for superusers only.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Database {
     pub id: i64,
     pub name: String,
@@ -116,7 +117,7 @@ pub struct ListedDatabase {
     #[serde(flatten)]
     pub database: Database,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tables: Option<Vec<Value>>,
+    pub tables: Option<Vec<Box<RawValue>>>,
 }
 
 /// `GET /api/database`.
@@ -135,7 +136,7 @@ pub struct DatabaseDetail {
     pub can_manage: bool,
     pub schedules: Empty,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tables: Option<Vec<Value>>,
+    pub tables: Option<Vec<Box<RawValue>>>,
 }
 
 /// `POST /api/database/validate`.

@@ -69,7 +69,7 @@ impl Runner {
 }
 
 /// A transaction for sync's writes to the application database (their commit is relaxed:
-/// [`crate::data_model::store::DataModelTx::dm_relaxed_commit`]).
+/// [`crate::data_model::store::TableTx::dm_relaxed_commit`]).
 pub async fn begin(app: &App) -> Result<Box<dyn crate::store::Tx>, SyncError> {
     let mut tx = app.store.begin().await?;
     tx.dm_relaxed_commit().await?;
