@@ -311,17 +311,36 @@ pub async fn wait_for_listeners(db: &PgDb, n: i64) {
     pool.close().await;
 }
 
+/// Two instances on one PostgreSQL database, both listening, the instance set up through A.
+pub struct Pair {
+    pub a: Server,
+    pub b: Server,
+    pub admin: Auth,
+    _dir: tempfile::TempDir,
+}
+
+/// Starts [`Pair`] on `db` (logs in a fresh temporary directory).
+pub async fn two_instances(db: &PgDb) -> Pair {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let a = Server::start(&db.url, dir.path(), dir.path().join("a.log"), &[]).await;
+    let b = Server::start(&db.url, dir.path(), dir.path().join("b.log"), &[]).await;
+    wait_for_listeners(db, 2).await;
+    let admin = a.setup().await;
+    Pair {
+        a,
+        b,
+        admin,
+        _dir: dir,
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s78_writes_on_one_instance_reach_the_other_within_a_second() {
     let Some(db) = PgDb::create().await else {
         return;
     };
-    let dir = tempfile::tempdir().expect("temp dir");
     with_pg(&db, async {
-        let a = Server::start(&db.url, dir.path(), dir.path().join("a.log"), &[]).await;
-        let b = Server::start(&db.url, dir.path(), dir.path().join("b.log"), &[]).await;
-        wait_for_listeners(&db, 2).await;
-        let admin = a.setup().await;
+        let Pair { a, b, admin, .. } = two_instances(&db).await;
         let g1 = a
             .request(
                 "POST",
@@ -447,12 +466,8 @@ async fn postgres_connections_terminated_under_load() {
     let Some(db) = PgDb::create().await else {
         return;
     };
-    let dir = tempfile::tempdir().expect("temp dir");
     with_pg(&db, async {
-        let a = Server::start(&db.url, dir.path(), dir.path().join("a.log"), &[]).await;
-        let b = Server::start(&db.url, dir.path(), dir.path().join("b.log"), &[]).await;
-        wait_for_listeners(&db, 2).await;
-        let admin = a.setup().await;
+        let Pair { a, b, admin, .. } = two_instances(&db).await;
         let key = Auth::Key(a.create_key(&admin, "Load", 2).await.1);
         let stop = std::sync::atomic::AtomicBool::new(false);
         let terminate = async {

@@ -290,19 +290,32 @@ async fn kill_during_burst(database: String) {
     );
 }
 
+/// Runs `scenario` with the URL of a fresh SQLite file.
+async fn on_sqlite_file<Fut: std::future::Future<Output = ()>>(
+    scenario: impl FnOnce(String) -> Fut,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    scenario(format!("sqlite://{}/ferrobase.db", dir.path().display())).await;
+}
+
+/// Runs `scenario` with the URL of a fresh PostgreSQL database, dropped afterwards (skipped, as
+/// every PostgreSQL test, without a server).
+async fn on_postgres<Fut: std::future::Future<Output = ()>>(scenario: impl FnOnce(String) -> Fut) {
+    let Some(db) = PgDb::create().await else {
+        return;
+    };
+    scenario(db.url.clone()).await;
+    db.drop_db().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn durability_sigkill_loses_no_acknowledged_user_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    kill_during_burst(format!("sqlite://{}/ferrobase.db", dir.path().display())).await;
+    on_sqlite_file(kill_during_burst).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn durability_sigkill_loses_no_acknowledged_user_postgres() {
-    let Some(db) = PgDb::create().await else {
-        return;
-    };
-    kill_during_burst(db.url.clone()).await;
-    db.drop_db().await;
+    on_postgres(kill_during_burst).await;
 }
 
 /// `GET` `path` on `base` with a session, as JSON.
@@ -438,17 +451,12 @@ async fn login_ada(client: &::reqwest::Client, base: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_during_key_regeneration_is_all_or_nothing_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    kill_during_regeneration(format!("sqlite://{}/ferrobase.db", dir.path().display())).await;
+    on_sqlite_file(kill_during_regeneration).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_during_key_regeneration_is_all_or_nothing_postgres() {
-    let Some(db) = PgDb::create().await else {
-        return;
-    };
-    kill_during_regeneration(db.url.clone()).await;
-    db.drop_db().await;
+    on_postgres(kill_during_regeneration).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

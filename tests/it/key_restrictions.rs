@@ -3,7 +3,7 @@
 use serde_json::{json, Value};
 
 use crate::api_keys::{create_with, list_keys, listed, Key};
-use crate::api_keys_process::{wait_for_listeners, with_pg, Server};
+use crate::api_keys_process::{two_instances, with_pg, Pair, Server};
 use crate::both;
 use crate::queries_cards::card_with;
 use crate::queries_databases::{add_sqlite, sqlite_copy};
@@ -861,12 +861,8 @@ async fn kr_26_restriction_changes_reach_other_instances() {
     let Some(db) = PgDb::create().await else {
         return;
     };
-    let dir = tempfile::tempdir().expect("temp dir");
     with_pg(&db, async {
-        let a = Server::start(&db.url, dir.path(), dir.path().join("a.log"), &[]).await;
-        let b = Server::start(&db.url, dir.path(), dir.path().join("b.log"), &[]).await;
-        wait_for_listeners(&db, 2).await;
-        let admin = a.setup().await;
+        let Pair { a, b, admin, .. } = two_instances(&db).await;
         let (id, k) = a.create_key(&admin, "k", 2).await;
         let k = Auth::Key(k);
         // A malformed write: 400 while the key may write, 403 once it is read-only (§2.1).

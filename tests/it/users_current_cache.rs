@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::api_keys_process::{with_pg, Server};
+use crate::api_keys_process::{two_instances, with_pg, Pair, Server};
 use crate::both;
 use crate::cards::native;
 use crate::support::{Auth, PgDb, TestApp};
@@ -194,12 +194,8 @@ async fn current_user_cache_two_instances_see_each_others_writes() {
     let Some(db) = PgDb::create().await else {
         return;
     };
-    let dir = tempfile::tempdir().expect("temp dir");
     with_pg(&db, async {
-        let a = Server::start(&db.url, dir.path(), dir.path().join("a.log"), &[]).await;
-        let b = Server::start(&db.url, dir.path(), dir.path().join("b.log"), &[]).await;
-        crate::api_keys_process::wait_for_listeners(&db, 2).await;
-        let admin = a.setup().await;
+        let Pair { a, b, admin, .. } = two_instances(&db).await;
         let (_, key) = a.create_key(&admin, "Robot", 2).await;
         let key = Auth::Key(key);
         let r = a
