@@ -120,47 +120,14 @@ pub async fn create(
     }
     check_expiry(input.expires_at, now)?;
     let key = unique_key(tx.as_mut(), gen, now).await?;
-    let user_id = tx
-        .user_insert(&NewUser {
-            email: format!(
-                "api-key-user-{}@api-key.invalid",
-                uuid::Uuid::new_v4().hyphenated()
-            ),
-            first_name: Some(input.name.clone()),
-            last_name: Some(String::new()),
-            password_hash: None,
-            key_user: true,
-            is_superuser: false,
-            is_installer: false,
-            locale: None,
-            login_attributes: None,
-            now: now.micros(),
-        })
-        .await?;
+    let user_id = insert_key_user(tx.as_mut(), &input.name, now).await?;
     let change = Change {
         actor_id: admin.actor_id,
         now,
         audit: false,
     };
     set_group(tx.as_mut(), change, user_id, input.group_id).await?;
-    let inserted = tx
-        .api_key_insert(&NewApiKey {
-            name: input.name,
-            user_id,
-            key_hash: key.digest().0.to_vec(),
-            key_prefix: key.prefix().to_string(),
-            expires_at: input.expires_at.map(Timestamp::micros),
-            restrictions: input.restrictions.as_ref().map(Restrictions::to_db),
-            creator_id: admin.actor_id,
-            now: now.micros(),
-        })
-        .await;
-    let id = match inserted {
-        Ok(id) => id,
-        // A concurrent create took the name between the check and the insert.
-        Err(StoreError::Conflict(_)) => return Err(ApiError::field("name", DUPLICATE_NAME)),
-        Err(e) => return Err(e.into()),
-    };
+    let id = insert_key(tx.as_mut(), admin, &input, user_id, &key, now).await?;
     let row = get_row(tx.as_mut(), id).await?;
     tx.audit_insert(&event(
         "api-key-create",
@@ -173,6 +140,56 @@ pub async fn create(
     tx.commit().await?;
     tracing::info!(key_id = id, prefix = key.prefix(), "API key created");
     Ok(WithSecret::new(object(app, &row, now), &key, false))
+}
+
+/// The key user a new key acts as: named after the key, no password, no login.
+async fn insert_key_user(tx: &mut dyn Tx, name: &str, now: Timestamp) -> ApiResult<i64> {
+    Ok(tx
+        .user_insert(&NewUser {
+            email: format!(
+                "api-key-user-{}@api-key.invalid",
+                uuid::Uuid::new_v4().hyphenated()
+            ),
+            first_name: Some(name.to_string()),
+            last_name: Some(String::new()),
+            password_hash: None,
+            key_user: true,
+            is_superuser: false,
+            is_installer: false,
+            locale: None,
+            login_attributes: None,
+            now: now.micros(),
+        })
+        .await?)
+}
+
+/// The key's row (its secret only as a digest and prefix); its id.
+async fn insert_key(
+    tx: &mut dyn Tx,
+    admin: AdminCap,
+    input: &NewKey,
+    user_id: i64,
+    key: &PlainKey,
+    now: Timestamp,
+) -> ApiResult<i64> {
+    let inserted = tx
+        .api_key_insert(&NewApiKey {
+            name: input.name.clone(),
+            user_id,
+            key_hash: key.digest().0.to_vec(),
+            key_prefix: key.prefix().to_string(),
+            expires_at: input.expires_at.map(Timestamp::micros),
+            restrictions: input.restrictions.as_ref().map(Restrictions::to_db),
+            creator_id: admin.actor_id,
+            now: now.micros(),
+        })
+        .await;
+    match inserted {
+        Ok(id) => Ok(id),
+        // A concurrent create took the name between the check and the insert.
+        Err(StoreError::Conflict(_)) => Err(ApiError::field("name", DUPLICATE_NAME)),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// `GET /api/api-key` (5.2), as JSON bytes ([`super::list`]).
@@ -205,6 +222,37 @@ pub async fn update(
     let now = app.clock.now();
     let mut tx = app.store.begin().await?;
     let before = get_row(tx.as_mut(), id).await?;
+    check_patch(tx.as_mut(), id, &patch, now).await?;
+    let next = Updated::of(&before, &patch);
+    if next.restrictions != before.restrictions {
+        may_change_restrictions(caller, id)?;
+    }
+    let change = Change {
+        actor_id: admin.actor_id,
+        now,
+        audit: false,
+    };
+    let mut changed = next.differs_from(&before);
+    if let Some(g) = patch.group_id {
+        changed |= set_group(tx.as_mut(), change, before.user_id, g).await?;
+    }
+    if !changed {
+        // Nothing to write: the unit of work rolls back, `updated_at` stays, no event.
+        return Ok(object(app, &before, now));
+    }
+    if next.name != before.name {
+        rename_key_user(tx.as_mut(), before.user_id, &next.name, now).await?;
+    }
+    let after = write_update(tx.as_mut(), admin, &before, &next, now).await?;
+    tx.commit().await?;
+    app.api_keys.evict_key(id);
+    app.api_keys.limits.forget(id);
+    Ok(object(app, &after, now))
+}
+
+/// The checks of a `PUT` that need the store, in api-keys.md's order: a name no other key has,
+/// an existing group, an expiry in the future.
+async fn check_patch(tx: &mut dyn Tx, id: i64, patch: &KeyPatch, now: Timestamp) -> ApiResult<()> {
     if let Some(name) = &patch.name {
         if tx
             .api_key_id_by_name(name)
@@ -222,69 +270,87 @@ pub async fn update(
     if let Some(e) = patch.expires_at {
         check_expiry(e, now)?;
     }
-    let restrictions = match &patch.restrictions {
-        Some(r) => r.as_ref().map(Restrictions::to_db),
-        None => before.restrictions.clone(),
+    Ok(())
+}
+
+/// The key's own columns after a `PUT`: what the patch sends, else what is stored.
+struct Updated {
+    name: String,
+    expires_at: Option<i64>,
+    /// Stored form (canonical JSON text), `None` for no restrictions.
+    restrictions: Option<String>,
+}
+
+impl Updated {
+    fn of(before: &ApiKeyRow, patch: &KeyPatch) -> Updated {
+        Updated {
+            name: patch.name.clone().unwrap_or_else(|| before.name.clone()),
+            expires_at: match patch.expires_at {
+                Some(e) => e.map(Timestamp::micros),
+                None => before.expires_at,
+            },
+            restrictions: match &patch.restrictions {
+                Some(r) => r.as_ref().map(Restrictions::to_db),
+                None => before.restrictions.clone(),
+            },
+        }
+    }
+
+    fn differs_from(&self, before: &ApiKeyRow) -> bool {
+        self.name != before.name
+            || self.expires_at != before.expires_at
+            || self.restrictions != before.restrictions
+    }
+}
+
+/// A renamed key renames its key user (its first name is the key's name).
+async fn rename_key_user(
+    tx: &mut dyn Tx,
+    user_id: i64,
+    name: &str,
+    now: Timestamp,
+) -> ApiResult<()> {
+    let user = tx
+        .user_get(user_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("API key user missing"))?;
+    let profile = UserProfile {
+        email: user.email,
+        first_name: Some(name.to_string()),
+        last_name: Some(String::new()),
+        locale: user.locale,
+        login_attributes: user.login_attributes,
     };
-    if restrictions != before.restrictions {
-        may_change_restrictions(caller, id)?;
-    }
-    let name = patch.name.unwrap_or_else(|| before.name.clone());
-    let expires_at = match patch.expires_at {
-        Some(e) => e.map(Timestamp::micros),
-        None => before.expires_at,
-    };
-    let change = Change {
-        actor_id: admin.actor_id,
-        now,
-        audit: false,
-    };
-    let mut changed = name != before.name
-        || expires_at != before.expires_at
-        || restrictions != before.restrictions;
-    if let Some(g) = patch.group_id {
-        changed |= set_group(tx.as_mut(), change, before.user_id, g).await?;
-    }
-    if !changed {
-        // Nothing to write: the unit of work rolls back, `updated_at` stays, no event.
-        return Ok(object(app, &before, now));
-    }
-    if name != before.name {
-        let user = tx
-            .user_get(before.user_id)
-            .await?
-            .ok_or_else(|| ApiError::internal("API key user missing"))?;
-        let profile = UserProfile {
-            email: user.email,
-            first_name: Some(name.clone()),
-            last_name: Some(String::new()),
-            locale: user.locale,
-            login_attributes: user.login_attributes,
-        };
-        tx.user_set_profile(before.user_id, &profile, now.micros())
-            .await?;
-    }
+    tx.user_set_profile(user_id, &profile, now.micros()).await?;
+    Ok(())
+}
+
+/// Writes the key's columns, tells other instances, records `api-key-update`; the row after.
+async fn write_update(
+    tx: &mut dyn Tx,
+    admin: AdminCap,
+    before: &ApiKeyRow,
+    next: &Updated,
+    now: Timestamp,
+) -> ApiResult<ApiKeyRow> {
     let fields = KeyFields {
-        name: &name,
-        expires_at,
-        restrictions: restrictions.as_deref(),
+        name: &next.name,
+        expires_at: next.expires_at,
+        restrictions: next.restrictions.as_deref(),
         updated_by_id: admin.actor_id,
         now: now.micros(),
     };
-    match tx.api_key_set_fields(id, &fields).await {
+    match tx.api_key_set_fields(before.id, &fields).await {
         Ok(()) => {}
         Err(StoreError::Conflict(_)) => return Err(ApiError::field("name", DUPLICATE_NAME)),
         Err(e) => return Err(e.into()),
     }
-    tx.notify_key_changed(id).await?;
-    let after = get_row(tx.as_mut(), id).await?;
-    let details = view::update_details(&before, &after);
-    tx.audit_insert(&event("api-key-update", admin, id, now, details))
+    tx.notify_key_changed(before.id).await?;
+    let after = get_row(tx, before.id).await?;
+    let details = view::update_details(before, &after);
+    tx.audit_insert(&event("api-key-update", admin, before.id, now, details))
         .await?;
-    tx.commit().await?;
-    app.api_keys.evict_key(id);
-    app.api_keys.limits.forget(id);
-    Ok(object(app, &after, now))
+    Ok(after)
 }
 
 /// key-restrictions.md §3.3: a key never changes its own restrictions unless it is an
