@@ -88,11 +88,8 @@ pub async fn prepare(
     purpose: Purpose,
     warehouse: Arc<Warehouse>,
 ) -> Result<Prepared, Refusal> {
-    let query = crate::mbql::parse(object)?;
     let engine = warehouse.dialect();
-    let mut meta = super::mbql_load::load(tx, db, engine, &query).await?;
-    compile::check_exists(&query, &meta)?;
-    let reads = compile::reads(&query, &meta);
+    let (query, mut meta, reads) = analyse(tx, db, engine, object).await?;
     authorize(tx, caller, db, &meta, &reads, purpose).await?;
     settings(tx, engine, &mut meta.settings, app).await?;
     let compiled = compile_probing(app, &query, &mut meta, &warehouse).await?;
@@ -100,6 +97,21 @@ pub async fn prepare(
         compiled,
         warehouse,
     })
+}
+
+/// The checks of §5 before permissions: the query parsed, what it names loaded and found; with
+/// what it reads.
+async fn analyse(
+    tx: &mut dyn Tx,
+    db: &DatabaseRow,
+    engine: Dialect,
+    object: &Map<String, Value>,
+) -> Result<(Query, Metadata, Reads), Refusal> {
+    let query = crate::mbql::parse(object)?;
+    let meta = super::mbql_load::load(tx, db, engine, &query).await?;
+    compile::check_exists(&query, &meta)?;
+    let reads = compile::reads(&query, &meta);
+    Ok((query, meta, reads))
 }
 
 /// The permission checks of §6, before any SQL runs.
@@ -338,18 +350,11 @@ impl crate::cards::metadata::QueryDescriber for Describer {
         let Some(warehouse) = crate::databases::pooled_warehouse(app, &db) else {
             return Ok(None);
         };
-        let Ok(query) = crate::mbql::parse(object) else {
-            return Ok(None);
-        };
-        let meta = match super::mbql_load::load(tx, &db, warehouse.dialect(), &query).await {
-            Ok(meta) => meta,
+        let (_, meta, reads) = match analyse(tx, &db, warehouse.dialect(), object).await {
+            Ok(analysed) => analysed,
             Err(Refusal::Query(_)) => return Ok(None),
             Err(Refusal::Api(e)) => return Err(e),
         };
-        if compile::check_exists(&query, &meta).is_err() {
-            return Ok(None);
-        }
-        let reads = compile::reads(&query, &meta);
         match authorize(tx, caller, &db, &meta, &reads, Purpose::AdHoc).await {
             Ok(()) => Ok(Some(true)),
             Err(Refusal::Query(_)) => Ok(Some(false)),
